@@ -1,0 +1,366 @@
+//! Security matrix of the authenticator, signed with the dev authority.
+
+mod oidc;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::get_current_timestamp as now;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::sign::Signer;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::token_cache::TokenCache;
+use super::*;
+use crate::config::AuthSettings;
+use crate::domain::ids::TenantId;
+
+const AUD: &str = "api://dep-gateway";
+const TENANT: &str = "8f1c2a8e-3b5d-4c6e-9f70-1a2b3c4d5e6f";
+const OTHER_TENANT: &str = "0b7e9d51-2f0a-4c1d-8e3b-6a5f4d3c2b1a";
+const READ: &str = "DeviceManagementServiceConfig.Read.All";
+const READ_WRITE: &str = "DeviceManagementServiceConfig.ReadWrite.All";
+
+/// One dev authority for the whole test binary (RSA generation is slow).
+fn dev_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("dep-gateway-auth-{}", Uuid::new_v4()));
+        DevAuthority::load_or_create(&dir, AUD).unwrap();
+        dir
+    })
+}
+
+fn dev() -> DevAuthority {
+    DevAuthority::load_or_create(dev_dir(), AUD).unwrap()
+}
+
+fn tenant() -> TenantId {
+    TENANT.parse().unwrap()
+}
+
+fn settings() -> AuthSettings {
+    AuthSettings {
+        audiences: vec![AUD.to_owned()],
+        ..AuthSettings::default()
+    }
+}
+
+/// A client that never goes through a proxy (the tests talk to 127.0.0.1).
+pub(super) fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn authenticator() -> Authenticator {
+    Authenticator::new(&settings(), Some(dev()), http())
+        .await
+        .unwrap()
+}
+
+async fn check(token: &str) -> Result<Principal, AuthError> {
+    authenticator()
+        .await
+        .authenticate(Some(&format!("Bearer {token}")))
+        .await
+}
+
+/// Valid delegated claims of the dev issuer, then `edit` applied.
+fn claims_with(edit: impl FnOnce(&mut Value)) -> Value {
+    let t = now();
+    let mut claims = json!({
+        "aud": AUD, "iss": dev().issuer_for(&tenant()), "tid": TENANT, "oid": "o-1",
+        "azp": "client-1", "scp": READ, "iat": t, "nbf": t, "exp": t + 600,
+    });
+    edit(&mut claims);
+    claims
+}
+
+fn signed(edit: impl FnOnce(&mut Value)) -> String {
+    dev().sign_claims(&claims_with(edit)).unwrap()
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// Signs an arbitrary header + claims with RS256 (PKCS#1 v1.5, SHA-256).
+pub(super) fn rs256(key: &PKey<Private>, header: &Value, claims: &Value) -> String {
+    let message = format!("{}.{}", b64(header), b64(claims));
+    let mut signer = Signer::new(MessageDigest::sha256(), key).unwrap();
+    signer.update(message.as_bytes()).unwrap();
+    format!(
+        "{message}.{}",
+        URL_SAFE_NO_PAD.encode(signer.sign_to_vec().unwrap())
+    )
+}
+
+fn dev_private_key() -> PKey<Private> {
+    let pem = std::fs::read(dev_dir().join("dev-authority-key.pem")).unwrap();
+    PKey::private_key_from_pem(&pem).unwrap()
+}
+
+#[tokio::test]
+async fn valid_delegated_token_is_accepted() {
+    let request = TokenRequest {
+        tenant: tenant(),
+        scopes: vec![READ.into()],
+        roles: vec![],
+        ttl_secs: 600,
+    };
+    let p = check(&dev().mint(&request).unwrap()).await.unwrap();
+    assert_eq!((p.tenant, p.caller), (tenant(), CallerKind::Delegated));
+    assert_eq!(p.app_id.as_deref(), Some("dep-gateway-dev"));
+    assert!(p.object_id.is_some());
+    assert_eq!(p.permissions(), [READ]);
+}
+
+#[tokio::test]
+async fn valid_app_only_token_is_accepted() {
+    let request = TokenRequest {
+        tenant: tenant(),
+        scopes: vec![],
+        roles: vec![READ_WRITE.into()],
+        ttl_secs: 600,
+    };
+    let p = check(&dev().mint(&request).unwrap()).await.unwrap();
+    assert_eq!(p.caller, CallerKind::Application);
+    assert_eq!(p.permissions(), [READ_WRITE]);
+    assert!(p.require(Permission::Write).is_ok());
+}
+
+#[tokio::test]
+async fn missing_or_empty_token_is_refused() {
+    let auth = authenticator().await;
+    for header in [None, Some(""), Some("Bearer"), Some("Bearer   ")] {
+        assert_eq!(
+            auth.authenticate(header).await,
+            Err(AuthError::Missing),
+            "{header:?}"
+        );
+    }
+    assert_eq!(AuthError::Missing.message(), "Access token is empty.");
+}
+
+#[tokio::test]
+async fn scheme_must_be_bearer_in_any_case() {
+    let auth = authenticator().await;
+    let token = signed(|_| {});
+    let basic = auth.authenticate(Some(&format!("Basic {token}"))).await;
+    assert_eq!(basic, Err(AuthError::UnsupportedScheme));
+    assert!(
+        auth.authenticate(Some(&format!("bEaReR {token}")))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn garbage_is_malformed() {
+    for token in ["garbage", "a.b.c", "a.b", "..", "eyJhbGciOiJSUzI1NiJ9.e30"] {
+        assert!(
+            matches!(check(token).await, Err(AuthError::Malformed(_))),
+            "{token}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    let header = json!({"alg": "none", "typ": "JWT", "kid": dev().kid()});
+    let token = format!("{}.{}.", b64(&header), b64(&claims_with(|_| {})));
+    assert_eq!(check(&token).await, Err(AuthError::UnsupportedAlgorithm));
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_public_key_is_refused() {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(dev().kid().to_owned());
+    let key = jsonwebtoken::EncodingKey::from_secret(dev().public_key_pem().as_bytes());
+    let token = jsonwebtoken::encode(&header, &claims_with(|_| {}), &key).unwrap();
+    assert_eq!(check(&token).await, Err(AuthError::UnsupportedAlgorithm));
+}
+
+#[tokio::test]
+async fn unknown_kid_is_refused() {
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "not-a-known-key"});
+    let token = rs256(&dev_private_key(), &header, &claims_with(|_| {}));
+    assert_eq!(check(&token).await, Err(AuthError::UnknownKey));
+    let long_kid = json!({"alg": "RS256", "kid": "k".repeat(129)});
+    let token = rs256(&dev_private_key(), &long_kid, &claims_with(|_| {}));
+    assert!(matches!(check(&token).await, Err(AuthError::Malformed(_))));
+}
+
+#[tokio::test]
+async fn tampered_payload_is_refused() {
+    let token = signed(|_| {});
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = b64(&claims_with(|c| c["scp"] = json!(READ_WRITE)));
+    let token = format!("{}.{forged}.{}", parts[0], parts[2]);
+    assert_eq!(check(&token).await, Err(AuthError::BadSignature));
+}
+
+#[tokio::test]
+async fn lifetime_is_enforced() {
+    let t = now();
+    let expired = signed(|c| (c["exp"], c["nbf"]) = (json!(t - 3600), json!(t - 7200)));
+    assert_eq!(check(&expired).await, Err(AuthError::Expired));
+    assert_eq!(
+        AuthError::Expired.message(),
+        "Lifetime validation failed, the token is expired."
+    );
+    let early = signed(|c| c["nbf"] = json!(t + 3600));
+    assert_eq!(check(&early).await, Err(AuthError::NotYetValid));
+    let no_nbf = signed(|c| drop(c.as_object_mut().unwrap().remove("nbf")));
+    assert_eq!(
+        check(&no_nbf).await,
+        Err(AuthError::InvalidClaim("nbf".into()))
+    );
+}
+
+#[tokio::test]
+async fn claims_of_the_wrong_type_are_refused() {
+    let exp_string = signed(|c| c["exp"] = json!((now() + 600).to_string()));
+    assert_eq!(
+        check(&exp_string).await,
+        Err(AuthError::InvalidClaim("exp".into()))
+    );
+    let nbf_string = signed(|c| c["nbf"] = json!(now().to_string()));
+    assert_eq!(
+        check(&nbf_string).await,
+        Err(AuthError::InvalidClaim("nbf".into()))
+    );
+}
+
+#[tokio::test]
+async fn wrong_audience_is_refused() {
+    let token = signed(|c| c["aud"] = json!("https://graph.microsoft.com"));
+    assert_eq!(check(&token).await, Err(AuthError::BadAudience));
+    assert_eq!(
+        AuthError::BadAudience.message(),
+        "Access token validation failure. Invalid audience."
+    );
+}
+
+#[tokio::test]
+async fn wrong_issuer_is_refused() {
+    let token =
+        signed(|c| c["iss"] = json!(format!("https://login.microsoftonline.com/{TENANT}/v2.0")));
+    assert_eq!(check(&token).await, Err(AuthError::BadIssuer));
+    assert_eq!(
+        AuthError::BadIssuer.message(),
+        "Access token validation failure. Invalid issuer."
+    );
+}
+
+#[tokio::test]
+async fn issuer_of_another_tenant_is_refused() {
+    let token = signed(|c| c["tid"] = json!(OTHER_TENANT));
+    assert_eq!(check(&token).await, Err(AuthError::BadIssuer));
+}
+
+#[tokio::test]
+async fn non_guid_tenant_is_refused() {
+    for tid in ["not-a-guid", "8f1c2a8e3b5d4c6e9f701a2b3c4d5e6f"] {
+        let iss = format!("https://dev-authority.dep-gateway.invalid/{tid}/v2.0");
+        let token = signed(|c| (c["tid"], c["iss"]) = (json!(tid), json!(iss)));
+        assert_eq!(check(&token).await, Err(AuthError::BadTenant), "{tid}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_token_is_refused_before_decoding() {
+    let token = "a".repeat(settings().max_token_bytes + 1);
+    assert_eq!(check(&token).await, Err(AuthError::TooLarge));
+}
+
+#[tokio::test]
+async fn crit_header_is_refused() {
+    let header = json!({"alg": "RS256", "kid": dev().kid(), "crit": ["exp"], "exp": 1});
+    let token = rs256(&dev_private_key(), &header, &claims_with(|_| {}));
+    assert!(matches!(check(&token).await, Err(AuthError::Malformed(_))));
+    let plain = json!({"alg": "RS256", "typ": "JWT", "kid": dev().kid()});
+    assert!(
+        check(&rs256(&dev_private_key(), &plain, &claims_with(|_| {})))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn cache_returns_the_same_principal_and_refuses_expired_entries() {
+    let auth = authenticator().await;
+    let header = format!("Bearer {}", signed(|_| {}));
+    let first = auth.authenticate(Some(&header)).await.unwrap();
+    assert_eq!(auth.authenticate(Some(&header)).await.unwrap(), first);
+    assert_eq!(auth.cache().len(), 1);
+    // A cache entry whose exp has passed is refused even though validation never runs again.
+    auth.cache()
+        .insert(TokenCache::key("cached"), first, now() - 3600, now());
+    assert_eq!(
+        auth.authenticate(Some("Bearer cached")).await,
+        Err(AuthError::Expired)
+    );
+}
+
+#[test]
+fn full_cache_drops_expired_entries_then_everything() {
+    let cache = TokenCache::new(2, 0);
+    let p = Principal::new(tenant(), CallerKind::Delegated, None, None, vec![]);
+    let t = now();
+    cache.insert(TokenCache::key("old"), p.clone(), t - 10, t);
+    cache.insert(TokenCache::key("a"), p.clone(), t + 10, t);
+    cache.insert(TokenCache::key("b"), p.clone(), t + 10, t);
+    assert!(cache.get(&TokenCache::key("old"), t).is_none());
+    assert_eq!(cache.len(), 2);
+    cache.insert(TokenCache::key("c"), p, t + 10, t);
+    assert_eq!(cache.len(), 1);
+}
+
+#[tokio::test]
+async fn permissions_follow_the_caller_kind() {
+    let read = check(&signed(|_| {})).await.unwrap();
+    assert_eq!(read.require(Permission::Read), Ok(()));
+    let denied = read.require(Permission::Write).unwrap_err();
+    assert_eq!(denied.accepted, [READ_WRITE]);
+    let rw = check(&signed(|c| {
+        c["scp"] = json!(format!("openid {}", READ_WRITE.to_lowercase()));
+    }))
+    .await;
+    let rw = rw.unwrap();
+    assert!(rw.require(Permission::Read).is_ok() && rw.require(Permission::Write).is_ok());
+    // Delegated tokens use scp only: a matching app role does not count.
+    let roles = json!([READ_WRITE]);
+    let delegated = check(&signed(|c| c["roles"] = roles.clone()))
+        .await
+        .unwrap();
+    assert!(delegated.require(Permission::Write).is_err());
+    // idtyp=app makes it app-only even with scp; then roles count.
+    let app = check(&signed(|c| {
+        (c["roles"], c["idtyp"]) = (roles, json!("app"));
+    }))
+    .await
+    .unwrap();
+    assert_eq!(app.caller, CallerKind::Application);
+    assert!(app.require(Permission::Write).is_ok());
+    let bare = check(&signed(|c| drop(c.as_object_mut().unwrap().remove("scp"))))
+        .await
+        .unwrap();
+    assert!(bare.permissions().is_empty() && bare.require(Permission::Read).is_err());
+}
+
+#[test]
+fn dev_authority_key_is_reused_and_private() {
+    let again = dev();
+    assert_eq!(again.kid(), dev().kid());
+    assert_eq!(again.kid().len(), 16);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dev_dir().join("dev-authority-key.pem")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+}

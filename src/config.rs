@@ -1,0 +1,246 @@
+//! Typed settings: defaults < optional TOML file < `DEP_GATEWAY_*` environment variables.
+//!
+//! Nested keys use `__` in the environment (`DEP_GATEWAY_AUTH__DEV_AUTHORITY=true`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of the gateway.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP listener binds (`127.0.0.1:8080`; port 0 picks a free port).
+    pub bind: String,
+    /// Externally visible base URL (`https://dep.example.com`) used for `@odata.nextLink`.
+    /// Derived from `bind` when unset.
+    pub public_url: Option<String>,
+    /// `sqlite://path`, a bare path, or `postgres://…`. Defaults to `<data_dir>/dep-gateway.db`.
+    pub database_url: Option<String>,
+    /// Directory for the SQLite file and generated keys.
+    pub data_dir: PathBuf,
+    /// `deviceManagement.maximumDepTokens`: how many onboarding settings one tenant may hold.
+    pub max_dep_tokens: i32,
+    /// Largest page a list returns; also the page size when `$top` is absent.
+    pub max_page_size: u32,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Connections in the database pool.
+    pub pool_size: u32,
+    /// HTTP worker threads; unset = one per core.
+    pub workers: Option<usize>,
+    /// Log filter (`info`, `dep_gateway=debug`, …); `RUST_LOG` wins when set.
+    pub log: String,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+    /// Access-token validation.
+    pub auth: AuthSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            max_dep_tokens: 2000,
+            max_page_size: 1000,
+            max_body_bytes: 4 * 1024 * 1024,
+            pool_size: 8,
+            workers: None,
+            log: "info".to_owned(),
+            log_json: false,
+            auth: AuthSettings::default(),
+        }
+    }
+}
+
+/// How bearer tokens are validated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Accepted `aud` values: the gateway's own client id and/or App ID URI.
+    pub audiences: Vec<String>,
+    /// The built-in development token authority. Unset: on when `bind` is a loopback address.
+    pub dev_authority: Option<bool>,
+    /// External issuers (Entra ID, any OIDC provider).
+    pub issuers: Vec<IssuerSettings>,
+    /// Minimum seconds between two JWKS refreshes triggered by an unknown `kid`.
+    pub jwks_refresh_min_interval_secs: u64,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// Longest accepted bearer token, in bytes.
+    pub max_token_bytes: usize,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            audiences: vec!["api://dep-gateway".to_owned()],
+            dev_authority: None,
+            issuers: Vec::new(),
+            jwks_refresh_min_interval_secs: 300,
+            leeway_secs: 60,
+            max_token_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// One trusted token issuer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum IssuerSettings {
+    /// Entra ID, multi-tenant: `iss` must equal `issuer_template` with `{tenantid}` replaced by
+    /// the token's `tid`.
+    Entra {
+        /// e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`.
+        #[serde(default = "default_entra_issuer")]
+        issuer_template: String,
+        /// OpenID discovery document that names the JWKS.
+        #[serde(default = "default_entra_discovery")]
+        discovery_url: String,
+        /// Tenants allowed in; empty allows every tenant.
+        #[serde(default)]
+        allowed_tenants: Vec<String>,
+    },
+    /// Any OpenID Connect provider with a fixed issuer; the tenant comes from `tenant_claim`.
+    Oidc {
+        /// Exact `iss` value.
+        issuer: String,
+        /// Discovery document; defaults to `<issuer>/.well-known/openid-configuration`.
+        #[serde(default)]
+        discovery_url: Option<String>,
+        /// Claim holding the tenant GUID.
+        #[serde(default = "default_tenant_claim")]
+        tenant_claim: String,
+        /// Tenants allowed in; empty allows every tenant.
+        #[serde(default)]
+        allowed_tenants: Vec<String>,
+    },
+}
+
+fn default_entra_issuer() -> String {
+    "https://login.microsoftonline.com/{tenantid}/v2.0".to_owned()
+}
+
+fn default_entra_discovery() -> String {
+    "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration".to_owned()
+}
+
+fn default_tenant_claim() -> String {
+    "tid".to_owned()
+}
+
+impl Settings {
+    /// Loads defaults, then the TOML file (if any), then `DEP_GATEWAY_*` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            anyhow::ensure!(
+                file.exists(),
+                "config file {} does not exist",
+                file.display()
+            );
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            // DEP_GATEWAY_CONFIG names the file; DEP_GATEWAY_TEST_* belong to the test suite.
+            .merge(
+                Env::prefixed("DEP_GATEWAY_")
+                    .filter(|k| k != "config" && !k.as_str().starts_with("test_"))
+                    .split("__"),
+            )
+            .extract()
+            .context("reading configuration")
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("dep-gateway.db").display()
+            )
+        })
+    }
+
+    /// Whether `bind` is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+    pub fn binds_loopback(&self) -> bool {
+        match self.bind.parse::<SocketAddr>() {
+            Ok(addr) => addr.ip().is_loopback(),
+            Err(_) => self.bind.starts_with("localhost:"),
+        }
+    }
+
+    /// Whether the development token authority is on (explicit setting, else loopback binds only).
+    pub fn dev_authority_enabled(&self) -> bool {
+        self.auth
+            .dev_authority
+            .unwrap_or_else(|| self.binds_loopback())
+    }
+
+    /// The public base URL without a trailing slash, given the address actually bound.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("max_dep_tokens", &self.max_dep_tokens)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password of a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://dep:hunter2@db:5432/dep"),
+            "postgres://dep:***@db:5432/dep"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn dev_authority_defaults_to_loopback_only() {
+        let mut s = Settings::default();
+        assert!(s.dev_authority_enabled());
+        s.bind = "0.0.0.0:8080".to_owned();
+        assert!(!s.dev_authority_enabled());
+        s.auth.dev_authority = Some(true);
+        assert!(s.dev_authority_enabled());
+    }
+}

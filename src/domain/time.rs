@@ -1,0 +1,106 @@
+//! Graph timestamps: stored as 100-nanosecond ticks since the Unix epoch, rendered as Graph does
+//! (UTC, seven fractional digits, `Z`; the unset value is `0001-01-01T00:00:00Z`).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+/// Ticks of 100 ns per second.
+const TICKS_PER_SECOND: i64 = 10_000_000;
+
+/// Ticks of `0001-01-01T00:00:00Z`, Graph's "unset" DateTimeOffset.
+pub const UNSET_TICKS: i64 = -62_135_596_800 * TICKS_PER_SECOND;
+
+/// The current time in ticks.
+pub fn now_ticks() -> i64 {
+    to_ticks(Utc::now())
+}
+
+/// Converts a UTC time to ticks (sub-100 ns precision is truncated).
+pub fn to_ticks(t: DateTime<Utc>) -> i64 {
+    t.timestamp() * TICKS_PER_SECOND + i64::from(t.timestamp_subsec_nanos() / 100)
+}
+
+/// Converts ticks back to a UTC time.
+pub fn from_ticks(ticks: i64) -> DateTime<Utc> {
+    let secs = ticks.div_euclid(TICKS_PER_SECOND);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "rem_euclid is in 0..10^7"
+    )]
+    let nanos = (ticks.rem_euclid(TICKS_PER_SECOND) * 100) as u32;
+    Utc.timestamp_opt(secs, nanos)
+        .single()
+        .unwrap_or_else(unset)
+}
+
+/// `0001-01-01T00:00:00Z`.
+fn unset() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |d| d.and_utc())
+}
+
+/// Renders ticks the way Intune does: `2025-09-19T16:50:51.5063355Z`, or `0001-01-01T00:00:00Z`
+/// when unset.
+// GRAPH-COMPAT: Intune emits UTC with seven fractional digits (graph-dep-api.md §6), and the
+// Python SDK fails a whole call on a malformed value.
+pub fn format_ticks(ticks: i64) -> String {
+    if ticks == UNSET_TICKS {
+        return "0001-01-01T00:00:00Z".to_owned();
+    }
+    let t = from_ticks(ticks);
+    let frac = ticks.rem_euclid(TICKS_PER_SECOND);
+    format!("{}.{frac:07}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// Parses an ISO-8601 DateTimeOffset as clients send it (any offset, any precision) into ticks.
+pub fn parse_ticks(s: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| to_ticks(t.with_timezone(&Utc)))
+}
+
+/// Serde adapter for tick fields rendered as Graph DateTimeOffset strings.
+pub mod graph_datetime {
+    use serde::Serializer;
+
+    /// Serialises ticks with [`super::format_ticks`].
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's `serialize_with` signature"
+    )]
+    pub fn serialize<S: Serializer>(ticks: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_ticks(*ticks))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_seven_fraction_digits() {
+        let ticks = parse_ticks("2025-09-19T16:50:51.5063355Z").unwrap();
+        assert_eq!(format_ticks(ticks), "2025-09-19T16:50:51.5063355Z");
+        let whole = parse_ticks("2025-09-19T16:50:51Z").unwrap();
+        assert_eq!(format_ticks(whole), "2025-09-19T16:50:51.0000000Z");
+    }
+
+    #[test]
+    fn converts_offsets_to_utc() {
+        let ticks = parse_ticks("2017-01-01T00:00:35.1329464-08:00").unwrap();
+        assert_eq!(format_ticks(ticks), "2017-01-01T08:00:35.1329464Z");
+    }
+
+    #[test]
+    fn unset_round_trips() {
+        assert_eq!(parse_ticks("0001-01-01T00:00:00Z"), Some(UNSET_TICKS));
+        assert_eq!(format_ticks(UNSET_TICKS), "0001-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert_eq!(parse_ticks("yesterday"), None);
+        assert_eq!(parse_ticks("2025-13-01T00:00:00Z"), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! The one error type of the HTTP layer and its rendering as Graph's error envelope.
+
+use actix_web::http::StatusCode;
+use serde_json::json;
+
+use super::context::RequestCtx;
+use super::response::GraphResponse;
+use crate::auth::{AuthError, Forbidden};
+use crate::odata::ODataError;
+use crate::service::ServiceError;
+
+/// Everything a Graph request can fail with. [`ApiError::render`] is the only place that picks
+/// a status and writes the body.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `BadRequest` with a message for the client.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400 for a path segment that names nothing.
+    #[error("Resource not found for the segment '{0}'.")]
+    SegmentNotFound(String),
+    /// 401: missing or invalid access token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 403: the token lacks every accepted permission.
+    #[error("missing permission")]
+    Forbidden(&'static [&'static str]),
+    /// 404: no such entity for this tenant.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the resource exists but not with this method.
+    #[error("Specified HTTP method is not allowed for the request target.")]
+    MethodNotAllowed,
+    /// 409: the request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the configured limit.
+    #[error("The request body is larger than the limit of {0} bytes.")]
+    PayloadTooLarge(usize),
+    /// 501: a Graph resource this gateway does not serve yet.
+    #[error("'{0}' is not implemented by this gateway yet.")]
+    NotImplemented(String),
+    /// 404 for a version segment other than `beta`.
+    #[error("Invalid version: {0}")]
+    InvalidVersion(String),
+    /// 500: logged in full, hidden from the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        Self::Unauthenticated(e.message())
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(f: Forbidden) -> Self {
+        Self::Forbidden(f.accepted)
+    }
+}
+
+impl From<ODataError> for ApiError {
+    fn from(e: ODataError) -> Self {
+        Self::BadRequest(e.to_string())
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound { entity, id } => {
+                Self::NotFound(format!("The {entity} with id '{id}' was not found."))
+            }
+            ServiceError::Validation(v) => Self::BadRequest(v.message),
+            ServiceError::OData(o) => o.into(),
+            ServiceError::Conflict(m) => Self::Conflict(m),
+            ServiceError::Storage(s) => Self::Internal(s.into()),
+        }
+    }
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest(_) | Self::SegmentNotFound(_) => {
+                (StatusCode::BAD_REQUEST, "BadRequest")
+            }
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            Self::NotFound(_) | Self::InvalidVersion(_) => {
+                (StatusCode::NOT_FOUND, "ResourceNotFound")
+            }
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge"),
+            Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
+        }
+    }
+
+    fn client_message(&self, ctx: &RequestCtx) -> String {
+        match self {
+            Self::Forbidden(accepted) => intune_message(&format!(
+                "Application is not authorized to perform this operation. Application must have \
+                     one of the following scopes: {} - Operation ID (for customer support): \
+                     00000000-0000-0000-0000-000000000000 - Activity ID: {} - Url: {}",
+                accepted.join(", "),
+                ctx.request_id,
+                ctx.url
+            )),
+            Self::Internal(_) => "An internal server error has occurred.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Renders the Graph envelope `{"error":{"code","message","innerError"}}` with the
+    /// request's ids, logging server-side failures.
+    pub fn render(&self, ctx: &RequestCtx) -> GraphResponse {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+        let body = json!({
+            "error": {
+                "code": code,
+                "message": self.client_message(ctx),
+                "innerError": {
+                    "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    "request-id": ctx.request_id,
+                    "client-request-id": ctx.client_request_id,
+                }
+            }
+        });
+        let mut response = GraphResponse::error_json(status, &body);
+        if let Self::Unauthenticated(_) = self {
+            // GRAPH-COMPAT: Graph's challenge, verbatim (graph-http-conventions.md §2).
+            response.headers.push((
+                "WWW-Authenticate",
+                "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", \
+                 client_id=\"00000003-0000-0000-c000-000000000000\""
+                    .to_owned(),
+            ));
+        }
+        response
+    }
+}
+
+/// GRAPH-COMPAT: Intune puts a JSON document serialised as a string, with `\r\n` newlines, into
+/// `error.message`; tools parse its `Message` to tell users which permission is missing
+/// (graph-http-conventions.md §3.2).
+fn intune_message(message: &str) -> String {
+    format!(
+        "{{\r\n  \"_version\": 3,\r\n  \"Message\": {},\r\n  \"CustomApiErrorPhrase\": \"\",\r\n  \
+         \"RetryAfter\": null,\r\n  \"ErrorSourceService\": \"\",\r\n  \"HttpHeaders\": \"{{}}\"\r\n}}",
+        serde_json::Value::String(message.to_owned())
+    )
+}

@@ -1,0 +1,205 @@
+//! The HTTP layer: one entry point for `/beta/…` that applies Graph's conventions (URL
+//! normalisation, request ids, error envelope, auth) and dispatches to handlers by route.
+
+pub mod context;
+pub mod error;
+pub mod onboarding;
+pub mod path;
+pub mod response;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use tracing::Instrument;
+
+use self::context::RequestCtx;
+use self::error::ApiError;
+use self::response::{Body, GraphResponse};
+use self::routes::GraphRequest;
+use crate::auth::Authenticator;
+use crate::service::Services;
+
+/// Shared state of every request.
+pub struct AppState {
+    /// Use cases.
+    pub services: Services,
+    /// Access-token validation.
+    pub auth: Authenticator,
+    /// Public base URL without a trailing slash.
+    pub public_url: String,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+/// Shared handle on [`AppState`].
+pub type SharedState = web::Data<Arc<AppState>>;
+
+// GRAPH-COMPAT: clients only log x-ms-ags-diagnostic, but it must be valid JSON
+// (graph-http-conventions.md §2).
+const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"dep-gateway","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"dep-gateway"}}"#;
+
+/// Parses a write body into a JSON object, with Graph's messages for what is wrong.
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "The request body is empty; a JSON object is required.".into(),
+        ));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::BadRequest("The request body must be a JSON object.".into())),
+        Err(_) => Err(ApiError::BadRequest(
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+                .into(),
+        )),
+    }
+}
+
+/// Entry point of every path that is not a health check.
+pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> HttpResponse {
+    let started = Instant::now();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let client_id = req
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok());
+    let mut ctx = RequestCtx::new(&st.public_url, &path_and_query, client_id);
+    let span = tracing::info_span!("request", request_id = %ctx.request_id, method = %req.method(),
+        path = %req.uri().path(), tenant = tracing::field::Empty);
+    let result = handle(&req, payload, &st, &mut ctx)
+        .instrument(span.clone())
+        .await;
+    let response = result.unwrap_or_else(|e| e.render(&ctx));
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "served"
+        );
+    });
+    finish(response, &ctx)
+}
+
+async fn handle(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+    ctx: &mut RequestCtx,
+) -> Result<GraphResponse, ApiError> {
+    let path = req.uri().path();
+    let rest = version_path(path)?;
+    let principal = st.auth.authenticate(authorization(req)?).await?;
+    tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
+    ctx.principal = Some(principal);
+    let body = read_body(req, payload, st.max_body_bytes).await?;
+    let segments = path::split(rest)?;
+    let route = routes::resolve(&segments)?;
+    let graph_req = GraphRequest {
+        method: req.method().clone(),
+        segments,
+        query: req.uri().query().unwrap_or_default().to_owned(),
+        body,
+    };
+    routes::dispatch(st, ctx, route, &graph_req).await
+}
+
+/// The one `Authorization` header, if any; several are refused rather than guessed between.
+fn authorization(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::Unauthenticated(
+            "Access token validation failure. Several Authorization headers.".into(),
+        ));
+    }
+    first
+        .map(HeaderValue::to_str)
+        .transpose()
+        .map_err(|_| ApiError::Unauthenticated("Access token validation failure.".into()))
+}
+
+/// The path below `/beta`, or Graph's "Invalid version" for anything else.
+fn version_path(path: &str) -> Result<&str, ApiError> {
+    let trimmed = path.trim_start_matches('/');
+    let (version, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    if version.eq_ignore_ascii_case("beta") {
+        Ok(rest)
+    } else {
+        Err(ApiError::InvalidVersion(version.to_owned()))
+    }
+}
+
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::BadRequest(format!("The request body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Adds Graph's common headers and converts to an actix response.
+fn finish(resp: GraphResponse, ctx: &RequestCtx) -> HttpResponse {
+    let mut out = HttpResponseBuilder::new(resp.status);
+    out.insert_header(("request-id", ctx.request_id.as_str()))
+        .insert_header(("client-request-id", ctx.client_request_id.as_str()))
+        .insert_header(("x-ms-ags-diagnostic", AGS_DIAGNOSTIC))
+        .insert_header(("OData-Version", "4.0"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    for (name, value) in resp.headers {
+        out.insert_header((name, value));
+    }
+    match resp.body {
+        Body::Empty => out.finish(),
+        Body::Json(bytes, content_type) => out.content_type(content_type).body(bytes),
+        Body::Text(text) => out.content_type("text/plain").body(text),
+    }
+}
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// `GET /readyz`: the database answers and its migrations are applied.
+pub async fn readyz(st: SharedState) -> HttpResponse {
+    match st.services.db.ready().await {
+        Ok(true) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Ok(false) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("migrations pending"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Graph response building: JSON bodies with `@odata.context`, collections with
+//! `@odata.count` and an absolute `@odata.nextLink`, `$select` projection, `/$count` text.
+
+use actix_web::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::context::RequestCtx;
+use super::error::ApiError;
+use crate::odata::{EntitySpec, QueryOption, QueryOptions, resolve_select};
+use crate::service::paging::Page;
+
+/// Content type of successful JSON bodies, as Graph sends it.
+const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+/// A response body.
+#[derive(Debug)]
+pub enum Body {
+    /// No body (204).
+    Empty,
+    /// A JSON document and its content type.
+    Json(Vec<u8>, &'static str),
+    /// Plain text (`/$count`).
+    Text(String),
+}
+
+/// A Graph response before the common headers are added.
+#[derive(Debug)]
+pub struct GraphResponse {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Extra headers of this response.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Body,
+}
+
+impl GraphResponse {
+    fn new(status: StatusCode, body: Body) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// 204 without a body.
+    pub fn no_content() -> Self {
+        Self::new(StatusCode::NO_CONTENT, Body::Empty)
+    }
+
+    /// A JSON success body.
+    pub fn json(status: StatusCode, value: &Value) -> Self {
+        Self::new(
+            status,
+            Body::Json(serde_json::to_vec(value).unwrap_or_default(), ODATA_JSON),
+        )
+    }
+
+    /// A JSON error body (plain `application/json`, as Graph sends errors).
+    pub fn error_json(status: StatusCode, value: &Value) -> Self {
+        Self::new(
+            status,
+            Body::Json(
+                serde_json::to_vec(value).unwrap_or_default(),
+                "application/json",
+            ),
+        )
+    }
+
+    /// `200 text/plain` with a bare integer, for `/$count`.
+    pub fn count(n: i64) -> Self {
+        Self::new(StatusCode::OK, Body::Text(n.to_string()))
+    }
+}
+
+/// Resolves `$select` against the entity's properties (case-insensitively) into their
+/// canonical names; `None` when absent.
+pub fn selected(
+    q: &QueryOptions,
+    spec: &EntitySpec,
+) -> Result<Option<Vec<&'static str>>, ApiError> {
+    let Some(names) = &q.select else {
+        return Ok(None);
+    };
+    let fields = resolve_select(names, spec)?;
+    Ok(Some(fields.iter().map(|f| f.name).collect()))
+}
+
+/// Serialises `item` with its `@odata.type` first, keeping only `select`ed properties.
+fn render_item<T: Serialize>(
+    item: &T,
+    odata_type: &str,
+    select: Option<&[&str]>,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert(
+        "@odata.type".to_owned(),
+        Value::String(odata_type.to_owned()),
+    );
+    if let Ok(Value::Object(props)) = serde_json::to_value(item) {
+        for (k, v) in props {
+            if select.is_none_or(|s| s.contains(&k.as_str())) {
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+fn context_url(ctx: &RequestCtx, path: &str, select: Option<&[&str]>, entity: bool) -> String {
+    let mut url = format!("{}/beta/$metadata#{path}", ctx.public_url);
+    if let Some(s) = select {
+        url.push_str(&format!("({})", s.join(",")));
+    }
+    if entity {
+        url.push_str("/$entity");
+    }
+    url
+}
+
+/// A single entity: `@odata.context` `…#{set_path}/$entity`.
+pub fn entity<T: Serialize>(
+    ctx: &RequestCtx,
+    status: StatusCode,
+    set_path: &str,
+    odata_type: &str,
+    item: &T,
+    select: Option<&[&str]>,
+) -> GraphResponse {
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".to_owned(),
+        Value::String(context_url(ctx, set_path, select, true)),
+    );
+    body.extend(render_item(item, odata_type, select));
+    GraphResponse::json(status, &Value::Object(body))
+}
+
+/// A collection page: `@odata.context`, `@odata.count`, `value`, absolute `@odata.nextLink`.
+pub fn collection<T: Serialize>(
+    ctx: &RequestCtx,
+    set_path: &str,
+    odata_type: &str,
+    page: &Page<T>,
+    q: &QueryOptions,
+    select: Option<&[&str]>,
+) -> GraphResponse {
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".to_owned(),
+        Value::String(context_url(ctx, set_path, select, false)),
+    );
+    if let Some(count) = page.count {
+        body.insert("@odata.count".to_owned(), Value::from(count));
+    }
+    let items = page
+        .items
+        .iter()
+        .map(|i| Value::Object(render_item(i, odata_type, select)));
+    body.insert("value".to_owned(), Value::Array(items.collect()));
+    if let Some(token) = &page.skiptoken {
+        body.insert(
+            "@odata.nextLink".to_owned(),
+            Value::String(next_link(ctx, set_path, q, token)),
+        );
+    }
+    GraphResponse::json(StatusCode::OK, &Value::Object(body))
+}
+
+/// GRAPH-COMPAT: clients follow nextLink verbatim and need it absolute, on the gateway's public
+/// origin, without `{` or `}` (graph-http-conventions.md §5).
+fn next_link(ctx: &RequestCtx, set_path: &str, q: &QueryOptions, token: &str) -> String {
+    let kept = q.to_query_string_without(&[QueryOption::SkipToken, QueryOption::Skip]);
+    let sep = if kept.is_empty() { "" } else { "&" };
+    format!(
+        "{}/beta/{set_path}?{kept}{sep}$skiptoken={token}",
+        ctx.public_url
+    )
+}

@@ -1,0 +1,117 @@
+//! dep-gateway: a Microsoft Graph beta compatible service for Apple Automated Device Enrollment.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod odata;
+pub mod service;
+pub mod storage;
+pub mod telemetry;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::auth::{Authenticator, DevAuthority};
+use crate::config::Settings;
+use crate::http::AppState;
+use crate::odata::PagingKey;
+use crate::service::Services;
+use crate::storage::Db;
+
+/// A bound, not yet running, gateway.
+pub struct Application {
+    addr: SocketAddr,
+    public_url: String,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database, applies migrations, loads keys and binds the listener
+    /// (`bind` port 0 picks a free port, as the tests do).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database_url(), settings.pool_size)?;
+        let migrate_db = db.clone();
+        let applied = tokio::task::spawn_blocking(move || migrate_db.migrate()).await??;
+        tracing::info!(applied, database = %config::redact_url(&settings.database_url()), "database ready");
+        let paging_key = db
+            .run(|c| {
+                storage::secrets::get_or_create(c, "paging_key")
+                    .map_err(storage::StorageError::from)
+            })
+            .await?;
+        let auth = Authenticator::new(
+            &settings.auth,
+            dev_authority(&settings)?,
+            reqwest::Client::new(),
+        )
+        .await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let addr = listener.local_addr()?;
+        let public_url = settings.public_url_for(addr);
+        let state = Arc::new(AppState {
+            services: Services {
+                db,
+                paging_key: PagingKey(paging_key),
+                max_page_size: settings.max_page_size.max(1),
+                max_dep_tokens: settings.max_dep_tokens,
+            },
+            auth,
+            public_url: public_url.clone(),
+            max_body_bytes: settings.max_body_bytes,
+        });
+        let data = web::Data::new(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/healthz", web::get().to(http::healthz))
+                .route("/readyz", web::get().to(http::readyz))
+                .default_service(web::to(http::entry))
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            addr,
+            public_url,
+            server: server.run(),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn dev_authority(settings: &Settings) -> anyhow::Result<Option<DevAuthority>> {
+    if !settings.dev_authority_enabled() {
+        return Ok(None);
+    }
+    if !settings.binds_loopback() {
+        tracing::warn!(bind = %settings.bind, "the development token authority is enabled on a non-loopback address");
+    }
+    let audience = settings
+        .auth
+        .audiences
+        .first()
+        .context("auth.audiences is empty")?;
+    DevAuthority::load_or_create(&settings.data_dir, audience).map(Some)
+}

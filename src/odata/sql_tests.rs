@@ -1,0 +1,207 @@
+//! SQL snapshots of compiled filters.
+
+use super::*;
+use crate::odata::filter::parse_filter;
+use crate::odata::spec::tests::DEP;
+
+/// Renders a condition with `?` placeholders, plus its binds.
+pub(crate) fn render(cond: &SqlCondition) -> (String, Vec<SqlValue>) {
+    let mut text = String::new();
+    let mut binds = Vec::new();
+    for part in &cond.parts {
+        match part {
+            SqlPart::Sql(s) => {
+                assert!(
+                    !s.contains('?') && !s.contains('$'),
+                    "placeholder in SQL text: {s}"
+                );
+                text.push_str(s);
+            }
+            SqlPart::Bind(v) => {
+                text.push('?');
+                binds.push(v.clone());
+            }
+        }
+    }
+    (text, binds)
+}
+
+fn compile(filter: &str) -> Result<(String, Vec<SqlValue>), String> {
+    let expr = parse_filter(filter).map_err(|e| e.to_string())?;
+    compile_filter(&expr, &DEP)
+        .map(|c| render(&c))
+        .map_err(|e| e.to_string())
+}
+
+fn text(s: &str) -> SqlValue {
+    SqlValue::Text(s.to_owned())
+}
+
+#[test]
+fn compiles_snapshots() {
+    let ticks = parse_ticks("2026-01-01T00:00:00Z").unwrap();
+    let cases: Vec<(&str, &str, Vec<SqlValue>)> = vec![
+        ("tokenType eq 'dep'", "token_type = ?", vec![text("dep")]),
+        (
+            "tokentype eq 'AppleSchoolManager'",
+            "token_type = ?",
+            vec![text("appleSchoolManager")],
+        ),
+        (
+            "tokenType eq microsoft.graph.depTokenType'DEP'",
+            "token_type = ?",
+            vec![text("dep")],
+        ),
+        (
+            "tokenType in ('dep','NONE')",
+            "token_type IN (?, ?)",
+            vec![text("dep"), text("none")],
+        ),
+        (
+            "tokenName eq 'My Token'",
+            "COALESCE(LOWER(token_name) = ?, FALSE)",
+            vec![text("my token")],
+        ),
+        (
+            "tokenName ne 'x'",
+            "COALESCE(LOWER(token_name) <> ?, TRUE)",
+            vec![text("x")],
+        ),
+        (
+            "tokenName gt 'M'",
+            "COALESCE(token_name > ?, FALSE)",
+            vec![text("M")],
+        ),
+        ("tokenName eq null", "token_name IS NULL", vec![]),
+        (
+            "appleIdentifier ne null",
+            "apple_identifier IS NOT NULL",
+            vec![],
+        ),
+        (
+            "tokenName in ('A','b')",
+            "COALESCE(LOWER(token_name) IN (?, ?), FALSE)",
+            vec![text("a"), text("b")],
+        ),
+        (
+            "contains(tokenName,'50%_\\')",
+            "COALESCE(LOWER(token_name) LIKE ? ESCAPE '\\', FALSE)",
+            vec![text("%50\\%\\_\\\\%")],
+        ),
+        (
+            "startswith(appleIdentifier,'Ad')",
+            "COALESCE(LOWER(apple_identifier) LIKE ? ESCAPE '\\', FALSE)",
+            vec![text("ad%")],
+        ),
+        (
+            "endswith(id,'C11E')",
+            "LOWER(id) LIKE ? ESCAPE '\\'",
+            vec![text("%c11e")],
+        ),
+        (
+            "id eq 1ec10a60-0a60-1ec1-600a-c11e600ac11e",
+            "id = ?",
+            vec![text("1ec10a60-0a60-1ec1-600a-c11e600ac11e")],
+        ),
+        ("id eq 'ABC'", "id = ?", vec![text("ABC")]),
+        (
+            "syncedDeviceCount ge 10",
+            "synced_device_count >= ?",
+            vec![SqlValue::Int(10)],
+        ),
+        (
+            "dataSharingConsentGranted eq true",
+            "data_sharing_consent_granted = ?",
+            vec![SqlValue::Bool(true)],
+        ),
+        (
+            "tokenExpirationDateTime lt 2026-01-01T00:00:00Z",
+            "token_expiration_date_time < ?",
+            vec![SqlValue::Int(ticks)],
+        ),
+        (
+            "tokenExpirationDateTime le '2026-01-01T00:00:00Z'",
+            "token_expiration_date_time <= ?",
+            vec![SqlValue::Int(ticks)],
+        ),
+        (
+            "not (tokenType eq 'dep' or tokenName eq 'a') and lastSyncErrorCode ne 0",
+            "(NOT ((token_type = ? OR COALESCE(LOWER(token_name) = ?, FALSE))) AND last_sync_error_code <> ?)",
+            vec![text("dep"), text("a"), SqlValue::Int(0)],
+        ),
+    ];
+    for (filter, sql, binds) in cases {
+        assert_eq!(compile(filter), Ok((sql.to_owned(), binds)), "{filter}");
+    }
+}
+
+#[test]
+fn rejects_bad_property_use() {
+    let cases = [
+        (
+            "nope eq 1",
+            "Could not find a property named 'nope' on type 'microsoft.graph.depOnboardingSetting'.",
+        ),
+        (
+            "roleScopeTagIds eq 'x'",
+            "The property 'roleScopeTagIds' cannot be used in $filter.",
+        ),
+        (
+            "syncedDeviceCount eq '5'",
+            "The property 'syncedDeviceCount' must be compared with an integer in $filter.",
+        ),
+        (
+            "tokenName eq 5",
+            "The property 'tokenName' must be compared with a string in $filter.",
+        ),
+        (
+            "dataSharingConsentGranted eq 1",
+            "The property 'dataSharingConsentGranted' must be compared with true or false in $filter.",
+        ),
+        (
+            "lastModifiedDateTime gt 'yesterday'",
+            "The property 'lastModifiedDateTime' must be compared with a DateTimeOffset in $filter.",
+        ),
+        (
+            "tokenType eq 'vpp'",
+            "'vpp' is not a valid value for the property 'tokenType'; valid values are: none, dep, appleSchoolManager.",
+        ),
+        (
+            "tokenType gt 'dep'",
+            "The operator 'gt' cannot be applied to the property 'tokenType' in $filter.",
+        ),
+        (
+            "dataSharingConsentGranted le true",
+            "The operator 'le' cannot be applied to the property 'dataSharingConsentGranted' in $filter.",
+        ),
+        (
+            "dataSharingConsentGranted in (true)",
+            "The operator 'in' cannot be applied to the property 'dataSharingConsentGranted' in $filter.",
+        ),
+        (
+            "contains(syncedDeviceCount,'1')",
+            "The operator 'contains' cannot be applied to the property 'syncedDeviceCount' in $filter.",
+        ),
+        (
+            "tokenName gt null",
+            "The comparison 'gt null' is not supported in $filter.",
+        ),
+        (
+            "tokenType in ('dep', 1)",
+            "The property 'tokenType' must be compared with a string enum member in $filter.",
+        ),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(compile(filter), Err(want.to_owned()), "{filter}");
+    }
+}
+
+#[test]
+fn compiles_the_longest_chain_without_overflow() {
+    let filter = vec!["id eq ''"; 2000].join("or ");
+    let filter = &filter[..crate::odata::MAX_FILTER_LEN - 10];
+    let filter = &filter[..filter.rfind("or").unwrap()];
+    let (sql, binds) = compile(filter).unwrap();
+    assert!(binds.len() > 350, "{}", binds.len());
+    assert!(sql.starts_with("((((") && sql.ends_with("id = ?)"));
+}

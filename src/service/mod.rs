@@ -1,0 +1,52 @@
+//! Use cases over the multi-token model. One place for the rules; no HTTP types here.
+
+pub mod onboarding;
+pub mod paging;
+
+use crate::domain::ValidationError;
+use crate::odata::{ODataError, PagingKey};
+use crate::storage::{Db, StorageError};
+
+/// What the services need: the database and a few limits.
+#[derive(Clone)]
+pub struct Services {
+    /// The database.
+    pub db: Db,
+    /// Signs `$skiptoken` values.
+    pub paging_key: PagingKey,
+    /// Largest page a list returns.
+    pub max_page_size: u32,
+    /// `maximumDepTokens`.
+    pub max_dep_tokens: i32,
+}
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The entity does not exist for this tenant.
+    #[error("{entity} '{id}' was not found")]
+    NotFound {
+        /// Graph type name.
+        entity: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The request breaks a rule of the model.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The OData query options are invalid or unsupported.
+    #[error(transparent)]
+    OData(#[from] ODataError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Storage(StorageError::Query(e))
+    }
+}

@@ -1,0 +1,135 @@
+//! Use cases of depOnboardingSettings: list, count, get, create, update, delete.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::paging::{self, COUNT_OPTIONS, Page};
+use super::{ServiceError, Services};
+use crate::domain::ValidationError;
+use crate::domain::ids::TenantId;
+use crate::domain::onboarding::OnboardingSetting;
+use crate::domain::time::now_ticks;
+use crate::odata::{self, QueryOptions};
+use crate::storage::onboarding_settings::{self as repo, SPEC};
+
+const ENTITY: &str = "depOnboardingSetting";
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound {
+        entity: ENTITY,
+        id: id.to_owned(),
+    }
+}
+
+/// One page of the tenant's settings.
+pub async fn list(
+    svc: &Services,
+    tenant: TenantId,
+    q: &QueryOptions,
+) -> Result<Page<OnboardingSetting>, ServiceError> {
+    let plan = paging::plan(
+        &SPEC,
+        "depOnboardingSettings",
+        q,
+        &svc.paging_key,
+        svc.max_page_size,
+    )?;
+    let query = plan.query.clone();
+    let (items, count) = svc
+        .db
+        .run(move |c| {
+            let items = repo::list(c, tenant, &query)?;
+            // GRAPH-COMPAT: Intune sends @odata.count on this collection even without
+            // $count=true (graph-dep-api.md §6), so the total is always computed.
+            let count = repo::count(c, tenant, query.filter.as_ref())?;
+            Ok::<_, ServiceError>((items, count))
+        })
+        .await?;
+    Ok(plan.finish(items, &svc.paging_key, Some(count)))
+}
+
+/// How many of the tenant's settings match the `$filter` of `q`.
+pub async fn count(
+    svc: &Services,
+    tenant: TenantId,
+    q: &QueryOptions,
+) -> Result<i64, ServiceError> {
+    q.ensure_only(COUNT_OPTIONS)?;
+    let filter = q
+        .filter
+        .as_ref()
+        .map(|f| odata::compile_filter(f, &SPEC))
+        .transpose()?;
+    svc.db
+        .run(move |c| Ok(repo::count(c, tenant, filter.as_ref())?))
+        .await
+}
+
+/// One setting.
+pub async fn get(
+    svc: &Services,
+    tenant: TenantId,
+    id: &str,
+) -> Result<OnboardingSetting, ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .run(move |c| repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key)))
+        .await
+}
+
+/// Creates a setting from a POST body, within the tenant's `maximumDepTokens`.
+pub async fn create(
+    svc: &Services,
+    tenant: TenantId,
+    body: Map<String, Value>,
+) -> Result<OnboardingSetting, ServiceError> {
+    let now = now_ticks();
+    let mut setting = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
+    setting.apply(&body)?;
+    let max = svc.max_dep_tokens;
+    svc.db
+        .write(tenant, move |c| {
+            if repo::count(c, tenant, None)? >= i64::from(max) {
+                return Err(ValidationError::new(format!(
+                    "The tenant already has the maximum number of DEP tokens ({max}); delete one first."
+                ))
+                .into());
+            }
+            repo::insert(c, tenant, &setting, now)?;
+            Ok(setting)
+        })
+        .await
+}
+
+/// Applies a PATCH body to a setting.
+pub async fn update(
+    svc: &Services,
+    tenant: TenantId,
+    id: &str,
+    body: Map<String, Value>,
+) -> Result<(), ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+            setting.apply(&body)?;
+            setting.last_modified_date_time = now_ticks();
+            repo::update(c, tenant, &setting)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Deletes a setting and everything the token owns.
+pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            if repo::delete(c, tenant, &key)? {
+                Ok(())
+            } else {
+                Err(not_found(&key))
+            }
+        })
+        .await
+}

@@ -1,0 +1,121 @@
+//! One connection type over SQLite and PostgreSQL, and the r2d2 manager that picks the backend
+//! from the URL scheme (never by trial: SQLite would accept any string as a file name).
+
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+/// A pooled database connection of either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for scale-out.
+    Pg(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `postgres://` or `postgresql://`.
+    Postgres(String),
+    /// A SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl Target {
+    /// Parses `sqlite://path`, `sqlite:path`, a bare path, or `postgres(ql)://…`.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            anyhow::ensure!(!path.is_empty(), "the SQLite URL {url:?} names no file");
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        match url.split_once("://") {
+            Some((scheme, _)) => anyhow::bail!(
+                "unsupported database URL scheme {scheme:?}: use sqlite://PATH or postgres://…"
+            ),
+            None => Ok(Self::Sqlite(PathBuf::from(url))),
+        }
+    }
+}
+
+/// Opens connections for the pool.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    target: Target,
+}
+
+impl ConnectionManager {
+    /// A manager for `target`.
+    pub fn new(target: Target) -> Self {
+        Self { target }
+    }
+}
+
+// Per-connection SQLite settings: WAL for concurrent readers, foreign keys on, and a busy
+// timeout so that writers queue instead of failing.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.target {
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Target::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_backend_by_scheme() {
+        assert_eq!(
+            Target::parse("postgres://u@h/db").unwrap(),
+            Target::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite://data/x.db").unwrap(),
+            Target::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:///abs/x.db").unwrap(),
+            Target::Sqlite("/abs/x.db".into())
+        );
+        assert_eq!(
+            Target::parse("x.db").unwrap(),
+            Target::Sqlite("x.db".into())
+        );
+        assert!(Target::parse("mysql://u@h/db").is_err());
+        assert!(Target::parse("sqlite://").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! Storage: the connection pool over SQLite or PostgreSQL, migrations, and one repository file
+//! per aggregate. Repository functions are synchronous, take the tenant first, and run on the
+//! blocking pool through [`Db::run`] / [`Db::write`].
+
+pub mod connection;
+pub mod dyn_sql;
+pub mod onboarding_settings;
+pub mod schema;
+pub mod secrets;
+pub mod tenants;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::Connection;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use connection::{ConnectionManager, DbConnection, Target};
+
+use crate::domain::ids::TenantId;
+use crate::odata::SqlCondition;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A page request compiled from OData options, for any entity set.
+#[derive(Debug, Clone)]
+pub struct PageQuery {
+    /// `$filter`, compiled.
+    pub filter: Option<SqlCondition>,
+    /// Keyset condition: rows after the previous page's last row.
+    pub after: Option<SqlCondition>,
+    /// `ORDER BY` text built from allow-listed columns.
+    pub order_by: String,
+    /// Rows to return.
+    pub limit: i64,
+    /// Rows to skip (`$skip`, first page only).
+    pub offset: i64,
+}
+
+/// A failure below the service layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No connection could be had from the pool.
+    #[error("database unavailable: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// The blocking task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The database handle shared by the whole service.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+}
+
+impl Db {
+    /// Opens a pool for `url` (creating the SQLite file's directory if needed).
+    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let target = Target::parse(url)?;
+        if let Target::Sqlite(path) = &target {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnectionManager::new(target))
+            .context("opening the database")?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations of the connection's backend; returns how many ran.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.pool.get().context("connecting to the database")?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+        Ok(applied.len())
+    }
+
+    /// Whether the database answers and every migration is applied.
+    pub async fn ready(&self) -> Result<bool, StorageError> {
+        self.run(|conn| {
+            let pending = match conn {
+                DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+                DbConnection::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+            };
+            Ok(matches!(pending, Ok(false)))
+        })
+        .await
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn: PooledConnection<ConnectionManager> =
+                pool.get().map_err(StorageError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(StorageError::from)?
+    }
+
+    /// Runs `f` in a transaction that first locks the tenant's row, so that per-tenant rules
+    /// (limits, uniqueness) hold under concurrent writers on either backend.
+    pub async fn write<T, E, F>(&self, tenant: TenantId, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StorageError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                tenants::lock(conn, tenant)?;
+                f(conn)
+            })
+        })
+        .await
+    }
+}

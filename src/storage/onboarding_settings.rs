@@ -1,0 +1,257 @@
+//! Repository of depOnboardingSettings rows.
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::dyn_sql::DynCondition;
+use super::schema::dep_onboarding_settings::{self as t, dsl};
+use super::{DbConnection, PageQuery};
+use crate::domain::ids::TenantId;
+use crate::domain::onboarding::{DepTokenType, OnboardingSetting};
+use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
+
+/// The properties `$filter`, `$orderby` and `$select` may name, and their columns.
+pub static SPEC: EntitySpec = EntitySpec {
+    entity: "microsoft.graph.depOnboardingSetting",
+    fields: &[
+        field("id", "id", FieldKind::Id, false),
+        field("appleIdentifier", "apple_identifier", FieldKind::Text, true),
+        field(
+            "tokenExpirationDateTime",
+            "token_expiration_date_time",
+            FieldKind::DateTime,
+            false,
+        ),
+        field(
+            "lastModifiedDateTime",
+            "last_modified_date_time",
+            FieldKind::DateTime,
+            false,
+        ),
+        field(
+            "lastSuccessfulSyncDateTime",
+            "last_successful_sync_date_time",
+            FieldKind::DateTime,
+            false,
+        ),
+        field(
+            "lastSyncTriggeredDateTime",
+            "last_sync_triggered_date_time",
+            FieldKind::DateTime,
+            false,
+        ),
+        field(
+            "shareTokenWithSchoolDataSyncService",
+            "share_token_with_school_data_sync_service",
+            FieldKind::Bool,
+            false,
+        ),
+        field(
+            "lastSyncErrorCode",
+            "last_sync_error_code",
+            FieldKind::Int,
+            false,
+        ),
+        field(
+            "tokenType",
+            "token_type",
+            FieldKind::Enum(DepTokenType::MEMBERS),
+            false,
+        ),
+        field("tokenName", "token_name", FieldKind::Text, true),
+        field(
+            "syncedDeviceCount",
+            "synced_device_count",
+            FieldKind::Int,
+            false,
+        ),
+        field(
+            "dataSharingConsentGranted",
+            "data_sharing_consent_granted",
+            FieldKind::Bool,
+            false,
+        ),
+        Field {
+            name: "roleScopeTagIds",
+            column: "role_scope_tag_ids",
+            kind: FieldKind::Text,
+            nullable: false,
+            filterable: false,
+            sortable: false,
+        },
+    ],
+};
+
+const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {
+    Field {
+        name,
+        column,
+        kind,
+        nullable,
+        filterable: true,
+        sortable: true,
+    }
+}
+
+/// One row of `dep_onboarding_settings`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = t)]
+#[diesel(treat_none_as_null = true)]
+pub struct OnboardingSettingRow {
+    #[diesel(skip_update)]
+    tenant_id: String,
+    id: String,
+    apple_identifier: Option<String>,
+    data_sharing_consent_granted: bool,
+    last_modified_date_time: i64,
+    last_successful_sync_date_time: i64,
+    last_sync_error_code: i32,
+    last_sync_triggered_date_time: i64,
+    role_scope_tag_ids: String,
+    share_token_with_school_data_sync_service: bool,
+    synced_device_count: i32,
+    token_expiration_date_time: i64,
+    token_name: Option<String>,
+    token_type: String,
+    #[diesel(skip_update)]
+    created_ticks: i64,
+}
+
+impl OnboardingSettingRow {
+    fn from_domain(tenant: TenantId, s: &OnboardingSetting, created_ticks: i64) -> Self {
+        Self {
+            tenant_id: tenant.to_string(),
+            id: s.id.clone(),
+            apple_identifier: s.apple_identifier.clone(),
+            data_sharing_consent_granted: s.data_sharing_consent_granted,
+            last_modified_date_time: s.last_modified_date_time,
+            last_successful_sync_date_time: s.last_successful_sync_date_time,
+            last_sync_error_code: s.last_sync_error_code,
+            last_sync_triggered_date_time: s.last_sync_triggered_date_time,
+            role_scope_tag_ids: serde_json::to_string(&s.role_scope_tag_ids)
+                .unwrap_or_else(|_| "[]".into()),
+            share_token_with_school_data_sync_service: s.share_token_with_school_data_sync_service,
+            synced_device_count: s.synced_device_count,
+            token_expiration_date_time: s.token_expiration_date_time,
+            token_name: s.token_name.clone(),
+            token_type: s.token_type.as_str().to_owned(),
+            created_ticks,
+        }
+    }
+
+    fn into_domain(self) -> OnboardingSetting {
+        OnboardingSetting {
+            id: self.id,
+            apple_identifier: self.apple_identifier,
+            token_expiration_date_time: self.token_expiration_date_time,
+            last_modified_date_time: self.last_modified_date_time,
+            last_successful_sync_date_time: self.last_successful_sync_date_time,
+            last_sync_triggered_date_time: self.last_sync_triggered_date_time,
+            share_token_with_school_data_sync_service: self
+                .share_token_with_school_data_sync_service,
+            last_sync_error_code: self.last_sync_error_code,
+            token_type: DepTokenType::parse(&self.token_type).unwrap_or(DepTokenType::None),
+            token_name: self.token_name,
+            synced_device_count: self.synced_device_count,
+            data_sharing_consent_granted: self.data_sharing_consent_granted,
+            role_scope_tag_ids: serde_json::from_str(&self.role_scope_tag_ids).unwrap_or_default(),
+        }
+    }
+}
+
+type Boxed<'a> = t::BoxedQuery<'a, super::connection::MultiBackend>;
+
+fn scoped<'a>(tenant: TenantId) -> Boxed<'a> {
+    dsl::dep_onboarding_settings
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .into_boxed()
+}
+
+fn filtered<'a>(tenant: TenantId, filter: Option<&SqlCondition>) -> Boxed<'a> {
+    match filter {
+        Some(f) => scoped(tenant).filter(DynCondition(f.clone())),
+        None => scoped(tenant),
+    }
+}
+
+/// One page of the tenant's settings.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    q: &PageQuery,
+) -> QueryResult<Vec<OnboardingSetting>> {
+    let mut query = filtered(tenant, q.filter.as_ref());
+    if let Some(after) = &q.after {
+        query = query.filter(DynCondition(after.clone()));
+    }
+    let rows: Vec<OnboardingSettingRow> = query
+        .order(sql::<Text>(&q.order_by))
+        .limit(q.limit)
+        .offset(q.offset)
+        .select(OnboardingSettingRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(OnboardingSettingRow::into_domain)
+        .collect())
+}
+
+/// How many of the tenant's settings match `filter`.
+pub fn count(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    filter: Option<&SqlCondition>,
+) -> QueryResult<i64> {
+    filtered(tenant, filter).count().get_result(conn)
+}
+
+/// One setting of the tenant.
+pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: &str,
+) -> QueryResult<Option<OnboardingSetting>> {
+    scoped(tenant)
+        .filter(dsl::id.eq(id.to_owned()))
+        .select(OnboardingSettingRow::as_select())
+        .first(conn)
+        .optional()
+        .map(|row| row.map(OnboardingSettingRow::into_domain))
+}
+
+/// Inserts a new setting.
+pub fn insert(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    s: &OnboardingSetting,
+    now: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(dsl::dep_onboarding_settings)
+        .values(OnboardingSettingRow::from_domain(tenant, s, now))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Overwrites the stored setting with `s` (same tenant and id); returns whether it existed.
+pub fn update(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    s: &OnboardingSetting,
+) -> QueryResult<bool> {
+    let n = diesel::update(dsl::dep_onboarding_settings)
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .filter(dsl::id.eq(&s.id))
+        .set(OnboardingSettingRow::from_domain(tenant, s, 0))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Deletes a setting; returns whether it existed.
+pub fn delete(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
+    let n = diesel::delete(dsl::dep_onboarding_settings)
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .filter(dsl::id.eq(id))
+        .execute(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,39 @@
+//! The portable diesel schema shared by SQLite and PostgreSQL (written by hand: ids and JSON
+//! are `Text`, times are `BigInt` ticks).
+
+diesel::table! {
+    gateway_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    tenants (tenant_id) {
+        tenant_id -> Text,
+        created_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    dep_onboarding_settings (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        apple_identifier -> Nullable<Text>,
+        data_sharing_consent_granted -> Bool,
+        last_modified_date_time -> BigInt,
+        last_successful_sync_date_time -> BigInt,
+        last_sync_error_code -> Integer,
+        last_sync_triggered_date_time -> BigInt,
+        role_scope_tag_ids -> Text,
+        share_token_with_school_data_sync_service -> Bool,
+        synced_device_count -> Integer,
+        token_expiration_date_time -> BigInt,
+        token_name -> Nullable<Text>,
+        token_type -> Text,
+        created_ticks -> BigInt,
+    }
+}
+
+diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
+diesel::allow_tables_to_appear_in_same_query!(tenants, dep_onboarding_settings);

@@ -1,0 +1,227 @@
+//! The test harness: a real gateway on a random port per test, on a fresh SQLite file or a
+//! fresh PostgreSQL database, with tokens from its development authority.
+
+use std::path::PathBuf;
+
+use dep_gateway::Application;
+use dep_gateway::auth::{DevAuthority, TokenRequest};
+use dep_gateway::config::Settings;
+use dep_gateway::domain::ids::TenantId;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend for each async fn taking a [`Backend`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+pub const READ: &str = "DeviceManagementServiceConfig.Read.All";
+pub const READ_WRITE: &str = "DeviceManagementServiceConfig.ReadWrite.All";
+pub const AUDIENCE: &str = "api://dep-gateway-tests";
+
+/// A running gateway.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub authority: DevAuthority,
+    pub tenant: TenantId,
+    pub data_dir: PathBuf,
+    pg_database: Option<String>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("DEP_GATEWAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn with_database(admin: &str, db: &str) -> String {
+    let mut url = url::Url::parse(admin).expect("postgres admin URL");
+    url.set_path(db);
+    url.to_string()
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a gateway after `configure` adjusted its settings.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("dep-gateway-test-{}", Uuid::new_v4()));
+        let mut settings = Settings::default();
+        settings.bind = "127.0.0.1:0".into();
+        settings.data_dir = data_dir.clone();
+        settings.workers = Some(1);
+        settings.pool_size = 4;
+        settings.auth.dev_authority = Some(true);
+        settings.auth.audiences = vec![AUDIENCE.into()];
+        let pg_database =
+            (backend == Backend::Postgres).then(|| format!("dg_test_{}", Uuid::new_v4().simple()));
+        settings.database_url = Some(match &pg_database {
+            Some(db) => {
+                let admin = postgres_admin_url();
+                let mut conn = PgConnection::establish(&admin)
+                    .expect("PostgreSQL must be running for the tests");
+                diesel::sql_query(format!("CREATE DATABASE \"{db}\""))
+                    .execute(&mut conn)
+                    .expect("create database");
+                with_database(&admin, db)
+            }
+            None => format!("sqlite://{}", data_dir.join("gateway.db").display()),
+        });
+        configure(&mut settings);
+        let audience = settings.auth.audiences.first().cloned().unwrap_or_default();
+        let app = Application::build(settings).await.expect("gateway starts");
+        let base = app.public_url().to_owned();
+        tokio::spawn(app.run_until_stopped());
+        let authority = DevAuthority::load_or_create(&data_dir, &audience).expect("dev authority");
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            authority,
+            tenant: TenantId::new(Uuid::new_v4()),
+            data_dir,
+            pg_database,
+        }
+    }
+
+    /// A delegated token for `tenant` with `scopes`.
+    pub fn token_for(&self, tenant: TenantId, scopes: &[&str]) -> String {
+        self.authority
+            .mint(&TokenRequest {
+                tenant,
+                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                roles: vec![],
+                ttl_secs: 600,
+            })
+            .expect("mint")
+    }
+
+    /// A read-write delegated token for the test's tenant.
+    pub fn token(&self) -> String {
+        self.token_for(self.tenant, &[READ_WRITE])
+    }
+
+    /// A request to `path` (below the base URL) with the default token.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token())
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates an onboarding setting and returns its JSON.
+    pub async fn create_setting(&self, body: &Value) -> Value {
+        let resp = self
+            .post_json("/beta/deviceManagement/depOnboardingSettings", body)
+            .await;
+        assert_eq!(resp.status(), 201, "create failed");
+        resp.json().await.expect("json")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(db) = self.pg_database.take() {
+            // A plain thread: Drop may run inside the async runtime.
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                            .execute(&mut conn);
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Asserts a Graph error envelope with `status` and `code`; returns its message.
+pub async fn assert_graph_error(resp: Response, status: u16, code: &str) -> String {
+    assert_eq!(resp.status().as_u16(), status, "unexpected status");
+    let request_id = resp
+        .headers()
+        .get("request-id")
+        .expect("request-id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .expect("content-type")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let body: Value = resp.json().await.expect("error body is JSON");
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "{body}");
+    assert_eq!(
+        error["innerError"]["request-id"],
+        request_id.as_str(),
+        "{body}"
+    );
+    assert!(error["innerError"]["date"].is_string(), "{body}");
+    assert!(
+        error["innerError"]["client-request-id"].is_string(),
+        "{body}"
+    );
+    error["message"].as_str().expect("message").to_owned()
+}

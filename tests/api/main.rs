@@ -1,0 +1,9 @@
+//! The API suite: one binary, each test against a real gateway on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod cli;
+mod conventions;
+mod oidc;
+mod onboarding_settings;
+mod security;
