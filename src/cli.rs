@@ -13,8 +13,8 @@ use crate::{Application, telemetry};
 
 /// A Microsoft Graph (beta) compatible gateway for Apple Automated Device Enrollment tokens.
 ///
-/// Settings come from defaults, then the TOML file given with --config, then DEP_GATEWAY_*
-/// environment variables (nested keys with `__`, e.g. DEP_GATEWAY_AUTH__DEV_AUTHORITY=true).
+/// Settings come from defaults, then the TOML file given with --config, then `DEP_GATEWAY_*`
+/// environment variables (nested keys with `__`, e.g. `DEP_GATEWAY_AUTH__DEV_AUTHORITY=true`).
 #[derive(Debug, Parser)]
 #[command(name = "dep-gateway", version, about)]
 pub struct Cli {

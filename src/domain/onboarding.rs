@@ -124,7 +124,7 @@ impl OnboardingSetting {
                 self.share_token_with_school_data_sync_service = boolean(name, value)?;
             }
             "dataSharingConsentGranted" => {
-                self.data_sharing_consent_granted = boolean(name, value)?
+                self.data_sharing_consent_granted = boolean(name, value)?;
             }
             "roleScopeTagIds" => self.role_scope_tag_ids = scope_tags(value)?,
             "appleIdentifier" => {
@@ -136,7 +136,7 @@ impl OnboardingSetting {
                 datetime(name, value)? == self.token_expiration_date_time,
             )?,
             "lastModifiedDateTime" => {
-                read_only(name, datetime(name, value)? == self.last_modified_date_time)?
+                read_only(name, datetime(name, value)? == self.last_modified_date_time)?;
             }
             "lastSuccessfulSyncDateTime" => {
                 read_only(
@@ -151,10 +151,10 @@ impl OnboardingSetting {
                 )?;
             }
             "lastSyncErrorCode" => {
-                read_only(name, int32(name, value)? == self.last_sync_error_code)?
+                read_only(name, int32(name, value)? == self.last_sync_error_code)?;
             }
             "syncedDeviceCount" => {
-                read_only(name, int32(name, value)? == self.synced_device_count)?
+                read_only(name, int32(name, value)? == self.synced_device_count)?;
             }
             "tokenType" => read_only(name, token_type(value)? == self.token_type)?,
             "defaultIosEnrollmentProfile"
@@ -268,7 +268,7 @@ mod tests {
         OnboardingSetting::new("40342229-2229-4034-2922-344029223440".into(), 0)
     }
 
-    fn body(v: Value) -> Map<String, Value> {
+    fn body(v: &Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()
     }
 
@@ -276,7 +276,7 @@ mod tests {
     fn writable_properties_change() {
         let mut s = setting();
         s.apply(&body(
-            json!({"tokenName": "Reseller A", "dataSharingConsentGranted": true,
+            &json!({"tokenName": "Reseller A", "dataSharingConsentGranted": true,
             "roleScopeTagIds": ["0", "7"], "@odata.type": "#microsoft.graph.depOnboardingSetting",
             "id": "ignored"}),
         ))
@@ -290,10 +290,12 @@ mod tests {
     #[test]
     fn read_only_properties_accept_their_current_value_only() {
         let mut s = setting();
-        s.apply(&body(json!({"syncedDeviceCount": 0, "tokenType": "none",
+        s.apply(&body(&json!({"syncedDeviceCount": 0, "tokenType": "none",
             "tokenExpirationDateTime": "0001-01-01T00:00:00Z"})))
             .unwrap();
-        let err = s.apply(&body(json!({"syncedDeviceCount": 5}))).unwrap_err();
+        let err = s
+            .apply(&body(&json!({"syncedDeviceCount": 5})))
+            .unwrap_err();
         assert!(
             err.message.contains("'syncedDeviceCount' is read-only"),
             "{}",
@@ -306,7 +308,7 @@ mod tests {
         let mut s = setting();
         let before = s.clone();
         let err = s.apply(&body(
-            json!({"tokenName": "x", "dataSharingConsentGranted": "yes"}),
+            &json!({"tokenName": "x", "dataSharingConsentGranted": "yes"}),
         ));
         assert!(err.is_err());
         assert_eq!(s, before);
@@ -315,28 +317,30 @@ mod tests {
     #[test]
     fn rejects_unknown_navigation_and_mistyped_properties() {
         let mut s = setting();
-        let unknown = s.apply(&body(json!({"tokenNmae": "x"}))).unwrap_err();
+        let unknown = s.apply(&body(&json!({"tokenNmae": "x"}))).unwrap_err();
         assert!(
             unknown.message.contains("'tokenNmae' does not exist"),
             "{}",
             unknown.message
         );
         let nav = s
-            .apply(&body(json!({"enrollmentProfiles": []})))
+            .apply(&body(&json!({"enrollmentProfiles": []})))
             .unwrap_err();
         assert!(
             nav.message.contains("navigation property"),
             "{}",
             nav.message
         );
-        let typed = s.apply(&body(json!({"roleScopeTagIds": "0"}))).unwrap_err();
+        let typed = s
+            .apply(&body(&json!({"roleScopeTagIds": "0"})))
+            .unwrap_err();
         assert!(
             typed.message.contains("Collection(Edm.String)"),
             "{}",
             typed.message
         );
         let long = s.apply(&body(
-            json!({"tokenName": "x".repeat(MAX_TOKEN_NAME_CHARS + 1)}),
+            &json!({"tokenName": "x".repeat(MAX_TOKEN_NAME_CHARS + 1)}),
         ));
         assert!(long.is_err());
     }

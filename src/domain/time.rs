@@ -22,12 +22,7 @@ pub fn to_ticks(t: DateTime<Utc>) -> i64 {
 /// Converts ticks back to a UTC time.
 pub fn from_ticks(ticks: i64) -> DateTime<Utc> {
     let secs = ticks.div_euclid(TICKS_PER_SECOND);
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "rem_euclid is in 0..10^7"
-    )]
-    let nanos = (ticks.rem_euclid(TICKS_PER_SECOND) * 100) as u32;
+    let nanos = u32::try_from(ticks.rem_euclid(TICKS_PER_SECOND) * 100).unwrap_or(0);
     Utc.timestamp_opt(secs, nanos)
         .single()
         .unwrap_or_else(unset)
@@ -65,10 +60,6 @@ pub mod graph_datetime {
     use serde::Serializer;
 
     /// Serialises ticks with [`super::format_ticks`].
-    #[expect(
-        clippy::trivially_copy_pass_by_ref,
-        reason = "serde's `serialize_with` signature"
-    )]
     pub fn serialize<S: Serializer>(ticks: &i64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::format_ticks(*ticks))
     }

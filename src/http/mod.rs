@@ -83,7 +83,7 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
     span.in_scope(|| {
         tracing::info!(
             status = response.status.as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "served"
         );
     });

@@ -40,7 +40,7 @@ static DEVICE_MANAGEMENT: EntitySpec = EntitySpec {
 };
 
 /// `GET /deviceManagement`: the DEP-related members of the singleton.
-pub async fn get_device_management(
+pub fn get_device_management(
     st: &AppState,
     ctx: &RequestCtx,
     req: &GraphRequest,

@@ -66,13 +66,11 @@ pub fn split(raw: &str) -> Result<Vec<Segment>, ApiError> {
 }
 
 fn parse_segment(s: &str) -> Segment {
-    if let (Some(open), true) = (s.find('('), s.ends_with(')')) {
-        if open > 0 {
-            return Segment {
-                name: s[..open].to_owned(),
-                args: Some(s[open + 1..s.len() - 1].to_owned()),
-            };
-        }
+    if let (Some(open @ 1..), true) = (s.find('('), s.ends_with(')')) {
+        return Segment {
+            name: s[..open].to_owned(),
+            args: Some(s[open + 1..s.len() - 1].to_owned()),
+        };
     }
     Segment {
         name: s.to_owned(),

@@ -111,7 +111,9 @@ fn render_item<T: Serialize>(
 fn context_url(ctx: &RequestCtx, path: &str, select: Option<&[&str]>, entity: bool) -> String {
     let mut url = format!("{}/beta/$metadata#{path}", ctx.public_url);
     if let Some(s) = select {
-        url.push_str(&format!("({})", s.join(",")));
+        url.push('(');
+        url.push_str(&s.join(","));
+        url.push(')');
     }
     if entity {
         url.push_str("/$entity");

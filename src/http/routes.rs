@@ -132,7 +132,7 @@ pub async fn dispatch(
 ) -> Result<GraphResponse, ApiError> {
     use Method as M;
     match (route, &req.method) {
-        (Route::DeviceManagement, &M::GET) => onboarding::get_device_management(st, ctx, req).await,
+        (Route::DeviceManagement, &M::GET) => onboarding::get_device_management(st, ctx, req),
         (Route::OnboardingSettings, &M::GET) => {
             onboarding::list_dep_onboarding_settings(st, ctx, req).await
         }

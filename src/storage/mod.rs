@@ -63,11 +63,10 @@ impl Db {
     /// Opens a pool for `url` (creating the SQLite file's directory if needed).
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         let target = Target::parse(url)?;
-        if let Target::Sqlite(path) = &target {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
+        if let Target::Sqlite(path) = &target
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let pool = Pool::builder()
             .max_size(pool_size.max(1))

@@ -38,7 +38,13 @@ fn read(conn: &mut DbConnection, name: &str) -> QueryResult<Option<[u8; 32]>> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 fn unhex(s: &str) -> Option<[u8; 32]> {

@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use base64::Engine;
+
 use uuid::Uuid;
 
 fn gateway() -> Command {
@@ -107,7 +109,6 @@ fn token_prints_a_jwt_for_the_tenant() {
     );
     let token = String::from_utf8(out.stdout).unwrap();
     let payload = token.trim().split('.').nth(1).unwrap();
-    use base64::Engine;
     let claims: serde_json::Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)

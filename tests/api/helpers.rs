@@ -71,11 +71,13 @@ impl TestApp {
     /// Starts a gateway after `configure` adjusted its settings.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
         let data_dir = std::env::temp_dir().join(format!("dep-gateway-test-{}", Uuid::new_v4()));
-        let mut settings = Settings::default();
-        settings.bind = "127.0.0.1:0".into();
-        settings.data_dir = data_dir.clone();
-        settings.workers = Some(1);
-        settings.pool_size = 4;
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: data_dir.clone(),
+            workers: Some(1),
+            pool_size: 4,
+            ..Settings::default()
+        };
         settings.auth.dev_authority = Some(true);
         settings.auth.audiences = vec![AUDIENCE.into()];
         let pg_database =

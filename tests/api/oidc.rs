@@ -36,7 +36,7 @@ struct Provider {
     failing: bool,
 }
 
-async fn spawn_provider() -> (String, Arc<Mutex<Provider>>) {
+fn spawn_provider() -> (String, Arc<Mutex<Provider>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = Arc::new(Mutex::new(Provider {
@@ -91,7 +91,7 @@ fn token(key: &SigningKey, issuer: &str, tenant: &str) -> String {
 }
 
 async fn oidc_issuer_keys_rotate(backend: Backend) {
-    let (issuer, provider) = spawn_provider().await;
+    let (issuer, provider) = spawn_provider();
     let (a, b) = (signing_key("key-a"), signing_key("key-b"));
     provider.lock().unwrap().keys = vec![a.jwk.clone()];
     let configured = issuer.clone();

@@ -355,7 +355,7 @@ async fn paging_follows_absolute_next_links(backend: Backend) {
                     !next.contains('{') && !next.contains('}') && !next.contains(' '),
                     "{next}"
                 );
-                url = next.to_owned();
+                next.clone_into(&mut url);
             }
             None => break,
         }
