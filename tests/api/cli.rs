@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 fn gateway() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dep-gateway"));
-    cmd.env_remove("DEP_GATEWAY_CONFIG");
+    // The test suite's own DEP_GATEWAY_TEST_* variables must not disturb the gateway.
+    cmd.env_remove("DEP_GATEWAY_CONFIG").env("DEP_GATEWAY_TEST_POSTGRES_URL", "postgres://unused");
     cmd
 }
 
