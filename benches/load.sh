@@ -14,7 +14,7 @@ PORT=${PORT:-18080}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release -q
-BIN=target/release/dep-gateway
+BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 WORK=$(mktemp -d)
 export DEP_GATEWAY_DATA_DIR="$WORK" DEP_GATEWAY_BIND="127.0.0.1:$PORT" DEP_GATEWAY_LOG=warn
 "$BIN" serve & PID=$!
