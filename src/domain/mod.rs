@@ -1,7 +1,10 @@
 //! Pure domain types: identifiers, time formatting and the entities' rules. No I/O here.
 
+pub mod devices;
+pub mod edm;
 pub mod ids;
 pub mod onboarding;
+pub mod profiles;
 pub mod time;
 
 /// A write body that breaks a rule of the model; the message is shown to the client.

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::context::RequestCtx;
 use super::response::GraphResponse;
 use crate::auth::{AuthError, Forbidden};
+use crate::domain::ValidationError;
 use crate::odata::ODataError;
 use crate::service::ServiceError;
 
@@ -57,6 +58,12 @@ impl From<AuthError> for ApiError {
 impl From<Forbidden> for ApiError {
     fn from(f: Forbidden) -> Self {
         Self::Forbidden(f.accepted)
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::BadRequest(e.message)
     }
 }
 

@@ -2,9 +2,11 @@
 //! normalisation, request ids, error envelope, auth) and dispatches to handlers by route.
 
 pub mod context;
+pub mod devices;
 pub mod error;
 pub mod onboarding;
 pub mod path;
+pub mod profiles;
 pub mod response;
 pub mod routes;
 
@@ -59,6 +61,17 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
                 .into(),
         )),
     }
+}
+
+/// Parses the body of an action that takes no parameters: empty, `{}` or `null` are accepted
+/// (clients send all three); anything else must still be a JSON object.
+// GRAPH-COMPAT: bodiless actions arrive with no body, an empty JSON body or `{}`
+// (graph-http-conventions.md §8).
+pub fn optional_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) || body == b"null" {
+        return Ok(Map::new());
+    }
+    json_object(body)
 }
 
 /// Entry point of every path that is not a health check.

@@ -91,7 +91,7 @@ pub async fn list_dep_onboarding_settings(
     Ok(response::collection(
         ctx,
         SET_PATH,
-        ODATA_TYPE,
+        Some(ODATA_TYPE),
         &page,
         &q,
         select.as_deref(),
@@ -127,7 +127,7 @@ pub async fn get_dep_onboarding_setting(
         ctx,
         StatusCode::OK,
         SET_PATH,
-        ODATA_TYPE,
+        Some(ODATA_TYPE),
         &setting,
         select.as_deref(),
     ))
@@ -146,7 +146,7 @@ pub async fn create_dep_onboarding_setting(
         ctx,
         StatusCode::CREATED,
         SET_PATH,
-        ODATA_TYPE,
+        Some(ODATA_TYPE),
         &setting,
         None,
     );

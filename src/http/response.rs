@@ -87,20 +87,20 @@ pub fn selected(
     Ok(Some(fields.iter().map(|f| f.name).collect()))
 }
 
-/// Serialises `item` with its `@odata.type` first, keeping only `select`ed properties.
+/// Serialises `item` with its `@odata.type` first (given, or the item's own for polymorphic
+/// sets), keeping only `select`ed properties and annotations.
 fn render_item<T: Serialize>(
     item: &T,
-    odata_type: &str,
+    odata_type: Option<&str>,
     select: Option<&[&str]>,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert(
-        "@odata.type".to_owned(),
-        Value::String(odata_type.to_owned()),
-    );
+    if let Some(t) = odata_type {
+        out.insert("@odata.type".to_owned(), Value::String(t.to_owned()));
+    }
     if let Ok(Value::Object(props)) = serde_json::to_value(item) {
         for (k, v) in props {
-            if select.is_none_or(|s| s.contains(&k.as_str())) {
+            if k.starts_with('@') || select.is_none_or(|s| s.contains(&k.as_str())) {
                 out.insert(k, v);
             }
         }
@@ -126,7 +126,7 @@ pub fn entity<T: Serialize>(
     ctx: &RequestCtx,
     status: StatusCode,
     set_path: &str,
-    odata_type: &str,
+    odata_type: Option<&str>,
     item: &T,
     select: Option<&[&str]>,
 ) -> GraphResponse {
@@ -143,7 +143,7 @@ pub fn entity<T: Serialize>(
 pub fn collection<T: Serialize>(
     ctx: &RequestCtx,
     set_path: &str,
-    odata_type: &str,
+    odata_type: Option<&str>,
     page: &Page<T>,
     q: &QueryOptions,
     select: Option<&[&str]>,

@@ -9,6 +9,8 @@ use super::error::ApiError;
 use super::onboarding;
 use super::path::Segment;
 use super::response::GraphResponse;
+use super::{devices, profiles as profile_handlers};
+use crate::domain::profiles::{self, Platform};
 
 /// A Graph request after version routing: what `$batch` will also produce.
 #[derive(Debug, Clone)]
@@ -34,18 +36,47 @@ pub enum Route {
     OnboardingSettingsCount,
     /// `/deviceManagement/depOnboardingSettings/{id}`.
     OnboardingSetting(String),
+    /// `…/{setting}/enrollmentProfiles[/microsoft.graph.{cast}]`.
+    Profiles { setting: String, cast: Option<&'static str> },
+    /// `…/{setting}/enrollmentProfiles[/microsoft.graph.{cast}]/$count`.
+    ProfilesCount { setting: String, cast: Option<&'static str> },
+    /// `…/{setting}/enrollmentProfiles/{id}[/microsoft.graph.{cast}]`.
+    Profile { setting: String, id: String, cast: Option<&'static str> },
+    /// `…/{setting}/enrollmentProfiles/{id}/{operation}`.
+    ProfileOperation { setting: String, id: String, op: ProfileOp },
+    /// `…/{setting}/default{Platform}EnrollmentProfile`.
+    DefaultProfile { setting: String, platform: Platform },
+    /// `…/{setting}/importedAppleDeviceIdentities`.
+    Devices { setting: String },
+    /// `…/{setting}/importedAppleDeviceIdentities/$count`.
+    DevicesCount { setting: String },
+    /// `…/{setting}/importedAppleDeviceIdentities/{id}`.
+    Device { setting: String, id: String },
+    /// `…/{setting}/importedAppleDeviceIdentities/importAppleDeviceIdentityList`.
+    ImportDevices { setting: String },
     /// A Graph resource or operation this gateway knows but does not serve yet.
     NotBuilt(&'static str),
 }
 
-/// Navigations and operations of a depOnboardingSetting that later work will serve.
+/// Bound operations of an enrollment profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileOp {
+    /// `exportMobileConfig()` (function).
+    ExportMobileConfig,
+    /// `setDefaultProfile` (action).
+    SetDefaultProfile,
+    /// `updateDeviceProfileAssignment` (action).
+    UpdateDeviceProfileAssignment,
+}
+
+const PROFILE_OPS: &[(&str, ProfileOp)] = &[
+    ("exportMobileConfig", ProfileOp::ExportMobileConfig),
+    ("setDefaultProfile", ProfileOp::SetDefaultProfile),
+    ("updateDeviceProfileAssignment", ProfileOp::UpdateDeviceProfileAssignment),
+];
+
+/// Operations of a depOnboardingSetting that later work will serve.
 const SETTING_MEMBERS: &[&str] = &[
-    "enrollmentProfiles",
-    "importedAppleDeviceIdentities",
-    "defaultIosEnrollmentProfile",
-    "defaultMacOsEnrollmentProfile",
-    "defaultTvOSEnrollmentProfile",
-    "defaultVisionOSEnrollmentProfile",
     "uploadDepToken",
     "generateEncryptionPublicKey",
     "getEncryptionPublicKey",
@@ -114,13 +145,87 @@ pub fn resolve(segments: &[Segment]) -> Result<Route, ApiError> {
     }
 }
 
-fn resolve_setting(id: String, rest: &[Segment]) -> Result<Route, ApiError> {
-    match rest.first() {
-        None => Ok(Route::OnboardingSetting(id)),
-        Some(seg) => known(seg, SETTING_MEMBERS)
-            .map(Route::NotBuilt)
-            .ok_or_else(|| not_found(seg)),
+fn resolve_setting(setting: String, rest: &[Segment]) -> Result<Route, ApiError> {
+    let Some((seg, tail)) = rest.split_first() else {
+        return Ok(Route::OnboardingSetting(setting));
+    };
+    if seg.is("enrollmentProfiles") {
+        return match seg.key() {
+            Some(id) => resolve_profile(setting, id, tail),
+            None => resolve_profiles(setting, tail),
+        };
     }
+    if seg.is("importedAppleDeviceIdentities") {
+        return match seg.key() {
+            Some(id) => resolve_device(setting, id, tail),
+            None => resolve_devices(setting, tail),
+        };
+    }
+    if let Some(platform) = Platform::ALL.into_iter().find(|p| seg.is(p.default_navigation())) {
+        return only(tail, Route::DefaultProfile { setting, platform });
+    }
+    known(seg, SETTING_MEMBERS).map(Route::NotBuilt).ok_or_else(|| not_found(seg))
+}
+
+/// `route` when nothing follows, else the first extra segment is unknown.
+fn only(tail: &[Segment], route: Route) -> Result<Route, ApiError> {
+    match tail.first() {
+        None => Ok(route),
+        Some(extra) => Err(not_found(extra)),
+    }
+}
+
+/// A `microsoft.graph.{type}` cast segment naming an enrollment profile type.
+fn profile_cast(seg: &Segment) -> Option<&'static str> {
+    let lower = seg.name.to_ascii_lowercase();
+    let name = lower.strip_prefix("microsoft.graph.").or_else(|| lower.strip_prefix("graph."))?;
+    profiles::all_profile_types().iter().find(|t| t.name.eq_ignore_ascii_case(name)).map(|t| t.name)
+}
+
+fn resolve_profiles(setting: String, rest: &[Segment]) -> Result<Route, ApiError> {
+    let (cast, rest) = match rest.split_first() {
+        Some((seg, tail)) if profile_cast(seg).is_some() => (profile_cast(seg), tail),
+        _ => (None, rest),
+    };
+    match rest {
+        [] => Ok(Route::Profiles { setting, cast }),
+        [count, tail @ ..] if count.name == "$count" => only(tail, Route::ProfilesCount { setting, cast }),
+        [key, tail @ ..] if cast.is_none() && key.args.is_none() && !key.name.starts_with('$') => {
+            resolve_profile(setting, key.name.clone(), tail)
+        }
+        [other, ..] => Err(not_found(other)),
+    }
+}
+
+fn resolve_profile(setting: String, id: String, rest: &[Segment]) -> Result<Route, ApiError> {
+    let Some((seg, tail)) = rest.split_first() else {
+        return Ok(Route::Profile { setting, id, cast: None });
+    };
+    if let Some(&(_, op)) = PROFILE_OPS.iter().find(|(name, _)| seg.is_operation(name)) {
+        return only(tail, Route::ProfileOperation { setting, id, op });
+    }
+    match profile_cast(seg) {
+        Some(cast) => only(tail, Route::Profile { setting, id, cast: Some(cast) }),
+        None => Err(not_found(seg)),
+    }
+}
+
+fn resolve_devices(setting: String, rest: &[Segment]) -> Result<Route, ApiError> {
+    match rest {
+        [] => Ok(Route::Devices { setting }),
+        [count, tail @ ..] if count.name == "$count" => only(tail, Route::DevicesCount { setting }),
+        [op, tail @ ..] if op.is_operation("importAppleDeviceIdentityList") => {
+            only(tail, Route::ImportDevices { setting })
+        }
+        [key, tail @ ..] if key.args.is_none() && !key.name.starts_with('$') => {
+            resolve_device(setting, key.name.clone(), tail)
+        }
+        [other, ..] => Err(not_found(other)),
+    }
+}
+
+fn resolve_device(setting: String, id: String, rest: &[Segment]) -> Result<Route, ApiError> {
+    only(rest, Route::Device { setting, id })
 }
 
 /// Runs the handler for `route` and `req.method`.
@@ -150,6 +255,41 @@ pub async fn dispatch(
         }
         (Route::OnboardingSetting(id), &M::DELETE) => {
             onboarding::delete_dep_onboarding_setting(st, ctx, &id).await
+        }
+        (Route::Profiles { setting, cast }, &M::GET) => {
+            profile_handlers::list_enrollment_profiles(st, ctx, req, &setting, cast).await
+        }
+        (Route::Profiles { setting, cast: None }, &M::POST) => {
+            profile_handlers::create_enrollment_profile(st, ctx, req, &setting).await
+        }
+        (Route::ProfilesCount { setting, cast }, &M::GET) => {
+            profile_handlers::count_enrollment_profiles(st, ctx, req, &setting, cast).await
+        }
+        (Route::Profile { setting, id, cast }, &M::GET) => {
+            profile_handlers::get_enrollment_profile(st, ctx, req, &setting, &id, cast).await
+        }
+        (Route::Profile { setting, id, cast: None }, &M::PATCH) => {
+            profile_handlers::update_enrollment_profile(st, ctx, req, &setting, &id).await
+        }
+        (Route::Profile { setting, id, cast: None }, &M::DELETE) => {
+            profile_handlers::delete_enrollment_profile(st, ctx, &setting, &id).await
+        }
+        (Route::ProfileOperation { setting, id, op }, method) => {
+            profile_handlers::profile_operation(st, ctx, req, (&setting, &id), op, method).await
+        }
+        (Route::DefaultProfile { setting, platform }, &M::GET) => {
+            profile_handlers::get_default_profile(st, ctx, req, &setting, platform).await
+        }
+        (Route::Devices { setting }, &M::GET) => devices::list_imported_devices(st, ctx, req, &setting).await,
+        (Route::Devices { setting }, &M::POST) => devices::create_imported_device(st, ctx, req, &setting).await,
+        (Route::DevicesCount { setting }, &M::GET) => devices::count_imported_devices(st, ctx, req, &setting).await,
+        (Route::Device { setting, id }, &M::GET) => devices::get_imported_device(st, ctx, req, &setting, &id).await,
+        (Route::Device { setting, id }, &M::PATCH) => {
+            devices::update_imported_device(st, ctx, req, &setting, &id).await
+        }
+        (Route::Device { setting, id }, &M::DELETE) => devices::delete_imported_device(st, ctx, &setting, &id).await,
+        (Route::ImportDevices { setting }, &M::POST) => {
+            devices::import_apple_device_identity_list(st, ctx, req, &setting).await
         }
         (Route::NotBuilt(name), _) => Err(ApiError::NotImplemented(name.to_owned())),
         _ => Err(ApiError::MethodNotAllowed),

@@ -49,7 +49,7 @@ pub enum ODataError {
     PropertyPath {
         /// The path as written.
         path: String,
-        /// `$filter` or `$orderby`.
+        /// `$filter`, `$orderby` or `$expand`.
         clause: &'static str,
     },
     /// The `$filter` value exceeds the length limit.
@@ -105,6 +105,17 @@ pub enum ODataError {
     /// The same property sorted twice.
     #[error("The property '{0}' appears more than once in $orderby.")]
     DuplicateOrderBy(&'static str),
+    /// A recognised construct of `$expand` or `$search` that this service does not implement.
+    #[error("{construct} in {option} are not supported.")]
+    UnsupportedConstruct {
+        /// What was sent, in plural, e.g. `Nested query options`.
+        construct: &'static str,
+        /// `$expand` or `$search`.
+        option: &'static str,
+    },
+    /// The same navigation property expanded twice.
+    #[error("The navigation property '{0}' appears more than once in $expand.")]
+    DuplicateExpand(String),
     /// A `$skiptoken` that was tampered with, signed by another key or minted for another query.
     #[error("The $skiptoken is invalid or has expired.")]
     InvalidSkipToken,

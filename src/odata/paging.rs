@@ -89,7 +89,7 @@ pub fn order_by_sql(keys: &[SortKey]) -> String {
 }
 
 /// The sentinel a NULL of this field sorts as.
-fn sentinel(field: &Field) -> SqlValue {
+pub(crate) fn sentinel(field: &Field) -> SqlValue {
     match field.kind {
         FieldKind::Int | FieldKind::DateTime => SqlValue::Int(NULL_INT_SENTINEL),
         FieldKind::Bool => SqlValue::Bool(false),
@@ -102,38 +102,51 @@ fn sentinel(field: &Field) -> SqlValue {
 /// Builds the cursor from the Graph JSON rendering of a page's last item. The item must be
 /// rendered before `$select` projection, or unselected sort properties read as NULL.
 pub fn cursor_for(keys: &[SortKey], item: &Value) -> PageCursor {
-    let values = keys
-        .iter()
-        .map(|key| {
-            let field = key.field;
-            let json = item.get(field.name).unwrap_or(&Value::Null);
-            let value = match field.kind {
-                FieldKind::Int => json.as_i64().map(SqlValue::Int),
-                FieldKind::DateTime => json.as_str().and_then(parse_ticks).map(SqlValue::Int),
-                FieldKind::Bool => json.as_bool().map(SqlValue::Bool),
-                FieldKind::Id | FieldKind::Text | FieldKind::Enum(_) | FieldKind::Collection => {
-                    json.as_str().map(|s| SqlValue::Text(s.to_owned()))
-                }
-            };
-            value.unwrap_or_else(|| sentinel(field))
-        })
-        .collect();
+    let values = keys.iter().map(|key| sort_value(key.field, item)).collect();
     PageCursor { values }
 }
 
-/// Rows strictly after the cursor in the key order:
-/// `((k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...)`, with `<` for descending keys.
-/// A cursor that does not fit the keys (count or types) is an invalid `$skiptoken`.
-pub fn keyset_condition(keys: &[SortKey], cursor: &PageCursor) -> Result<SqlCondition, ODataError> {
+/// The value of a property in a Graph JSON item, typed like its column: integers, `DateTime`
+/// strings parsed to ticks, booleans, text (ids, text and enum members). A property that is
+/// NULL, absent, or of another JSON type reads as `None`.
+pub(crate) fn json_value(field: &Field, item: &Value) -> Option<SqlValue> {
+    let json = item.get(field.name)?;
+    match field.kind {
+        FieldKind::Int => json.as_i64().map(SqlValue::Int),
+        FieldKind::DateTime => json.as_str().and_then(parse_ticks).map(SqlValue::Int),
+        FieldKind::Bool => json.as_bool().map(SqlValue::Bool),
+        FieldKind::Id | FieldKind::Text | FieldKind::Enum(_) | FieldKind::Collection => {
+            json.as_str().map(|s| SqlValue::Text(s.to_owned()))
+        }
+    }
+}
+
+/// What a JSON item sorts by for a field: [`sort_expression`]'s value, NULL mapped to the sentinel.
+pub(crate) fn sort_value(field: &Field, item: &Value) -> SqlValue {
+    json_value(field, item).unwrap_or_else(|| sentinel(field))
+}
+
+/// Checks that a decoded cursor fits the sort keys: one value per key, of the key's type.
+pub fn check_cursor(keys: &[SortKey], cursor: &PageCursor) -> Result<(), ODataError> {
     let fits = !keys.is_empty()
         && keys.len() == cursor.values.len()
         && keys
             .iter()
             .zip(&cursor.values)
             .all(|(k, v)| std::mem::discriminant(&sentinel(k.field)) == std::mem::discriminant(v));
-    if !fits {
-        return Err(ODataError::InvalidSkipToken);
+    if fits {
+        Ok(())
+    } else {
+        Err(ODataError::InvalidSkipToken)
     }
+}
+
+/// Rows strictly after the cursor in the key order:
+/// `((k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...)`, with `<` for descending keys.
+/// A cursor that does not fit the keys (count or types, see [`check_cursor`]) is an invalid
+/// `$skiptoken`.
+pub fn keyset_condition(keys: &[SortKey], cursor: &PageCursor) -> Result<SqlCondition, ODataError> {
+    check_cursor(keys, cursor)?;
     let mut out = SqlCondition::default();
     out.sql("(");
     for (i, (key, value)) in keys.iter().zip(&cursor.values).enumerate() {

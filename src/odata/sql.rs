@@ -9,11 +9,14 @@
 //! `PostgreSQL`'s `"C"` collation, so the bound value is folded with `to_ascii_lowercase` to match.
 //! `Id` properties compare exactly, but the string functions use the same `LOWER(..) LIKE` form as
 //! text, because a case-sensitive `LIKE` is not portable (`SQLite`'s `LIKE` ignores ASCII case).
+//!
+//! Validation and literal normalisation live in `check.rs`, shared with the in-memory evaluator
+//! (`eval.rs`), so both reject the same filters with the same errors.
 
 use super::ODataError;
-use super::ast::{CmpOp, Expr, Literal, StringFunction};
-use super::spec::{EntitySpec, Field, FieldKind};
-use crate::domain::time::parse_ticks;
+use super::ast::{CmpOp, Expr, StringFunction};
+use super::check::{Checked, Test, check};
+use super::spec::{EntitySpec, Field};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,42 +64,61 @@ impl SqlCondition {
 
 /// Compiles a `$filter` against an entity's allow-list.
 pub fn compile_filter(expr: &Expr, spec: &EntitySpec) -> Result<SqlCondition, ODataError> {
+    let checked = check(expr, spec)?;
     let mut out = SqlCondition::default();
-    write_expr(&mut out, expr, spec)?;
+    write_expr(&mut out, &checked);
     Ok(out)
 }
 
-fn write_expr(out: &mut SqlCondition, expr: &Expr, spec: &EntitySpec) -> Result<(), ODataError> {
+fn write_expr(out: &mut SqlCondition, expr: &Checked) {
     match expr {
-        Expr::And(a, b) | Expr::Or(a, b) => {
+        Checked::And(a, b) | Checked::Or(a, b) => {
             out.sql("(");
-            write_expr(out, a, spec)?;
-            out.sql(if matches!(expr, Expr::And(..)) {
+            write_expr(out, a);
+            out.sql(if matches!(expr, Checked::And(..)) {
                 " AND "
             } else {
                 " OR "
             });
-            write_expr(out, b, spec)?;
+            write_expr(out, b);
             out.sql(")");
         }
-        Expr::Not(inner) => {
+        Checked::Not(inner) => {
             out.sql("NOT (");
-            write_expr(out, inner, spec)?;
+            write_expr(out, inner);
             out.sql(")");
         }
-        Expr::Compare {
-            property,
-            op,
-            value,
-        } => compare(out, spec.filterable(property)?, *op, value)?,
-        Expr::In { property, values } => in_list(out, spec.filterable(property)?, values)?,
-        Expr::Function {
-            func,
-            property,
-            value,
-        } => function(out, spec.filterable(property)?, *func, value)?,
+        Checked::Leaf(field, test) => write_test(out, field, test),
     }
-    Ok(())
+}
+
+fn write_test(out: &mut SqlCondition, field: &Field, test: &Test) {
+    let lhs = |fold: bool| {
+        if fold {
+            format!("LOWER({})", field.column)
+        } else {
+            field.column.to_owned()
+        }
+    };
+    match test {
+        Test::IsNull(is_null) => {
+            let test = if *is_null { "IS NULL" } else { "IS NOT NULL" };
+            out.sql(&format!("{} {test}", field.column));
+        }
+        Test::Compare { op, value, fold } => leaf(
+            out,
+            field,
+            &lhs(*fold),
+            op.sql(),
+            std::slice::from_ref(value),
+            *op == CmpOp::Ne,
+        ),
+        Test::In { values, fold } => leaf(out, field, &lhs(*fold), "IN", values, false),
+        Test::Function { func, needle } => {
+            let pattern = SqlValue::Text(like_pattern(*func, needle));
+            leaf(out, field, &lhs(true), "LIKE", &[pattern], false);
+        }
+    }
 }
 
 /// Emits `lhs op <binds>` (a parenthesised list for `IN`), NULL-safe for nullable columns.
@@ -105,7 +127,7 @@ fn leaf(
     field: &Field,
     lhs: &str,
     op: &str,
-    binds: Vec<SqlValue>,
+    binds: &[SqlValue],
     if_null: bool,
 ) {
     if field.nullable {
@@ -116,11 +138,11 @@ fn leaf(
     if list {
         out.sql("(");
     }
-    for (i, value) in binds.into_iter().enumerate() {
+    for (i, value) in binds.iter().enumerate() {
         if i > 0 {
             out.sql(", ");
         }
-        out.bind(value);
+        out.bind(value.clone());
     }
     if list {
         out.sql(")");
@@ -132,144 +154,20 @@ fn leaf(
     }
 }
 
-fn compare(
-    out: &mut SqlCondition,
-    field: &Field,
-    op: CmpOp,
-    value: &Literal,
-) -> Result<(), ODataError> {
-    if *value == Literal::Null {
-        let test = match op {
-            CmpOp::Eq => "IS NULL",
-            CmpOp::Ne => "IS NOT NULL",
-            _ => {
-                return Err(ODataError::unsupported(
-                    "comparison",
-                    format!("{} null", op.name()),
-                ));
-            }
-        };
-        out.sql(&format!("{} {test}", field.column));
-        return Ok(());
-    }
-    let equality = matches!(op, CmpOp::Eq | CmpOp::Ne);
-    if !equality && matches!(field.kind, FieldKind::Bool | FieldKind::Enum(_)) {
-        return Err(ODataError::OperatorNotAllowed {
-            op: op.name(),
-            property: field.name,
-        });
-    }
-    let bind = bind_value(field, value)?;
-    let (lhs, bind) = match (field.kind, bind) {
-        (FieldKind::Text, SqlValue::Text(s)) if equality => (
-            format!("LOWER({})", field.column),
-            SqlValue::Text(s.to_ascii_lowercase()),
-        ),
-        (_, bind) => (field.column.to_owned(), bind),
-    };
-    leaf(out, field, &lhs, op.sql(), vec![bind], op == CmpOp::Ne);
-    Ok(())
-}
-
-fn in_list(out: &mut SqlCondition, field: &Field, values: &[Literal]) -> Result<(), ODataError> {
-    if field.kind == FieldKind::Bool {
-        return Err(ODataError::OperatorNotAllowed {
-            op: "in",
-            property: field.name,
-        });
-    }
-    let mut binds = values
-        .iter()
-        .map(|v| bind_value(field, v))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut lhs = field.column.to_owned();
-    if field.kind == FieldKind::Text {
-        lhs = format!("LOWER({lhs})");
-        for bind in &mut binds {
-            if let SqlValue::Text(s) = bind {
-                s.make_ascii_lowercase();
-            }
-        }
-    }
-    leaf(out, field, &lhs, "IN", binds, false);
-    Ok(())
-}
-
-fn function(
-    out: &mut SqlCondition,
-    field: &Field,
-    func: StringFunction,
-    value: &str,
-) -> Result<(), ODataError> {
-    if !matches!(field.kind, FieldKind::Text | FieldKind::Id) {
-        return Err(ODataError::OperatorNotAllowed {
-            op: func.name(),
-            property: field.name,
-        });
-    }
-    let mut escaped = String::with_capacity(value.len() + 2);
-    for c in value.to_ascii_lowercase().chars() {
+/// The `LIKE` pattern for a (lower-cased) string-function argument, with `%`, `_` and `\`
+/// escaped.
+fn like_pattern(func: StringFunction, needle: &str) -> String {
+    let mut escaped = String::with_capacity(needle.len() + 2);
+    for c in needle.chars() {
         if matches!(c, '%' | '_' | '\\') {
             escaped.push('\\');
         }
         escaped.push(c);
     }
-    let pattern = match func {
+    match func {
         StringFunction::StartsWith => format!("{escaped}%"),
         StringFunction::EndsWith => format!("%{escaped}"),
         StringFunction::Contains => format!("%{escaped}%"),
-    };
-    let lhs = format!("LOWER({})", field.column);
-    leaf(
-        out,
-        field,
-        &lhs,
-        "LIKE",
-        vec![SqlValue::Text(pattern)],
-        false,
-    );
-    Ok(())
-}
-
-/// Converts a non-null literal to the bind for a field, checking its type.
-fn bind_value(field: &Field, value: &Literal) -> Result<SqlValue, ODataError> {
-    let mismatch = |expected| ODataError::TypeMismatch {
-        property: field.name,
-        expected,
-    };
-    match (field.kind, value) {
-        (FieldKind::Id | FieldKind::Text, Literal::String(s) | Literal::Guid(s)) => {
-            Ok(SqlValue::Text(s.clone()))
-        }
-        (FieldKind::Id | FieldKind::Text, _) => Err(mismatch("a string")),
-        (FieldKind::Int, Literal::Int(n)) => Ok(SqlValue::Int(*n)),
-        (FieldKind::Int, _) => Err(mismatch("an integer")),
-        (FieldKind::Bool, Literal::Bool(b)) => Ok(SqlValue::Bool(*b)),
-        (FieldKind::Bool, _) => Err(mismatch("true or false")),
-        (FieldKind::DateTime, Literal::DateTime(t)) => Ok(SqlValue::Int(*t)),
-        (FieldKind::DateTime, Literal::String(s)) => parse_ticks(s)
-            .map(SqlValue::Int)
-            .ok_or(mismatch("a DateTimeOffset")),
-        (FieldKind::DateTime, _) => Err(mismatch("a DateTimeOffset")),
-        (FieldKind::Enum(members), Literal::String(s)) => enum_member(field, members, s),
-        (FieldKind::Enum(_), _) => Err(mismatch("a string enum member")),
-        (FieldKind::Collection, _) => Err(ODataError::NotAllowed {
-            property: field.name,
-            clause: "$filter",
-        }),
-    }
-}
-
-/// Matches an enum member case-insensitively and binds its canonical name.
-// GRAPH-COMPAT: clients send `'AdminImport'` for `adminImport` (conventions §6.1).
-fn enum_member(field: &Field, members: &[&str], value: &str) -> Result<SqlValue, ODataError> {
-    match members.iter().find(|m| m.eq_ignore_ascii_case(value)) {
-        Some(member) => Ok(SqlValue::Text((*member).to_owned())),
-        None => Err(ODataError::UnknownEnumMember {
-            property: field.name,
-            value: value.to_owned(),
-            members: members.join(", "),
-        }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! SQL snapshots of compiled filters.
 
 use super::*;
+use crate::domain::time::parse_ticks;
 use crate::odata::filter::parse_filter;
 use crate::odata::spec::tests::DEP;
 

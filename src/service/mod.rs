@@ -1,6 +1,8 @@
 //! Use cases over the multi-token model. One place for the rules; no HTTP types here.
 
+pub mod devices;
 pub mod onboarding;
+pub mod profiles;
 pub mod paging;
 
 use crate::domain::ValidationError;

@@ -45,7 +45,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.finish(items, &svc.paging_key, Some(count)))
+    Ok(plan.pager.finish(items, &svc.paging_key, Some(count)))
 }
 
 /// How many of the tenant's settings match the `$filter` of `q`.

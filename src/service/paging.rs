@@ -2,9 +2,12 @@
 //! an opaque, tamper-evident `$skiptoken` (keyset paging: page N costs what page 1 costs).
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::ServiceError;
-use crate::odata::{self, EntitySpec, PageCursor, PagingKey, QueryOption, QueryOptions, SortKey};
+use crate::odata::{
+    self, EntitySpec, Expr, PageCursor, PagingKey, QueryOption, QueryOptions, SortKey, StringFunction,
+};
 use crate::storage::PageQuery;
 
 /// Options a collection GET accepts.
@@ -18,11 +21,90 @@ pub const COLLECTION_OPTIONS: &[QueryOption] = &[
     QueryOption::SkipToken,
 ];
 
+/// Options a collection GET accepts where `$search` is supported.
+pub const SEARCHABLE_COLLECTION_OPTIONS: &[QueryOption] = &[
+    QueryOption::Select,
+    QueryOption::Filter,
+    QueryOption::OrderBy,
+    QueryOption::Top,
+    QueryOption::Skip,
+    QueryOption::Count,
+    QueryOption::SkipToken,
+    QueryOption::Search,
+];
+
+/// Options a `/$count` GET accepts where `$search` is supported.
+pub const SEARCHABLE_COUNT_OPTIONS: &[QueryOption] = &[QueryOption::Filter, QueryOption::Search];
+
 /// Options a `/$count` GET accepts.
 pub const COUNT_OPTIONS: &[QueryOption] = &[QueryOption::Filter];
 
 /// Options a single-entity GET accepts.
 pub const ENTITY_OPTIONS: &[QueryOption] = &[QueryOption::Select];
+
+/// `$filter` and `$search` as one expression: `$search=term` is `contains(search_property, term)`.
+pub fn effective_filter(q: &QueryOptions, search_property: Option<&str>) -> Result<Option<Expr>, ServiceError> {
+    let search = match (&q.search, search_property) {
+        (Some(raw), Some(property)) => Some(Expr::Function {
+            func: StringFunction::Contains,
+            property: property.to_owned(),
+            value: odata::parse_search(raw)?,
+        }),
+        _ => None,
+    };
+    Ok(match (q.filter.clone(), search) {
+        (Some(f), Some(s)) => Some(Expr::And(Box::new(f), Box::new(s))),
+        (f, s) => f.or(s),
+    })
+}
+
+fn page_size(q: &QueryOptions, max_page_size: u32) -> u64 {
+    q.top.map_or(u64::from(max_page_size), |top| top.min(u64::from(max_page_size)))
+}
+
+/// Filters, sorts and pages items held in memory (rendered as Graph JSON) with exactly the
+/// semantics of the SQL path, for sets small enough to load whole.
+pub fn page_in_memory(
+    spec: &'static EntitySpec,
+    set: &str,
+    q: &QueryOptions,
+    key: &PagingKey,
+    max_page_size: u32,
+    search_property: &str,
+    items: Vec<Value>,
+) -> Result<Page<Value>, ServiceError> {
+    q.ensure_only(SEARCHABLE_COLLECTION_OPTIONS)?;
+    let predicate = effective_filter(q, Some(search_property))?
+        .map(|f| odata::compile_predicate(&f, spec))
+        .transpose()?;
+    let keys = odata::compile_orderby(q.orderby.as_deref().unwrap_or_default(), spec)?;
+    let fingerprint = q.paging_fingerprint(set);
+    let cursor = match &q.skiptoken {
+        Some(token) => {
+            let cursor = odata::decode_skiptoken(token, &fingerprint, key)?;
+            odata::check_cursor(&keys, &cursor)?;
+            Some(cursor)
+        }
+        None => None,
+    };
+    let mut matching: Vec<Value> = items
+        .into_iter()
+        .filter(|i| predicate.as_ref().is_none_or(|p| p.matches(i)))
+        .collect();
+    let count = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    matching.sort_by(|a, b| odata::compare(&keys, a, b));
+    let skip = match &cursor {
+        Some(c) => matching.iter().take_while(|i| !odata::is_after(&keys, c, i)).count(),
+        None => usize::try_from(q.skip.unwrap_or(0)).unwrap_or(usize::MAX),
+    };
+    let pager = Pager {
+        keys,
+        fingerprint,
+        page_size: usize::try_from(page_size(q, max_page_size)).unwrap_or(usize::MAX),
+    };
+    let page: Vec<Value> = matching.into_iter().skip(skip).take(pager.page_size.saturating_add(1)).collect();
+    Ok(pager.finish(page, key, q.count.then_some(count)))
+}
 
 /// One page of a collection.
 #[derive(Debug)]
@@ -39,6 +121,12 @@ pub struct Page<T> {
 pub struct ListPlan {
     /// What storage runs (its `limit` asks for one row more than the page, to detect a next page).
     pub query: PageQuery,
+    /// Cuts the page and issues the next token.
+    pub pager: Pager,
+}
+
+/// What it takes to cut a page and sign the token of the next one.
+pub struct Pager {
     keys: Vec<SortKey>,
     fingerprint: String,
     page_size: usize,
@@ -53,11 +141,21 @@ pub fn plan(
     key: &PagingKey,
     max_page_size: u32,
 ) -> Result<ListPlan, ServiceError> {
-    q.ensure_only(COLLECTION_OPTIONS)?;
-    let filter = q
-        .filter
-        .as_ref()
-        .map(|f| odata::compile_filter(f, spec))
+    plan_searchable(spec, set, q, key, max_page_size, None)
+}
+
+/// Like [`plan`], for a set whose `$search` is a contains-match on `search_property`.
+pub fn plan_searchable(
+    spec: &'static EntitySpec,
+    set: &str,
+    q: &QueryOptions,
+    key: &PagingKey,
+    max_page_size: u32,
+    search_property: Option<&str>,
+) -> Result<ListPlan, ServiceError> {
+    q.ensure_only(if search_property.is_some() { SEARCHABLE_COLLECTION_OPTIONS } else { COLLECTION_OPTIONS })?;
+    let filter = effective_filter(q, search_property)?
+        .map(|f| odata::compile_filter(&f, spec))
         .transpose()?;
     let keys = odata::compile_orderby(q.orderby.as_deref().unwrap_or_default(), spec)?;
     // The token binds the set, the filter and the order: it cannot be replayed on another query.
@@ -69,9 +167,7 @@ pub fn plan(
         }
         None => None,
     };
-    let page_size = q.top.map_or(u64::from(max_page_size), |top| {
-        top.min(u64::from(max_page_size))
-    });
+    let page_size = page_size(q, max_page_size);
     let offset = if q.skiptoken.is_some() {
         0
     } else {
@@ -85,13 +181,15 @@ pub fn plan(
             limit: i64::try_from(page_size).unwrap_or(i64::MAX - 1) + 1,
             offset: i64::try_from(offset).unwrap_or(i64::MAX),
         },
-        keys,
-        fingerprint,
-        page_size: usize::try_from(page_size).unwrap_or(usize::MAX),
+        pager: Pager {
+            keys,
+            fingerprint,
+            page_size: usize::try_from(page_size).unwrap_or(usize::MAX),
+        },
     })
 }
 
-impl ListPlan {
+impl Pager {
     /// Cuts the extra row off and, when there was one, issues the token for the next page.
     pub fn finish<T: Serialize>(
         &self,

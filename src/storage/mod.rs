@@ -3,8 +3,10 @@
 //! blocking pool through [`Db::run`] / [`Db::write`].
 
 pub mod connection;
+pub mod devices;
 pub mod dyn_sql;
 pub mod onboarding_settings;
+pub mod profiles;
 pub mod schema;
 pub mod secrets;
 pub mod tenants;

@@ -35,5 +35,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrollment_profiles (tenant_id, setting_id, id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        id -> Text,
+        odata_type -> Text,
+        properties -> Text,
+        created_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    default_profiles (tenant_id, setting_id, platform) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        platform -> Text,
+        profile_id -> Text,
+    }
+}
+
+diesel::table! {
+    imported_devices (tenant_id, setting_id, id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        id -> Text,
+        serial_number -> Text,
+        description -> Nullable<Text>,
+        discovery_source -> Text,
+        enrollment_state -> Text,
+        is_deleted -> Nullable<Bool>,
+        is_supervised -> Bool,
+        last_contacted_date_time -> BigInt,
+        platform -> Text,
+        requested_enrollment_profile_assignment_date_time -> Nullable<BigInt>,
+        requested_enrollment_profile_id -> Nullable<Text>,
+        created_date_time -> BigInt,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, dep_onboarding_settings);
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    dep_onboarding_settings,
+    enrollment_profiles,
+    default_profiles,
+    imported_devices
+);

@@ -119,7 +119,7 @@ async fn operations_not_built_yet_say_so(backend: Backend) {
         .unwrap()
         .to_owned();
     for path in [
-        format!("{SETTINGS}/{id}/enrollmentProfiles"),
+        format!("{SETTINGS}/{id}/microsoft.graph.syncWithAppleDeviceEnrollmentProgram"),
         format!("{SETTINGS}/{id}/microsoft.graph.uploadDepToken"),
         format!("{SETTINGS}('{id}')/getEncryptionPublicKey()"),
     ] {

@@ -1,0 +1,301 @@
+//! The importedAppleDeviceIdentity entity (an Apple device serial number known to one token),
+//! its import result, and the rules for writing it.
+
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::ValidationError;
+use super::time::{UNSET_TICKS, format_ticks, graph_datetime, parse_ticks};
+
+mod enums;
+
+use enums::GraphEnum;
+pub use enums::{DevicePlatform, DiscoverySource, EnrollmentState};
+
+/// Graph type name of the entity.
+pub const ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentity";
+/// Graph type name of an import result.
+pub const RESULT_ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentityResult";
+const TYPE_NAME: &str = "microsoft.graph.importedAppleDeviceIdentity";
+
+/// Longest accepted `description`.
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// Longest accepted `requestedEnrollmentProfileId` (a `{token}_{guid}` id is 73 characters).
+pub const MAX_PROFILE_ID_CHARS: usize = 256;
+/// Shortest and longest normalised serial number.
+pub const SERIAL_CHARS: std::ops::RangeInclusive<usize> = 8..=20;
+
+/// One Apple device identity of a token, in Graph's property order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedAppleDeviceIdentity {
+    /// Identifier of the identity.
+    pub id: String,
+    /// When the identity was created.
+    #[serde(serialize_with = "graph_datetime::serialize")]
+    pub created_date_time: i64,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// How the device became known.
+    pub discovery_source: DiscoverySource,
+    /// The device's MDM state.
+    pub enrollment_state: EnrollmentState,
+    /// Deleted from Apple Business Manager.
+    pub is_deleted: Option<bool>,
+    /// The device is supervised.
+    pub is_supervised: bool,
+    /// Last time the device contacted the MDM.
+    #[serde(serialize_with = "graph_datetime::serialize")]
+    pub last_contacted_date_time: i64,
+    /// Device platform.
+    pub platform: DevicePlatform,
+    /// When `requested_enrollment_profile_id` was assigned.
+    #[serde(serialize_with = "optional_datetime")]
+    pub requested_enrollment_profile_assignment_date_time: Option<i64>,
+    /// Profile the admin wants applied at the next enrollment.
+    pub requested_enrollment_profile_id: Option<String>,
+    /// Normalised serial number (see [`normalize_serial`]).
+    pub serial_number: String,
+}
+
+/// An `importedAppleDeviceIdentityResult`: the identity plus the per-item import `status`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ImportedAppleDeviceIdentityResult {
+    /// The identity as imported (or as it stood when the import was refused).
+    #[serde(flatten)]
+    pub identity: ImportedAppleDeviceIdentity,
+    /// Whether this item was imported.
+    pub status: bool,
+}
+
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes the field by reference"
+)]
+fn optional_datetime<S: Serializer>(ticks: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ticks {
+        Some(t) => s.serialize_str(&format_ticks(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A serial number as stored: whitespace removed, upper-cased, then 8 to 20 ASCII letters and
+/// digits.
+pub fn normalize_serial(s: &str) -> Result<String, ValidationError> {
+    let serial: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if SERIAL_CHARS.contains(&serial.chars().count())
+        && serial.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        Ok(serial)
+    } else {
+        Err(ValidationError::new(format!(
+            "The serial number '{}' is not valid: after removing spaces and upper-casing it must \
+             be {} to {} ASCII letters and digits.",
+            s.chars().take(64).collect::<String>(),
+            SERIAL_CHARS.start(),
+            SERIAL_CHARS.end()
+        )))
+    }
+}
+
+/// The Graph platform of Apple's `device_family` (`iPhone`, `iPad`, `iPod`, `Mac`, `AppleTV`,
+/// `Vision`/`RealityDevice`); anything else is `unknown`.
+pub fn platform_from_device_family(family: &str) -> DevicePlatform {
+    let is = |name: &str| family.eq_ignore_ascii_case(name);
+    if is("iPhone") || is("iPad") || is("iPod") {
+        DevicePlatform::Ios
+    } else if is("Mac") {
+        DevicePlatform::MacOs
+    } else if is("AppleTV") {
+        DevicePlatform::TvOs
+    } else if is("Vision") || is("RealityDevice") {
+        DevicePlatform::VisionOs
+    } else {
+        DevicePlatform::Unknown
+    }
+}
+
+impl ImportedAppleDeviceIdentity {
+    /// A new identity imported by an admin at `now` (ticks), not yet seen by the MDM.
+    pub fn new(id: String, serial_number: String, now: i64) -> Self {
+        Self {
+            id,
+            created_date_time: now,
+            description: None,
+            discovery_source: DiscoverySource::AdminImport,
+            enrollment_state: EnrollmentState::NotContacted,
+            is_deleted: Some(false),
+            is_supervised: false,
+            last_contacted_date_time: UNSET_TICKS,
+            platform: DevicePlatform::Unknown,
+            requested_enrollment_profile_assignment_date_time: None,
+            requested_enrollment_profile_id: None,
+            serial_number,
+        }
+    }
+
+    /// Records (or clears, with `None`) the profile requested for the device, stamped `now`.
+    pub fn assign_profile(&mut self, profile_id: Option<String>, now: i64) {
+        self.requested_enrollment_profile_assignment_date_time = profile_id.as_ref().map(|_| now);
+        self.requested_enrollment_profile_id = profile_id;
+    }
+
+    /// Applies a create (`creating`) or PATCH body. Writable: `serialNumber` (on PATCH only its
+    /// current value), `description`, `platform`, `isSupervised`, `requestedEnrollmentProfileId`.
+    /// Server-managed properties are type-checked and ignored on create, and on PATCH accepted
+    /// only when they repeat the current value. `id` and `@` annotations are ignored; unknown
+    /// properties are rejected. A create that names a profile stamps its assignment time with
+    /// `createdDateTime`; on PATCH the caller stamps it (see [`Self::assign_profile`]). On error
+    /// `self` is unchanged.
+    pub fn apply(
+        &mut self,
+        body: &Map<String, Value>,
+        creating: bool,
+    ) -> Result<(), ValidationError> {
+        let mut next = self.clone();
+        for (name, value) in body {
+            next.apply_one(name, value, creating)?;
+        }
+        if next.serial_number.is_empty() {
+            return Err(ValidationError::new(
+                "The property 'serialNumber' is required.",
+            ));
+        }
+        if creating && next.requested_enrollment_profile_id.is_some() {
+            next.requested_enrollment_profile_assignment_date_time = Some(next.created_date_time);
+        }
+        *self = next;
+        Ok(())
+    }
+
+    fn apply_one(
+        &mut self,
+        name: &str,
+        value: &Value,
+        creating: bool,
+    ) -> Result<(), ValidationError> {
+        match name {
+            "serialNumber" => self.apply_serial(value, creating)?,
+            "description" => {
+                self.description = optional_string(name, value, MAX_DESCRIPTION_CHARS)?;
+            }
+            "platform" => self.platform = member(name, value)?,
+            "isSupervised" => self.is_supervised = boolean(name, value)?,
+            "requestedEnrollmentProfileId" => {
+                self.requested_enrollment_profile_id =
+                    optional_string(name, value, MAX_PROFILE_ID_CHARS)?;
+            }
+            // GRAPH-COMPAT: SDK models send `id` and `@odata.*` annotations in write bodies.
+            _ if name == "id" || name.contains('@') => {}
+            _ => match self.repeats_stored(name, value)? {
+                Some(unchanged) => server_managed(name, creating, unchanged)?,
+                None => return Err(ValidationError::unknown_property(name, TYPE_NAME)),
+            },
+        }
+        Ok(())
+    }
+
+    /// For a server-managed property, whether `value` repeats the stored value; `None` for any
+    /// other name.
+    fn repeats_stored(&self, name: &str, value: &Value) -> Result<Option<bool>, ValidationError> {
+        let unchanged = match name {
+            "createdDateTime" => datetime(name, value)? == self.created_date_time,
+            "lastContactedDateTime" => datetime(name, value)? == self.last_contacted_date_time,
+            "enrollmentState" => member::<EnrollmentState>(name, value)? == self.enrollment_state,
+            "discoverySource" => member::<DiscoverySource>(name, value)? == self.discovery_source,
+            "isDeleted" => nullable(value, |v| boolean(name, v))? == self.is_deleted,
+            "requestedEnrollmentProfileAssignmentDateTime" => {
+                nullable(value, |v| datetime(name, v))?
+                    == self.requested_enrollment_profile_assignment_date_time
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(unchanged))
+    }
+
+    fn apply_serial(&mut self, value: &Value, creating: bool) -> Result<(), ValidationError> {
+        let serial = value
+            .as_str()
+            .ok_or_else(|| ValidationError::wrong_type("serialNumber", "Edm.String", value))
+            .and_then(normalize_serial)?;
+        if creating {
+            self.serial_number = serial;
+        } else if serial != self.serial_number {
+            return Err(ValidationError::new(format!(
+                "The property 'serialNumber' cannot be changed after creation (it is '{}'); \
+                 delete the identity and import the new serial number.",
+                self.serial_number
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// GRAPH-COMPAT: import lists and create bodies built from an earlier GET carry server-managed
+/// values (the service sets its own on create); config-as-code tools PATCH back whole GET bodies,
+/// so on PATCH a server-managed property is accepted when it repeats the stored value.
+fn server_managed(name: &str, creating: bool, unchanged: bool) -> Result<(), ValidationError> {
+    if creating || unchanged {
+        Ok(())
+    } else {
+        Err(ValidationError::new(format!(
+            "The property '{name}' is read-only on type '{TYPE_NAME}' and cannot be changed."
+        )))
+    }
+}
+
+fn nullable<T>(
+    value: &Value,
+    parse: impl FnOnce(&Value) -> Result<T, ValidationError>,
+) -> Result<Option<T>, ValidationError> {
+    if value.is_null() {
+        Ok(None)
+    } else {
+        parse(value).map(Some)
+    }
+}
+
+fn boolean(name: &str, value: &Value) -> Result<bool, ValidationError> {
+    value
+        .as_bool()
+        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))
+}
+
+fn datetime(name: &str, value: &Value) -> Result<i64, ValidationError> {
+    value
+        .as_str()
+        .and_then(parse_ticks)
+        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.DateTimeOffset", value))
+}
+
+fn member<T: GraphEnum>(name: &str, value: &Value) -> Result<T, ValidationError> {
+    value.as_str().and_then(T::parse).ok_or_else(|| {
+        ValidationError::new(format!(
+            "The value {value} of property '{name}' is not a member of '{}' ({}).",
+            T::TYPE_NAME,
+            T::MEMBERS.join(", ")
+        ))
+    })
+}
+
+fn optional_string(
+    name: &str,
+    value: &Value,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.chars().count() <= max => Ok(Some(s.clone())),
+        Value::String(_) => Err(ValidationError::new(format!(
+            "The property '{name}' is longer than {max} characters."
+        ))),
+        other => Err(ValidationError::wrong_type(name, "Edm.String", other)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

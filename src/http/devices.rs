@@ -1,0 +1,100 @@
+//! Handlers of a token's `importedAppleDeviceIdentities`.
+
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::context::RequestCtx;
+use super::error::ApiError;
+use super::response::{self, GraphResponse};
+use super::routes::GraphRequest;
+use super::{AppState, json_object};
+use crate::auth::Permission;
+use crate::domain::devices::{ODATA_TYPE, RESULT_ODATA_TYPE};
+use crate::odata::QueryOptions;
+use crate::service::{devices as service, paging};
+use crate::storage::devices::SPEC;
+
+fn set_path(setting: &str) -> String {
+    format!("deviceManagement/depOnboardingSettings('{setting}')/importedAppleDeviceIdentities")
+}
+
+/// `GET …/importedAppleDeviceIdentities`.
+pub async fn list_imported_devices(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    let select = response::selected(&q, &SPEC)?;
+    let page = service::list(&st.services, tenant, setting, &q).await?;
+    Ok(response::collection(ctx, &set_path(setting), Some(ODATA_TYPE), &page, &q, select.as_deref()))
+}
+
+/// `GET …/importedAppleDeviceIdentities/$count`.
+pub async fn count_imported_devices(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    Ok(GraphResponse::count(service::count(&st.services, tenant, setting, &q).await?))
+}
+
+/// `GET …/importedAppleDeviceIdentities/{id}`.
+pub async fn get_imported_device(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str, id: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    q.ensure_only(paging::ENTITY_OPTIONS)?;
+    let select = response::selected(&q, &SPEC)?;
+    let device = service::get(&st.services, tenant, setting, id).await?;
+    Ok(response::entity(ctx, StatusCode::OK, &set_path(setting), Some(ODATA_TYPE), &device, select.as_deref()))
+}
+
+/// `POST …/importedAppleDeviceIdentities` → 201.
+pub async fn create_imported_device(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = json_object(&req.body)?;
+    let device = service::create(&st.services, tenant, setting, body).await?;
+    let mut resp = response::entity(ctx, StatusCode::CREATED, &set_path(setting), Some(ODATA_TYPE), &device, None);
+    resp.headers.push(("Location", format!("{}/beta/{}/{}", ctx.public_url, set_path(setting), device.id)));
+    Ok(resp)
+}
+
+/// `PATCH …/importedAppleDeviceIdentities/{id}` → 204.
+// GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
+pub async fn update_imported_device(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str, id: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = json_object(&req.body)?;
+    service::update(&st.services, tenant, setting, id, body).await?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `DELETE …/importedAppleDeviceIdentities/{id}` → 204.
+pub async fn delete_imported_device(st: &AppState, ctx: &RequestCtx, setting: &str, id: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    service::delete(&st.services, tenant, setting, id).await?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList` →
+/// `{"value": [importedAppleDeviceIdentityResult…]}`.
+pub async fn import_apple_device_identity_list(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = json_object(&req.body)?;
+    let request = service::parse_import(&body)?;
+    let results = service::import(&st.services, tenant, setting, request).await?;
+    // GRAPH-COMPAT: each result carries its derived @odata.type; without it the Python SDK
+    // silently returns base objects (graph-dep-api.md §5.6).
+    let value: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            let mut item = serde_json::Map::new();
+            item.insert("@odata.type".to_owned(), json!(RESULT_ODATA_TYPE));
+            if let Ok(Value::Object(props)) = serde_json::to_value(r) {
+                item.extend(props);
+            }
+            Value::Object(item)
+        })
+        .collect();
+    Ok(GraphResponse::json(
+        StatusCode::OK,
+        &json!({
+            "@odata.context": format!("{}/beta/$metadata#Collection(microsoft.graph.importedAppleDeviceIdentityResult)", ctx.public_url),
+            "value": value,
+        }),
+    ))
+}

@@ -1,0 +1,295 @@
+//! Use cases of a token's imported Apple device identities: CRUD, bulk import and recording a
+//! requested profile assignment.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::paging::{self, Page, SEARCHABLE_COUNT_OPTIONS};
+use super::{ServiceError, Services};
+use crate::domain::ValidationError;
+use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult, normalize_serial};
+use crate::domain::ids::TenantId;
+use crate::domain::time::now_ticks;
+use crate::odata::{self, QueryOptions};
+use crate::storage::devices::{self as repo, SPEC};
+use crate::storage::{DbConnection, onboarding_settings, profiles};
+
+/// Most identities one `importAppleDeviceIdentityList` call may carry.
+pub const MAX_IMPORT: usize = 20_000;
+/// Most serial numbers one `updateDeviceProfileAssignment` call may carry.
+pub const MAX_ASSIGN: usize = 10_000;
+
+const ENTITY: &str = "importedAppleDeviceIdentity";
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound { entity: ENTITY, id: id.to_owned() }
+}
+
+fn ensure_setting(c: &mut DbConnection, tenant: TenantId, setting: &str) -> Result<(), ServiceError> {
+    if onboarding_settings::exists(c, tenant, setting)? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound { entity: "depOnboardingSetting", id: setting.to_owned() })
+    }
+}
+
+/// One page of a token's identities (`$search` matches serial numbers).
+pub async fn list(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
+    let set = format!("depOnboardingSettings/{setting}/importedAppleDeviceIdentities");
+    let plan = paging::plan_searchable(&SPEC, &set, q, &svc.paging_key, svc.max_page_size, Some("serialNumber"))?;
+    let (query, want_count, key) = (plan.query.clone(), q.count, setting.to_owned());
+    let (items, count) = svc
+        .db
+        .run(move |c| {
+            ensure_setting(c, tenant, &key)?;
+            let items = repo::list(c, tenant, &key, &query)?;
+            let count = if want_count { Some(repo::count(c, tenant, &key, query.filter.as_ref())?) } else { None };
+            Ok::<_, ServiceError>((items, count))
+        })
+        .await?;
+    Ok(plan.pager.finish(items, &svc.paging_key, count))
+}
+
+/// How many of a token's identities match `$filter`/`$search`.
+pub async fn count(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions) -> Result<i64, ServiceError> {
+    q.ensure_only(SEARCHABLE_COUNT_OPTIONS)?;
+    let filter = paging::effective_filter(q, Some("serialNumber"))?
+        .map(|f| odata::compile_filter(&f, &SPEC))
+        .transpose()?;
+    let key = setting.to_owned();
+    svc.db
+        .run(move |c| {
+            ensure_setting(c, tenant, &key)?;
+            Ok(repo::count(c, tenant, &key, filter.as_ref())?)
+        })
+        .await
+}
+
+/// One identity.
+pub async fn get(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
+    let (key, id) = (setting.to_owned(), id.to_owned());
+    svc.db
+        .run(move |c| {
+            ensure_setting(c, tenant, &key)?;
+            repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))
+        })
+        .await
+}
+
+/// Normalises `requestedEnrollmentProfileId` to the bare GUID of a profile of this token.
+// GRAPH-COMPAT: real filters compare requestedEnrollmentProfileId with the GUID part of the
+// profile id (graph-dep-api.md §4), so that is what is stored; `{token}_{guid}` is accepted.
+fn check_requested_profile(c: &mut DbConnection, tenant: TenantId, setting: &str, d: &mut ImportedAppleDeviceIdentity) -> Result<(), ServiceError> {
+    let Some(requested) = d.requested_enrollment_profile_id.clone() else { return Ok(()) };
+    let guid = requested.strip_prefix(&format!("{setting}_")).unwrap_or(&requested).to_owned();
+    if profiles::get(c, tenant, setting, &format!("{setting}_{guid}"))?.is_none() {
+        return Err(ValidationError::new(format!(
+            "requestedEnrollmentProfileId '{requested}' does not name an enrollment profile of this token."
+        ))
+        .into());
+    }
+    d.requested_enrollment_profile_id = Some(guid);
+    Ok(())
+}
+
+/// Creates one identity (`discoverySource: adminImport`); its serial must be new to the tenant.
+pub async fn create(svc: &Services, tenant: TenantId, setting: &str, body: Map<String, Value>) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
+    let mut device = new_identity(&body, now_ticks())?;
+    let key = setting.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &key)?;
+            check_requested_profile(c, tenant, &key, &mut device)?;
+            if let Some((other, _)) = repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?.first() {
+                return Err(ServiceError::Conflict(format!(
+                    "The serial number '{}' is already an imported identity of token '{other}'.",
+                    device.serial_number
+                )));
+            }
+            repo::insert_many(c, tenant, &key, std::slice::from_ref(&device))?;
+            Ok(device)
+        })
+        .await
+}
+
+fn new_identity(body: &Map<String, Value>, now: i64) -> Result<ImportedAppleDeviceIdentity, ValidationError> {
+    let mut device = ImportedAppleDeviceIdentity::new(Uuid::new_v4().to_string(), String::new(), now);
+    device.apply(body, true)?;
+    device.discovery_source = DiscoverySource::AdminImport;
+    Ok(device)
+}
+
+/// Applies a PATCH body to an identity.
+pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, body: Map<String, Value>) -> Result<(), ServiceError> {
+    let (key, id) = (setting.to_owned(), id.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &key)?;
+            let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+            let before = device.requested_enrollment_profile_id.clone();
+            device.apply(&body, false)?;
+            if device.requested_enrollment_profile_id != before {
+                check_requested_profile(c, tenant, &key, &mut device)?;
+                let requested = device.requested_enrollment_profile_id.clone();
+                device.assign_profile(requested, now_ticks());
+            }
+            repo::update(c, tenant, &key, &device)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Deletes an identity.
+pub async fn delete(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<(), ServiceError> {
+    let (key, id) = (setting.to_owned(), id.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &key)?;
+            if repo::delete(c, tenant, &key, &id)? { Ok(()) } else { Err(not_found(&id)) }
+        })
+        .await
+}
+
+/// A parsed `importAppleDeviceIdentityList` body.
+pub struct ImportRequest {
+    /// The identities, validated and normalised, in request order.
+    pub identities: Vec<ImportedAppleDeviceIdentity>,
+    /// Replace identities the tenant already holds.
+    pub overwrite: bool,
+}
+
+/// Validates an `importAppleDeviceIdentityList` body: any malformed item fails the whole call.
+pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, ValidationError> {
+    let mut overwrite = false;
+    let mut items = None;
+    for (name, value) in body {
+        match name.as_str() {
+            "importedAppleDeviceIdentities" => items = Some(value),
+            "overwriteImportedDeviceIdentities" => {
+                overwrite = value.as_bool().ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))?;
+            }
+            _ if name.contains('@') => {}
+            _ => return Err(ValidationError::new(format!("'{name}' is not a parameter of importAppleDeviceIdentityList."))),
+        }
+    }
+    let Some(Value::Array(items)) = items else {
+        return Err(ValidationError::new(
+            "The parameter 'importedAppleDeviceIdentities' is required and must be an array of importedAppleDeviceIdentity.",
+        ));
+    };
+    if items.len() > MAX_IMPORT {
+        return Err(ValidationError::new(format!(
+            "An import may carry at most {MAX_IMPORT} identities; this one carries {}. Split it.",
+            items.len()
+        )));
+    }
+    let now = now_ticks();
+    let identities = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let object = item
+                .as_object()
+                .ok_or_else(|| ValidationError::new(format!("importedAppleDeviceIdentities[{i}] is not an object.")))?;
+            new_identity(object, now).map_err(|e| ValidationError::new(format!("importedAppleDeviceIdentities[{i}]: {}", e.message)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ImportRequest { identities, overwrite })
+}
+
+/// `importAppleDeviceIdentityList`: one transaction. A serial already held by the tenant is
+/// replaced (and moved to this token) only with `overwrite`; a serial repeated in the request is
+/// imported once. Each item's result says whether it was imported.
+pub async fn import(svc: &Services, tenant: TenantId, setting: &str, request: ImportRequest) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
+    let key = setting.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &key)?;
+            let serials: Vec<String> = request.identities.iter().map(|d| d.serial_number.clone()).collect();
+            let existing: HashMap<String, ImportedAppleDeviceIdentity> =
+                repo::find_by_serials(c, tenant, &serials)?.into_iter().map(|(_, d)| (d.serial_number.clone(), d)).collect();
+            let mut seen = HashSet::new();
+            let mut checked_profiles: HashMap<String, Option<String>> = HashMap::new();
+            let (mut fresh, mut results) = (Vec::new(), Vec::new());
+            for mut device in request.identities {
+                if let Some(requested) = device.requested_enrollment_profile_id.clone() {
+                    if let Some(guid) = checked_profiles.get(&requested) {
+                        device.requested_enrollment_profile_id.clone_from(guid);
+                    } else {
+                        check_requested_profile(c, tenant, &key, &mut device)?;
+                        checked_profiles.insert(requested, device.requested_enrollment_profile_id.clone());
+                    }
+                }
+                let first = seen.insert(device.serial_number.clone());
+                let status = match existing.get(&device.serial_number) {
+                    _ if !first => false,
+                    Some(stored) if request.overwrite => {
+                        device.id.clone_from(&stored.id);
+                        device.created_date_time = stored.created_date_time;
+                        repo::update(c, tenant, &key, &device)?;
+                        true
+                    }
+                    Some(_) => false,
+                    None => {
+                        fresh.push(device.clone());
+                        true
+                    }
+                };
+                results.push(ImportedAppleDeviceIdentityResult { identity: device, status });
+            }
+            repo::insert_many(c, tenant, &key, &fresh)?;
+            Ok(results)
+        })
+        .await
+}
+
+/// The `deviceIds` parameter of `updateDeviceProfileAssignment`: serial numbers, normalised.
+pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationError> {
+    if let Some(other) = body.keys().find(|k| *k != "deviceIds" && !k.contains('@')) {
+        return Err(ValidationError::new(format!("'{other}' is not a parameter of updateDeviceProfileAssignment.")));
+    }
+    // GRAPH-COMPAT: a bare string instead of an array failed against Graph (Microsoft fixed
+    // its sample in 2017); it is a 400 here too.
+    let Some(Value::Array(ids)) = body.get("deviceIds") else {
+        return Err(ValidationError::new("The parameter 'deviceIds' is required and must be an array of serial numbers."));
+    };
+    if ids.is_empty() || ids.len() > MAX_ASSIGN {
+        return Err(ValidationError::new(format!("'deviceIds' must hold between 1 and {MAX_ASSIGN} serial numbers.")));
+    }
+    ids.iter()
+        .map(|v| v.as_str().ok_or_else(|| ValidationError::wrong_type("deviceIds", "Edm.String", v)).and_then(normalize_serial))
+        .collect()
+}
+
+/// `updateDeviceProfileAssignment`: records the requested profile and the assignment time on the
+/// token's identities with these serials. Any serial the token does not hold fails the whole
+/// call, naming them: nothing is silently dropped.
+pub async fn assign_profile(svc: &Services, tenant: TenantId, setting: &str, profile_id: &str, serials: Vec<String>) -> Result<(), ServiceError> {
+    let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &key)?;
+            if profiles::get(c, tenant, &key, &profile_id)?.is_none() {
+                return Err(ServiceError::NotFound { entity: "enrollmentProfile", id: profile_id });
+            }
+            let held: HashSet<String> = repo::find_by_serials(c, tenant, &serials)?
+                .into_iter()
+                .filter(|(s, _)| *s == key)
+                .map(|(_, d)| d.serial_number)
+                .collect();
+            let unknown: Vec<&str> = serials.iter().filter(|s| !held.contains(*s)).map(String::as_str).collect();
+            if !unknown.is_empty() {
+                return Err(ValidationError::new(format!(
+                    "These serial numbers are not imported device identities of this token: {}.",
+                    unknown.join(", ")
+                ))
+                .into());
+            }
+            let guid = profile_id.strip_prefix(&format!("{key}_")).unwrap_or(&profile_id);
+            repo::assign_profile(c, tenant, &key, &serials, guid, now_ticks())?;
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,252 @@
+//! Use cases of a token's enrollment profiles: CRUD, type casts, defaults per platform,
+//! mobileconfig export and device assignment.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::paging::{self, Page};
+use super::{ServiceError, Services};
+use crate::domain::ValidationError;
+use crate::domain::edm::{self, EdmType, EntityType};
+use crate::domain::ids::TenantId;
+use crate::domain::profiles::{self, Platform};
+use crate::domain::time::now_ticks;
+use crate::odata::{EntitySpec, Field, FieldKind, QueryOptions};
+use crate::storage::DbConnection;
+use crate::storage::onboarding_settings;
+use crate::storage::profiles::{self as repo, ProfileRecord};
+
+/// Most profiles one token may hold (they are filtered and paged in memory).
+pub const MAX_PROFILES_PER_TOKEN: i64 = 1000;
+
+const ENTITY: &str = "enrollmentProfile";
+
+/// `$filter`/`$orderby`/`$select` properties of the polymorphic set: every scalar property of
+/// every profile type (a property the item's type lacks behaves as null).
+pub fn spec() -> &'static EntitySpec {
+    static SPEC: OnceLock<EntitySpec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut fields: Vec<Field> = vec![Field {
+            name: "id",
+            column: "id",
+            kind: FieldKind::Id,
+            nullable: false,
+            filterable: true,
+            sortable: true,
+        }];
+        for ty in profiles::all_profile_types() {
+            for p in ty.all_properties() {
+                if !fields.iter().any(|f| f.name == p.name) {
+                    fields.push(field(p));
+                }
+            }
+        }
+        EntitySpec { entity: "microsoft.graph.enrollmentProfile", fields: Vec::leak(fields) }
+    })
+}
+
+fn field(p: &edm::Property) -> Field {
+    let (kind, scalar) = match p.ty {
+        EdmType::Boolean => (FieldKind::Bool, true),
+        EdmType::String => (FieldKind::Text, true),
+        EdmType::Int32 => (FieldKind::Int, true),
+        EdmType::Guid => (FieldKind::Id, true),
+        EdmType::DateTimeOffset => (FieldKind::DateTime, true),
+        EdmType::Enum(e) => (FieldKind::Enum(e.members), true),
+        _ => (FieldKind::Collection, false),
+    };
+    Field { name: p.name, column: p.name, kind, nullable: true, filterable: scalar, sortable: scalar }
+}
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound { entity: ENTITY, id: id.to_owned() }
+}
+
+fn setting_not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound { entity: "depOnboardingSetting", id: id.to_owned() }
+}
+
+fn type_of(rec: &ProfileRecord) -> Result<&'static EntityType, ServiceError> {
+    profiles::find_profile_type(&rec.odata_type)
+        .ok_or_else(|| ServiceError::Storage(anyhow_storage(&rec.odata_type)))
+}
+
+fn anyhow_storage(odata_type: &str) -> crate::storage::StorageError {
+    crate::storage::StorageError::Query(diesel::result::Error::DeserializationError(
+        format!("unknown stored profile type {odata_type}").into(),
+    ))
+}
+
+/// A profile as Graph renders it: `@odata.type`, `id`, then every property of its type, with
+/// `isDefault` derived from the token's default designations.
+fn render(rec: &ProfileRecord, defaults: &[(String, String)]) -> Result<Value, ServiceError> {
+    let ty = type_of(rec)?;
+    let mut props = rec.properties.clone();
+    let is_default = defaults.iter().any(|(_, id)| *id == rec.id);
+    props.insert("isDefault".to_owned(), Value::Bool(is_default));
+    let mut out = Map::new();
+    out.insert("@odata.type".to_owned(), Value::String(ty.odata_type()));
+    out.extend(edm::render_with_id(ty, &rec.id, &props));
+    Ok(Value::Object(out))
+}
+
+/// Loads a token's profiles and default designations, failing with 404 for an unknown token.
+fn load_all(c: &mut DbConnection, tenant: TenantId, setting: &str) -> Result<(Vec<ProfileRecord>, Vec<(String, String)>), ServiceError> {
+    if !onboarding_settings::exists(c, tenant, setting)? {
+        return Err(setting_not_found(setting));
+    }
+    Ok((repo::list(c, tenant, setting)?, repo::defaults(c, tenant, setting)?))
+}
+
+fn load_one(c: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> Result<(ProfileRecord, Vec<(String, String)>), ServiceError> {
+    if !onboarding_settings::exists(c, tenant, setting)? {
+        return Err(setting_not_found(setting));
+    }
+    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
+    Ok((rec, repo::defaults(c, tenant, setting)?))
+}
+
+/// Rendered profiles of a token, optionally only those of (or derived from) `cast`.
+async fn rendered(svc: &Services, tenant: TenantId, setting: &str, cast: Option<&'static EntityType>) -> Result<Vec<Value>, ServiceError> {
+    let key = setting.to_owned();
+    let (records, defaults) = svc.db.run(move |c| load_all(c, tenant, &key)).await?;
+    records
+        .iter()
+        .filter(|r| cast.is_none_or(|t| profiles::find_profile_type(&r.odata_type).is_some_and(|ty| ty.derives_from(t))))
+        .map(|r| render(r, &defaults))
+        .collect()
+}
+
+/// One page of a token's profiles.
+pub async fn list(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions, cast: Option<&'static EntityType>) -> Result<Page<Value>, ServiceError> {
+    let items = rendered(svc, tenant, setting, cast).await?;
+    let set = format!("depOnboardingSettings/{setting}/enrollmentProfiles/{}", cast.map_or("", |t| t.name));
+    paging::page_in_memory(spec(), &set, q, &svc.paging_key, svc.max_page_size, "displayName", items)
+}
+
+/// How many of a token's profiles match `$filter`/`$search`.
+pub async fn count(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions, cast: Option<&'static EntityType>) -> Result<i64, ServiceError> {
+    q.ensure_only(paging::SEARCHABLE_COUNT_OPTIONS)?;
+    let predicate = paging::effective_filter(q, Some("displayName"))?
+        .map(|f| crate::odata::compile_predicate(&f, spec()))
+        .transpose()?;
+    let items = rendered(svc, tenant, setting, cast).await?;
+    let n = items.iter().filter(|i| predicate.as_ref().is_none_or(|p| p.matches(i))).count();
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// One profile; with `cast`, 404 unless it is of (or derives from) that type.
+pub async fn get(svc: &Services, tenant: TenantId, setting: &str, id: &str, cast: Option<&'static EntityType>) -> Result<Value, ServiceError> {
+    let (setting_key, key) = (setting.to_owned(), id.to_owned());
+    let (rec, defaults) = svc.db.run(move |c| load_one(c, tenant, &setting_key, &key)).await?;
+    if cast.is_some_and(|t| !type_of(&rec).is_ok_and(|ty| ty.derives_from(t))) {
+        return Err(not_found(id));
+    }
+    render(&rec, &defaults)
+}
+
+/// The token's default profile for `platform`, if one is set.
+pub async fn default_profile(svc: &Services, tenant: TenantId, setting: &str, platform: Platform) -> Result<Option<Value>, ServiceError> {
+    let key = setting.to_owned();
+    let (records, defaults) = svc.db.run(move |c| load_all(c, tenant, &key)).await?;
+    let Some((_, id)) = defaults.iter().find(|(p, _)| p == platform.as_str()) else { return Ok(None) };
+    records.iter().find(|r| &r.id == id).map(|r| render(r, &defaults)).transpose()
+}
+
+/// Creates a profile of the type its `@odata.type` names; ids are `{settingId}_{guid}`.
+pub async fn create(svc: &Services, tenant: TenantId, setting: &str, body: Map<String, Value>, endpoint_base: &str) -> Result<Value, ServiceError> {
+    let ty = profiles::create_type(&body)?;
+    if ty.is_abstract {
+        return Err(ValidationError::new(format!("'{}' is abstract and cannot be created.", ty.odata_type())).into());
+    }
+    // GRAPH-COMPAT: Graph issues profile ids as `{depOnboardingSettingId}_{guid}`; IntuneCD
+    // derives the token id from the part before `_` (graph-dep-api.md §4).
+    let id = format!("{setting}_{}", Uuid::new_v4());
+    let mut props = Map::new();
+    props.insert("configurationEndpointUrl".to_owned(), Value::String(format!("{endpoint_base}/{id}")));
+    props.insert("isDefault".to_owned(), Value::Bool(false));
+    edm::apply(ty, &mut props, &body)?;
+    profiles::apply_create_defaults(ty, &body, &mut props);
+    profiles::check_rules(ty, &props)?;
+    props.remove("isDefault");
+    let rec = ProfileRecord { id, odata_type: ty.name.to_owned(), properties: props };
+    let setting = setting.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            if !onboarding_settings::exists(c, tenant, &setting)? {
+                return Err(setting_not_found(&setting));
+            }
+            if repo::count(c, tenant, &setting)? >= MAX_PROFILES_PER_TOKEN {
+                return Err(ValidationError::new(format!(
+                    "The token already holds the maximum of {MAX_PROFILES_PER_TOKEN} enrollment profiles."
+                ))
+                .into());
+            }
+            repo::insert(c, tenant, &setting, &rec, now_ticks())?;
+            render(&rec, &[])
+        })
+        .await
+}
+
+/// Applies a PATCH body; `@odata.type`, when present, must be the stored type.
+pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, body: Map<String, Value>) -> Result<(), ServiceError> {
+    let (setting, key) = (setting.to_owned(), id.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            let (mut rec, defaults) = load_one(c, tenant, &setting, &key)?;
+            let ty = type_of(&rec)?;
+            profiles::check_patch_type(ty, &body)?;
+            let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
+            rec.properties.insert("isDefault".to_owned(), Value::Bool(is_default));
+            edm::apply(ty, &mut rec.properties, &body)?;
+            profiles::check_rules(ty, &rec.properties)?;
+            rec.properties.remove("isDefault");
+            repo::update(c, tenant, &setting, &rec)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Deletes a profile; a default designation goes with it.
+pub async fn delete(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<(), ServiceError> {
+    let (setting, key) = (setting.to_owned(), id.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            if !onboarding_settings::exists(c, tenant, &setting)? {
+                return Err(setting_not_found(&setting));
+            }
+            if repo::delete(c, tenant, &setting, &key)? { Ok(()) } else { Err(not_found(&key)) }
+        })
+        .await
+}
+
+/// `setDefaultProfile`: the profile becomes its token's default for each platform its type
+/// serves, replacing the previous default.
+pub async fn set_default(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<(), ServiceError> {
+    let (setting, key) = (setting.to_owned(), id.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            let (rec, _) = load_one(c, tenant, &setting, &key)?;
+            let platforms = profiles::default_platforms(type_of(&rec)?);
+            if platforms.is_empty() {
+                return Err(ValidationError::new(
+                    "Apple Configurator enrollment profiles ('#microsoft.graph.enrollmentProfile') cannot be a token's default profile.",
+                )
+                .into());
+            }
+            for platform in platforms {
+                repo::set_default(c, tenant, &setting, platform.as_str(), &rec.id)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// `exportMobileConfig()`: base64 of the profile's `.mobileconfig`.
+pub async fn export_mobile_config(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<String, ServiceError> {
+    let (setting_key, key) = (setting.to_owned(), id.to_owned());
+    let (rec, _) = svc.db.run(move |c| load_one(c, tenant, &setting_key, &key)).await?;
+    Ok(profiles::export_mobileconfig(type_of(&rec)?, &rec.properties, &rec.id)?)
+}

@@ -1,0 +1,215 @@
+//! Repository of imported Apple device identities (one row per serial number of a tenant).
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::dyn_sql::DynCondition;
+use super::schema::imported_devices::{self as t, dsl};
+use super::{DbConnection, PageQuery};
+use crate::domain::devices::{DevicePlatform, DiscoverySource, EnrollmentState, ImportedAppleDeviceIdentity};
+use crate::domain::ids::TenantId;
+use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
+
+/// Rows per multi-row INSERT (14 columns: well under SQLite's and PostgreSQL's bind limits).
+const INSERT_CHUNK: usize = 500;
+/// Serials per `IN (…)` lookup.
+const LOOKUP_CHUNK: usize = 900;
+
+/// The properties `$filter`, `$orderby` and `$select` may name, and their columns.
+pub static SPEC: EntitySpec = EntitySpec {
+    entity: "microsoft.graph.importedAppleDeviceIdentity",
+    fields: &[
+        field("id", "id", FieldKind::Id, false),
+        field("createdDateTime", "created_date_time", FieldKind::DateTime, false),
+        field("description", "description", FieldKind::Text, true),
+        field("discoverySource", "discovery_source", FieldKind::Enum(DiscoverySource::MEMBERS), false),
+        field("enrollmentState", "enrollment_state", FieldKind::Enum(EnrollmentState::MEMBERS), false),
+        field("isDeleted", "is_deleted", FieldKind::Bool, true),
+        field("isSupervised", "is_supervised", FieldKind::Bool, false),
+        field("lastContactedDateTime", "last_contacted_date_time", FieldKind::DateTime, false),
+        field("platform", "platform", FieldKind::Enum(DevicePlatform::MEMBERS), false),
+        field(
+            "requestedEnrollmentProfileAssignmentDateTime",
+            "requested_enrollment_profile_assignment_date_time",
+            FieldKind::DateTime,
+            true,
+        ),
+        field("requestedEnrollmentProfileId", "requested_enrollment_profile_id", FieldKind::Id, true),
+        field("serialNumber", "serial_number", FieldKind::Text, false),
+    ],
+};
+
+const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {
+    Field { name, column, kind, nullable, filterable: true, sortable: true }
+}
+
+/// One row of `imported_devices`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = t)]
+#[diesel(treat_none_as_null = true)]
+struct DeviceRow {
+    #[diesel(skip_update)]
+    tenant_id: String,
+    setting_id: String,
+    id: String,
+    serial_number: String,
+    description: Option<String>,
+    discovery_source: String,
+    enrollment_state: String,
+    is_deleted: Option<bool>,
+    is_supervised: bool,
+    last_contacted_date_time: i64,
+    platform: String,
+    requested_enrollment_profile_assignment_date_time: Option<i64>,
+    requested_enrollment_profile_id: Option<String>,
+    #[diesel(skip_update)]
+    created_date_time: i64,
+}
+
+impl DeviceRow {
+    fn from_domain(tenant: TenantId, setting: &str, d: &ImportedAppleDeviceIdentity) -> Self {
+        Self {
+            tenant_id: tenant.to_string(),
+            setting_id: setting.to_owned(),
+            id: d.id.clone(),
+            serial_number: d.serial_number.clone(),
+            description: d.description.clone(),
+            discovery_source: d.discovery_source.as_str().to_owned(),
+            enrollment_state: d.enrollment_state.as_str().to_owned(),
+            is_deleted: d.is_deleted,
+            is_supervised: d.is_supervised,
+            last_contacted_date_time: d.last_contacted_date_time,
+            platform: d.platform.as_str().to_owned(),
+            requested_enrollment_profile_assignment_date_time: d.requested_enrollment_profile_assignment_date_time,
+            requested_enrollment_profile_id: d.requested_enrollment_profile_id.clone(),
+            created_date_time: d.created_date_time,
+        }
+    }
+
+    fn into_domain(self) -> (String, ImportedAppleDeviceIdentity) {
+        let device = ImportedAppleDeviceIdentity {
+            id: self.id,
+            created_date_time: self.created_date_time,
+            description: self.description,
+            discovery_source: DiscoverySource::parse(&self.discovery_source).unwrap_or(DiscoverySource::Unknown),
+            enrollment_state: EnrollmentState::parse(&self.enrollment_state).unwrap_or(EnrollmentState::Unknown),
+            is_deleted: self.is_deleted,
+            is_supervised: self.is_supervised,
+            last_contacted_date_time: self.last_contacted_date_time,
+            platform: DevicePlatform::parse(&self.platform).unwrap_or(DevicePlatform::Unknown),
+            requested_enrollment_profile_assignment_date_time: self.requested_enrollment_profile_assignment_date_time,
+            requested_enrollment_profile_id: self.requested_enrollment_profile_id,
+            serial_number: self.serial_number,
+        };
+        (self.setting_id, device)
+    }
+}
+
+type Boxed<'a> = t::BoxedQuery<'a, super::connection::MultiBackend>;
+
+fn scoped<'a>(tenant: TenantId, setting: &str) -> Boxed<'a> {
+    dsl::imported_devices
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .filter(dsl::setting_id.eq(setting.to_owned()))
+        .into_boxed()
+}
+
+/// One page of a token's identities.
+pub fn list(conn: &mut DbConnection, tenant: TenantId, setting: &str, q: &PageQuery) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
+    let mut query = scoped(tenant, setting);
+    for condition in [&q.filter, &q.after].into_iter().flatten() {
+        query = query.filter(DynCondition(condition.clone()));
+    }
+    let rows: Vec<DeviceRow> = query
+        .order(sql::<Text>(&q.order_by))
+        .limit(q.limit)
+        .offset(q.offset)
+        .select(DeviceRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.into_domain().1).collect())
+}
+
+/// How many of a token's identities match `filter`.
+pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &str, filter: Option<&SqlCondition>) -> QueryResult<i64> {
+    match filter {
+        Some(f) => scoped(tenant, setting).filter(DynCondition(f.clone())).count().get_result(conn),
+        None => scoped(tenant, setting).count().get_result(conn),
+    }
+}
+
+/// One identity of a token.
+pub fn get(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<Option<ImportedAppleDeviceIdentity>> {
+    scoped(tenant, setting)
+        .filter(dsl::id.eq(id.to_owned()))
+        .select(DeviceRow::as_select())
+        .first(conn)
+        .optional()
+        .map(|row| row.map(|r| r.into_domain().1))
+}
+
+/// The tenant's identities with these serial numbers, whatever their token, as
+/// (setting id, identity).
+pub fn find_by_serials(conn: &mut DbConnection, tenant: TenantId, serials: &[String]) -> QueryResult<Vec<(String, ImportedAppleDeviceIdentity)>> {
+    let mut found = Vec::new();
+    for chunk in serials.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<DeviceRow> = dsl::imported_devices
+            .filter(dsl::tenant_id.eq(tenant.to_string()))
+            .filter(dsl::serial_number.eq_any(chunk))
+            .select(DeviceRow::as_select())
+            .load(conn)?;
+        found.extend(rows.into_iter().map(DeviceRow::into_domain));
+    }
+    Ok(found)
+}
+
+/// Inserts identities into a token, in multi-row statements.
+pub fn insert_many(conn: &mut DbConnection, tenant: TenantId, setting: &str, devices: &[ImportedAppleDeviceIdentity]) -> QueryResult<()> {
+    for chunk in devices.chunks(INSERT_CHUNK) {
+        let rows: Vec<DeviceRow> = chunk.iter().map(|d| DeviceRow::from_domain(tenant, setting, d)).collect();
+        let insert = diesel::insert_into(dsl::imported_devices).values(&rows);
+        // Backend fork: MultiBackend has no multi-row INSERT; each backend does.
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Pg(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Overwrites a stored identity (found by tenant and id) and moves it to `setting`.
+pub fn update(conn: &mut DbConnection, tenant: TenantId, setting: &str, d: &ImportedAppleDeviceIdentity) -> QueryResult<bool> {
+    let n = diesel::update(dsl::imported_devices)
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .filter(dsl::id.eq(&d.id))
+        .set(DeviceRow::from_domain(tenant, setting, d))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Deletes an identity of a token; returns whether it existed.
+pub fn delete(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<bool> {
+    let n = diesel::delete(dsl::imported_devices)
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .filter(dsl::setting_id.eq(setting))
+        .filter(dsl::id.eq(id))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records the requested profile and assignment time on a token's identities with these serials.
+pub fn assign_profile(conn: &mut DbConnection, tenant: TenantId, setting: &str, serials: &[String], profile: &str, now: i64) -> QueryResult<usize> {
+    let mut updated = 0;
+    for chunk in serials.chunks(LOOKUP_CHUNK) {
+        updated += diesel::update(dsl::imported_devices)
+            .filter(dsl::tenant_id.eq(tenant.to_string()))
+            .filter(dsl::setting_id.eq(setting))
+            .filter(dsl::serial_number.eq_any(chunk))
+            .set((
+                dsl::requested_enrollment_profile_id.eq(profile),
+                dsl::requested_enrollment_profile_assignment_date_time.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(updated)
+}

@@ -1,0 +1,136 @@
+//! Repository of enrollment profiles (a JSON document per profile) and of each token's default
+//! profile per platform.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use super::DbConnection;
+use super::schema::{default_profiles as defaults, enrollment_profiles as profiles};
+use crate::domain::ids::TenantId;
+
+/// A stored profile: its id, its Graph type name and its properties (without `id`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileRecord {
+    /// `{settingId}_{guid}`.
+    pub id: String,
+    /// Graph type name without the namespace, e.g. `depIOSEnrollmentProfile`.
+    pub odata_type: String,
+    /// Every stored property.
+    pub properties: Map<String, Value>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = profiles)]
+struct ProfileRow {
+    tenant_id: String,
+    setting_id: String,
+    id: String,
+    odata_type: String,
+    properties: String,
+    created_ticks: i64,
+}
+
+impl ProfileRow {
+    fn into_record(self) -> ProfileRecord {
+        let properties = match serde_json::from_str(&self.properties) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        ProfileRecord { id: self.id, odata_type: self.odata_type, properties }
+    }
+}
+
+fn scoped<'a>(tenant: TenantId, setting: &str) -> profiles::BoxedQuery<'a, super::connection::MultiBackend> {
+    profiles::table
+        .filter(profiles::tenant_id.eq(tenant.to_string()))
+        .filter(profiles::setting_id.eq(setting.to_owned()))
+        .into_boxed()
+}
+
+/// Every profile of one token, oldest first.
+pub fn list(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<Vec<ProfileRecord>> {
+    let rows: Vec<ProfileRow> = scoped(tenant, setting)
+        .order((profiles::created_ticks, profiles::id))
+        .select(ProfileRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(ProfileRow::into_record).collect())
+}
+
+/// How many profiles one token holds.
+pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<i64> {
+    scoped(tenant, setting).count().get_result(conn)
+}
+
+/// One profile of one token.
+pub fn get(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<Option<ProfileRecord>> {
+    scoped(tenant, setting)
+        .filter(profiles::id.eq(id.to_owned()))
+        .select(ProfileRow::as_select())
+        .first(conn)
+        .optional()
+        .map(|row| row.map(ProfileRow::into_record))
+}
+
+/// Inserts a profile.
+pub fn insert(conn: &mut DbConnection, tenant: TenantId, setting: &str, p: &ProfileRecord, now: i64) -> QueryResult<()> {
+    diesel::insert_into(profiles::table)
+        .values(ProfileRow {
+            tenant_id: tenant.to_string(),
+            setting_id: setting.to_owned(),
+            id: p.id.clone(),
+            odata_type: p.odata_type.clone(),
+            properties: Value::Object(p.properties.clone()).to_string(),
+            created_ticks: now,
+        })
+        .execute(conn)
+        .map(drop)
+}
+
+/// Replaces a profile's properties; returns whether it existed.
+pub fn update(conn: &mut DbConnection, tenant: TenantId, setting: &str, p: &ProfileRecord) -> QueryResult<bool> {
+    let n = diesel::update(profiles::table)
+        .filter(profiles::tenant_id.eq(tenant.to_string()))
+        .filter(profiles::setting_id.eq(setting))
+        .filter(profiles::id.eq(&p.id))
+        .set(profiles::properties.eq(Value::Object(p.properties.clone()).to_string()))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Deletes a profile (its default designations go with it); returns whether it existed.
+pub fn delete(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<bool> {
+    let n = diesel::delete(profiles::table)
+        .filter(profiles::tenant_id.eq(tenant.to_string()))
+        .filter(profiles::setting_id.eq(setting))
+        .filter(profiles::id.eq(id))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The token's default profiles as (platform, profile id) pairs.
+pub fn defaults(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<Vec<(String, String)>> {
+    defaults::table
+        .filter(defaults::tenant_id.eq(tenant.to_string()))
+        .filter(defaults::setting_id.eq(setting))
+        .select((defaults::platform, defaults::profile_id))
+        .load(conn)
+}
+
+/// Makes `profile_id` the token's default for `platform`, replacing any other. Runs inside the
+/// caller's tenant-locked transaction, so concurrent calls serialise.
+pub fn set_default(conn: &mut DbConnection, tenant: TenantId, setting: &str, platform: &str, profile_id: &str) -> QueryResult<()> {
+    diesel::delete(defaults::table)
+        .filter(defaults::tenant_id.eq(tenant.to_string()))
+        .filter(defaults::setting_id.eq(setting))
+        .filter(defaults::platform.eq(platform))
+        .execute(conn)?;
+    diesel::insert_into(defaults::table)
+        .values((
+            defaults::tenant_id.eq(tenant.to_string()),
+            defaults::setting_id.eq(setting),
+            defaults::platform.eq(platform),
+            defaults::profile_id.eq(profile_id),
+        ))
+        .execute(conn)
+        .map(drop)
+}
