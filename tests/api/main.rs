@@ -6,4 +6,5 @@ mod cli;
 mod conventions;
 mod oidc;
 mod onboarding_settings;
+mod profiles;
 mod security;
