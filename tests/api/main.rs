@@ -4,6 +4,7 @@ mod helpers;
 
 mod cli;
 mod conventions;
+mod devices;
 mod oidc;
 mod onboarding_settings;
 mod profiles;
