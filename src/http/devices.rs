@@ -19,44 +19,102 @@ fn set_path(setting: &str) -> String {
 }
 
 /// `GET …/importedAppleDeviceIdentities`.
-pub async fn list_imported_devices(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+pub async fn list_imported_devices(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    setting: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     let select = response::selected(&q, &SPEC)?;
     let page = service::list(&st.services, tenant, setting, &q).await?;
-    Ok(response::collection(ctx, &set_path(setting), Some(ODATA_TYPE), &page, &q, select.as_deref()))
+    Ok(response::collection(
+        ctx,
+        &set_path(setting),
+        Some(ODATA_TYPE),
+        &page,
+        &q,
+        select.as_deref(),
+    ))
 }
 
 /// `GET …/importedAppleDeviceIdentities/$count`.
-pub async fn count_imported_devices(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+pub async fn count_imported_devices(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    setting: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
-    Ok(GraphResponse::count(service::count(&st.services, tenant, setting, &q).await?))
+    Ok(GraphResponse::count(
+        service::count(&st.services, tenant, setting, &q).await?,
+    ))
 }
 
 /// `GET …/importedAppleDeviceIdentities/{id}`.
-pub async fn get_imported_device(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str, id: &str) -> Result<GraphResponse, ApiError> {
+pub async fn get_imported_device(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    setting: &str,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     q.ensure_only(paging::ENTITY_OPTIONS)?;
     let select = response::selected(&q, &SPEC)?;
     let device = service::get(&st.services, tenant, setting, id).await?;
-    Ok(response::entity(ctx, StatusCode::OK, &set_path(setting), Some(ODATA_TYPE), &device, select.as_deref()))
+    Ok(response::entity(
+        ctx,
+        StatusCode::OK,
+        &set_path(setting),
+        Some(ODATA_TYPE),
+        &device,
+        select.as_deref(),
+    ))
 }
 
 /// `POST …/importedAppleDeviceIdentities` → 201.
-pub async fn create_imported_device(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+pub async fn create_imported_device(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    setting: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let body = json_object(&req.body)?;
     let device = service::create(&st.services, tenant, setting, body).await?;
-    let mut resp = response::entity(ctx, StatusCode::CREATED, &set_path(setting), Some(ODATA_TYPE), &device, None);
-    resp.headers.push(("Location", format!("{}/beta/{}/{}", ctx.public_url, set_path(setting), device.id)));
+    let mut resp = response::entity(
+        ctx,
+        StatusCode::CREATED,
+        &set_path(setting),
+        Some(ODATA_TYPE),
+        &device,
+        None,
+    );
+    resp.headers.push((
+        "Location",
+        format!(
+            "{}/beta/{}/{}",
+            ctx.public_url,
+            set_path(setting),
+            device.id
+        ),
+    ));
     Ok(resp)
 }
 
 /// `PATCH …/importedAppleDeviceIdentities/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
-pub async fn update_imported_device(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str, id: &str) -> Result<GraphResponse, ApiError> {
+pub async fn update_imported_device(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    setting: &str,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let body = json_object(&req.body)?;
     service::update(&st.services, tenant, setting, id, body).await?;
@@ -64,7 +122,12 @@ pub async fn update_imported_device(st: &AppState, ctx: &RequestCtx, req: &Graph
 }
 
 /// `DELETE …/importedAppleDeviceIdentities/{id}` → 204.
-pub async fn delete_imported_device(st: &AppState, ctx: &RequestCtx, setting: &str, id: &str) -> Result<GraphResponse, ApiError> {
+pub async fn delete_imported_device(
+    st: &AppState,
+    ctx: &RequestCtx,
+    setting: &str,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     service::delete(&st.services, tenant, setting, id).await?;
     Ok(GraphResponse::no_content())
@@ -72,7 +135,12 @@ pub async fn delete_imported_device(st: &AppState, ctx: &RequestCtx, setting: &s
 
 /// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList` →
 /// `{"value": [importedAppleDeviceIdentityResult…]}`.
-pub async fn import_apple_device_identity_list(st: &AppState, ctx: &RequestCtx, req: &GraphRequest, setting: &str) -> Result<GraphResponse, ApiError> {
+pub async fn import_apple_device_identity_list(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    setting: &str,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let body = json_object(&req.body)?;
     let request = service::parse_import(&body)?;

@@ -120,16 +120,24 @@ pub async fn get_dep_onboarding_setting(
 ) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
+    q.ensure_only(paging::EXPANDABLE_ENTITY_OPTIONS)?;
     let select = response::selected(&q, &SPEC)?;
+    let expand = q
+        .expand
+        .as_deref()
+        .map(onboarding::expand_names)
+        .transpose()?
+        .unwrap_or_default();
     let setting = onboarding::get(&st.services, tenant, id).await?;
-    Ok(response::entity(
+    let expanded = onboarding::expand(&st.services, tenant, id, &expand).await?;
+    Ok(response::entity_expanded(
         ctx,
         StatusCode::OK,
         SET_PATH,
         Some(ODATA_TYPE),
         &setting,
         select.as_deref(),
+        expanded,
     ))
 }
 

@@ -130,12 +130,42 @@ pub fn entity<T: Serialize>(
     item: &T,
     select: Option<&[&str]>,
 ) -> GraphResponse {
+    entity_expanded(ctx, status, set_path, odata_type, item, select, Vec::new())
+}
+
+/// A single entity with `$expand`ed navigations appended; the context URL lists them as
+/// `name()` after the selected properties, as Graph does.
+pub fn entity_expanded<T: Serialize>(
+    ctx: &RequestCtx,
+    status: StatusCode,
+    set_path: &str,
+    odata_type: Option<&str>,
+    item: &T,
+    select: Option<&[&str]>,
+    expanded: Vec<(&'static str, Value)>,
+) -> GraphResponse {
+    let navs: Vec<String> = expanded
+        .iter()
+        .map(|(name, _)| format!("{name}()"))
+        .collect();
+    let projection: Vec<&str> = select
+        .unwrap_or_default()
+        .iter()
+        .copied()
+        .chain(navs.iter().map(String::as_str))
+        .collect();
+    let projection = (select.is_some() || !navs.is_empty()).then_some(projection.as_slice());
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
-        Value::String(context_url(ctx, set_path, select, true)),
+        Value::String(context_url(ctx, set_path, projection, true)),
     );
     body.extend(render_item(item, odata_type, select));
+    body.extend(
+        expanded
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
+    );
     GraphResponse::json(status, &Value::Object(body))
 }
 

@@ -37,13 +37,27 @@ pub enum Route {
     /// `/deviceManagement/depOnboardingSettings/{id}`.
     OnboardingSetting(String),
     /// `…/{setting}/enrollmentProfiles[/microsoft.graph.{cast}]`.
-    Profiles { setting: String, cast: Option<&'static str> },
+    Profiles {
+        setting: String,
+        cast: Option<&'static str>,
+    },
     /// `…/{setting}/enrollmentProfiles[/microsoft.graph.{cast}]/$count`.
-    ProfilesCount { setting: String, cast: Option<&'static str> },
+    ProfilesCount {
+        setting: String,
+        cast: Option<&'static str>,
+    },
     /// `…/{setting}/enrollmentProfiles/{id}[/microsoft.graph.{cast}]`.
-    Profile { setting: String, id: String, cast: Option<&'static str> },
+    Profile {
+        setting: String,
+        id: String,
+        cast: Option<&'static str>,
+    },
     /// `…/{setting}/enrollmentProfiles/{id}/{operation}`.
-    ProfileOperation { setting: String, id: String, op: ProfileOp },
+    ProfileOperation {
+        setting: String,
+        id: String,
+        op: ProfileOp,
+    },
     /// `…/{setting}/default{Platform}EnrollmentProfile`.
     DefaultProfile { setting: String, platform: Platform },
     /// `…/{setting}/importedAppleDeviceIdentities`.
@@ -72,7 +86,10 @@ pub enum ProfileOp {
 const PROFILE_OPS: &[(&str, ProfileOp)] = &[
     ("exportMobileConfig", ProfileOp::ExportMobileConfig),
     ("setDefaultProfile", ProfileOp::SetDefaultProfile),
-    ("updateDeviceProfileAssignment", ProfileOp::UpdateDeviceProfileAssignment),
+    (
+        "updateDeviceProfileAssignment",
+        ProfileOp::UpdateDeviceProfileAssignment,
+    ),
 ];
 
 /// Operations of a depOnboardingSetting that later work will serve.
@@ -161,10 +178,15 @@ fn resolve_setting(setting: String, rest: &[Segment]) -> Result<Route, ApiError>
             None => resolve_devices(setting, tail),
         };
     }
-    if let Some(platform) = Platform::ALL.into_iter().find(|p| seg.is(p.default_navigation())) {
+    if let Some(platform) = Platform::ALL
+        .into_iter()
+        .find(|p| seg.is(p.default_navigation()))
+    {
         return only(tail, Route::DefaultProfile { setting, platform });
     }
-    known(seg, SETTING_MEMBERS).map(Route::NotBuilt).ok_or_else(|| not_found(seg))
+    known(seg, SETTING_MEMBERS)
+        .map(Route::NotBuilt)
+        .ok_or_else(|| not_found(seg))
 }
 
 /// `route` when nothing follows, else the first extra segment is unknown.
@@ -178,8 +200,13 @@ fn only(tail: &[Segment], route: Route) -> Result<Route, ApiError> {
 /// A `microsoft.graph.{type}` cast segment naming an enrollment profile type.
 fn profile_cast(seg: &Segment) -> Option<&'static str> {
     let lower = seg.name.to_ascii_lowercase();
-    let name = lower.strip_prefix("microsoft.graph.").or_else(|| lower.strip_prefix("graph."))?;
-    profiles::all_profile_types().iter().find(|t| t.name.eq_ignore_ascii_case(name)).map(|t| t.name)
+    let name = lower
+        .strip_prefix("microsoft.graph.")
+        .or_else(|| lower.strip_prefix("graph."))?;
+    profiles::all_profile_types()
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name))
+        .map(|t| t.name)
 }
 
 fn resolve_profiles(setting: String, rest: &[Segment]) -> Result<Route, ApiError> {
@@ -189,7 +216,9 @@ fn resolve_profiles(setting: String, rest: &[Segment]) -> Result<Route, ApiError
     };
     match rest {
         [] => Ok(Route::Profiles { setting, cast }),
-        [count, tail @ ..] if count.name == "$count" => only(tail, Route::ProfilesCount { setting, cast }),
+        [count, tail @ ..] if count.name == "$count" => {
+            only(tail, Route::ProfilesCount { setting, cast })
+        }
         [key, tail @ ..] if cast.is_none() && key.args.is_none() && !key.name.starts_with('$') => {
             resolve_profile(setting, key.name.clone(), tail)
         }
@@ -199,13 +228,24 @@ fn resolve_profiles(setting: String, rest: &[Segment]) -> Result<Route, ApiError
 
 fn resolve_profile(setting: String, id: String, rest: &[Segment]) -> Result<Route, ApiError> {
     let Some((seg, tail)) = rest.split_first() else {
-        return Ok(Route::Profile { setting, id, cast: None });
+        return Ok(Route::Profile {
+            setting,
+            id,
+            cast: None,
+        });
     };
     if let Some(&(_, op)) = PROFILE_OPS.iter().find(|(name, _)| seg.is_operation(name)) {
         return only(tail, Route::ProfileOperation { setting, id, op });
     }
     match profile_cast(seg) {
-        Some(cast) => only(tail, Route::Profile { setting, id, cast: Some(cast) }),
+        Some(cast) => only(
+            tail,
+            Route::Profile {
+                setting,
+                id,
+                cast: Some(cast),
+            },
+        ),
         None => Err(not_found(seg)),
     }
 }
@@ -259,35 +299,59 @@ pub async fn dispatch(
         (Route::Profiles { setting, cast }, &M::GET) => {
             profile_handlers::list_enrollment_profiles(st, ctx, req, &setting, cast).await
         }
-        (Route::Profiles { setting, cast: None }, &M::POST) => {
-            profile_handlers::create_enrollment_profile(st, ctx, req, &setting).await
-        }
+        (
+            Route::Profiles {
+                setting,
+                cast: None,
+            },
+            &M::POST,
+        ) => profile_handlers::create_enrollment_profile(st, ctx, req, &setting).await,
         (Route::ProfilesCount { setting, cast }, &M::GET) => {
             profile_handlers::count_enrollment_profiles(st, ctx, req, &setting, cast).await
         }
         (Route::Profile { setting, id, cast }, &M::GET) => {
             profile_handlers::get_enrollment_profile(st, ctx, req, &setting, &id, cast).await
         }
-        (Route::Profile { setting, id, cast: None }, &M::PATCH) => {
-            profile_handlers::update_enrollment_profile(st, ctx, req, &setting, &id).await
-        }
-        (Route::Profile { setting, id, cast: None }, &M::DELETE) => {
-            profile_handlers::delete_enrollment_profile(st, ctx, &setting, &id).await
-        }
+        (
+            Route::Profile {
+                setting,
+                id,
+                cast: None,
+            },
+            &M::PATCH,
+        ) => profile_handlers::update_enrollment_profile(st, ctx, req, &setting, &id).await,
+        (
+            Route::Profile {
+                setting,
+                id,
+                cast: None,
+            },
+            &M::DELETE,
+        ) => profile_handlers::delete_enrollment_profile(st, ctx, &setting, &id).await,
         (Route::ProfileOperation { setting, id, op }, method) => {
             profile_handlers::profile_operation(st, ctx, req, (&setting, &id), op, method).await
         }
         (Route::DefaultProfile { setting, platform }, &M::GET) => {
             profile_handlers::get_default_profile(st, ctx, req, &setting, platform).await
         }
-        (Route::Devices { setting }, &M::GET) => devices::list_imported_devices(st, ctx, req, &setting).await,
-        (Route::Devices { setting }, &M::POST) => devices::create_imported_device(st, ctx, req, &setting).await,
-        (Route::DevicesCount { setting }, &M::GET) => devices::count_imported_devices(st, ctx, req, &setting).await,
-        (Route::Device { setting, id }, &M::GET) => devices::get_imported_device(st, ctx, req, &setting, &id).await,
+        (Route::Devices { setting }, &M::GET) => {
+            devices::list_imported_devices(st, ctx, req, &setting).await
+        }
+        (Route::Devices { setting }, &M::POST) => {
+            devices::create_imported_device(st, ctx, req, &setting).await
+        }
+        (Route::DevicesCount { setting }, &M::GET) => {
+            devices::count_imported_devices(st, ctx, req, &setting).await
+        }
+        (Route::Device { setting, id }, &M::GET) => {
+            devices::get_imported_device(st, ctx, req, &setting, &id).await
+        }
         (Route::Device { setting, id }, &M::PATCH) => {
             devices::update_imported_device(st, ctx, req, &setting, &id).await
         }
-        (Route::Device { setting, id }, &M::DELETE) => devices::delete_imported_device(st, ctx, &setting, &id).await,
+        (Route::Device { setting, id }, &M::DELETE) => {
+            devices::delete_imported_device(st, ctx, &setting, &id).await
+        }
         (Route::ImportDevices { setting }, &M::POST) => {
             devices::import_apple_device_identity_list(st, ctx, req, &setting).await
         }

@@ -9,7 +9,10 @@ use uuid::Uuid;
 use super::paging::{self, Page, SEARCHABLE_COUNT_OPTIONS};
 use super::{ServiceError, Services};
 use crate::domain::ValidationError;
-use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult, normalize_serial};
+use crate::domain::devices::{
+    DiscoverySource, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
+    normalize_serial,
+};
 use crate::domain::ids::TenantId;
 use crate::domain::time::now_ticks;
 use crate::odata::{self, QueryOptions};
@@ -24,28 +27,54 @@ pub const MAX_ASSIGN: usize = 10_000;
 const ENTITY: &str = "importedAppleDeviceIdentity";
 
 fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound { entity: ENTITY, id: id.to_owned() }
+    ServiceError::NotFound {
+        entity: ENTITY,
+        id: id.to_owned(),
+    }
 }
 
-fn ensure_setting(c: &mut DbConnection, tenant: TenantId, setting: &str) -> Result<(), ServiceError> {
+fn ensure_setting(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<(), ServiceError> {
     if onboarding_settings::exists(c, tenant, setting)? {
         Ok(())
     } else {
-        Err(ServiceError::NotFound { entity: "depOnboardingSetting", id: setting.to_owned() })
+        Err(ServiceError::NotFound {
+            entity: "depOnboardingSetting",
+            id: setting.to_owned(),
+        })
     }
 }
 
 /// One page of a token's identities (`$search` matches serial numbers).
-pub async fn list(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
+pub async fn list(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    q: &QueryOptions,
+) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
     let set = format!("depOnboardingSettings/{setting}/importedAppleDeviceIdentities");
-    let plan = paging::plan_searchable(&SPEC, &set, q, &svc.paging_key, svc.max_page_size, Some("serialNumber"))?;
+    let plan = paging::plan_searchable(
+        &SPEC,
+        &set,
+        q,
+        &svc.paging_key,
+        svc.max_page_size,
+        Some("serialNumber"),
+    )?;
     let (query, want_count, key) = (plan.query.clone(), q.count, setting.to_owned());
     let (items, count) = svc
         .db
         .run(move |c| {
             ensure_setting(c, tenant, &key)?;
             let items = repo::list(c, tenant, &key, &query)?;
-            let count = if want_count { Some(repo::count(c, tenant, &key, query.filter.as_ref())?) } else { None };
+            let count = if want_count {
+                Some(repo::count(c, tenant, &key, query.filter.as_ref())?)
+            } else {
+                None
+            };
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
@@ -53,7 +82,12 @@ pub async fn list(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOpti
 }
 
 /// How many of a token's identities match `$filter`/`$search`.
-pub async fn count(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions) -> Result<i64, ServiceError> {
+pub async fn count(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    q: &QueryOptions,
+) -> Result<i64, ServiceError> {
     q.ensure_only(SEARCHABLE_COUNT_OPTIONS)?;
     let filter = paging::effective_filter(q, Some("serialNumber"))?
         .map(|f| odata::compile_filter(&f, &SPEC))
@@ -68,7 +102,12 @@ pub async fn count(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOpt
 }
 
 /// One identity.
-pub async fn get(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
+pub async fn get(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
         .run(move |c| {
@@ -81,9 +120,19 @@ pub async fn get(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> R
 /// Normalises `requestedEnrollmentProfileId` to the bare GUID of a profile of this token.
 // GRAPH-COMPAT: real filters compare requestedEnrollmentProfileId with the GUID part of the
 // profile id (graph-dep-api.md §4), so that is what is stored; `{token}_{guid}` is accepted.
-fn check_requested_profile(c: &mut DbConnection, tenant: TenantId, setting: &str, d: &mut ImportedAppleDeviceIdentity) -> Result<(), ServiceError> {
-    let Some(requested) = d.requested_enrollment_profile_id.clone() else { return Ok(()) };
-    let guid = requested.strip_prefix(&format!("{setting}_")).unwrap_or(&requested).to_owned();
+fn check_requested_profile(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    d: &mut ImportedAppleDeviceIdentity,
+) -> Result<(), ServiceError> {
+    let Some(requested) = d.requested_enrollment_profile_id.clone() else {
+        return Ok(());
+    };
+    let guid = requested
+        .strip_prefix(&format!("{setting}_"))
+        .unwrap_or(&requested)
+        .to_owned();
     if profiles::get(c, tenant, setting, &format!("{setting}_{guid}"))?.is_none() {
         return Err(ValidationError::new(format!(
             "requestedEnrollmentProfileId '{requested}' does not name an enrollment profile of this token."
@@ -95,14 +144,22 @@ fn check_requested_profile(c: &mut DbConnection, tenant: TenantId, setting: &str
 }
 
 /// Creates one identity (`discoverySource: adminImport`); its serial must be new to the tenant.
-pub async fn create(svc: &Services, tenant: TenantId, setting: &str, body: Map<String, Value>) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
+pub async fn create(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    body: Map<String, Value>,
+) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let mut device = new_identity(&body, now_ticks())?;
     let key = setting.to_owned();
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
             check_requested_profile(c, tenant, &key, &mut device)?;
-            if let Some((other, _)) = repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?.first() {
+            if let Some((other, _)) =
+                repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?
+                    .first()
+            {
                 return Err(ServiceError::Conflict(format!(
                     "The serial number '{}' is already an imported identity of token '{other}'.",
                     device.serial_number
@@ -114,15 +171,25 @@ pub async fn create(svc: &Services, tenant: TenantId, setting: &str, body: Map<S
         .await
 }
 
-fn new_identity(body: &Map<String, Value>, now: i64) -> Result<ImportedAppleDeviceIdentity, ValidationError> {
-    let mut device = ImportedAppleDeviceIdentity::new(Uuid::new_v4().to_string(), String::new(), now);
+fn new_identity(
+    body: &Map<String, Value>,
+    now: i64,
+) -> Result<ImportedAppleDeviceIdentity, ValidationError> {
+    let mut device =
+        ImportedAppleDeviceIdentity::new(Uuid::new_v4().to_string(), String::new(), now);
     device.apply(body, true)?;
     device.discovery_source = DiscoverySource::AdminImport;
     Ok(device)
 }
 
 /// Applies a PATCH body to an identity.
-pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, body: Map<String, Value>) -> Result<(), ServiceError> {
+pub async fn update(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+    body: Map<String, Value>,
+) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
         .write(tenant, move |c| {
@@ -142,12 +209,21 @@ pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, b
 }
 
 /// Deletes an identity.
-pub async fn delete(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<(), ServiceError> {
+pub async fn delete(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
-            if repo::delete(c, tenant, &key, &id)? { Ok(()) } else { Err(not_found(&id)) }
+            if repo::delete(c, tenant, &key, &id)? {
+                Ok(())
+            } else {
+                Err(not_found(&id))
+            }
         })
         .await
 }
@@ -168,10 +244,16 @@ pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, Validati
         match name.as_str() {
             "importedAppleDeviceIdentities" => items = Some(value),
             "overwriteImportedDeviceIdentities" => {
-                overwrite = value.as_bool().ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))?;
+                overwrite = value
+                    .as_bool()
+                    .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))?;
             }
             _ if name.contains('@') => {}
-            _ => return Err(ValidationError::new(format!("'{name}' is not a parameter of importAppleDeviceIdentityList."))),
+            _ => {
+                return Err(ValidationError::new(format!(
+                    "'{name}' is not a parameter of importAppleDeviceIdentityList."
+                )));
+            }
         }
     }
     let Some(Value::Array(items)) = items else {
@@ -190,26 +272,45 @@ pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, Validati
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let object = item
-                .as_object()
-                .ok_or_else(|| ValidationError::new(format!("importedAppleDeviceIdentities[{i}] is not an object.")))?;
-            new_identity(object, now).map_err(|e| ValidationError::new(format!("importedAppleDeviceIdentities[{i}]: {}", e.message)))
+            let object = item.as_object().ok_or_else(|| {
+                ValidationError::new(format!(
+                    "importedAppleDeviceIdentities[{i}] is not an object."
+                ))
+            })?;
+            new_identity(object, now).map_err(|e| {
+                ValidationError::new(format!("importedAppleDeviceIdentities[{i}]: {}", e.message))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ImportRequest { identities, overwrite })
+    Ok(ImportRequest {
+        identities,
+        overwrite,
+    })
 }
 
 /// `importAppleDeviceIdentityList`: one transaction. A serial already held by the tenant is
 /// replaced (and moved to this token) only with `overwrite`; a serial repeated in the request is
 /// imported once. Each item's result says whether it was imported.
-pub async fn import(svc: &Services, tenant: TenantId, setting: &str, request: ImportRequest) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
+pub async fn import(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    request: ImportRequest,
+) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
-            let serials: Vec<String> = request.identities.iter().map(|d| d.serial_number.clone()).collect();
+            let serials: Vec<String> = request
+                .identities
+                .iter()
+                .map(|d| d.serial_number.clone())
+                .collect();
             let existing: HashMap<String, ImportedAppleDeviceIdentity> =
-                repo::find_by_serials(c, tenant, &serials)?.into_iter().map(|(_, d)| (d.serial_number.clone(), d)).collect();
+                repo::find_by_serials(c, tenant, &serials)?
+                    .into_iter()
+                    .map(|(_, d)| (d.serial_number.clone(), d))
+                    .collect();
             let mut seen = HashSet::new();
             let mut checked_profiles: HashMap<String, Option<String>> = HashMap::new();
             let (mut fresh, mut results) = (Vec::new(), Vec::new());
@@ -219,7 +320,8 @@ pub async fn import(svc: &Services, tenant: TenantId, setting: &str, request: Im
                         device.requested_enrollment_profile_id.clone_from(guid);
                     } else {
                         check_requested_profile(c, tenant, &key, &mut device)?;
-                        checked_profiles.insert(requested, device.requested_enrollment_profile_id.clone());
+                        checked_profiles
+                            .insert(requested, device.requested_enrollment_profile_id.clone());
                     }
                 }
                 let first = seen.insert(device.serial_number.clone());
@@ -237,7 +339,10 @@ pub async fn import(svc: &Services, tenant: TenantId, setting: &str, request: Im
                         true
                     }
                 };
-                results.push(ImportedAppleDeviceIdentityResult { identity: device, status });
+                results.push(ImportedAppleDeviceIdentityResult {
+                    identity: device,
+                    status,
+                });
             }
             repo::insert_many(c, tenant, &key, &fresh)?;
             Ok(results)
@@ -248,38 +353,61 @@ pub async fn import(svc: &Services, tenant: TenantId, setting: &str, request: Im
 /// The `deviceIds` parameter of `updateDeviceProfileAssignment`: serial numbers, normalised.
 pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationError> {
     if let Some(other) = body.keys().find(|k| *k != "deviceIds" && !k.contains('@')) {
-        return Err(ValidationError::new(format!("'{other}' is not a parameter of updateDeviceProfileAssignment.")));
+        return Err(ValidationError::new(format!(
+            "'{other}' is not a parameter of updateDeviceProfileAssignment."
+        )));
     }
     // GRAPH-COMPAT: a bare string instead of an array failed against Graph (Microsoft fixed
     // its sample in 2017); it is a 400 here too.
     let Some(Value::Array(ids)) = body.get("deviceIds") else {
-        return Err(ValidationError::new("The parameter 'deviceIds' is required and must be an array of serial numbers."));
+        return Err(ValidationError::new(
+            "The parameter 'deviceIds' is required and must be an array of serial numbers.",
+        ));
     };
     if ids.is_empty() || ids.len() > MAX_ASSIGN {
-        return Err(ValidationError::new(format!("'deviceIds' must hold between 1 and {MAX_ASSIGN} serial numbers.")));
+        return Err(ValidationError::new(format!(
+            "'deviceIds' must hold between 1 and {MAX_ASSIGN} serial numbers."
+        )));
     }
     ids.iter()
-        .map(|v| v.as_str().ok_or_else(|| ValidationError::wrong_type("deviceIds", "Edm.String", v)).and_then(normalize_serial))
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| ValidationError::wrong_type("deviceIds", "Edm.String", v))
+                .and_then(normalize_serial)
+        })
         .collect()
 }
 
 /// `updateDeviceProfileAssignment`: records the requested profile and the assignment time on the
 /// token's identities with these serials. Any serial the token does not hold fails the whole
 /// call, naming them: nothing is silently dropped.
-pub async fn assign_profile(svc: &Services, tenant: TenantId, setting: &str, profile_id: &str, serials: Vec<String>) -> Result<(), ServiceError> {
+pub async fn assign_profile(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    profile_id: &str,
+    serials: Vec<String>,
+) -> Result<(), ServiceError> {
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
             if profiles::get(c, tenant, &key, &profile_id)?.is_none() {
-                return Err(ServiceError::NotFound { entity: "enrollmentProfile", id: profile_id });
+                return Err(ServiceError::NotFound {
+                    entity: "enrollmentProfile",
+                    id: profile_id,
+                });
             }
             let held: HashSet<String> = repo::find_by_serials(c, tenant, &serials)?
                 .into_iter()
                 .filter(|(s, _)| *s == key)
                 .map(|(_, d)| d.serial_number)
                 .collect();
-            let unknown: Vec<&str> = serials.iter().filter(|s| !held.contains(*s)).map(String::as_str).collect();
+            let unknown: Vec<&str> = serials
+                .iter()
+                .filter(|s| !held.contains(*s))
+                .map(String::as_str)
+                .collect();
             if !unknown.is_empty() {
                 return Err(ValidationError::new(format!(
                     "These serial numbers are not imported device identities of this token: {}.",
@@ -287,7 +415,9 @@ pub async fn assign_profile(svc: &Services, tenant: TenantId, setting: &str, pro
                 ))
                 .into());
             }
-            let guid = profile_id.strip_prefix(&format!("{key}_")).unwrap_or(&profile_id);
+            let guid = profile_id
+                .strip_prefix(&format!("{key}_"))
+                .unwrap_or(&profile_id);
             repo::assign_profile(c, tenant, &key, &serials, guid, now_ticks())?;
             Ok(())
         })

@@ -2,8 +2,8 @@
 
 pub mod devices;
 pub mod onboarding;
-pub mod profiles;
 pub mod paging;
+pub mod profiles;
 
 use crate::domain::ValidationError;
 use crate::odata::{ODataError, PagingKey};

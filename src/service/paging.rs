@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::ServiceError;
 use crate::odata::{
-    self, EntitySpec, Expr, PageCursor, PagingKey, QueryOption, QueryOptions, SortKey, StringFunction,
+    self, EntitySpec, Expr, PageCursor, PagingKey, QueryOption, QueryOptions, SortKey,
+    StringFunction,
 };
 use crate::storage::PageQuery;
 
@@ -42,8 +43,14 @@ pub const COUNT_OPTIONS: &[QueryOption] = &[QueryOption::Filter];
 /// Options a single-entity GET accepts.
 pub const ENTITY_OPTIONS: &[QueryOption] = &[QueryOption::Select];
 
+/// Options a single-entity GET accepts where the entity has navigations to expand.
+pub const EXPANDABLE_ENTITY_OPTIONS: &[QueryOption] = &[QueryOption::Select, QueryOption::Expand];
+
 /// `$filter` and `$search` as one expression: `$search=term` is `contains(search_property, term)`.
-pub fn effective_filter(q: &QueryOptions, search_property: Option<&str>) -> Result<Option<Expr>, ServiceError> {
+pub fn effective_filter(
+    q: &QueryOptions,
+    search_property: Option<&str>,
+) -> Result<Option<Expr>, ServiceError> {
     let search = match (&q.search, search_property) {
         (Some(raw), Some(property)) => Some(Expr::Function {
             func: StringFunction::Contains,
@@ -59,7 +66,9 @@ pub fn effective_filter(q: &QueryOptions, search_property: Option<&str>) -> Resu
 }
 
 fn page_size(q: &QueryOptions, max_page_size: u32) -> u64 {
-    q.top.map_or(u64::from(max_page_size), |top| top.min(u64::from(max_page_size)))
+    q.top.map_or(u64::from(max_page_size), |top| {
+        top.min(u64::from(max_page_size))
+    })
 }
 
 /// Filters, sorts and pages items held in memory (rendered as Graph JSON) with exactly the
@@ -94,7 +103,10 @@ pub fn page_in_memory(
     let count = i64::try_from(matching.len()).unwrap_or(i64::MAX);
     matching.sort_by(|a, b| odata::compare(&keys, a, b));
     let skip = match &cursor {
-        Some(c) => matching.iter().take_while(|i| !odata::is_after(&keys, c, i)).count(),
+        Some(c) => matching
+            .iter()
+            .take_while(|i| !odata::is_after(&keys, c, i))
+            .count(),
         None => usize::try_from(q.skip.unwrap_or(0)).unwrap_or(usize::MAX),
     };
     let pager = Pager {
@@ -102,7 +114,11 @@ pub fn page_in_memory(
         fingerprint,
         page_size: usize::try_from(page_size(q, max_page_size)).unwrap_or(usize::MAX),
     };
-    let page: Vec<Value> = matching.into_iter().skip(skip).take(pager.page_size.saturating_add(1)).collect();
+    let page: Vec<Value> = matching
+        .into_iter()
+        .skip(skip)
+        .take(pager.page_size.saturating_add(1))
+        .collect();
     Ok(pager.finish(page, key, q.count.then_some(count)))
 }
 
@@ -153,7 +169,11 @@ pub fn plan_searchable(
     max_page_size: u32,
     search_property: Option<&str>,
 ) -> Result<ListPlan, ServiceError> {
-    q.ensure_only(if search_property.is_some() { SEARCHABLE_COLLECTION_OPTIONS } else { COLLECTION_OPTIONS })?;
+    q.ensure_only(if search_property.is_some() {
+        SEARCHABLE_COLLECTION_OPTIONS
+    } else {
+        COLLECTION_OPTIONS
+    })?;
     let filter = effective_filter(q, search_property)?
         .map(|f| odata::compile_filter(&f, spec))
         .transpose()?;

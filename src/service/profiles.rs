@@ -43,7 +43,10 @@ pub fn spec() -> &'static EntitySpec {
                 }
             }
         }
-        EntitySpec { entity: "microsoft.graph.enrollmentProfile", fields: Vec::leak(fields) }
+        EntitySpec {
+            entity: "microsoft.graph.enrollmentProfile",
+            fields: Vec::leak(fields),
+        }
     })
 }
 
@@ -57,15 +60,28 @@ fn field(p: &edm::Property) -> Field {
         EdmType::Enum(e) => (FieldKind::Enum(e.members), true),
         _ => (FieldKind::Collection, false),
     };
-    Field { name: p.name, column: p.name, kind, nullable: true, filterable: scalar, sortable: scalar }
+    Field {
+        name: p.name,
+        column: p.name,
+        kind,
+        nullable: true,
+        filterable: scalar,
+        sortable: scalar,
+    }
 }
 
 fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound { entity: ENTITY, id: id.to_owned() }
+    ServiceError::NotFound {
+        entity: ENTITY,
+        id: id.to_owned(),
+    }
 }
 
 fn setting_not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound { entity: "depOnboardingSetting", id: id.to_owned() }
+    ServiceError::NotFound {
+        entity: "depOnboardingSetting",
+        id: id.to_owned(),
+    }
 }
 
 fn type_of(rec: &ProfileRecord) -> Result<&'static EntityType, ServiceError> {
@@ -93,14 +109,26 @@ fn render(rec: &ProfileRecord, defaults: &[(String, String)]) -> Result<Value, S
 }
 
 /// Loads a token's profiles and default designations, failing with 404 for an unknown token.
-fn load_all(c: &mut DbConnection, tenant: TenantId, setting: &str) -> Result<(Vec<ProfileRecord>, Vec<(String, String)>), ServiceError> {
+fn load_all(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<(Vec<ProfileRecord>, Vec<(String, String)>), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    Ok((repo::list(c, tenant, setting)?, repo::defaults(c, tenant, setting)?))
+    Ok((
+        repo::list(c, tenant, setting)?,
+        repo::defaults(c, tenant, setting)?,
+    ))
 }
 
-fn load_one(c: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> Result<(ProfileRecord, Vec<(String, String)>), ServiceError> {
+fn load_one(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> Result<(ProfileRecord, Vec<(String, String)>), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
@@ -109,38 +137,91 @@ fn load_one(c: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> 
 }
 
 /// Rendered profiles of a token, optionally only those of (or derived from) `cast`.
-async fn rendered(svc: &Services, tenant: TenantId, setting: &str, cast: Option<&'static EntityType>) -> Result<Vec<Value>, ServiceError> {
+async fn rendered(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    cast: Option<&'static EntityType>,
+) -> Result<Vec<Value>, ServiceError> {
     let key = setting.to_owned();
     let (records, defaults) = svc.db.run(move |c| load_all(c, tenant, &key)).await?;
     records
         .iter()
-        .filter(|r| cast.is_none_or(|t| profiles::find_profile_type(&r.odata_type).is_some_and(|ty| ty.derives_from(t))))
+        .filter(|r| {
+            cast.is_none_or(|t| {
+                profiles::find_profile_type(&r.odata_type).is_some_and(|ty| ty.derives_from(t))
+            })
+        })
         .map(|r| render(r, &defaults))
         .collect()
 }
 
+/// Every profile of a token, rendered.
+pub async fn all(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<Vec<Value>, ServiceError> {
+    rendered(svc, tenant, setting, None).await
+}
+
 /// One page of a token's profiles.
-pub async fn list(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions, cast: Option<&'static EntityType>) -> Result<Page<Value>, ServiceError> {
+pub async fn list(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    q: &QueryOptions,
+    cast: Option<&'static EntityType>,
+) -> Result<Page<Value>, ServiceError> {
     let items = rendered(svc, tenant, setting, cast).await?;
-    let set = format!("depOnboardingSettings/{setting}/enrollmentProfiles/{}", cast.map_or("", |t| t.name));
-    paging::page_in_memory(spec(), &set, q, &svc.paging_key, svc.max_page_size, "displayName", items)
+    let set = format!(
+        "depOnboardingSettings/{setting}/enrollmentProfiles/{}",
+        cast.map_or("", |t| t.name)
+    );
+    paging::page_in_memory(
+        spec(),
+        &set,
+        q,
+        &svc.paging_key,
+        svc.max_page_size,
+        "displayName",
+        items,
+    )
 }
 
 /// How many of a token's profiles match `$filter`/`$search`.
-pub async fn count(svc: &Services, tenant: TenantId, setting: &str, q: &QueryOptions, cast: Option<&'static EntityType>) -> Result<i64, ServiceError> {
+pub async fn count(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    q: &QueryOptions,
+    cast: Option<&'static EntityType>,
+) -> Result<i64, ServiceError> {
     q.ensure_only(paging::SEARCHABLE_COUNT_OPTIONS)?;
     let predicate = paging::effective_filter(q, Some("displayName"))?
         .map(|f| crate::odata::compile_predicate(&f, spec()))
         .transpose()?;
     let items = rendered(svc, tenant, setting, cast).await?;
-    let n = items.iter().filter(|i| predicate.as_ref().is_none_or(|p| p.matches(i))).count();
+    let n = items
+        .iter()
+        .filter(|i| predicate.as_ref().is_none_or(|p| p.matches(i)))
+        .count();
     Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// One profile; with `cast`, 404 unless it is of (or derives from) that type.
-pub async fn get(svc: &Services, tenant: TenantId, setting: &str, id: &str, cast: Option<&'static EntityType>) -> Result<Value, ServiceError> {
+pub async fn get(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+    cast: Option<&'static EntityType>,
+) -> Result<Value, ServiceError> {
     let (setting_key, key) = (setting.to_owned(), id.to_owned());
-    let (rec, defaults) = svc.db.run(move |c| load_one(c, tenant, &setting_key, &key)).await?;
+    let (rec, defaults) = svc
+        .db
+        .run(move |c| load_one(c, tenant, &setting_key, &key))
+        .await?;
     if cast.is_some_and(|t| !type_of(&rec).is_ok_and(|ty| ty.derives_from(t))) {
         return Err(not_found(id));
     }
@@ -148,30 +229,58 @@ pub async fn get(svc: &Services, tenant: TenantId, setting: &str, id: &str, cast
 }
 
 /// The token's default profile for `platform`, if one is set.
-pub async fn default_profile(svc: &Services, tenant: TenantId, setting: &str, platform: Platform) -> Result<Option<Value>, ServiceError> {
+pub async fn default_profile(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    platform: Platform,
+) -> Result<Option<Value>, ServiceError> {
     let key = setting.to_owned();
     let (records, defaults) = svc.db.run(move |c| load_all(c, tenant, &key)).await?;
-    let Some((_, id)) = defaults.iter().find(|(p, _)| p == platform.as_str()) else { return Ok(None) };
-    records.iter().find(|r| &r.id == id).map(|r| render(r, &defaults)).transpose()
+    let Some((_, id)) = defaults.iter().find(|(p, _)| p == platform.as_str()) else {
+        return Ok(None);
+    };
+    records
+        .iter()
+        .find(|r| &r.id == id)
+        .map(|r| render(r, &defaults))
+        .transpose()
 }
 
 /// Creates a profile of the type its `@odata.type` names; ids are `{settingId}_{guid}`.
-pub async fn create(svc: &Services, tenant: TenantId, setting: &str, body: Map<String, Value>, endpoint_base: &str) -> Result<Value, ServiceError> {
+pub async fn create(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    body: Map<String, Value>,
+    endpoint_base: &str,
+) -> Result<Value, ServiceError> {
     let ty = profiles::create_type(&body)?;
     if ty.is_abstract {
-        return Err(ValidationError::new(format!("'{}' is abstract and cannot be created.", ty.odata_type())).into());
+        return Err(ValidationError::new(format!(
+            "'{}' is abstract and cannot be created.",
+            ty.odata_type()
+        ))
+        .into());
     }
     // GRAPH-COMPAT: Graph issues profile ids as `{depOnboardingSettingId}_{guid}`; IntuneCD
     // derives the token id from the part before `_` (graph-dep-api.md §4).
     let id = format!("{setting}_{}", Uuid::new_v4());
     let mut props = Map::new();
-    props.insert("configurationEndpointUrl".to_owned(), Value::String(format!("{endpoint_base}/{id}")));
+    props.insert(
+        "configurationEndpointUrl".to_owned(),
+        Value::String(format!("{endpoint_base}/{id}")),
+    );
     props.insert("isDefault".to_owned(), Value::Bool(false));
     edm::apply(ty, &mut props, &body)?;
     profiles::apply_create_defaults(ty, &body, &mut props);
     profiles::check_rules(ty, &props)?;
     props.remove("isDefault");
-    let rec = ProfileRecord { id, odata_type: ty.name.to_owned(), properties: props };
+    let rec = ProfileRecord {
+        id,
+        odata_type: ty.name.to_owned(),
+        properties: props,
+    };
     let setting = setting.to_owned();
     svc.db
         .write(tenant, move |c| {
@@ -191,7 +300,13 @@ pub async fn create(svc: &Services, tenant: TenantId, setting: &str, body: Map<S
 }
 
 /// Applies a PATCH body; `@odata.type`, when present, must be the stored type.
-pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, body: Map<String, Value>) -> Result<(), ServiceError> {
+pub async fn update(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+    body: Map<String, Value>,
+) -> Result<(), ServiceError> {
     let (setting, key) = (setting.to_owned(), id.to_owned());
     svc.db
         .write(tenant, move |c| {
@@ -199,7 +314,8 @@ pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, b
             let ty = type_of(&rec)?;
             profiles::check_patch_type(ty, &body)?;
             let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
-            rec.properties.insert("isDefault".to_owned(), Value::Bool(is_default));
+            rec.properties
+                .insert("isDefault".to_owned(), Value::Bool(is_default));
             edm::apply(ty, &mut rec.properties, &body)?;
             profiles::check_rules(ty, &rec.properties)?;
             rec.properties.remove("isDefault");
@@ -210,21 +326,35 @@ pub async fn update(svc: &Services, tenant: TenantId, setting: &str, id: &str, b
 }
 
 /// Deletes a profile; a default designation goes with it.
-pub async fn delete(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<(), ServiceError> {
+pub async fn delete(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> Result<(), ServiceError> {
     let (setting, key) = (setting.to_owned(), id.to_owned());
     svc.db
         .write(tenant, move |c| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
-            if repo::delete(c, tenant, &setting, &key)? { Ok(()) } else { Err(not_found(&key)) }
+            if repo::delete(c, tenant, &setting, &key)? {
+                Ok(())
+            } else {
+                Err(not_found(&key))
+            }
         })
         .await
 }
 
 /// `setDefaultProfile`: the profile becomes its token's default for each platform its type
 /// serves, replacing the previous default.
-pub async fn set_default(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<(), ServiceError> {
+pub async fn set_default(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> Result<(), ServiceError> {
     let (setting, key) = (setting.to_owned(), id.to_owned());
     svc.db
         .write(tenant, move |c| {
@@ -245,8 +375,20 @@ pub async fn set_default(svc: &Services, tenant: TenantId, setting: &str, id: &s
 }
 
 /// `exportMobileConfig()`: base64 of the profile's `.mobileconfig`.
-pub async fn export_mobile_config(svc: &Services, tenant: TenantId, setting: &str, id: &str) -> Result<String, ServiceError> {
+pub async fn export_mobile_config(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> Result<String, ServiceError> {
     let (setting_key, key) = (setting.to_owned(), id.to_owned());
-    let (rec, _) = svc.db.run(move |c| load_one(c, tenant, &setting_key, &key)).await?;
-    Ok(profiles::export_mobileconfig(type_of(&rec)?, &rec.properties, &rec.id)?)
+    let (rec, _) = svc
+        .db
+        .run(move |c| load_one(c, tenant, &setting_key, &key))
+        .await?;
+    Ok(profiles::export_mobileconfig(
+        type_of(&rec)?,
+        &rec.properties,
+        &rec.id,
+    )?)
 }

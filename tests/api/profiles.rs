@@ -15,7 +15,10 @@ pub const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
 
 /// A new token and the path of its profiles.
 pub async fn token(app: &TestApp) -> (String, String) {
-    let id = app.create_setting(&json!({"tokenName": "profiles"})).await["id"].as_str().unwrap().to_owned();
+    let id = app.create_setting(&json!({"tokenName": "profiles"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("{SETTINGS}/{id}/enrollmentProfiles");
     (id, path)
 }
@@ -36,17 +39,60 @@ async fn every_type_round_trips_with_all_its_properties(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (setting, path) = token(&app).await;
     let cases = [
-        ("depIOSEnrollmentProfile", vec!["iTunesPairingMode", "passcodeLockGracePeriodInSeconds", "enabledSkipKeys", "isDefault"]),
-        ("depMacOSEnrollmentProfile", vec!["registrationDisabled", "fileVaultDisabled", "depProfileAdminAccountPasswordRotationSetting"]),
-        ("depEnrollmentProfile", vec!["macOSRegistrationDisabled", "macOSFileVaultDisabled", "iTunesPairingMode"]),
-        ("depTvOSEnrollmentProfile", vec!["displayName", "requiresUserAuthentication"]),
-        ("depVisionOSEnrollmentProfile", vec!["configurationEndpointUrl"]),
-        ("enrollmentProfile", vec!["enableAuthenticationViaCompanyPortal", "requireCompanyPortalOnSetupAssistantEnrolledDevices"]),
+        (
+            "depIOSEnrollmentProfile",
+            vec![
+                "iTunesPairingMode",
+                "passcodeLockGracePeriodInSeconds",
+                "enabledSkipKeys",
+                "isDefault",
+            ],
+        ),
+        (
+            "depMacOSEnrollmentProfile",
+            vec![
+                "registrationDisabled",
+                "fileVaultDisabled",
+                "depProfileAdminAccountPasswordRotationSetting",
+            ],
+        ),
+        (
+            "depEnrollmentProfile",
+            vec![
+                "macOSRegistrationDisabled",
+                "macOSFileVaultDisabled",
+                "iTunesPairingMode",
+            ],
+        ),
+        (
+            "depTvOSEnrollmentProfile",
+            vec!["displayName", "requiresUserAuthentication"],
+        ),
+        (
+            "depVisionOSEnrollmentProfile",
+            vec!["configurationEndpointUrl"],
+        ),
+        (
+            "enrollmentProfile",
+            vec![
+                "enableAuthenticationViaCompanyPortal",
+                "requireCompanyPortalOnSetupAssistantEnrolledDevices",
+            ],
+        ),
     ];
     for (ty, props) in cases {
         // `@odata.type` is accepted with or without `#`.
-        let odata_type = if ty.starts_with("depT") { format!("microsoft.graph.{ty}") } else { format!("#microsoft.graph.{ty}") };
-        let created = create(&app, &path, &json!({"@odata.type": odata_type, "displayName": ty, "description": "d"})).await;
+        let odata_type = if ty.starts_with("depT") {
+            format!("microsoft.graph.{ty}")
+        } else {
+            format!("#microsoft.graph.{ty}")
+        };
+        let created = create(
+            &app,
+            &path,
+            &json!({"@odata.type": odata_type, "displayName": ty, "description": "d"}),
+        )
+        .await;
         assert_eq!(created["@odata.type"], format!("#microsoft.graph.{ty}"));
         let id = created["id"].as_str().unwrap();
         let (prefix, guid) = id.split_once('_').unwrap();
@@ -58,14 +104,27 @@ async fn every_type_round_trips_with_all_its_properties(backend: Backend) {
         assert_eq!(created["isDefault"].as_bool().unwrap_or(false), false);
         assert_eq!(
             created["@odata.context"],
-            format!("{}/beta/$metadata#deviceManagement/depOnboardingSettings('{setting}')/enrollmentProfiles/$entity", app.base)
+            format!(
+                "{}/beta/$metadata#deviceManagement/depOnboardingSettings('{setting}')/enrollmentProfiles/$entity",
+                app.base
+            )
         );
         let fetched: Value = app.get(&format!("{path}/{id}")).await.json().await.unwrap();
         assert_eq!(fetched, created, "{ty}");
     }
-    let list: Value = app.get(&format!("{path}?$count=true")).await.json().await.unwrap();
+    let list: Value = app
+        .get(&format!("{path}?$count=true"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["@odata.count"], 6);
-    let types: HashSet<&str> = list["value"].as_array().unwrap().iter().map(|p| p["@odata.type"].as_str().unwrap()).collect();
+    let types: HashSet<&str> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["@odata.type"].as_str().unwrap())
+        .collect();
     assert_eq!(types.len(), 6, "every item carries its own @odata.type");
 }
 
@@ -74,23 +133,57 @@ async fn create_rejects_bad_types_and_bodies(backend: Backend) {
     let (_, path) = token(&app).await;
     for (body, needle) in [
         (json!({"displayName": "x"}), "@odata.type"),
-        (json!({"@odata.type": "#microsoft.graph.depEnrollmentBaseProfile"}), "abstract"),
+        (
+            json!({"@odata.type": "#microsoft.graph.depEnrollmentBaseProfile"}),
+            "abstract",
+        ),
         (json!({"@odata.type": "#microsoft.graph.user"}), "user"),
-        (json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "frobnicate": true}), "'frobnicate'"),
-        (json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "isMandatory": "yes"}), "Edm.Boolean"),
-        (json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "iTunesPairingMode": "sometimes"}), "iTunesPairingMode"),
-        (json!({"@odata.type": "#microsoft.graph.depTvOSEnrollmentProfile", "iTunesPairingMode": "allow"}), "iTunesPairingMode"),
-        (json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "isDefault": true}), "isDefault"),
+        (
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "frobnicate": true}),
+            "'frobnicate'",
+        ),
+        (
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "isMandatory": "yes"}),
+            "Edm.Boolean",
+        ),
+        (
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "iTunesPairingMode": "sometimes"}),
+            "iTunesPairingMode",
+        ),
+        (
+            json!({"@odata.type": "#microsoft.graph.depTvOSEnrollmentProfile", "iTunesPairingMode": "allow"}),
+            "iTunesPairingMode",
+        ),
+        (
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "isDefault": true}),
+            "isDefault",
+        ),
     ] {
         let msg = assert_graph_error(app.post_json(&path, &body).await, 400, "BadRequest").await;
         assert!(msg.contains(needle), "{body}: {msg}");
     }
-    let resp = app.request(Method::POST, &path).header("content-type", "application/json").body("{").send().await.unwrap();
+    let resp = app
+        .request(Method::POST, &path)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_graph_error(resp, 400, "BadRequest").await;
-    let count = app.get(&format!("{path}/$count")).await.text().await.unwrap();
+    let count = app
+        .get(&format!("{path}/$count"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(count, "0");
     let unknown = format!("{SETTINGS}/{}/enrollmentProfiles", Uuid::new_v4());
-    assert_graph_error(app.post_json(&unknown, &ios("x")).await, 404, "ResourceNotFound").await;
+    assert_graph_error(
+        app.post_json(&unknown, &ios("x")).await,
+        404,
+        "ResourceNotFound",
+    )
+    .await;
     assert_graph_error(app.get(&unknown).await, 404, "ResourceNotFound").await;
 }
 
@@ -98,17 +191,57 @@ async fn type_casts_filter_the_set_and_the_entity(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, path) = token(&app).await;
     let a = create(&app, &path, &ios("a")).await;
-    create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "displayName": "m"})).await;
-    let cast: Value = app.get(&format!("{path}/microsoft.graph.depIOSEnrollmentProfile")).await.json().await.unwrap();
+    create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "displayName": "m"}),
+    )
+    .await;
+    let cast: Value = app
+        .get(&format!("{path}/microsoft.graph.depIOSEnrollmentProfile"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(cast["value"].as_array().unwrap().len(), 1);
-    assert!(cast["@odata.context"].as_str().unwrap().ends_with("/enrollmentProfiles/microsoft.graph.depIOSEnrollmentProfile"));
-    let count = app.get(&format!("{path}/graph.depMacOSEnrollmentProfile/$count")).await.text().await.unwrap();
+    assert!(
+        cast["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("/enrollmentProfiles/microsoft.graph.depIOSEnrollmentProfile")
+    );
+    let count = app
+        .get(&format!("{path}/graph.depMacOSEnrollmentProfile/$count"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(count, "1");
-    let base: Value = app.get(&format!("{path}/microsoft.graph.enrollmentProfile")).await.json().await.unwrap();
-    assert_eq!(base["value"].as_array().unwrap().len(), 2, "a cast to the base type keeps derived types");
+    let base: Value = app
+        .get(&format!("{path}/microsoft.graph.enrollmentProfile"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        base["value"].as_array().unwrap().len(),
+        2,
+        "a cast to the base type keeps derived types"
+    );
     let id = a["id"].as_str().unwrap();
-    assert_eq!(app.get(&format!("{path}/{id}/microsoft.graph.depIOSEnrollmentProfile")).await.status(), 200);
-    let wrong = app.get(&format!("{path}/{id}/microsoft.graph.depMacOSEnrollmentProfile")).await;
+    assert_eq!(
+        app.get(&format!(
+            "{path}/{id}/microsoft.graph.depIOSEnrollmentProfile"
+        ))
+        .await
+        .status(),
+        200
+    );
+    let wrong = app
+        .get(&format!(
+            "{path}/{id}/microsoft.graph.depMacOSEnrollmentProfile"
+        ))
+        .await;
     assert_graph_error(wrong, 404, "ResourceNotFound").await;
 }
 
@@ -134,9 +267,15 @@ async fn patch_validates_and_answers_204(backend: Backend) {
     assert_eq!(app.patch_json(&item, &round_trip).await.status(), 204);
 
     for (body, needle) in [
-        (json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "description": "x"}), "type"),
+        (
+            json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "description": "x"}),
+            "type",
+        ),
         (json!({"isDefault": true}), "isDefault"),
-        (json!({"description": "never", "registrationDisabled": true}), "'registrationDisabled'"),
+        (
+            json!({"description": "never", "registrationDisabled": true}),
+            "'registrationDisabled'",
+        ),
         (json!({"sharedIPadMaximumUserCount": "3"}), "Edm.Int32"),
     ] {
         let msg = assert_graph_error(app.patch_json(&item, &body).await, 400, "BadRequest").await;
@@ -144,28 +283,56 @@ async fn patch_validates_and_answers_204(backend: Backend) {
     }
     let unchanged: Value = app.get(&item).await.json().await.unwrap();
     assert_eq!(unchanged["description"], "patched");
-    assert_graph_error(app.patch_json(&format!("{path}/nope"), &json!({})).await, 404, "ResourceNotFound").await;
+    assert_graph_error(
+        app.patch_json(&format!("{path}/nope"), &json!({})).await,
+        404,
+        "ResourceNotFound",
+    )
+    .await;
 }
 
 async fn company_portal_and_platform_sso_rules(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, path) = token(&app).await;
     let affinity = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "requiresUserAuthentication": true})).await;
-    assert_eq!(affinity["enableAuthenticationViaCompanyPortal"], true, "user affinity defaults to Company Portal");
-    let explicit = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile",
-        "requiresUserAuthentication": true, "enableAuthenticationViaCompanyPortal": false})).await;
+    assert_eq!(
+        affinity["enableAuthenticationViaCompanyPortal"], true,
+        "user affinity defaults to Company Portal"
+    );
+    let explicit = create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile",
+        "requiresUserAuthentication": true, "enableAuthenticationViaCompanyPortal": false}),
+    )
+    .await;
     assert_eq!(explicit["enableAuthenticationViaCompanyPortal"], false);
     for (body, needle) in [
-        (json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "companyPortalVppTokenId": "vpp-1"}), "companyPortalVppTokenId"),
-        (json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "enableSingleAppEnrollmentMode": true}), "enableSingleAppEnrollmentMode"),
-        (json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "usePlatformSSODuringSetupAssistant": true, "configurationWebUrl": true}), "usePlatformSSODuringSetupAssistant"),
+        (
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "companyPortalVppTokenId": "vpp-1"}),
+            "companyPortalVppTokenId",
+        ),
+        (
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "enableSingleAppEnrollmentMode": true}),
+            "enableSingleAppEnrollmentMode",
+        ),
+        (
+            json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "usePlatformSSODuringSetupAssistant": true, "configurationWebUrl": true}),
+            "usePlatformSSODuringSetupAssistant",
+        ),
     ] {
         let msg = assert_graph_error(app.post_json(&path, &body).await, 400, "BadRequest").await;
         assert!(msg.contains(needle), "{body}: {msg}");
     }
     // The rule also holds on PATCH.
     let item = format!("{path}/{}", explicit["id"].as_str().unwrap());
-    let msg = assert_graph_error(app.patch_json(&item, &json!({"enableSingleAppEnrollmentMode": true})).await, 400, "BadRequest").await;
+    let msg = assert_graph_error(
+        app.patch_json(&item, &json!({"enableSingleAppEnrollmentMode": true}))
+            .await,
+        400,
+        "BadRequest",
+    )
+    .await;
     assert!(msg.contains("enableSingleAppEnrollmentMode"), "{msg}");
 }
 
@@ -174,17 +341,38 @@ async fn exactly_one_default_per_platform(backend: Backend) {
     let (setting, path) = token(&app).await;
     let mut ids = Vec::new();
     for i in 0..6 {
-        ids.push(create(&app, &path, &ios(&format!("p{i}"))).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            create(&app, &path, &ios(&format!("p{i}"))).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    let mac = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile"})).await["id"].as_str().unwrap().to_owned();
+    let mac = create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let nav = format!("{SETTINGS}/{setting}/defaultIosEnrollmentProfile");
     assert_eq!(app.get(&nav).await.status(), 204, "no default yet");
 
-    let calls = ids.iter().map(|id| app.request(Method::POST, &format!("{path}/{id}/setDefaultProfile")).send());
+    let calls = ids.iter().map(|id| {
+        app.request(Method::POST, &format!("{path}/{id}/setDefaultProfile"))
+            .send()
+    });
     for resp in futures_util::future::join_all(calls).await {
         assert_eq!(resp.unwrap().status(), 204);
     }
-    let list: Value = app.get(&format!("{path}?$filter=isDefault eq true")).await.json().await.unwrap();
+    let list: Value = app
+        .get(&format!("{path}?$filter=isDefault eq true"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let defaults = list["value"].as_array().unwrap();
     assert_eq!(defaults.len(), 1, "{list}");
     let default: Value = app.get(&nav).await.json().await.unwrap();
@@ -192,34 +380,81 @@ async fn exactly_one_default_per_platform(backend: Backend) {
     assert_eq!(default["isDefault"], true);
 
     // macOS has its own default; setting it leaves the iOS one alone.
-    let resp = app.request(Method::POST, &format!("{path}('{mac}')/microsoft.graph.setDefaultProfile")).json(&json!({})).send().await.unwrap();
+    let resp = app
+        .request(
+            Method::POST,
+            &format!("{path}('{mac}')/microsoft.graph.setDefaultProfile"),
+        )
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 204);
-    let mac_default: Value = app.get(&format!("{SETTINGS}/{setting}/defaultMacOsEnrollmentProfile")).await.json().await.unwrap();
+    let mac_default: Value = app
+        .get(&format!(
+            "{SETTINGS}/{setting}/defaultMacOsEnrollmentProfile"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(mac_default["id"], mac.as_str());
-    assert_eq!(app.get(&nav).await.json::<Value>().await.unwrap()["id"], default["id"]);
+    assert_eq!(
+        app.get(&nav).await.json::<Value>().await.unwrap()["id"],
+        default["id"]
+    );
 
     // Deleting the default clears it.
     let default_id = default["id"].as_str().unwrap();
-    assert_eq!(app.delete(&format!("{path}/{default_id}")).await.status(), 204);
+    assert_eq!(
+        app.delete(&format!("{path}/{default_id}")).await.status(),
+        204
+    );
     assert_eq!(app.get(&nav).await.status(), 204);
 
     // Apple Configurator profiles are never defaults.
-    let configurator = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.enrollmentProfile"})).await;
-    let resp = app.request(Method::POST, &format!("{path}/{}/setDefaultProfile", configurator["id"].as_str().unwrap())).send().await.unwrap();
+    let configurator = create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.enrollmentProfile"}),
+    )
+    .await;
+    let resp = app
+        .request(
+            Method::POST,
+            &format!(
+                "{path}/{}/setDefaultProfile",
+                configurator["id"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_graph_error(resp, 400, "BadRequest").await;
 }
 
 async fn export_mobile_config_returns_a_real_plist(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, path) = token(&app).await;
-    let configurator = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.enrollmentProfile",
-        "displayName": "Lab & <Carts>", "requiresUserAuthentication": false})).await;
+    let configurator = create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.enrollmentProfile",
+        "displayName": "Lab & <Carts>", "requiresUserAuthentication": false}),
+    )
+    .await;
     let id = configurator["id"].as_str().unwrap();
-    for op in ["exportMobileConfig()", "microsoft.graph.exportMobileConfig()", "exportMobileConfig"] {
+    for op in [
+        "exportMobileConfig()",
+        "microsoft.graph.exportMobileConfig()",
+        "exportMobileConfig",
+    ] {
         let resp = app.get(&format!("{path}/{id}/{op}")).await;
         assert_eq!(resp.status(), 200, "{op}");
         let body: Value = resp.json().await.unwrap();
-        let plist = base64::engine::general_purpose::STANDARD.decode(body["value"].as_str().unwrap()).unwrap();
+        let plist = base64::engine::general_purpose::STANDARD
+            .decode(body["value"].as_str().unwrap())
+            .unwrap();
         let plist = String::from_utf8(plist).unwrap();
         assert!(plist.starts_with("<?xml"), "{plist}");
         assert!(plist.contains("<plist version=\"1.0\">"));
@@ -227,10 +462,19 @@ async fn export_mobile_config_returns_a_real_plist(backend: Backend) {
         assert!(plist.contains(configurator["configurationEndpointUrl"].as_str().unwrap()));
     }
     let dep = create(&app, &path, &ios("dep")).await;
-    let resp = app.get(&format!("{path}/{}/exportMobileConfig()", dep["id"].as_str().unwrap())).await;
+    let resp = app
+        .get(&format!(
+            "{path}/{}/exportMobileConfig()",
+            dep["id"].as_str().unwrap()
+        ))
+        .await;
     let msg = assert_graph_error(resp, 400, "BadRequest").await;
     assert!(msg.contains("Apple Configurator"), "{msg}");
-    let resp = app.request(Method::POST, &format!("{path}/{id}/exportMobileConfig")).send().await.unwrap();
+    let resp = app
+        .request(Method::POST, &format!("{path}/{id}/exportMobileConfig"))
+        .send()
+        .await
+        .unwrap();
     assert_graph_error(resp, 405, "Request_BadRequest").await;
 }
 
@@ -243,25 +487,80 @@ async fn update_device_profile_assignment_records_the_request(backend: Backend) 
     let devices = format!("{SETTINGS}/{setting}/importedAppleDeviceIdentities");
     let import = json!({"importedAppleDeviceIdentities": [{"serialNumber": "C02TEST00001"}, {"serialNumber": "C02TEST00002"}],
         "overwriteImportedDeviceIdentities": false});
-    assert_eq!(app.post_json(&format!("{devices}/importAppleDeviceIdentityList"), &import).await.status(), 200);
+    assert_eq!(
+        app.post_json(&format!("{devices}/importAppleDeviceIdentityList"), &import)
+            .await
+            .status(),
+        200
+    );
 
     // Unknown serials are reported and nothing changes.
-    let resp = app.post_json(&format!("{path}('{pid}')/updateDeviceProfileAssignment"), &json!({"deviceIds": ["C02TEST00001", "NOPE00000001"]})).await;
+    let resp = app
+        .post_json(
+            &format!("{path}('{pid}')/updateDeviceProfileAssignment"),
+            &json!({"deviceIds": ["C02TEST00001", "NOPE00000001"]}),
+        )
+        .await;
     let msg = assert_graph_error(resp, 400, "BadRequest").await;
-    assert!(msg.contains("NOPE00000001") && !msg.contains("C02TEST00001,"), "{msg}");
-    let msg = assert_graph_error(app.post_json(&format!("{path}/{pid}/updateDeviceProfileAssignment"), &json!({"deviceIds": "C02TEST00001"})).await, 400, "BadRequest").await;
+    assert!(
+        msg.contains("NOPE00000001") && !msg.contains("C02TEST00001,"),
+        "{msg}"
+    );
+    let msg = assert_graph_error(
+        app.post_json(
+            &format!("{path}/{pid}/updateDeviceProfileAssignment"),
+            &json!({"deviceIds": "C02TEST00001"}),
+        )
+        .await,
+        400,
+        "BadRequest",
+    )
+    .await;
     assert!(msg.contains("deviceIds"), "{msg}");
-    let untouched: Value = app.get(&format!("{devices}?$filter=requestedEnrollmentProfileId ne null")).await.json().await.unwrap();
+    let untouched: Value = app
+        .get(&format!(
+            "{devices}?$filter=requestedEnrollmentProfileId ne null"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(untouched["value"], json!([]));
 
-    let resp = app.post_json(&format!("{path}('{pid}')/updateDeviceProfileAssignment"), &json!({"deviceIds": ["c02test00001"]})).await;
+    let resp = app
+        .post_json(
+            &format!("{path}('{pid}')/updateDeviceProfileAssignment"),
+            &json!({"deviceIds": ["c02test00001"]}),
+        )
+        .await;
     assert_eq!(resp.status(), 204);
-    let assigned: Value = app.get(&format!("{devices}?$filter=requestedEnrollmentProfileId eq '{guid}'")).await.json().await.unwrap();
+    let assigned: Value = app
+        .get(&format!(
+            "{devices}?$filter=requestedEnrollmentProfileId eq '{guid}'"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
     let assigned = assigned["value"].as_array().unwrap();
     assert_eq!(assigned.len(), 1);
     assert_eq!(assigned[0]["serialNumber"], "C02TEST00001");
-    assert!(assigned[0]["requestedEnrollmentProfileAssignmentDateTime"].as_str().unwrap().ends_with('Z'));
-    let resp = app.post_json(&format!("{path}/{}_{}/updateDeviceProfileAssignment", setting, Uuid::new_v4()), &json!({"deviceIds": ["C02TEST00001"]})).await;
+    assert!(
+        assigned[0]["requestedEnrollmentProfileAssignmentDateTime"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    let resp = app
+        .post_json(
+            &format!(
+                "{path}/{}_{}/updateDeviceProfileAssignment",
+                setting,
+                Uuid::new_v4()
+            ),
+            &json!({"deviceIds": ["C02TEST00001"]}),
+        )
+        .await;
     assert_graph_error(resp, 404, "ResourceNotFound").await;
 }
 
@@ -273,11 +572,27 @@ async fn list_options_and_paging(backend: Backend) {
             "isMandatory": i % 2 == 0})).await;
     }
     let mut names = Vec::new();
-    let mut url = format!("{}{path}?$orderby=displayName%20desc&$top=2&$select=displayName", app.base);
+    let mut url = format!(
+        "{}{path}?$orderby=displayName%20desc&$top=2&$select=displayName",
+        app.base
+    );
     loop {
-        let body: Value = app.client.get(&url).bearer_auth(app.token()).send().await.unwrap().json().await.unwrap();
+        let body: Value = app
+            .client
+            .get(&url)
+            .bearer_auth(app.token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for item in body["value"].as_array().unwrap() {
-            assert_eq!(item.as_object().unwrap().len(), 2, "@odata.type and displayName only: {item}");
+            assert_eq!(
+                item.as_object().unwrap().len(),
+                2,
+                "@odata.type and displayName only: {item}"
+            );
             names.push(item["displayName"].as_str().unwrap().to_owned());
         }
         match body["@odata.nextLink"].as_str() {
@@ -285,12 +600,38 @@ async fn list_options_and_paging(backend: Backend) {
             None => break,
         }
     }
-    assert_eq!(names, ["Profile 4", "Profile 3", "Profile 2", "Profile 1", "Profile 0"]);
-    let mandatory: Value = app.get(&format!("{path}?$filter=isMandatory%20eq%20true&$count=true")).await.json().await.unwrap();
+    assert_eq!(
+        names,
+        [
+            "Profile 4",
+            "Profile 3",
+            "Profile 2",
+            "Profile 1",
+            "Profile 0"
+        ]
+    );
+    let mandatory: Value = app
+        .get(&format!(
+            "{path}?$filter=isMandatory%20eq%20true&$count=true"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(mandatory["@odata.count"], 3);
-    let searched: Value = app.get(&format!("{path}?$search=%22profile%203%22")).await.json().await.unwrap();
+    let searched: Value = app
+        .get(&format!("{path}?$search=%22profile%203%22"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(searched["value"].as_array().unwrap().len(), 1);
-    let msg = assert_graph_error(app.get(&format!("{path}?$filter=nope eq 1")).await, 400, "BadRequest").await;
+    let msg = assert_graph_error(
+        app.get(&format!("{path}?$filter=nope eq 1")).await,
+        400,
+        "BadRequest",
+    )
+    .await;
     assert!(msg.contains("'nope'"), "{msg}");
 }
 
@@ -301,18 +642,36 @@ async fn other_tenants_and_tokens_see_404(backend: Backend) {
     let profile = create(&app, &path, &ios("mine")).await;
     let pid = profile["id"].as_str().unwrap();
     // Another token of the same tenant does not hold it.
-    assert_graph_error(app.get(&format!("{other_path}/{pid}")).await, 404, "ResourceNotFound").await;
+    assert_graph_error(
+        app.get(&format!("{other_path}/{pid}")).await,
+        404,
+        "ResourceNotFound",
+    )
+    .await;
     // Another tenant sees neither the token nor the profile.
-    let stranger = app.token_for(dep_gateway::domain::ids::TenantId::new(Uuid::new_v4()), &[READ_WRITE]);
+    let stranger = app.token_for(
+        dep_gateway::domain::ids::TenantId::new(Uuid::new_v4()),
+        &[READ_WRITE],
+    );
     for (method, url) in [
         (Method::GET, format!("{path}/{pid}")),
         (Method::GET, path.clone()),
         (Method::PATCH, format!("{path}/{pid}")),
         (Method::DELETE, format!("{path}/{pid}")),
         (Method::POST, format!("{path}/{pid}/setDefaultProfile")),
-        (Method::GET, format!("{SETTINGS}/{setting}/defaultIosEnrollmentProfile")),
+        (
+            Method::GET,
+            format!("{SETTINGS}/{setting}/defaultIosEnrollmentProfile"),
+        ),
     ] {
-        let resp = app.client.request(method.clone(), format!("{}{url}", app.base)).bearer_auth(&stranger).json(&json!({})).send().await.unwrap();
+        let resp = app
+            .client
+            .request(method.clone(), format!("{}{url}", app.base))
+            .bearer_auth(&stranger)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
         assert_graph_error(resp, 404, "ResourceNotFound").await;
     }
     assert_eq!(app.get(&format!("{path}/{pid}")).await.status(), 200);
@@ -321,19 +680,105 @@ async fn other_tenants_and_tokens_see_404(backend: Backend) {
 async fn deleting_a_token_removes_what_it_owns(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (setting, path) = token(&app).await;
-    let pid = create(&app, &path, &ios("owned")).await["id"].as_str().unwrap().to_owned();
-    app.request(Method::POST, &format!("{path}/{pid}/setDefaultProfile")).send().await.unwrap();
+    let pid = create(&app, &path, &ios("owned")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.request(Method::POST, &format!("{path}/{pid}/setDefaultProfile"))
+        .send()
+        .await
+        .unwrap();
     let devices = format!("{SETTINGS}/{setting}/importedAppleDeviceIdentities");
-    assert_eq!(app.post_json(&devices, &json!({"serialNumber": "C02OWNED0001"})).await.status(), 201);
-    assert_eq!(app.delete(&format!("{SETTINGS}/{setting}")).await.status(), 204);
-    assert_graph_error(app.get(&format!("{path}/{pid}")).await, 404, "ResourceNotFound").await;
+    assert_eq!(
+        app.post_json(&devices, &json!({"serialNumber": "C02OWNED0001"}))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.delete(&format!("{SETTINGS}/{setting}")).await.status(),
+        204
+    );
+    assert_graph_error(
+        app.get(&format!("{path}/{pid}")).await,
+        404,
+        "ResourceNotFound",
+    )
+    .await;
     // The serial is free again for another token of the tenant.
     let (other, _) = token(&app).await;
-    let resp = app.post_json(&format!("{SETTINGS}/{other}/importedAppleDeviceIdentities"), &json!({"serialNumber": "C02OWNED0001"})).await;
+    let resp = app
+        .post_json(
+            &format!("{SETTINGS}/{other}/importedAppleDeviceIdentities"),
+            &json!({"serialNumber": "C02OWNED0001"}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
 }
 
+async fn expand_follows_the_settings_navigations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (setting, path) = token(&app).await;
+    let pid = create(&app, &path, &ios("expanded")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.request(Method::POST, &format!("{path}/{pid}/setDefaultProfile"))
+        .send()
+        .await
+        .unwrap();
+    let devices = format!("{SETTINGS}/{setting}/importedAppleDeviceIdentities");
+    assert_eq!(
+        app.post_json(&devices, &json!({"serialNumber": "C02EXPAND001"}))
+            .await
+            .status(),
+        201
+    );
+
+    let url = format!(
+        "{SETTINGS}/{setting}?$expand=defaultiosenrollmentprofile,defaultMacOsEnrollmentProfile,enrollmentProfiles,importedAppleDeviceIdentities"
+    );
+    let body: Value = app.get(&url).await.json().await.unwrap();
+    assert_eq!(
+        body["@odata.context"],
+        format!(
+            "{}/beta/$metadata#deviceManagement/depOnboardingSettings(defaultIosEnrollmentProfile(),defaultMacOsEnrollmentProfile(),enrollmentProfiles(),importedAppleDeviceIdentities())/$entity",
+            app.base
+        )
+    );
+    assert_eq!(body["defaultIosEnrollmentProfile"]["id"], pid.as_str());
+    assert!(body["defaultMacOsEnrollmentProfile"].is_null());
+    assert_eq!(body["enrollmentProfiles"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        body["importedAppleDeviceIdentities"][0]["serialNumber"],
+        "C02EXPAND001"
+    );
+    assert_eq!(body["tokenName"], "profiles");
+
+    let all: Value = app
+        .get(&format!("{SETTINGS}/{setting}?$expand=*&$select=id"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(all.get("tokenName").is_none());
+    assert!(all.get("defaultVisionOSEnrollmentProfile").is_some());
+    for (query, needle) in [
+        ("$expand=nope", "'nope'"),
+        ("$expand=enrollmentProfiles($select=id)", "Nested"),
+    ] {
+        let msg = assert_graph_error(
+            app.get(&format!("{SETTINGS}/{setting}?{query}")).await,
+            400,
+            "BadRequest",
+        )
+        .await;
+        assert!(msg.contains(needle), "{query}: {msg}");
+    }
+}
+
 on_both_backends!(
+    expand_follows_the_settings_navigations,
     every_type_round_trips_with_all_its_properties,
     create_rejects_bad_types_and_bodies,
     type_casts_filter_the_set_and_the_entity,
