@@ -23,6 +23,9 @@ pub const MAX_PROFILES_PER_TOKEN: i64 = 1000;
 
 const ENTITY: &str = "enrollmentProfile";
 
+/// A secret property that is stored but never rendered.
+const WRITE_ONLY_PASSWORD: &str = "adminAccountPassword";
+
 /// `$filter`/`$orderby`/`$select` properties of the polymorphic set: every scalar property of
 /// every profile type (a property the item's type lacks behaves as null).
 pub fn spec() -> &'static EntitySpec {
@@ -102,18 +105,25 @@ fn render(rec: &ProfileRecord, defaults: &[(String, String)]) -> Result<Value, S
     let mut props = rec.properties.clone();
     let is_default = defaults.iter().any(|(_, id)| *id == rec.id);
     props.insert("isDefault".to_owned(), Value::Bool(is_default));
+    // The macOS local admin password is write-only: it is never sent back.
+    if props.contains_key(WRITE_ONLY_PASSWORD) {
+        props.insert(WRITE_ONLY_PASSWORD.to_owned(), Value::Null);
+    }
     let mut out = Map::new();
     out.insert("@odata.type".to_owned(), Value::String(ty.odata_type()));
     out.extend(edm::render_with_id(ty, &rec.id, &props));
     Ok(Value::Object(out))
 }
 
+/// A token's default designations as (platform, profile id).
+type Defaults = Vec<(String, String)>;
+
 /// Loads a token's profiles and default designations, failing with 404 for an unknown token.
 fn load_all(
     c: &mut DbConnection,
     tenant: TenantId,
     setting: &str,
-) -> Result<(Vec<ProfileRecord>, Vec<(String, String)>), ServiceError> {
+) -> Result<(Vec<ProfileRecord>, Defaults), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
@@ -128,7 +138,7 @@ fn load_one(
     tenant: TenantId,
     setting: &str,
     id: &str,
-) -> Result<(ProfileRecord, Vec<(String, String)>), ServiceError> {
+) -> Result<(ProfileRecord, Defaults), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
@@ -313,6 +323,12 @@ pub async fn update(
             let (mut rec, defaults) = load_one(c, tenant, &setting, &key)?;
             let ty = type_of(&rec)?;
             profiles::check_patch_type(ty, &body)?;
+            let mut body = body;
+            // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
+            // back carries null: that keeps the stored password instead of erasing it.
+            if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
+                body.remove(WRITE_ONLY_PASSWORD);
+            }
             let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
             rec.properties
                 .insert("isDefault".to_owned(), Value::Bool(is_default));

@@ -9,7 +9,8 @@ use uuid::Uuid;
 fn gateway() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dep-gateway"));
     // The test suite's own DEP_GATEWAY_TEST_* variables must not disturb the gateway.
-    cmd.env_remove("DEP_GATEWAY_CONFIG").env("DEP_GATEWAY_TEST_POSTGRES_URL", "postgres://unused");
+    cmd.env_remove("DEP_GATEWAY_CONFIG")
+        .env("DEP_GATEWAY_TEST_POSTGRES_URL", "postgres://unused");
     cmd
 }
 
@@ -38,7 +39,10 @@ fn migrate_uses_the_config_file_and_the_environment_wins() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with("applied ") && !stdout.starts_with("applied 0"), "{stdout}");
+    assert!(
+        stdout.starts_with("applied ") && !stdout.starts_with("applied 0"),
+        "{stdout}"
+    );
     assert!(from_file.exists());
 
     let out = gateway()

@@ -1,4 +1,5 @@
 //! The API suite: one binary, each test against a real gateway on SQLite and on PostgreSQL.
+#![recursion_limit = "256"]
 
 mod helpers;
 

@@ -101,7 +101,7 @@ async fn every_type_round_trips_with_all_its_properties(backend: Backend) {
         for prop in props {
             assert!(created.get(prop).is_some(), "{ty} lacks {prop}: {created}");
         }
-        assert_eq!(created["isDefault"].as_bool().unwrap_or(false), false);
+        assert!(!created["isDefault"].as_bool().unwrap_or(false));
         assert_eq!(
             created["@odata.context"],
             format!(
@@ -777,7 +777,69 @@ async fn expand_follows_the_settings_navigations(backend: Backend) {
     }
 }
 
+/// Replaces the values of `keys` (at the top level) by a marker, for exact-body comparisons.
+pub fn redact(mut body: Value, keys: &[&str]) -> Value {
+    for key in keys {
+        if let Some(v) = body.get_mut(*key) {
+            *v = json!("[redacted]");
+        }
+    }
+    body
+}
+
+async fn ios_profile_body_is_exact(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, path) = token(&app).await;
+    let created = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": "Exact",
+        "supportDepartment": "IT", "iTunesPairingMode": "ALLOW", "enabledSkipKeys": ["Location"],
+        "enrollmentTimeAzureAdGroupIds": ["5F1C0F8E-0000-4000-8000-000000000001"]})).await;
+    let expected = json!({
+        "@odata.context": "[redacted]", "@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "id": "[redacted]",
+        "configurationEndpointUrl": "[redacted]", "description": null, "displayName": "Exact",
+        "enableAuthenticationViaCompanyPortal": false, "requireCompanyPortalOnSetupAssistantEnrolledDevices": false,
+        "requiresUserAuthentication": false, "appleIdDisabled": false, "applePayDisabled": false, "configurationWebUrl": false,
+        "deviceNameTemplate": null, "diagnosticsDisabled": false, "displayToneSetupDisabled": false,
+        "enabledSkipKeys": ["Location"], "enrollmentTimeAzureAdGroupIds": ["5f1c0f8e-0000-4000-8000-000000000001"],
+        "isDefault": false, "isMandatory": false, "locationDisabled": false, "privacyPaneDisabled": false,
+        "profileRemovalDisabled": false, "restoreBlocked": false, "screenTimeScreenDisabled": false, "siriDisabled": false,
+        "supervisedModeEnabled": false, "supportDepartment": "IT", "supportPhoneNumber": null,
+        "termsAndConditionsDisabled": false, "touchIdDisabled": false, "waitForDeviceConfiguredConfirmation": false,
+        "appearanceScreenDisabled": false, "awaitDeviceConfiguredConfirmation": false, "carrierActivationUrl": null,
+        "companyPortalVppTokenId": null, "deviceToDeviceMigrationDisabled": false, "enableSharedIPad": false,
+        "enableSingleAppEnrollmentMode": false, "expressLanguageScreenDisabled": false, "forceTemporarySession": false,
+        "homeButtonScreenDisabled": false, "iMessageAndFaceTimeScreenDisabled": false, "iTunesPairingMode": "allow",
+        "managementCertificates": [], "onBoardingScreenDisabled": false, "passCodeDisabled": false,
+        "passcodeLockGracePeriodInSeconds": null, "preferredLanguageScreenDisabled": false,
+        "restoreCompletedScreenDisabled": false, "restoreFromAndroidDisabled": false, "sharedIPadMaximumUserCount": 0,
+        "simSetupScreenDisabled": false, "softwareUpdateScreenDisabled": false, "temporarySessionTimeoutInSeconds": 0,
+        "updateCompleteScreenDisabled": false, "userlessSharedAadModeEnabled": false, "userSessionTimeoutInSeconds": 0,
+        "watchMigrationScreenDisabled": false, "welcomeScreenDisabled": false, "zoomDisabled": false
+    });
+    let actual = redact(created, &["@odata.context", "id", "configurationEndpointUrl"]);
+    assert_eq!(actual, expected);
+    let keys: Vec<&String> = actual.as_object().unwrap().keys().collect();
+    let expected_keys: Vec<&String> = expected.as_object().unwrap().keys().collect();
+    assert_eq!(keys, expected_keys, "property order follows the CSDL");
+}
+
+async fn the_macos_admin_password_is_write_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, path) = token(&app).await;
+    let created = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile",
+        "adminAccountUserName": "admin", "adminAccountPassword": "s3cret!"})).await;
+    assert!(created["adminAccountPassword"].is_null());
+    assert_eq!(created["adminAccountUserName"], "admin");
+    let item = format!("{path}/{}", created["id"].as_str().unwrap());
+    let mut round_trip = created.clone();
+    round_trip.as_object_mut().unwrap().remove("@odata.context");
+    assert_eq!(app.patch_json(&item, &round_trip).await.status(), 204);
+    let text = app.get(&item).await.text().await.unwrap();
+    assert!(!text.contains("s3cret!"), "{text}");
+}
+
 on_both_backends!(
+    ios_profile_body_is_exact,
+    the_macos_admin_password_is_write_only,
     expand_follows_the_settings_navigations,
     every_type_round_trips_with_all_its_properties,
     create_rejects_bad_types_and_bodies,
