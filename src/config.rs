@@ -153,7 +153,9 @@ impl Settings {
             // DEP_GATEWAY_CONFIG names the file; DEP_GATEWAY_TEST_* belong to the test suite.
             .merge(
                 Env::prefixed("DEP_GATEWAY_")
-                    .filter(|k| k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_"))
+                    .filter(|k| {
+                        k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_")
+                    })
                     .split("__"),
             )
             .extract()

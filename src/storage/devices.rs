@@ -7,7 +7,9 @@ use diesel::sql_types::Text;
 use super::dyn_sql::DynCondition;
 use super::schema::imported_devices::{self as t, dsl};
 use super::{DbConnection, PageQuery};
-use crate::domain::devices::{DevicePlatform, DiscoverySource, EnrollmentState, ImportedAppleDeviceIdentity};
+use crate::domain::devices::{
+    DevicePlatform, DiscoverySource, EnrollmentState, ImportedAppleDeviceIdentity,
+};
 use crate::domain::ids::TenantId;
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
@@ -21,27 +23,64 @@ pub static SPEC: EntitySpec = EntitySpec {
     entity: "microsoft.graph.importedAppleDeviceIdentity",
     fields: &[
         field("id", "id", FieldKind::Id, false),
-        field("createdDateTime", "created_date_time", FieldKind::DateTime, false),
+        field(
+            "createdDateTime",
+            "created_date_time",
+            FieldKind::DateTime,
+            false,
+        ),
         field("description", "description", FieldKind::Text, true),
-        field("discoverySource", "discovery_source", FieldKind::Enum(DiscoverySource::MEMBERS), false),
-        field("enrollmentState", "enrollment_state", FieldKind::Enum(EnrollmentState::MEMBERS), false),
+        field(
+            "discoverySource",
+            "discovery_source",
+            FieldKind::Enum(DiscoverySource::MEMBERS),
+            false,
+        ),
+        field(
+            "enrollmentState",
+            "enrollment_state",
+            FieldKind::Enum(EnrollmentState::MEMBERS),
+            false,
+        ),
         field("isDeleted", "is_deleted", FieldKind::Bool, true),
         field("isSupervised", "is_supervised", FieldKind::Bool, false),
-        field("lastContactedDateTime", "last_contacted_date_time", FieldKind::DateTime, false),
-        field("platform", "platform", FieldKind::Enum(DevicePlatform::MEMBERS), false),
+        field(
+            "lastContactedDateTime",
+            "last_contacted_date_time",
+            FieldKind::DateTime,
+            false,
+        ),
+        field(
+            "platform",
+            "platform",
+            FieldKind::Enum(DevicePlatform::MEMBERS),
+            false,
+        ),
         field(
             "requestedEnrollmentProfileAssignmentDateTime",
             "requested_enrollment_profile_assignment_date_time",
             FieldKind::DateTime,
             true,
         ),
-        field("requestedEnrollmentProfileId", "requested_enrollment_profile_id", FieldKind::Id, true),
+        field(
+            "requestedEnrollmentProfileId",
+            "requested_enrollment_profile_id",
+            FieldKind::Id,
+            true,
+        ),
         field("serialNumber", "serial_number", FieldKind::Text, false),
     ],
 };
 
 const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {
-    Field { name, column, kind, nullable, filterable: true, sortable: true }
+    Field {
+        name,
+        column,
+        kind,
+        nullable,
+        filterable: true,
+        sortable: true,
+    }
 }
 
 /// One row of `imported_devices`.
@@ -81,7 +120,8 @@ impl DeviceRow {
             is_supervised: d.is_supervised,
             last_contacted_date_time: d.last_contacted_date_time,
             platform: d.platform.as_str().to_owned(),
-            requested_enrollment_profile_assignment_date_time: d.requested_enrollment_profile_assignment_date_time,
+            requested_enrollment_profile_assignment_date_time: d
+                .requested_enrollment_profile_assignment_date_time,
             requested_enrollment_profile_id: d.requested_enrollment_profile_id.clone(),
             created_date_time: d.created_date_time,
         }
@@ -92,13 +132,16 @@ impl DeviceRow {
             id: self.id,
             created_date_time: self.created_date_time,
             description: self.description,
-            discovery_source: DiscoverySource::parse(&self.discovery_source).unwrap_or(DiscoverySource::Unknown),
-            enrollment_state: EnrollmentState::parse(&self.enrollment_state).unwrap_or(EnrollmentState::Unknown),
+            discovery_source: DiscoverySource::parse(&self.discovery_source)
+                .unwrap_or(DiscoverySource::Unknown),
+            enrollment_state: EnrollmentState::parse(&self.enrollment_state)
+                .unwrap_or(EnrollmentState::Unknown),
             is_deleted: self.is_deleted,
             is_supervised: self.is_supervised,
             last_contacted_date_time: self.last_contacted_date_time,
             platform: DevicePlatform::parse(&self.platform).unwrap_or(DevicePlatform::Unknown),
-            requested_enrollment_profile_assignment_date_time: self.requested_enrollment_profile_assignment_date_time,
+            requested_enrollment_profile_assignment_date_time: self
+                .requested_enrollment_profile_assignment_date_time,
             requested_enrollment_profile_id: self.requested_enrollment_profile_id,
             serial_number: self.serial_number,
         };
@@ -116,7 +159,12 @@ fn scoped<'a>(tenant: TenantId, setting: &str) -> Boxed<'a> {
 }
 
 /// One page of a token's identities.
-pub fn list(conn: &mut DbConnection, tenant: TenantId, setting: &str, q: &PageQuery) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    q: &PageQuery,
+) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
     let mut query = scoped(tenant, setting);
     for condition in [&q.filter, &q.after].into_iter().flatten() {
         query = query.filter(DynCondition(condition.clone()));
@@ -131,15 +179,28 @@ pub fn list(conn: &mut DbConnection, tenant: TenantId, setting: &str, q: &PageQu
 }
 
 /// How many of a token's identities match `filter`.
-pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &str, filter: Option<&SqlCondition>) -> QueryResult<i64> {
+pub fn count(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    filter: Option<&SqlCondition>,
+) -> QueryResult<i64> {
     match filter {
-        Some(f) => scoped(tenant, setting).filter(DynCondition(f.clone())).count().get_result(conn),
+        Some(f) => scoped(tenant, setting)
+            .filter(DynCondition(f.clone()))
+            .count()
+            .get_result(conn),
         None => scoped(tenant, setting).count().get_result(conn),
     }
 }
 
 /// One identity of a token.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<Option<ImportedAppleDeviceIdentity>> {
+pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> QueryResult<Option<ImportedAppleDeviceIdentity>> {
     scoped(tenant, setting)
         .filter(dsl::id.eq(id.to_owned()))
         .select(DeviceRow::as_select())
@@ -150,7 +211,11 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -
 
 /// The tenant's identities with these serial numbers, whatever their token, as
 /// (setting id, identity).
-pub fn find_by_serials(conn: &mut DbConnection, tenant: TenantId, serials: &[String]) -> QueryResult<Vec<(String, ImportedAppleDeviceIdentity)>> {
+pub fn find_by_serials(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    serials: &[String],
+) -> QueryResult<Vec<(String, ImportedAppleDeviceIdentity)>> {
     let mut found = Vec::new();
     for chunk in serials.chunks(LOOKUP_CHUNK) {
         let rows: Vec<DeviceRow> = dsl::imported_devices
@@ -164,9 +229,17 @@ pub fn find_by_serials(conn: &mut DbConnection, tenant: TenantId, serials: &[Str
 }
 
 /// Inserts identities into a token, in multi-row statements.
-pub fn insert_many(conn: &mut DbConnection, tenant: TenantId, setting: &str, devices: &[ImportedAppleDeviceIdentity]) -> QueryResult<()> {
+pub fn insert_many(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    devices: &[ImportedAppleDeviceIdentity],
+) -> QueryResult<()> {
     for chunk in devices.chunks(INSERT_CHUNK) {
-        let rows: Vec<DeviceRow> = chunk.iter().map(|d| DeviceRow::from_domain(tenant, setting, d)).collect();
+        let rows: Vec<DeviceRow> = chunk
+            .iter()
+            .map(|d| DeviceRow::from_domain(tenant, setting, d))
+            .collect();
         let insert = diesel::insert_into(dsl::imported_devices).values(&rows);
         // Backend fork: MultiBackend has no multi-row INSERT; each backend does.
         match conn {
@@ -178,7 +251,12 @@ pub fn insert_many(conn: &mut DbConnection, tenant: TenantId, setting: &str, dev
 }
 
 /// Overwrites a stored identity (found by tenant and id) and moves it to `setting`.
-pub fn update(conn: &mut DbConnection, tenant: TenantId, setting: &str, d: &ImportedAppleDeviceIdentity) -> QueryResult<bool> {
+pub fn update(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    d: &ImportedAppleDeviceIdentity,
+) -> QueryResult<bool> {
     let n = diesel::update(dsl::imported_devices)
         .filter(dsl::tenant_id.eq(tenant.to_string()))
         .filter(dsl::id.eq(&d.id))
@@ -188,7 +266,12 @@ pub fn update(conn: &mut DbConnection, tenant: TenantId, setting: &str, d: &Impo
 }
 
 /// Deletes an identity of a token; returns whether it existed.
-pub fn delete(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<bool> {
+pub fn delete(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> QueryResult<bool> {
     let n = diesel::delete(dsl::imported_devices)
         .filter(dsl::tenant_id.eq(tenant.to_string()))
         .filter(dsl::setting_id.eq(setting))
@@ -198,7 +281,14 @@ pub fn delete(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str
 }
 
 /// Records the requested profile and assignment time on a token's identities with these serials.
-pub fn assign_profile(conn: &mut DbConnection, tenant: TenantId, setting: &str, serials: &[String], profile: &str, now: i64) -> QueryResult<usize> {
+pub fn assign_profile(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    serials: &[String],
+    profile: &str,
+    now: i64,
+) -> QueryResult<usize> {
     let mut updated = 0;
     for chunk in serials.chunks(LOOKUP_CHUNK) {
         updated += diesel::update(dsl::imported_devices)

@@ -222,7 +222,11 @@ pub fn get(
 
 /// Whether the tenant has a setting with this id.
 pub fn exists(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
-    scoped(tenant).filter(dsl::id.eq(id.to_owned())).count().get_result::<i64>(conn).map(|n| n > 0)
+    scoped(tenant)
+        .filter(dsl::id.eq(id.to_owned()))
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
 }
 
 /// Inserts a new setting.

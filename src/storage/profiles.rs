@@ -36,11 +36,18 @@ impl ProfileRow {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         };
-        ProfileRecord { id: self.id, odata_type: self.odata_type, properties }
+        ProfileRecord {
+            id: self.id,
+            odata_type: self.odata_type,
+            properties,
+        }
     }
 }
 
-fn scoped<'a>(tenant: TenantId, setting: &str) -> profiles::BoxedQuery<'a, super::connection::MultiBackend> {
+fn scoped<'a>(
+    tenant: TenantId,
+    setting: &str,
+) -> profiles::BoxedQuery<'a, super::connection::MultiBackend> {
     profiles::table
         .filter(profiles::tenant_id.eq(tenant.to_string()))
         .filter(profiles::setting_id.eq(setting.to_owned()))
@@ -48,7 +55,11 @@ fn scoped<'a>(tenant: TenantId, setting: &str) -> profiles::BoxedQuery<'a, super
 }
 
 /// Every profile of one token, oldest first.
-pub fn list(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<Vec<ProfileRecord>> {
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> QueryResult<Vec<ProfileRecord>> {
     let rows: Vec<ProfileRow> = scoped(tenant, setting)
         .order((profiles::created_ticks, profiles::id))
         .select(ProfileRow::as_select())
@@ -62,7 +73,12 @@ pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryR
 }
 
 /// One profile of one token.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<Option<ProfileRecord>> {
+pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> QueryResult<Option<ProfileRecord>> {
     scoped(tenant, setting)
         .filter(profiles::id.eq(id.to_owned()))
         .select(ProfileRow::as_select())
@@ -72,7 +88,13 @@ pub fn get(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -
 }
 
 /// Inserts a profile.
-pub fn insert(conn: &mut DbConnection, tenant: TenantId, setting: &str, p: &ProfileRecord, now: i64) -> QueryResult<()> {
+pub fn insert(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    p: &ProfileRecord,
+    now: i64,
+) -> QueryResult<()> {
     diesel::insert_into(profiles::table)
         .values(ProfileRow {
             tenant_id: tenant.to_string(),
@@ -87,7 +109,12 @@ pub fn insert(conn: &mut DbConnection, tenant: TenantId, setting: &str, p: &Prof
 }
 
 /// Replaces a profile's properties; returns whether it existed.
-pub fn update(conn: &mut DbConnection, tenant: TenantId, setting: &str, p: &ProfileRecord) -> QueryResult<bool> {
+pub fn update(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    p: &ProfileRecord,
+) -> QueryResult<bool> {
     let n = diesel::update(profiles::table)
         .filter(profiles::tenant_id.eq(tenant.to_string()))
         .filter(profiles::setting_id.eq(setting))
@@ -98,7 +125,12 @@ pub fn update(conn: &mut DbConnection, tenant: TenantId, setting: &str, p: &Prof
 }
 
 /// Deletes a profile (its default designations go with it); returns whether it existed.
-pub fn delete(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str) -> QueryResult<bool> {
+pub fn delete(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    id: &str,
+) -> QueryResult<bool> {
     let n = diesel::delete(profiles::table)
         .filter(profiles::tenant_id.eq(tenant.to_string()))
         .filter(profiles::setting_id.eq(setting))
@@ -108,7 +140,11 @@ pub fn delete(conn: &mut DbConnection, tenant: TenantId, setting: &str, id: &str
 }
 
 /// The token's default profiles as (platform, profile id) pairs.
-pub fn defaults(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<Vec<(String, String)>> {
+pub fn defaults(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> QueryResult<Vec<(String, String)>> {
     defaults::table
         .filter(defaults::tenant_id.eq(tenant.to_string()))
         .filter(defaults::setting_id.eq(setting))
@@ -118,7 +154,13 @@ pub fn defaults(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> Que
 
 /// Makes `profile_id` the token's default for `platform`, replacing any other. Runs inside the
 /// caller's tenant-locked transaction, so concurrent calls serialise.
-pub fn set_default(conn: &mut DbConnection, tenant: TenantId, setting: &str, platform: &str, profile_id: &str) -> QueryResult<()> {
+pub fn set_default(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    platform: &str,
+    profile_id: &str,
+) -> QueryResult<()> {
     diesel::delete(defaults::table)
         .filter(defaults::tenant_id.eq(tenant.to_string()))
         .filter(defaults::setting_id.eq(setting))
