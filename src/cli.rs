@@ -1,10 +1,11 @@
-//! Command-line interface: `serve`, `token`, `migrate`.
+//! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::apple_sim::{self, SimConfig};
 use crate::auth::{DevAuthority, TokenRequest};
 use crate::config::Settings;
 use crate::domain::ids::TenantId;
@@ -52,6 +53,35 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the bundled Apple DEP simulator (a stand-in for mdmenrollment.apple.com) until Ctrl-C.
+    ///
+    /// Its admin API (`/admin/...`) creates simulated MDM servers, devices and failures.
+    AppleSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        bind: String,
+        /// JSON state file, loaded at start and kept up to date (servers and devices survive restarts).
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Print a server token (`.p7m`) for a simulated MDM server, as Apple Business Manager's "Download Token" does.
+    ///
+    /// Creates (or reuses) the MDM server on the running simulator through its admin API, then
+    /// encrypts the server's OAuth credentials to the given certificate.
+    MakeDepToken {
+        /// PEM file with the certificate getEncryptionPublicKey returns (a bare PEM public key also works).
+        #[arg(long)]
+        public_key_pem: PathBuf,
+        /// Name of the simulated MDM server (created if missing).
+        #[arg(long)]
+        server: String,
+        /// Base URL of the running simulator, e.g. http://127.0.0.1:8089.
+        #[arg(long)]
+        sim_url: String,
+        /// Devices to generate when the server is created.
+        #[arg(long, default_value_t = 100)]
+        devices: u32,
+    },
 }
 
 impl Cli {
@@ -87,6 +117,25 @@ impl Cli {
                     ttl_secs: ttl,
                 })?;
                 println!("{token}");
+                Ok(())
+            }
+            Command::AppleSim { bind, state } => {
+                let config = SimConfig {
+                    bind,
+                    state_file: state,
+                };
+                apple_sim::serve_until_ctrl_c(config).await
+            }
+            Command::MakeDepToken {
+                public_key_pem,
+                server,
+                sim_url,
+                devices,
+            } => {
+                let pem = std::fs::read_to_string(&public_key_pem)
+                    .with_context(|| format!("reading {}", public_key_pem.display()))?;
+                let p7m = apple_sim::make_dep_token(&sim_url, &server, devices, &pem).await?;
+                print!("{p7m}");
                 Ok(())
             }
             Command::Migrate => {

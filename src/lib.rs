@@ -1,5 +1,7 @@
 //! dep-gateway: a Microsoft Graph beta compatible service for Apple Automated Device Enrollment.
 
+pub mod apple;
+pub mod apple_sim;
 pub mod auth;
 pub mod cli;
 pub mod config;

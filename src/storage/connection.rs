@@ -62,8 +62,9 @@ impl ConnectionManager {
 
 // Per-connection SQLite settings: WAL for concurrent readers, foreign keys on, and a busy
 // timeout so that writers queue instead of failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+// busy_timeout comes first: switching to WAL takes a lock that other new connections may hold.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                              PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = DbConnection;
