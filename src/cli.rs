@@ -75,7 +75,7 @@ pub enum Command {
         /// Name of the simulated MDM server (created if missing).
         #[arg(long)]
         server: String,
-        /// Base URL of the running simulator, e.g. http://127.0.0.1:8089.
+        /// Base URL of the running simulator, e.g. `http://127.0.0.1:8089`.
         #[arg(long)]
         sim_url: String,
         /// Devices to generate when the server is created.

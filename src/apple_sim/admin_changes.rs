@@ -98,28 +98,36 @@ async fn modify_devices(
 }
 
 #[derive(Debug, Deserialize)]
-struct Serials {
+struct DeleteDevices {
     serials: Vec<String>,
+    /// Also remove them from the organisation for good (as `POST /devices/disown` does).
+    #[serde(default)]
+    disown: bool,
 }
 
-/// `POST /admin/servers/{server}/devices/delete` `{"serials": […]}`: the devices leave the
-/// server (sync: `deleted`) but stay in the organisation.
+/// `POST /admin/servers/{server}/devices/delete` `{"serials": […], "disown": false}`: the
+/// devices leave the server (sync: `deleted`); with `disown` they also leave the organisation.
 async fn delete_devices(
     sim: web::Data<Sim>,
     path: web::Path<String>,
-    body: web::Json<Serials>,
+    body: web::Json<DeleteDevices>,
 ) -> AdminResult {
+    let body = body.into_inner();
     let out = {
         let mut st = sim.lock();
         let id = server_id(&st, &path)?;
         let now = now_secs();
-        let server = st
-            .servers
-            .get_mut(&id)
-            .ok_or_else(|| AdminError::NotFound(id.clone()))?;
         let mut out = ChangedOut::default();
-        for serial in body.into_inner().serials {
-            let list = if server.remove_device(&serial, now).is_some() {
+        for serial in body.serials {
+            let removed = st
+                .servers
+                .get_mut(&id)
+                .and_then(|s| s.remove_device(&serial, now))
+                .is_some();
+            if removed && body.disown {
+                st.disowned.insert(serial.clone());
+            }
+            let list = if removed {
                 &mut out.changed
             } else {
                 &mut out.not_found

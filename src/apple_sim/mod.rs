@@ -23,7 +23,7 @@
 //! | `GET /admin/servers/{server}/devices` | → `{"devices": [Device]}` |
 //! | `POST /admin/servers/{server}/devices` | `{"count"?: N, "devices"?: [{"serial_number"?, "model"?, "description"?, "color"?, "asset_tag"?, "os"?, "device_family"?}]}` → `{"devices": [added]}` (sync: `added`) |
 //! | `POST /admin/servers/{server}/devices/modify` | `{"serials"?: [..], "count"?: N random others, "set"?: {fields, "profile_status"?; "" clears}}` (no `set`: new asset tag) → `{"changed", "not_found"}` (sync: `modified`) |
-//! | `POST /admin/servers/{server}/devices/delete` | `{"serials": [..]}` → `{"changed", "not_found"}` (sync: `deleted`) |
+//! | `POST /admin/servers/{server}/devices/delete` | `{"serials": [..], "disown"?: bool}` → `{"changed", "not_found"}` (sync: `deleted`; `disown`: gone from the organisation) |
 //! | `POST /admin/devices/move` | `{"serials": [..], "to": server, "as_modified"?: bool}` → `{"changed", "not_found"}` (source: `deleted`; target: `added`, or `modified` + `removed`; same server: profile removed) |
 //! | `POST /admin/servers/{server}/assign-outcomes` | `{"serials": [..], "outcome": "FAILED"｜"THROTTLED"｜"SUCCESS", "retry_after_seconds"?}` → `{"overrides": n}` |
 //! | `POST /admin/servers/{server}/token` | `{"access_token_expiry"?, "expire"?: bool, "renew"?: bool}` → info |

@@ -393,7 +393,8 @@ async fn cursor_errors_have_apples_codes() {
         "INVALID_CURSOR",
     )
     .await;
-    let tampered = format!("{}A", &cursor[..cursor.len() - 1]);
+    let last = if cursor.ends_with('A') { 'B' } else { 'A' };
+    let tampered = format!("{}{last}", &cursor[..cursor.len() - 1]);
     assert_error(
         dep.post("/devices/sync", &json!({"cursor": tampered}))
             .await,
@@ -654,6 +655,15 @@ async fn disowned_devices_leave_the_server_for_good() {
         )
         .await;
     assert_eq!(again["not_found"], json!([serials[0]]));
+    let gone = sim
+        .post(
+            "/admin/servers/disown/devices/delete",
+            json!({"serials": [serials[1]], "disown": true}),
+        )
+        .await;
+    assert_eq!(gone["changed"], json!([serials[1]]));
+    let state = sim.admin(Method::GET, "/admin/state", None).await;
+    assert_eq!(state["disowned_devices"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
