@@ -1,7 +1,7 @@
 //! Handlers of a token's `importedAppleDeviceIdentities`.
 
 use actix_web::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::context::RequestCtx;
 use super::error::ApiError;
@@ -9,7 +9,7 @@ use super::response::{self, GraphResponse};
 use super::routes::GraphRequest;
 use super::{AppState, json_object};
 use crate::auth::Permission;
-use crate::domain::devices::{ODATA_TYPE, RESULT_ODATA_TYPE};
+use crate::domain::devices::{ImportedAppleDeviceIdentityResult, ODATA_TYPE, RESULT_ODATA_TYPE};
 use crate::odata::QueryOptions;
 use crate::service::{devices as service, paging};
 use crate::storage::devices::SPEC;
@@ -145,24 +145,30 @@ pub async fn import_apple_device_identity_list(
     let body = json_object(&req.body)?;
     let request = service::parse_import(&body)?;
     let results = service::import(&st.services, tenant, setting, request).await?;
-    // GRAPH-COMPAT: each result carries its derived @odata.type; without it the Python SDK
-    // silently returns base objects (graph-dep-api.md §5.6).
-    let value: Vec<Value> = results
-        .iter()
-        .map(|r| {
-            let mut item = serde_json::Map::new();
-            item.insert("@odata.type".to_owned(), json!(RESULT_ODATA_TYPE));
-            if let Ok(Value::Object(props)) = serde_json::to_value(r) {
-                item.extend(props);
-            }
-            Value::Object(item)
-        })
-        .collect();
-    Ok(GraphResponse::json(
-        StatusCode::OK,
-        &json!({
-            "@odata.context": format!("{}/beta/$metadata#Collection(microsoft.graph.importedAppleDeviceIdentityResult)", ctx.public_url),
-            "value": value,
-        }),
-    ))
+    // Serialised straight to bytes: a 20,000-item answer never exists as a JSON tree.
+    let body = ImportResponse {
+        context: format!(
+            "{}/beta/$metadata#Collection(microsoft.graph.importedAppleDeviceIdentityResult)",
+            ctx.public_url
+        ),
+        value: results.iter().map(|result| TypedResult { odata_type: RESULT_ODATA_TYPE, result }).collect(),
+    };
+    Ok(GraphResponse::serialized(StatusCode::OK, &body))
+}
+
+#[derive(Serialize)]
+struct ImportResponse<'a> {
+    #[serde(rename = "@odata.context")]
+    context: String,
+    value: Vec<TypedResult<'a>>,
+}
+
+/// GRAPH-COMPAT: each result carries its derived @odata.type; without it the Python SDK
+/// silently returns base objects (graph-dep-api.md §5.6).
+#[derive(Serialize)]
+struct TypedResult<'a> {
+    #[serde(rename = "@odata.type")]
+    odata_type: &'static str,
+    #[serde(flatten)]
+    result: &'a ImportedAppleDeviceIdentityResult,
 }

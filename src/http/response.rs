@@ -57,6 +57,11 @@ impl GraphResponse {
         )
     }
 
+    /// A JSON success body serialised straight from a typed value.
+    pub fn serialized<T: Serialize>(status: StatusCode, value: &T) -> Self {
+        Self::new(status, Body::Json(serde_json::to_vec(value).unwrap_or_default(), ODATA_JSON))
+    }
+
     /// A JSON error body (plain `application/json`, as Graph sends errors).
     pub fn error_json(status: StatusCode, value: &Value) -> Self {
         Self::new(

@@ -201,12 +201,12 @@ pub fn get(
     setting: &str,
     id: &str,
 ) -> QueryResult<Option<ImportedAppleDeviceIdentity>> {
-    scoped(tenant, setting)
+    // No LIMIT: see `onboarding_settings::get`.
+    let rows: Vec<DeviceRow> = scoped(tenant, setting)
         .filter(dsl::id.eq(id.to_owned()))
         .select(DeviceRow::as_select())
-        .first(conn)
-        .optional()
-        .map(|row| row.map(|r| r.into_domain().1))
+        .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| r.into_domain().1))
 }
 
 /// The tenant's identities with these serial numbers, whatever their token, as

@@ -73,6 +73,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(10))
+            // A broken connection fails its query and is replaced (has_broken); a ping per
+            // checkout would double the queries of every request.
+            .test_on_check_out(false)
             .build(ConnectionManager::new(target))
             .context("opening the database")?;
         Ok(Self { pool })

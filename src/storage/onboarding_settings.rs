@@ -212,12 +212,13 @@ pub fn get(
     tenant: TenantId,
     id: &str,
 ) -> QueryResult<Option<OnboardingSetting>> {
-    scoped(tenant)
+    // No LIMIT on this hot primary-key read: SQLite re-prepares a statement with a bound LIMIT
+    // on every execution (callgrind: ~180k of ~300k instructions of an authenticated GET).
+    let rows: Vec<OnboardingSettingRow> = scoped(tenant)
         .filter(dsl::id.eq(id.to_owned()))
         .select(OnboardingSettingRow::as_select())
-        .first(conn)
-        .optional()
-        .map(|row| row.map(OnboardingSettingRow::into_domain))
+        .load(conn)?;
+    Ok(rows.into_iter().next().map(OnboardingSettingRow::into_domain))
 }
 
 /// Whether the tenant has a setting with this id.

@@ -79,12 +79,12 @@ pub fn get(
     setting: &str,
     id: &str,
 ) -> QueryResult<Option<ProfileRecord>> {
-    scoped(tenant, setting)
+    // No LIMIT: see `onboarding_settings::get`.
+    let rows: Vec<ProfileRow> = scoped(tenant, setting)
         .filter(profiles::id.eq(id.to_owned()))
         .select(ProfileRow::as_select())
-        .first(conn)
-        .optional()
-        .map(|row| row.map(ProfileRow::into_record))
+        .load(conn)?;
+    Ok(rows.into_iter().next().map(ProfileRow::into_record))
 }
 
 /// Inserts a profile.

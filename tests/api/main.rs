@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod apple_client;
 mod apple_sim;
 mod cli;
 mod conventions;
