@@ -9,6 +9,7 @@ pub mod path;
 pub mod profiles;
 pub mod response;
 pub mod routes;
+pub mod vpp_tokens;
 
 use std::sync::Arc;
 use std::time::Instant;

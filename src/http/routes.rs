@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::onboarding;
 use super::path::Segment;
 use super::response::GraphResponse;
-use super::{devices, profiles as profile_handlers};
+use super::{devices, profiles as profile_handlers, vpp_tokens};
 use crate::domain::profiles::{self, Platform};
 
 /// A Graph request after version routing: what `$batch` will also produce.
@@ -68,6 +68,15 @@ pub enum Route {
     Device { setting: String, id: String },
     /// `…/{setting}/importedAppleDeviceIdentities/importAppleDeviceIdentityList`.
     ImportDevices { setting: String },
+    /// `/deviceManagement/depOnboardingSettings/getExpiringVppTokenCount(…)`, with the text in
+    /// the parentheses (if any).
+    ExpiringVppTokenCount(Option<String>),
+    /// `/deviceAppManagement/vppTokens`.
+    VppTokens,
+    /// `/deviceAppManagement/vppTokens/$count`.
+    VppTokensCount,
+    /// `/deviceAppManagement/vppTokens/{id}`.
+    VppToken(String),
     /// A Graph resource or operation this gateway knows but does not serve yet.
     NotBuilt(&'static str),
 }
@@ -105,10 +114,17 @@ const SETTING_MEMBERS: &[&str] = &[
 
 /// Collection-bound operations on depOnboardingSettings (current and legacy).
 const COLLECTION_OPERATIONS: &[&str] = &[
-    "getExpiringVppTokenCount",
     "uploadDepToken",
     "syncWithAppleDeviceEnrollmentProgram",
     "getEncryptionPublicKey",
+];
+
+/// Operations of a vppToken that later work may serve.
+const VPP_TOKEN_MEMBERS: &[&str] = &[
+    "syncLicenses",
+    "revokeLicenses",
+    "getLicensesForApp",
+    "syncLicenseCounts",
 ];
 
 /// Legacy single-token members of deviceManagement.
@@ -130,6 +146,9 @@ pub fn resolve(segments: &[Segment]) -> Result<Route, ApiError> {
     if first.is("organization") {
         return Ok(Route::NotBuilt("organization"));
     }
+    if first.is("deviceAppManagement") && first.args.is_none() {
+        return resolve_vpp_tokens(rest);
+    }
     if !first.is("deviceManagement") || first.args.is_some() {
         return Err(not_found(first));
     }
@@ -147,6 +166,9 @@ pub fn resolve(segments: &[Segment]) -> Result<Route, ApiError> {
     match rest {
         [] => Ok(Route::OnboardingSettings),
         [count] if count.name == "$count" => Ok(Route::OnboardingSettingsCount),
+        [op, tail @ ..] if op.is_operation("getExpiringVppTokenCount") => {
+            only(tail, Route::ExpiringVppTokenCount(op.args.clone()))
+        }
         [op, ..]
             if known(op, COLLECTION_OPERATIONS).is_some()
                 && (op.args.is_some() || rest.len() == 1) =>
@@ -268,6 +290,36 @@ fn resolve_device(setting: String, id: String, rest: &[Segment]) -> Result<Route
     only(rest, Route::Device { setting, id })
 }
 
+fn resolve_vpp_tokens(rest: &[Segment]) -> Result<Route, ApiError> {
+    let Some((seg, rest)) = rest.split_first() else {
+        return Ok(Route::NotBuilt("deviceAppManagement"));
+    };
+    if !seg.is("vppTokens") {
+        return Err(not_found(seg));
+    }
+    if let Some(id) = seg.key() {
+        return resolve_vpp_token(id, rest);
+    }
+    match rest {
+        [] => Ok(Route::VppTokens),
+        [count, tail @ ..] if count.name == "$count" => only(tail, Route::VppTokensCount),
+        [key, tail @ ..] if key.args.is_none() && !key.name.starts_with('$') => {
+            resolve_vpp_token(key.name.clone(), tail)
+        }
+        [other, ..] => Err(not_found(other)),
+    }
+}
+
+fn resolve_vpp_token(id: String, rest: &[Segment]) -> Result<Route, ApiError> {
+    match rest.split_first() {
+        None => Ok(Route::VppToken(id)),
+        Some((seg, tail)) => match known(seg, VPP_TOKEN_MEMBERS) {
+            Some(name) => only(tail, Route::NotBuilt(name)),
+            None => Err(not_found(seg)),
+        },
+    }
+}
+
 /// Runs the handler for `route` and `req.method`.
 pub async fn dispatch(
     st: &AppState,
@@ -355,6 +407,15 @@ pub async fn dispatch(
         (Route::ImportDevices { setting }, &M::POST) => {
             devices::import_apple_device_identity_list(st, ctx, req, &setting).await
         }
+        (Route::ExpiringVppTokenCount(args), &M::GET) => {
+            vpp_tokens::get_expiring_vpp_token_count(st, ctx, req, args.as_deref()).await
+        }
+        (Route::VppTokens, &M::GET) => vpp_tokens::list_vpp_tokens(st, ctx, req).await,
+        (Route::VppTokens, &M::POST) => vpp_tokens::create_vpp_token(st, ctx, req).await,
+        (Route::VppTokensCount, &M::GET) => vpp_tokens::count_vpp_tokens(st, ctx, req).await,
+        (Route::VppToken(id), &M::GET) => vpp_tokens::get_vpp_token(st, ctx, req, &id).await,
+        (Route::VppToken(id), &M::PATCH) => vpp_tokens::update_vpp_token(st, ctx, req, &id).await,
+        (Route::VppToken(id), &M::DELETE) => vpp_tokens::delete_vpp_token(st, ctx, &id).await,
         (Route::NotBuilt(name), _) => Err(ApiError::NotImplemented(name.to_owned())),
         _ => Err(ApiError::MethodNotAllowed),
     }
@@ -413,11 +474,40 @@ mod tests {
             route("/deviceManagement/depOnboardingSettings('abc')/getEncryptionPublicKey()"),
             Ok(Route::NotBuilt("getEncryptionPublicKey"))
         );
+    }
+
+    #[test]
+    fn resolves_vpp_tokens_and_the_expiring_count() {
+        let vpp = "/deviceAppManagement/vppTokens";
+        assert_eq!(route(vpp), Ok(Route::VppTokens));
+        assert_eq!(route(&format!("{vpp}/$count")), Ok(Route::VppTokensCount));
+        assert_eq!(
+            route(&format!("{vpp}/a1")),
+            Ok(Route::VppToken("a1".into()))
+        );
+        assert_eq!(
+            route("/deviceappmanagement/VPPTOKENS('a1')/"),
+            Ok(Route::VppToken("a1".into()))
+        );
+        assert_eq!(
+            route(&format!("{vpp}/a1/syncLicenses")),
+            Ok(Route::NotBuilt("syncLicenses"))
+        );
+        assert!(route(&format!("{vpp}/a1/nope")).is_err());
+        assert!(route("/deviceAppManagement/mobileApps").is_err());
         assert_eq!(
             route(
                 "/deviceManagement/depOnboardingSettings/getExpiringVppTokenCount(expiringBeforeDateTime='x')"
             ),
-            Ok(Route::NotBuilt("getExpiringVppTokenCount"))
+            Ok(Route::ExpiringVppTokenCount(Some(
+                "expiringBeforeDateTime='x'".into()
+            )))
+        );
+        assert_eq!(
+            route(
+                "/deviceManagement/depOnboardingSettings/microsoft.graph.getExpiringVppTokenCount"
+            ),
+            Ok(Route::ExpiringVppTokenCount(None))
         );
     }
 }

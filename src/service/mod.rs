@@ -4,6 +4,7 @@ pub mod devices;
 pub mod onboarding;
 pub mod paging;
 pub mod profiles;
+pub mod vpp_tokens;
 
 use crate::domain::ValidationError;
 use crate::odata::{ODataError, PagingKey};

@@ -10,6 +10,7 @@ pub mod profiles;
 pub mod schema;
 pub mod secrets;
 pub mod tenants;
+pub mod vpp_tokens;
 
 use std::time::Duration;
 

@@ -74,11 +74,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vpp_tokens (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        organization_name -> Text,
+        vpp_token_account_type -> Text,
+        apple_id -> Nullable<Text>,
+        expiration_date_time -> BigInt,
+        last_sync_date_time -> BigInt,
+        // SECRET: the .vpptoken content as uploaded (not yet encrypted at rest).
+        token -> Text,
+        token_sha256 -> Text,
+        last_modified_date_time -> BigInt,
+        last_sync_status -> Text,
+        automatically_update_apps -> Bool,
+        country_or_region -> Nullable<Text>,
+        data_sharing_consent_granted -> Bool,
+        display_name -> Nullable<Text>,
+        location_name -> Nullable<Text>,
+        claim_token_management_from_external_mdm -> Bool,
+        role_scope_tag_ids -> Text,
+        last_app_count -> Integer,
+        apple_device_app_delivery_protocol_type -> Text,
+        created_ticks -> BigInt,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     dep_onboarding_settings,
     enrollment_profiles,
     default_profiles,
-    imported_devices
+    imported_devices,
+    vpp_tokens
 );

@@ -12,3 +12,4 @@ mod oidc;
 mod onboarding_settings;
 mod profiles;
 mod security;
+mod vpp_tokens;

@@ -1,0 +1,1 @@
+DROP TABLE vpp_tokens;

@@ -1,0 +1,185 @@
+//! Use cases of VPP tokens: list, count, get, create, update, delete, the expiring count of
+//! `getExpiringVppTokenCount` and the check behind `companyPortalVppTokenId`.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::paging::{self, COUNT_OPTIONS, Page};
+use super::{ServiceError, Services};
+use crate::domain::ValidationError;
+use crate::domain::ids::TenantId;
+use crate::domain::time::{format_ticks, now_ticks};
+use crate::domain::vpp::VppToken;
+use crate::odata::{self, QueryOptions};
+use crate::storage::DbConnection;
+use crate::storage::vpp_tokens::{self as repo, SPEC};
+
+const ENTITY: &str = "vppToken";
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound {
+        entity: ENTITY,
+        id: id.to_owned(),
+    }
+}
+
+/// One page of the tenant's VPP tokens.
+pub async fn list(
+    svc: &Services,
+    tenant: TenantId,
+    q: &QueryOptions,
+) -> Result<Page<VppToken>, ServiceError> {
+    let plan = paging::plan(&SPEC, "vppTokens", q, &svc.paging_key, svc.max_page_size)?;
+    let (query, want_count) = (plan.query.clone(), q.count);
+    let (items, count) = svc
+        .db
+        .run(move |c| {
+            let items = repo::list(c, tenant, &query)?;
+            let count = if want_count {
+                Some(repo::count(c, tenant, query.filter.as_ref())?)
+            } else {
+                None
+            };
+            Ok::<_, ServiceError>((items, count))
+        })
+        .await?;
+    Ok(plan.pager.finish(items, &svc.paging_key, count))
+}
+
+/// How many of the tenant's VPP tokens match the `$filter` of `q`.
+pub async fn count(
+    svc: &Services,
+    tenant: TenantId,
+    q: &QueryOptions,
+) -> Result<i64, ServiceError> {
+    q.ensure_only(COUNT_OPTIONS)?;
+    let filter = q
+        .filter
+        .as_ref()
+        .map(|f| odata::compile_filter(f, &SPEC))
+        .transpose()?;
+    svc.db
+        .run(move |c| Ok(repo::count(c, tenant, filter.as_ref())?))
+        .await
+}
+
+/// How many of the tenant's VPP tokens expire before `before` (ticks), expired ones included.
+pub async fn count_expiring_before(
+    svc: &Services,
+    tenant: TenantId,
+    before: i64,
+) -> Result<i64, ServiceError> {
+    svc.db
+        .run(move |c| Ok(repo::count_expiring_before(c, tenant, before)?))
+        .await
+}
+
+/// One VPP token.
+pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken, ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .run(move |c| repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key)))
+        .await
+}
+
+/// Refuses a token whose inner Apple token the tenant already holds under another id.
+fn ensure_unique(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    token: &VppToken,
+) -> Result<(), ServiceError> {
+    match repo::find_by_fingerprint(c, tenant, &token.token_fingerprint)? {
+        Some(other) if other != token.id => Err(ServiceError::Conflict(format!(
+            "This VPP token is already uploaded as vppToken '{other}'; update or delete that one."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Creates a token from a POST body carrying the `.vpptoken` content in `token`.
+pub async fn create(
+    svc: &Services,
+    tenant: TenantId,
+    body: Map<String, Value>,
+) -> Result<VppToken, ServiceError> {
+    let now = now_ticks();
+    let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
+    svc.db
+        .write(tenant, move |c| {
+            ensure_unique(c, tenant, &token)?;
+            repo::insert(c, tenant, &token, now)?;
+            Ok(token)
+        })
+        .await
+}
+
+/// Applies a PATCH body (a new `token` renews the token).
+pub async fn update(
+    svc: &Services,
+    tenant: TenantId,
+    id: &str,
+    body: Map<String, Value>,
+) -> Result<(), ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            let mut token = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+            let now = now_ticks();
+            token.apply(&body, now)?;
+            ensure_unique(c, tenant, &token)?;
+            token.last_modified_date_time = now;
+            repo::update(c, tenant, &token)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Deletes a token.
+pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            if repo::delete(c, tenant, &key)? {
+                Ok(())
+            } else {
+                Err(not_found(&key))
+            }
+        })
+        .await
+}
+
+/// Ok only when `id` names an existing, unexpired VPP token of the tenant; otherwise a
+/// validation error naming the id and why (for `companyPortalVppTokenId`).
+pub async fn check_company_portal_vpp_token(
+    svc: &Services,
+    tenant: TenantId,
+    id: &str,
+) -> Result<(), ServiceError> {
+    let key = id.to_owned();
+    svc.db
+        .run(move |c| check_company_portal_vpp_token_in(c, tenant, &key))
+        .await
+}
+
+/// [`check_company_portal_vpp_token`] on a connection the caller holds (e.g. inside the
+/// transaction of a profile write).
+pub fn check_company_portal_vpp_token_in(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    id: &str,
+) -> Result<(), ServiceError> {
+    let Some(token) = repo::get(c, tenant, id)? else {
+        return Err(ValidationError::new(format!(
+            "companyPortalVppTokenId '{id}' does not name a VPP token of this tenant."
+        ))
+        .into());
+    };
+    if token.expiration_date_time <= now_ticks() {
+        return Err(ValidationError::new(format!(
+            "companyPortalVppTokenId '{id}' names a VPP token that expired on {}; renew it first.",
+            format_ticks(token.expiration_date_time)
+        ))
+        .into());
+    }
+    Ok(())
+}
