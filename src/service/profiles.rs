@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services};
+use super::{ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
 use crate::domain::edm::{self, EdmType, EntityType};
 use crate::domain::ids::TenantId;
@@ -22,6 +22,9 @@ use crate::storage::profiles::{self as repo, ProfileRecord};
 pub const MAX_PROFILES_PER_TOKEN: i64 = 1000;
 
 const ENTITY: &str = "enrollmentProfile";
+
+/// The profile property naming a VPP token.
+const VPP_TOKEN: &str = "companyPortalVppTokenId";
 
 /// A secret property that is stored but never rendered.
 const WRITE_ONLY_PASSWORD: &str = "adminAccountPassword";
@@ -303,6 +306,7 @@ pub async fn create(
                 ))
                 .into());
             }
+            check_vpp_token(c, tenant, &rec.properties, None)?;
             repo::insert(c, tenant, &setting, &rec, now_ticks())?;
             render(&rec, &[])
         })
@@ -339,6 +343,15 @@ pub async fn update(
             Ok(())
         })
         .await
+}
+
+/// `companyPortalVppTokenId` must name an existing, unexpired VPP token of the tenant when it is
+/// set or changed (a token that expired after it was set does not block other edits).
+fn check_vpp_token(c: &mut DbConnection, tenant: TenantId, props: &Map<String, Value>, before: Option<&Value>) -> Result<(), ServiceError> {
+    match props.get(VPP_TOKEN) {
+        Some(Value::String(id)) if before != props.get(VPP_TOKEN) => vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id),
+        _ => Ok(()),
+    }
 }
 
 /// Deletes a profile; a default designation goes with it.

@@ -324,6 +324,20 @@ async fn company_portal_and_platform_sso_rules(backend: Backend) {
         let msg = assert_graph_error(app.post_json(&path, &body).await, 400, "BadRequest").await;
         assert!(msg.contains(needle), "{body}: {msg}");
     }
+    // companyPortalVppTokenId must name an existing, unexpired VPP token of the tenant.
+    let cp = |vpp: &str| json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile",
+        "enableAuthenticationViaCompanyPortal": true, "companyPortalVppTokenId": vpp});
+    let msg = assert_graph_error(app.post_json(&path, &cp("no-such-token")).await, 400, "BadRequest").await;
+    assert!(msg.contains("no-such-token"), "{msg}");
+    let vpp: Value = app
+        .post_json("/beta/deviceAppManagement/vppTokens", &json!({"token": crate::vpp_tokens::vpptoken("Contoso", "2099-01-01T00:00:00Z")}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let with_vpp = create(&app, &path, &cp(vpp["id"].as_str().unwrap())).await;
+    assert_eq!(with_vpp["companyPortalVppTokenId"], vpp["id"]);
+
     // The rule also holds on PATCH.
     let item = format!("{path}/{}", explicit["id"].as_str().unwrap());
     let msg = assert_graph_error(

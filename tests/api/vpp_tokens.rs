@@ -26,7 +26,7 @@ const EXPIRING: &str = "/beta/deviceManagement/depOnboardingSettings/getExpiring
 const SECRET: &str = "SECRET-";
 
 /// The content of a `.vpptoken` file as Apple makes it: Base64 of `{token, expDate, orgName}`.
-fn vpptoken(org: &str, exp: &str) -> String {
+pub fn vpptoken(org: &str, exp: &str) -> String {
     let inner = format!("{SECRET}{}", Uuid::new_v4().simple());
     STANDARD.encode(json!({"token": inner, "expDate": exp, "orgName": org}).to_string())
 }
