@@ -138,6 +138,17 @@ pub fn entity<T: Serialize>(
     entity_expanded(ctx, status, set_path, odata_type, item, select, Vec::new())
 }
 
+/// `@odata.context`, `@odata.type` (when given), then the item's own properties.
+#[derive(Serialize)]
+struct EntityBody<'a, T> {
+    #[serde(rename = "@odata.context")]
+    context: String,
+    #[serde(rename = "@odata.type", skip_serializing_if = "Option::is_none")]
+    odata_type: Option<&'a str>,
+    #[serde(flatten)]
+    item: &'a T,
+}
+
 /// A single entity with `$expand`ed navigations appended; the context URL lists them as
 /// `name()` after the selected properties, as Graph does.
 pub fn entity_expanded<T: Serialize>(
@@ -160,10 +171,16 @@ pub fn entity_expanded<T: Serialize>(
         .chain(navs.iter().map(String::as_str))
         .collect();
     let projection = (select.is_some() || !navs.is_empty()).then_some(projection.as_slice());
+    let context = context_url(ctx, set_path, projection, true);
+    if select.is_none() && expanded.is_empty() {
+        // The common case, serialised straight from the typed item (no intermediate JSON tree).
+        let body = EntityBody { context, odata_type, item };
+        return GraphResponse::serialized(status, &body);
+    }
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
-        Value::String(context_url(ctx, set_path, projection, true)),
+        Value::String(context),
     );
     body.extend(render_item(item, odata_type, select));
     body.extend(

@@ -214,10 +214,23 @@ pub fn get(
 ) -> QueryResult<Option<OnboardingSetting>> {
     // No LIMIT on this hot primary-key read: SQLite re-prepares a statement with a bound LIMIT
     // on every execution (callgrind: ~180k of ~300k instructions of an authenticated GET).
-    let rows: Vec<OnboardingSettingRow> = scoped(tenant)
-        .filter(dsl::id.eq(id.to_owned()))
-        .select(OnboardingSettingRow::as_select())
-        .load(conn)?;
+    // Not boxed either: a statically typed query finds its cached statement without building
+    // its SQL text first.
+    let tenant = tenant.to_string();
+    macro_rules! query {
+        () => {
+            dsl::dep_onboarding_settings
+                .filter(dsl::tenant_id.eq(&tenant))
+                .filter(dsl::id.eq(id))
+                .select(OnboardingSettingRow::as_select())
+        };
+    }
+    // Backend fork for speed only (same SQL): the inner connection runs the statically typed
+    // query from its statement cache; through MultiConnection it is serialised again each time.
+    let rows: Vec<OnboardingSettingRow> = match conn {
+        DbConnection::Sqlite(c) => query!().load(c)?,
+        DbConnection::Pg(c) => query!().load(c)?,
+    };
     Ok(rows.into_iter().next().map(OnboardingSettingRow::into_domain))
 }
 
