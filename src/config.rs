@@ -38,6 +38,13 @@ pub struct Settings {
     pub log: String,
     /// Log as JSON lines instead of text.
     pub log_json: bool,
+    /// Base URL of Apple's DEP web service (or of the bundled simulator).
+    pub apple_base_url: String,
+    /// Seconds between periodic syncs of each token with Apple; 0 turns periodic sync off.
+    pub sync_interval_secs: u64,
+    /// Base64 of the 32-byte key that encrypts secrets at rest; unset: a key file in `data_dir`.
+    /// Several instances on one database must share it.
+    pub secrets_key: Option<String>,
     /// Access-token validation.
     pub auth: AuthSettings,
 }
@@ -56,6 +63,9 @@ impl Default for Settings {
             workers: None,
             log: "info".to_owned(),
             log_json: false,
+            apple_base_url: crate::apple::client::APPLE_BASE_URL.to_owned(),
+            sync_interval_secs: 3600,
+            secrets_key: None,
             auth: AuthSettings::default(),
         }
     }

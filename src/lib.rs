@@ -5,6 +5,7 @@ pub mod apple_sim;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod odata;
@@ -63,6 +64,16 @@ impl Application {
                 paging_key: PagingKey(paging_key),
                 max_page_size: settings.max_page_size.max(1),
                 max_dep_tokens: settings.max_dep_tokens,
+                secrets: Arc::new(crypto::SecretBox::load_or_create(
+                    settings.secrets_key.as_deref(),
+                    &settings.data_dir,
+                )?),
+                apple_base_url: url::Url::parse(&settings.apple_base_url)
+                    .context("apple_base_url is not a URL")?,
+                http: reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(60))
+                    .build()?,
+                sync_interval_secs: settings.sync_interval_secs,
             },
             auth,
             public_url: public_url.clone(),

@@ -151,7 +151,13 @@ pub async fn import_apple_device_identity_list(
             "{}/beta/$metadata#Collection(microsoft.graph.importedAppleDeviceIdentityResult)",
             ctx.public_url
         ),
-        value: results.iter().map(|result| TypedResult { odata_type: RESULT_ODATA_TYPE, result }).collect(),
+        value: results
+            .iter()
+            .map(|result| TypedResult {
+                odata_type: RESULT_ODATA_TYPE,
+                result,
+            })
+            .collect(),
     };
     Ok(GraphResponse::serialized(StatusCode::OK, &body))
 }

@@ -41,6 +41,9 @@ pub enum ApiError {
     /// 501: a Graph resource this gateway does not serve yet.
     #[error("'{0}' is not implemented by this gateway yet.")]
     NotImplemented(String),
+    /// 502: Apple's service failed.
+    #[error("{0}")]
+    BadGateway(String),
     /// 404 for a version segment other than `beta`.
     #[error("Invalid version: {0}")]
     InvalidVersion(String),
@@ -83,6 +86,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::OData(o) => o.into(),
             ServiceError::Conflict(m) => Self::Conflict(m),
             ServiceError::Storage(s) => Self::Internal(s.into()),
+            ServiceError::Upstream(m) => Self::BadGateway(m),
+            ServiceError::Internal(e) => Self::Internal(e),
         }
     }
 }
@@ -103,6 +108,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge"),
             Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
+            Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "BadGateway"),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod context;
 pub mod devices;
 pub mod error;
 pub mod onboarding;
+pub mod onboarding_actions;
 pub mod path;
 pub mod profiles;
 pub mod response;

@@ -59,7 +59,10 @@ impl GraphResponse {
 
     /// A JSON success body serialised straight from a typed value.
     pub fn serialized<T: Serialize>(status: StatusCode, value: &T) -> Self {
-        Self::new(status, Body::Json(serde_json::to_vec(value).unwrap_or_default(), ODATA_JSON))
+        Self::new(
+            status,
+            Body::Json(serde_json::to_vec(value).unwrap_or_default(), ODATA_JSON),
+        )
     }
 
     /// A JSON error body (plain `application/json`, as Graph sends errors).
@@ -174,14 +177,15 @@ pub fn entity_expanded<T: Serialize>(
     let context = context_url(ctx, set_path, projection, true);
     if select.is_none() && expanded.is_empty() {
         // The common case, serialised straight from the typed item (no intermediate JSON tree).
-        let body = EntityBody { context, odata_type, item };
+        let body = EntityBody {
+            context,
+            odata_type,
+            item,
+        };
         return GraphResponse::serialized(status, &body);
     }
     let mut body = Map::new();
-    body.insert(
-        "@odata.context".to_owned(),
-        Value::String(context),
-    );
+    body.insert("@odata.context".to_owned(), Value::String(context));
     body.extend(render_item(item, odata_type, select));
     body.extend(
         expanded

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::onboarding;
 use super::path::Segment;
 use super::response::GraphResponse;
-use super::{devices, profiles as profile_handlers, vpp_tokens};
+use super::{devices, onboarding_actions, profiles as profile_handlers, vpp_tokens};
 use crate::domain::profiles::{self, Platform};
 
 /// A Graph request after version routing: what `$batch` will also produce.
@@ -36,6 +36,8 @@ pub enum Route {
     OnboardingSettingsCount,
     /// `/deviceManagement/depOnboardingSettings/{id}`.
     OnboardingSetting(String),
+    /// `…/{setting}/{operation}`.
+    SettingOperation { setting: String, op: SettingOp },
     /// `…/{setting}/enrollmentProfiles[/microsoft.graph.{cast}]`.
     Profiles {
         setting: String,
@@ -101,15 +103,45 @@ const PROFILE_OPS: &[(&str, ProfileOp)] = &[
     ),
 ];
 
-/// Operations of a depOnboardingSetting that later work will serve.
-const SETTING_MEMBERS: &[&str] = &[
-    "uploadDepToken",
-    "generateEncryptionPublicKey",
-    "getEncryptionPublicKey",
-    "syncWithAppleDeviceEnrollmentProgram",
-    "shareForSchoolDataSyncService",
-    "unshareForSchoolDataSyncService",
-    "releaseAppleDevices",
+/// Bound operations of a depOnboardingSetting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingOp {
+    /// `generateEncryptionPublicKey` (action).
+    GenerateEncryptionPublicKey,
+    /// `getEncryptionPublicKey()` (function).
+    GetEncryptionPublicKey,
+    /// `uploadDepToken` (action).
+    UploadDepToken,
+    /// `syncWithAppleDeviceEnrollmentProgram` (action).
+    SyncWithAppleDeviceEnrollmentProgram,
+    /// `shareForSchoolDataSyncService` (action).
+    ShareForSchoolDataSyncService,
+    /// `unshareForSchoolDataSyncService` (action).
+    UnshareForSchoolDataSyncService,
+    /// `releaseAppleDevices` (action).
+    ReleaseAppleDevices,
+}
+
+const SETTING_OPS: &[(&str, SettingOp)] = &[
+    (
+        "generateEncryptionPublicKey",
+        SettingOp::GenerateEncryptionPublicKey,
+    ),
+    ("getEncryptionPublicKey", SettingOp::GetEncryptionPublicKey),
+    ("uploadDepToken", SettingOp::UploadDepToken),
+    (
+        "syncWithAppleDeviceEnrollmentProgram",
+        SettingOp::SyncWithAppleDeviceEnrollmentProgram,
+    ),
+    (
+        "shareForSchoolDataSyncService",
+        SettingOp::ShareForSchoolDataSyncService,
+    ),
+    (
+        "unshareForSchoolDataSyncService",
+        SettingOp::UnshareForSchoolDataSyncService,
+    ),
+    ("releaseAppleDevices", SettingOp::ReleaseAppleDevices),
 ];
 
 /// Collection-bound operations on depOnboardingSettings (current and legacy).
@@ -206,9 +238,10 @@ fn resolve_setting(setting: String, rest: &[Segment]) -> Result<Route, ApiError>
     {
         return only(tail, Route::DefaultProfile { setting, platform });
     }
-    known(seg, SETTING_MEMBERS)
-        .map(Route::NotBuilt)
-        .ok_or_else(|| not_found(seg))
+    match SETTING_OPS.iter().find(|(name, _)| seg.is_operation(name)) {
+        Some(&(_, op)) => only(tail, Route::SettingOperation { setting, op }),
+        None => Err(not_found(seg)),
+    }
 }
 
 /// `route` when nothing follows, else the first extra segment is unknown.
@@ -416,6 +449,9 @@ pub async fn dispatch(
         (Route::VppToken(id), &M::GET) => vpp_tokens::get_vpp_token(st, ctx, req, &id).await,
         (Route::VppToken(id), &M::PATCH) => vpp_tokens::update_vpp_token(st, ctx, req, &id).await,
         (Route::VppToken(id), &M::DELETE) => vpp_tokens::delete_vpp_token(st, ctx, &id).await,
+        (Route::SettingOperation { setting, op }, method) => {
+            onboarding_actions::setting_operation(st, ctx, req, &setting, op, method).await
+        }
         (Route::NotBuilt(name), _) => Err(ApiError::NotImplemented(name.to_owned())),
         _ => Err(ApiError::MethodNotAllowed),
     }
@@ -465,14 +501,30 @@ mod tests {
     }
 
     #[test]
-    fn later_members_are_known_but_not_built() {
+    fn setting_operations_resolve_in_every_spelling() {
+        let op = |op| {
+            Ok(Route::SettingOperation {
+                setting: "abc".into(),
+                op,
+            })
+        };
         assert_eq!(
             route("/deviceManagement/depOnboardingSettings/abc/microsoft.graph.uploadDepToken"),
-            Ok(Route::NotBuilt("uploadDepToken"))
+            op(SettingOp::UploadDepToken)
         );
         assert_eq!(
             route("/deviceManagement/depOnboardingSettings('abc')/getEncryptionPublicKey()"),
-            Ok(Route::NotBuilt("getEncryptionPublicKey"))
+            op(SettingOp::GetEncryptionPublicKey)
+        );
+        assert_eq!(
+            route(
+                "/deviceManagement/depOnboardingSettings/abc/graph.SYNCWITHAPPLEDEVICEENROLLMENTPROGRAM"
+            ),
+            op(SettingOp::SyncWithAppleDeviceEnrollmentProgram)
+        );
+        assert_eq!(
+            route("/deviceManagement/depOnboardingSettings/abc/uploadDepToken/extra"),
+            Err("Resource not found for the segment 'extra'.".into())
         );
     }
 

@@ -1,5 +1,6 @@
 //! Use cases over the multi-token model. One place for the rules; no HTTP types here.
 
+pub mod apple;
 pub mod devices;
 pub mod onboarding;
 pub mod paging;
@@ -21,6 +22,14 @@ pub struct Services {
     pub max_page_size: u32,
     /// `maximumDepTokens`.
     pub max_dep_tokens: i32,
+    /// Seals and opens secrets at rest.
+    pub secrets: std::sync::Arc<crate::crypto::SecretBox>,
+    /// Apple's DEP web service (or the simulator).
+    pub apple_base_url: url::Url,
+    /// HTTP client for Apple.
+    pub http: reqwest::Client,
+    /// Seconds between periodic syncs; 0 = off.
+    pub sync_interval_secs: u64,
 }
 
 /// Why a use case failed.
@@ -46,6 +55,12 @@ pub enum ServiceError {
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// Apple's service failed in a way the caller cannot fix (unreachable, 5xx, throttled).
+    #[error("Apple's DEP service: {0}")]
+    Upstream(String),
+    /// Anything else that is not the caller's fault (logged, hidden from the client).
+    #[error(transparent)]
+    Internal(anyhow::Error),
 }
 
 impl From<diesel::result::Error> for ServiceError {

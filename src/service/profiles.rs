@@ -347,9 +347,16 @@ pub async fn update(
 
 /// `companyPortalVppTokenId` must name an existing, unexpired VPP token of the tenant when it is
 /// set or changed (a token that expired after it was set does not block other edits).
-fn check_vpp_token(c: &mut DbConnection, tenant: TenantId, props: &Map<String, Value>, before: Option<&Value>) -> Result<(), ServiceError> {
+fn check_vpp_token(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    props: &Map<String, Value>,
+    before: Option<&Value>,
+) -> Result<(), ServiceError> {
     match props.get(VPP_TOKEN) {
-        Some(Value::String(id)) if before != props.get(VPP_TOKEN) => vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id),
+        Some(Value::String(id)) if before != props.get(VPP_TOKEN) => {
+            vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id)
+        }
         _ => Ok(()),
     }
 }

@@ -2,6 +2,7 @@
 //! per aggregate. Repository functions are synchronous, take the tenant first, and run on the
 //! blocking pool through [`Db::run`] / [`Db::write`].
 
+pub mod apple_tokens;
 pub mod connection;
 pub mod devices;
 pub mod dyn_sql;

@@ -231,7 +231,10 @@ pub fn get(
         DbConnection::Sqlite(c) => query!().load(c)?,
         DbConnection::Pg(c) => query!().load(c)?,
     };
-    Ok(rows.into_iter().next().map(OnboardingSettingRow::into_domain))
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(OnboardingSettingRow::into_domain))
 }
 
 /// Whether the tenant has a setting with this id.

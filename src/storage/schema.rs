@@ -101,6 +101,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dep_token_keys (tenant_id, setting_id, slot) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        slot -> Text,
+        private_key -> Text,
+        certificate -> Text,
+        created_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    dep_token_credentials (tenant_id, setting_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        server_uuid -> Text,
+        server_name -> Nullable<Text>,
+        credentials -> Text,
+        access_token_expiry -> BigInt,
+        uploaded_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    dep_sync_state (tenant_id, setting_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        cursor -> Nullable<Text>,
+        fetch_complete -> Bool,
+        requested -> Bool,
+        next_run_ticks -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until_ticks -> BigInt,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -108,5 +144,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_profiles,
     default_profiles,
     imported_devices,
-    vpp_tokens
+    vpp_tokens,
+    dep_token_keys,
+    dep_token_credentials,
+    dep_sync_state
 );

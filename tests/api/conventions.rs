@@ -120,12 +120,19 @@ async fn operations_not_built_yet_say_so(backend: Backend) {
         .to_owned();
     for path in [
         format!("{SETTINGS}/{id}/microsoft.graph.syncWithAppleDeviceEnrollmentProgram"),
-        format!("{SETTINGS}/{id}/microsoft.graph.uploadDepToken"),
-        format!("{SETTINGS}('{id}')/getEncryptionPublicKey()"),
+        format!("{SETTINGS}('{id}')/releaseAppleDevices"),
     ] {
-        let msg = assert_graph_error(app.get(&path).await, 501, "NotImplemented").await;
+        let resp = app.request(Method::POST, &path).send().await.unwrap();
+        let msg = assert_graph_error(resp, 501, "NotImplemented").await;
         assert!(msg.contains("not implemented"), "{msg}");
     }
+    let msg = assert_graph_error(
+        app.get("/beta/deviceManagement/enrollmentProfiles").await,
+        501,
+        "NotImplemented",
+    )
+    .await;
+    assert!(msg.contains("enrollmentProfiles"), "{msg}");
 }
 
 async fn malformed_and_oversized_bodies_are_rejected(backend: Backend) {

@@ -62,7 +62,10 @@ async fn create_normalises_the_serial(backend: Backend) {
     assert_eq!(created["platform"], "ios");
     assert_eq!(created["discoverySource"], "adminImport");
     assert_eq!(created["enrollmentState"], "notContacted");
-    let exact = crate::profiles::redact(created.clone(), &["@odata.context", "id", "createdDateTime"]);
+    let exact = crate::profiles::redact(
+        created.clone(),
+        &["@odata.context", "id", "createdDateTime"],
+    );
     assert_eq!(
         exact,
         json!({"@odata.context": "[redacted]", "@odata.type": "#microsoft.graph.importedAppleDeviceIdentity", "id": "[redacted]",

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod apple_client;
+mod apple_onboarding;
 mod apple_sim;
 mod cli;
 mod conventions;

@@ -325,12 +325,22 @@ async fn company_portal_and_platform_sso_rules(backend: Backend) {
         assert!(msg.contains(needle), "{body}: {msg}");
     }
     // companyPortalVppTokenId must name an existing, unexpired VPP token of the tenant.
-    let cp = |vpp: &str| json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile",
-        "enableAuthenticationViaCompanyPortal": true, "companyPortalVppTokenId": vpp});
-    let msg = assert_graph_error(app.post_json(&path, &cp("no-such-token")).await, 400, "BadRequest").await;
+    let cp = |vpp: &str| {
+        json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile",
+        "enableAuthenticationViaCompanyPortal": true, "companyPortalVppTokenId": vpp})
+    };
+    let msg = assert_graph_error(
+        app.post_json(&path, &cp("no-such-token")).await,
+        400,
+        "BadRequest",
+    )
+    .await;
     assert!(msg.contains("no-such-token"), "{msg}");
     let vpp: Value = app
-        .post_json("/beta/deviceAppManagement/vppTokens", &json!({"token": crate::vpp_tokens::vpptoken("Contoso", "2099-01-01T00:00:00Z")}))
+        .post_json(
+            "/beta/deviceAppManagement/vppTokens",
+            &json!({"token": crate::vpp_tokens::vpptoken("Contoso", "2099-01-01T00:00:00Z")}),
+        )
         .await
         .json()
         .await
@@ -804,9 +814,14 @@ pub fn redact(mut body: Value, keys: &[&str]) -> Value {
 async fn ios_profile_body_is_exact(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, path) = token(&app).await;
-    let created = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": "Exact",
+    let created = create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": "Exact",
         "supportDepartment": "IT", "iTunesPairingMode": "ALLOW", "enabledSkipKeys": ["Location"],
-        "enrollmentTimeAzureAdGroupIds": ["5F1C0F8E-0000-4000-8000-000000000001"]})).await;
+        "enrollmentTimeAzureAdGroupIds": ["5F1C0F8E-0000-4000-8000-000000000001"]}),
+    )
+    .await;
     let expected = json!({
         "@odata.context": "[redacted]", "@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "id": "[redacted]",
         "configurationEndpointUrl": "[redacted]", "description": null, "displayName": "Exact",
@@ -829,7 +844,10 @@ async fn ios_profile_body_is_exact(backend: Backend) {
         "updateCompleteScreenDisabled": false, "userlessSharedAadModeEnabled": false, "userSessionTimeoutInSeconds": 0,
         "watchMigrationScreenDisabled": false, "welcomeScreenDisabled": false, "zoomDisabled": false
     });
-    let actual = redact(created, &["@odata.context", "id", "configurationEndpointUrl"]);
+    let actual = redact(
+        created,
+        &["@odata.context", "id", "configurationEndpointUrl"],
+    );
     assert_eq!(actual, expected);
     let keys: Vec<&String> = actual.as_object().unwrap().keys().collect();
     let expected_keys: Vec<&String> = expected.as_object().unwrap().keys().collect();
@@ -839,8 +857,13 @@ async fn ios_profile_body_is_exact(backend: Backend) {
 async fn the_macos_admin_password_is_write_only(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, path) = token(&app).await;
-    let created = create(&app, &path, &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile",
-        "adminAccountUserName": "admin", "adminAccountPassword": "s3cret!"})).await;
+    let created = create(
+        &app,
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile",
+        "adminAccountUserName": "admin", "adminAccountPassword": "s3cret!"}),
+    )
+    .await;
     assert!(created["adminAccountPassword"].is_null());
     assert_eq!(created["adminAccountUserName"], "admin");
     let item = format!("{path}/{}", created["id"].as_str().unwrap());

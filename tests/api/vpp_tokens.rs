@@ -719,6 +719,10 @@ impl OwnDb {
             paging_key: PagingKey([7; 32]),
             max_page_size: 100,
             max_dep_tokens: 10,
+            secrets: std::sync::Arc::new(dep_gateway::crypto::SecretBox::new([9; 32])),
+            apple_base_url: url::Url::parse("http://127.0.0.1:9").expect("url"),
+            http: reqwest::Client::new(),
+            sync_interval_secs: 0,
         };
         Self {
             services,

@@ -1,0 +1,3 @@
+DROP TABLE dep_sync_state;
+DROP TABLE dep_token_credentials;
+DROP TABLE dep_token_keys;

@@ -1,0 +1,340 @@
+//! Onboarding actions that involve Apple: the encryption key pair an admin uploads to Apple
+//! Business Manager, the server-token upload, and sharing with School Data Sync.
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use super::{ServiceError, Services};
+use crate::apple::client::{ClientOptions, DepClient};
+use crate::apple::error::AppleError;
+use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
+use crate::domain::ValidationError;
+use crate::domain::ids::TenantId;
+use crate::domain::onboarding::DepTokenType;
+use crate::domain::time::{now_ticks, to_ticks};
+use crate::storage::apple_tokens::{self as repo, CURRENT, HeldToken, KeyPair, STAGED};
+use crate::storage::{DbConnection, onboarding_settings};
+
+fn setting_not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound {
+        entity: "depOnboardingSetting",
+        id: id.to_owned(),
+    }
+}
+
+fn ensure_setting(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<(), ServiceError> {
+    if onboarding_settings::exists(c, tenant, setting)? {
+        Ok(())
+    } else {
+        Err(setting_not_found(setting))
+    }
+}
+
+fn key_context(tenant: TenantId, setting: &str, slot: &str) -> String {
+    format!("{tenant}/{setting}/key/{slot}")
+}
+
+fn credentials_context(tenant: TenantId, setting: &str) -> String {
+    format!("{tenant}/{setting}/credentials")
+}
+
+/// `generateEncryptionPublicKey`: a new RSA key pair for the setting, staged until a server
+/// token decrypts with it; returns its PEM certificate.
+pub async fn generate_key(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<String, ServiceError> {
+    let (key_pem, cert_pem) =
+        token_file::generate_key_and_certificate(&format!("dep-gateway {setting}"))
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    let pair = KeyPair {
+        slot: STAGED.to_owned(),
+        private_key: svc
+            .secrets
+            .seal(&key_context(tenant, setting, STAGED), key_pem.as_bytes()),
+        certificate: cert_pem.clone(),
+    };
+    let key = setting.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &key)?;
+            repo::put_key_pair(c, tenant, &key, &pair, now_ticks())?;
+            Ok::<_, ServiceError>(())
+        })
+        .await?;
+    Ok(cert_pem)
+}
+
+/// `getEncryptionPublicKey()`: the certificate of the current key pair, else of the staged one;
+/// a setting without any gets one generated (the old "download the public key" first step).
+pub async fn get_key(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<String, ServiceError> {
+    let key = setting.to_owned();
+    let pairs = svc
+        .db
+        .run(move |c| {
+            ensure_setting(c, tenant, &key)?;
+            Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
+        })
+        .await?;
+    let pick = |slot: &str| {
+        pairs
+            .iter()
+            .find(|p| p.slot == slot)
+            .map(|p| p.certificate.clone())
+    };
+    match pick(CURRENT).or_else(|| pick(STAGED)) {
+        Some(cert) => Ok(cert),
+        None => generate_key(svc, tenant, setting).await,
+    }
+}
+
+/// The parameters of `uploadDepToken`.
+pub struct Upload {
+    /// Apple ID (Managed Apple ID) the token was downloaded with.
+    pub apple_id: String,
+    /// The `.p7m` file's content.
+    pub dep_token: String,
+}
+
+/// Validates an `uploadDepToken` body.
+pub fn parse_upload(body: &Map<String, Value>) -> Result<Upload, ValidationError> {
+    if let Some(other) = body
+        .keys()
+        .find(|k| !matches!(k.as_str(), "appleId" | "depToken") && !k.contains('@'))
+    {
+        return Err(ValidationError::new(format!(
+            "'{other}' is not a parameter of uploadDepToken."
+        )));
+    }
+    let text = |name: &str, max: usize| match body.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= max => Ok(s.clone()),
+        Some(Value::String(_)) => Err(ValidationError::new(format!(
+            "The parameter '{name}' is empty or longer than {max} characters."
+        ))),
+        Some(other) => Err(ValidationError::wrong_type(name, "Edm.String", other)),
+        None => Err(ValidationError::new(format!(
+            "The parameter '{name}' is required."
+        ))),
+    };
+    Ok(Upload {
+        apple_id: text("appleId", 256)?,
+        dep_token: text("depToken", 64 * 1024)?,
+    })
+}
+
+fn token_error(e: &TokenFileError) -> ServiceError {
+    let message = match e {
+        TokenFileError::WrongKey => "The server token was not encrypted to this setting's public key: download the \
+            certificate from getEncryptionPublicKey, upload it to Apple Business Manager, and download a new token."
+            .to_owned(),
+        TokenFileError::Expired(at) => format!("The server token expired on {at}; download a new one from Apple Business Manager."),
+        other => format!("The server token could not be read: {other}."),
+    };
+    ValidationError::new(message).into()
+}
+
+/// Decrypts with the staged key first (a renewal made for a new key), then the current one.
+fn decrypt(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    pairs: &[KeyPair],
+    p7m: &str,
+) -> Result<(ServerTokenCredentials, String), ServiceError> {
+    if pairs.is_empty() {
+        return Err(ValidationError::new(
+            "This setting has no encryption key yet: call generateEncryptionPublicKey first.",
+        )
+        .into());
+    }
+    let mut last = TokenFileError::WrongKey;
+    for slot in [STAGED, CURRENT] {
+        let Some(pair) = pairs.iter().find(|p| p.slot == slot) else {
+            continue;
+        };
+        let key = svc
+            .secrets
+            .open(&key_context(tenant, setting, slot), &pair.private_key)
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+        let key = String::from_utf8_lossy(&key).into_owned();
+        match token_file::read_server_token_p7m(p7m, &key, &pair.certificate) {
+            Ok(creds) => {
+                token_file::check_not_expired(&creds, Utc::now()).map_err(|e| token_error(&e))?;
+                return Ok((creds, slot.to_owned()));
+            }
+            Err(TokenFileError::WrongKey) => {}
+            Err(e) => last = e,
+        }
+    }
+    Err(token_error(&last))
+}
+
+/// What Apple said about a token it would not accept.
+fn apple_refused(e: &AppleError) -> ServiceError {
+    match e {
+        AppleError::Unauthorized | AppleError::TokenExpired => {
+            ValidationError::new(format!("Apple refused the server token ({e}); download a new one.")).into()
+        }
+        AppleError::TermsNotSigned => ValidationError::new(
+            "Apple requires the latest terms and conditions to be accepted in Apple Business Manager first.",
+        )
+        .into(),
+        other => ServiceError::Upstream(other.to_string()),
+    }
+}
+
+/// `uploadDepToken`: decrypts the token with the setting's key, checks it with Apple, and makes
+/// the setting hold it. Renewal must be the same Apple MDM server; one Apple MDM server is held
+/// by one setting of one tenant.
+pub async fn upload(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    upload: Upload,
+) -> Result<(), ServiceError> {
+    let key = setting.to_owned();
+    let pairs = svc
+        .db
+        .run(move |c| {
+            ensure_setting(c, tenant, &key)?;
+            Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
+        })
+        .await?;
+    let (creds, slot) = decrypt(svc, tenant, setting, &pairs, &upload.dep_token)?;
+    let client = DepClient::new(
+        svc.http.clone(),
+        svc.apple_base_url.clone(),
+        creds.clone(),
+        ClientOptions::default(),
+    );
+    let account = client.account().await.map_err(|e| apple_refused(&e))?;
+    let sealed = svc.secrets.seal(
+        &credentials_context(tenant, setting),
+        &serde_json::to_vec(&creds).unwrap_or_default(),
+    );
+    let held = HeldToken {
+        setting_id: setting.to_owned(),
+        server_uuid: account.server_uuid.clone(),
+        server_name: Some(account.server_name.clone()),
+        credentials: sealed,
+        access_token_expiry: to_ticks(creds.access_token_expiry),
+    };
+    let token_type = match account.org_type.as_deref() {
+        Some(t) if t.eq_ignore_ascii_case("edu") || t.eq_ignore_ascii_case("education") => {
+            DepTokenType::AppleSchoolManager
+        }
+        _ => DepTokenType::Dep,
+    };
+    let staged = pairs.into_iter().find(|p| p.slot == slot && slot == STAGED);
+    let (key, apple_id) = (setting.to_owned(), upload.apple_id);
+    let secrets = svc.secrets.clone();
+    svc.db
+        .write(tenant, move |c| {
+            check_holder(c, tenant, &key, &held.server_uuid)?;
+            if let Some(pair) = staged {
+                // The staged key decrypted the token: it becomes current.
+                let private = secrets
+                    .open(&key_context(tenant, &key, STAGED), &pair.private_key)
+                    .unwrap_or_default();
+                let current = KeyPair {
+                    slot: CURRENT.to_owned(),
+                    private_key: secrets.seal(&key_context(tenant, &key, CURRENT), &private),
+                    certificate: pair.certificate,
+                };
+                repo::put_key_pair(c, tenant, &key, &current, now_ticks())?;
+                repo::delete_key_pair(c, tenant, &key, STAGED)?;
+            }
+            repo::put_held(c, tenant, &held, now_ticks())?;
+            let mut setting = onboarding_settings::get(c, tenant, &key)?
+                .ok_or_else(|| setting_not_found(&key))?;
+            setting.apple_identifier = Some(apple_id);
+            setting.token_expiration_date_time = held.access_token_expiry;
+            setting.token_type = token_type;
+            if setting.token_name.is_none() {
+                setting.token_name.clone_from(&held.server_name);
+            }
+            setting.last_modified_date_time = now_ticks();
+            onboarding_settings::update(c, tenant, &setting)?;
+            Ok(())
+        })
+        .await
+}
+
+/// The setting may hold the token of `server_uuid`: nobody else holds it, and a renewal is the
+/// same Apple MDM server as before.
+fn check_holder(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    server_uuid: &str,
+) -> Result<(), ServiceError> {
+    if let Some(current) = repo::held(c, tenant, setting)?
+        && current.server_uuid != server_uuid
+    {
+        return Err(ValidationError::new(format!(
+            "This setting holds the token of Apple MDM server '{}' ({}); a renewal must come from the same \
+             server, not '{server_uuid}'. Create a new depOnboardingSetting for another server.",
+            current.server_name.unwrap_or_default(),
+            current.server_uuid
+        ))
+        .into());
+    }
+    match repo::holder_of(c, tenant, server_uuid)? {
+        Some(Ok(other)) if other != setting => Err(ServiceError::Conflict(format!(
+            "This Apple MDM server's token is already held by depOnboardingSetting '{other}' of this tenant; renew it there."
+        ))),
+        Some(Err(())) => Err(ValidationError::new(
+            "This Apple MDM server is already connected to another tenant; a server token can serve one tenant only.",
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The OAuth credentials a setting holds, decrypted, if it holds a token.
+pub fn credentials(
+    svc: &Services,
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<Option<(ServerTokenCredentials, HeldToken)>, ServiceError> {
+    let Some(held) = repo::held(c, tenant, setting)? else {
+        return Ok(None);
+    };
+    let plain = svc
+        .secrets
+        .open(&credentials_context(tenant, setting), &held.credentials)
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    let creds =
+        serde_json::from_slice(&plain).map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    Ok(Some((creds, held)))
+}
+
+/// `shareForSchoolDataSyncService` / `unshareForSchoolDataSyncService`.
+pub async fn share_with_school_data_sync(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    share: bool,
+) -> Result<(), ServiceError> {
+    let key = setting.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            let mut s = onboarding_settings::get(c, tenant, &key)?
+                .ok_or_else(|| setting_not_found(&key))?;
+            s.share_token_with_school_data_sync_service = share;
+            s.last_modified_date_time = now_ticks();
+            onboarding_settings::update(c, tenant, &s)?;
+            Ok(())
+        })
+        .await
+}
