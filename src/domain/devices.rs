@@ -5,7 +5,8 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::ValidationError;
-use super::time::{UNSET_TICKS, format_ticks, graph_datetime, parse_ticks};
+use super::time::{UNSET_TICKS, format_ticks, graph_datetime};
+use super::values::{boolean, datetime, optional_string};
 
 mod enums;
 
@@ -259,19 +260,6 @@ fn nullable<T>(
     }
 }
 
-fn boolean(name: &str, value: &Value) -> Result<bool, ValidationError> {
-    value
-        .as_bool()
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))
-}
-
-fn datetime(name: &str, value: &Value) -> Result<i64, ValidationError> {
-    value
-        .as_str()
-        .and_then(parse_ticks)
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.DateTimeOffset", value))
-}
-
 fn member<T: GraphEnum>(name: &str, value: &Value) -> Result<T, ValidationError> {
     value.as_str().and_then(T::parse).ok_or_else(|| {
         ValidationError::new(format!(
@@ -280,21 +268,6 @@ fn member<T: GraphEnum>(name: &str, value: &Value) -> Result<T, ValidationError>
             T::MEMBERS.join(", ")
         ))
     })
-}
-
-fn optional_string(
-    name: &str,
-    value: &Value,
-    max: usize,
-) -> Result<Option<String>, ValidationError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) if s.chars().count() <= max => Ok(Some(s.clone())),
-        Value::String(_) => Err(ValidationError::new(format!(
-            "The property '{name}' is longer than {max} characters."
-        ))),
-        other => Err(ValidationError::wrong_type(name, "Edm.String", other)),
-    }
 }
 
 #[cfg(test)]

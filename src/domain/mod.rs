@@ -6,6 +6,7 @@ pub mod ids;
 pub mod onboarding;
 pub mod profiles;
 pub mod time;
+pub mod values;
 pub mod vpp;
 
 /// A write body that breaks a rule of the model; the message is shown to the client.

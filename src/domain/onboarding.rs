@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::ValidationError;
-use super::time::{UNSET_TICKS, graph_datetime, parse_ticks};
+use super::time::{UNSET_TICKS, graph_datetime};
+use super::values::{boolean, datetime, int32, optional_string, read_only, scope_tags};
 
 /// Graph type name of the entity.
 pub const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
@@ -12,9 +13,6 @@ const TYPE_NAME: &str = "microsoft.graph.depOnboardingSetting";
 
 /// Longest accepted `tokenName`.
 pub const MAX_TOKEN_NAME_CHARS: usize = 256;
-/// Most role scope tags on one setting, and the longest tag id.
-pub const MAX_SCOPE_TAGS: usize = 500;
-const MAX_SCOPE_TAG_CHARS: usize = 128;
 
 /// `graph.depTokenType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -129,34 +127,49 @@ impl OnboardingSetting {
             "roleScopeTagIds" => self.role_scope_tag_ids = scope_tags(value)?,
             "appleIdentifier" => {
                 let v = optional_string(name, value, MAX_TOKEN_NAME_CHARS)?;
-                read_only(name, v == self.apple_identifier)?;
+                read_only(name, TYPE_NAME, v == self.apple_identifier)?;
             }
             "tokenExpirationDateTime" => read_only(
                 name,
+                TYPE_NAME,
                 datetime(name, value)? == self.token_expiration_date_time,
             )?,
             "lastModifiedDateTime" => {
-                read_only(name, datetime(name, value)? == self.last_modified_date_time)?;
+                read_only(
+                    name,
+                    TYPE_NAME,
+                    datetime(name, value)? == self.last_modified_date_time,
+                )?;
             }
             "lastSuccessfulSyncDateTime" => {
                 read_only(
                     name,
+                    TYPE_NAME,
                     datetime(name, value)? == self.last_successful_sync_date_time,
                 )?;
             }
             "lastSyncTriggeredDateTime" => {
                 read_only(
                     name,
+                    TYPE_NAME,
                     datetime(name, value)? == self.last_sync_triggered_date_time,
                 )?;
             }
             "lastSyncErrorCode" => {
-                read_only(name, int32(name, value)? == self.last_sync_error_code)?;
+                read_only(
+                    name,
+                    TYPE_NAME,
+                    int32(name, value)? == self.last_sync_error_code,
+                )?;
             }
             "syncedDeviceCount" => {
-                read_only(name, int32(name, value)? == self.synced_device_count)?;
+                read_only(
+                    name,
+                    TYPE_NAME,
+                    int32(name, value)? == self.synced_device_count,
+                )?;
             }
-            "tokenType" => read_only(name, token_type(value)? == self.token_type)?,
+            "tokenType" => read_only(name, TYPE_NAME, token_type(value)? == self.token_type)?,
             "defaultIosEnrollmentProfile"
             | "defaultMacOsEnrollmentProfile"
             | "defaultTvOSEnrollmentProfile"
@@ -176,38 +189,6 @@ impl OnboardingSetting {
     }
 }
 
-/// GRAPH-COMPAT: config-as-code tools PATCH back the whole GET body; a read-only property is
-/// accepted when it repeats the stored value and rejected when it tries to change it.
-fn read_only(name: &str, unchanged: bool) -> Result<(), ValidationError> {
-    if unchanged {
-        Ok(())
-    } else {
-        Err(ValidationError::new(format!(
-            "The property '{name}' is read-only on type '{TYPE_NAME}' and cannot be changed."
-        )))
-    }
-}
-
-fn boolean(name: &str, value: &Value) -> Result<bool, ValidationError> {
-    value
-        .as_bool()
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))
-}
-
-fn int32(name: &str, value: &Value) -> Result<i32, ValidationError> {
-    value
-        .as_i64()
-        .and_then(|v| i32::try_from(v).ok())
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Int32", value))
-}
-
-fn datetime(name: &str, value: &Value) -> Result<i64, ValidationError> {
-    value
-        .as_str()
-        .and_then(parse_ticks)
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.DateTimeOffset", value))
-}
-
 fn token_type(value: &Value) -> Result<DepTokenType, ValidationError> {
     value.as_str().and_then(DepTokenType::parse).ok_or_else(|| {
         ValidationError::new(format!(
@@ -215,48 +196,6 @@ fn token_type(value: &Value) -> Result<DepTokenType, ValidationError> {
             DepTokenType::MEMBERS.join(", ")
         ))
     })
-}
-
-fn optional_string(
-    name: &str,
-    value: &Value,
-    max: usize,
-) -> Result<Option<String>, ValidationError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) if s.chars().count() <= max => Ok(Some(s.clone())),
-        Value::String(_) => Err(ValidationError::new(format!(
-            "The property '{name}' is longer than {max} characters."
-        ))),
-        other => Err(ValidationError::wrong_type(name, "Edm.String", other)),
-    }
-}
-
-fn scope_tags(value: &Value) -> Result<Vec<String>, ValidationError> {
-    let name = "roleScopeTagIds";
-    let items = match value {
-        Value::Null => return Ok(Vec::new()),
-        Value::Array(items) => items,
-        other => {
-            return Err(ValidationError::wrong_type(
-                name,
-                "Collection(Edm.String)",
-                other,
-            ));
-        }
-    };
-    if items.len() > MAX_SCOPE_TAGS {
-        return Err(ValidationError::new(format!(
-            "The property '{name}' holds more than {MAX_SCOPE_TAGS} values."
-        )));
-    }
-    items
-        .iter()
-        .map(|item| {
-            optional_string(name, item, MAX_SCOPE_TAG_CHARS)?
-                .ok_or_else(|| ValidationError::wrong_type(name, "Edm.String", item))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use super::ValidationError;
 use super::edm::EnumType;
-use super::onboarding::MAX_SCOPE_TAGS;
 use super::time::{UNSET_TICKS, format_ticks, graph_datetime, parse_ticks, to_ticks};
+use super::values::{boolean, datetime, int32, read_only, scope_tags};
 
 /// Graph type name of the entity.
 pub const ODATA_TYPE: &str = "#microsoft.graph.vppToken";
@@ -316,7 +316,7 @@ impl VppToken {
             }
             // GRAPH-COMPAT: SDK models send `id` and `@odata.*` annotations in write bodies.
             _ if name == "id" || name.contains('@') => {}
-            _ => read_only(name, self.repeats_stored(name, value)?)?,
+            _ => read_only(name, TYPE_NAME, self.repeats_stored(name, value)?)?,
         }
         Ok(())
     }
@@ -365,38 +365,6 @@ fn checked_file(content: &str, now: i64) -> Result<VppTokenFile, ValidationError
     Ok(file)
 }
 
-/// GRAPH-COMPAT: config-as-code tools PATCH back the whole GET body; a server-managed property
-/// is accepted when it repeats the current value and rejected when it tries to change it.
-fn read_only(name: &str, unchanged: bool) -> Result<(), ValidationError> {
-    if unchanged {
-        Ok(())
-    } else {
-        Err(ValidationError::new(format!(
-            "The property '{name}' is read-only on type '{TYPE_NAME}' and cannot be changed."
-        )))
-    }
-}
-
-fn boolean(name: &str, value: &Value) -> Result<bool, ValidationError> {
-    value
-        .as_bool()
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))
-}
-
-fn int32(name: &str, value: &Value) -> Result<i32, ValidationError> {
-    value
-        .as_i64()
-        .and_then(|v| i32::try_from(v).ok())
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Int32", value))
-}
-
-fn datetime(name: &str, value: &Value) -> Result<i64, ValidationError> {
-    value
-        .as_str()
-        .and_then(parse_ticks)
-        .ok_or_else(|| ValidationError::wrong_type(name, "Edm.DateTimeOffset", value))
-}
-
 fn member(ty: &EnumType, name: &str, value: &Value) -> Result<&'static str, ValidationError> {
     value.as_str().and_then(|s| ty.parse(s)).ok_or_else(|| {
         ValidationError::new(format!(
@@ -416,33 +384,6 @@ fn optional_string(name: &str, value: &Value) -> Result<Option<String>, Validati
         ))),
         other => Err(ValidationError::wrong_type(name, "Edm.String", other)),
     }
-}
-
-fn scope_tags(value: &Value) -> Result<Vec<String>, ValidationError> {
-    let name = "roleScopeTagIds";
-    let items = match value {
-        Value::Null => return Ok(Vec::new()),
-        Value::Array(items) if items.len() <= MAX_SCOPE_TAGS => items,
-        Value::Array(_) => {
-            return Err(ValidationError::new(format!(
-                "The property '{name}' holds more than {MAX_SCOPE_TAGS} values."
-            )));
-        }
-        other => {
-            return Err(ValidationError::wrong_type(
-                name,
-                "Collection(Edm.String)",
-                other,
-            ));
-        }
-    };
-    items
-        .iter()
-        .map(|item| {
-            optional_string(name, item)?
-                .ok_or_else(|| ValidationError::wrong_type(name, "Edm.String", item))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -303,3 +303,27 @@ pub fn assign_profile(
     }
     Ok(updated)
 }
+
+/// How many of a token's identities came from Apple's DEP sync and are not deleted
+/// (`syncedDeviceCount`).
+pub fn count_synced(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<i64> {
+    scoped(tenant, setting)
+        .filter(dsl::discovery_source.eq(DiscoverySource::DeviceEnrollmentProgram.as_str()))
+        .filter(dsl::is_deleted.is_null().or(dsl::is_deleted.eq(false)))
+        .count()
+        .get_result(conn)
+}
+
+/// Marks a token's identities with these serials as deleted from Apple Business Manager.
+pub fn mark_deleted(conn: &mut DbConnection, tenant: TenantId, setting: &str, serials: &[String]) -> QueryResult<usize> {
+    let mut updated = 0;
+    for chunk in serials.chunks(LOOKUP_CHUNK) {
+        updated += diesel::update(dsl::imported_devices)
+            .filter(dsl::tenant_id.eq(tenant.to_string()))
+            .filter(dsl::setting_id.eq(setting))
+            .filter(dsl::serial_number.eq_any(chunk))
+            .set(dsl::is_deleted.eq(Some(true)))
+            .execute(conn)?;
+    }
+    Ok(updated)
+}
