@@ -79,6 +79,7 @@ impl Application {
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
         });
+        service::sync::start_scheduler(state.services.clone());
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()

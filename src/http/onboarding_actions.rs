@@ -58,11 +58,19 @@ pub async fn setting_operation(
             apple::share_with_school_data_sync(svc, tenant, setting, share).await?;
             Ok(GraphResponse::no_content())
         }
-        (SettingOp::SyncWithAppleDeviceEnrollmentProgram, &Method::POST) => Err(
-            ApiError::NotImplemented("syncWithAppleDeviceEnrollmentProgram".to_owned()),
-        ),
+        (SettingOp::SyncWithAppleDeviceEnrollmentProgram, &Method::POST) => {
+            let tenant = ctx.require(Permission::Write)?;
+            optional_json_object(&req.body)?;
+            crate::service::sync::trigger(svc, tenant, setting).await?;
+            Ok(GraphResponse::no_content())
+        }
+        // Graph's page lists read permissions for this destructive action (a doc error, by the
+        // look of it); the gateway is stricter and requires ReadWrite.
         (SettingOp::ReleaseAppleDevices, &Method::POST) => {
-            Err(ApiError::NotImplemented("releaseAppleDevices".to_owned()))
+            let tenant = ctx.require(Permission::Write)?;
+            let release = apple::parse_release(&json_object(&req.body)?)?;
+            apple::release(svc, tenant, setting, release).await?;
+            Ok(GraphResponse::no_content())
         }
         _ => Err(ApiError::MethodNotAllowed),
     }

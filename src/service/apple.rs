@@ -349,19 +349,32 @@ pub struct Release {
 /// without saying what it must hold, so only its presence is checked) and
 /// `deviceSerialNumbers` (1–1,000 serial numbers, Apple's per-request limit).
 pub fn parse_release(body: &Map<String, Value>) -> Result<Release, ValidationError> {
-    if let Some(other) = body.keys().find(|k| !matches!(k.as_str(), "depToken" | "deviceSerialNumbers") && !k.contains('@')) {
-        return Err(ValidationError::new(format!("'{other}' is not a parameter of releaseAppleDevices.")));
+    if let Some(other) = body
+        .keys()
+        .find(|k| !matches!(k.as_str(), "depToken" | "deviceSerialNumbers") && !k.contains('@'))
+    {
+        return Err(ValidationError::new(format!(
+            "'{other}' is not a parameter of releaseAppleDevices."
+        )));
     }
     match body.get("depToken") {
         Some(Value::String(s)) if !s.trim().is_empty() => {}
-        Some(Value::String(_)) | None => return Err(ValidationError::new("The parameter 'depToken' is required.")),
+        Some(Value::String(_)) | None => {
+            return Err(ValidationError::new(
+                "The parameter 'depToken' is required.",
+            ));
+        }
         Some(other) => return Err(ValidationError::wrong_type("depToken", "Edm.String", other)),
     }
     let Some(Value::Array(items)) = body.get("deviceSerialNumbers") else {
-        return Err(ValidationError::new("The parameter 'deviceSerialNumbers' is required and must be an array of serial numbers."));
+        return Err(ValidationError::new(
+            "The parameter 'deviceSerialNumbers' is required and must be an array of serial numbers.",
+        ));
     };
     if items.is_empty() || items.len() > 1000 {
-        return Err(ValidationError::new("'deviceSerialNumbers' must hold between 1 and 1000 serial numbers."));
+        return Err(ValidationError::new(
+            "'deviceSerialNumbers' must hold between 1 and 1000 serial numbers.",
+        ));
     }
     let serials = items
         .iter()
@@ -377,19 +390,29 @@ pub fn parse_release(body: &Map<String, Value>) -> Result<Release, ValidationErr
 /// `releaseAppleDevices`: disowns the devices at Apple (irreversible there) and marks the
 /// token's identities of the released serials `isDeleted`. Every serial must be an identity of
 /// this token, else nothing is sent to Apple; serials Apple did not release are named in a 502.
-pub async fn release(svc: &Services, tenant: TenantId, setting: &str, release: Release) -> Result<(), ServiceError> {
+pub async fn release(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    release: Release,
+) -> Result<(), ServiceError> {
     let (key, serials) = (setting.to_owned(), release.serials.clone());
     let svc_for_creds = svc.clone();
     let creds = svc
         .db
         .run(move |c| -> Result<ServerTokenCredentials, ServiceError> {
             ensure_setting(c, tenant, &key)?;
-            let held: std::collections::HashSet<String> = crate::storage::devices::find_by_serials(c, tenant, &serials)?
-                .into_iter()
-                .filter(|(s, _)| *s == key)
-                .map(|(_, d)| d.serial_number)
+            let held: std::collections::HashSet<String> =
+                crate::storage::devices::find_by_serials(c, tenant, &serials)?
+                    .into_iter()
+                    .filter(|(s, _)| *s == key)
+                    .map(|(_, d)| d.serial_number)
+                    .collect();
+            let unknown: Vec<&str> = serials
+                .iter()
+                .filter(|s| !held.contains(*s))
+                .map(String::as_str)
                 .collect();
-            let unknown: Vec<&str> = serials.iter().filter(|s| !held.contains(*s)).map(String::as_str).collect();
             if !unknown.is_empty() {
                 return Err(ValidationError::new(format!(
                     "These serial numbers are not device identities of this token: {}.",
@@ -400,16 +423,28 @@ pub async fn release(svc: &Services, tenant: TenantId, setting: &str, release: R
             credentials(&svc_for_creds, c, tenant, &key)?
                 .map(|(creds, _)| creds)
                 .ok_or_else(|| {
-                    ValidationError::new("This setting holds no server token yet: call uploadDepToken first.").into()
+                    ValidationError::new(
+                        "This setting holds no server token yet: call uploadDepToken first.",
+                    )
+                    .into()
                 })
         })
         .await?;
-    let client = DepClient::new(svc.http.clone(), svc.apple_base_url.clone(), creds, ClientOptions::default());
-    let results = client.disown(&release.serials).await.map_err(|e| apple_refused(&e))?;
-    let (released, failed): (Vec<String>, Vec<String>) = release
-        .serials
-        .into_iter()
-        .partition(|s| crate::apple::types::serial_status(&results, s) == crate::apple::types::DeviceStatus::Success);
+    let client = DepClient::new(
+        svc.http.clone(),
+        svc.apple_base_url.clone(),
+        creds,
+        ClientOptions::default(),
+    );
+    let results = client
+        .disown(&release.serials)
+        .await
+        .map_err(|e| apple_refused(&e))?;
+    let (released, failed): (Vec<String>, Vec<String>) =
+        release.serials.into_iter().partition(|s| {
+            crate::apple::types::serial_status(&results, s)
+                == crate::apple::types::DeviceStatus::Success
+        });
     let key = setting.to_owned();
     let marked = released.clone();
     svc.db
@@ -421,6 +456,9 @@ pub async fn release(svc: &Services, tenant: TenantId, setting: &str, release: R
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(ServiceError::Upstream(format!("Apple did not release: {}.", failed.join(", "))))
+        Err(ServiceError::Upstream(format!(
+            "Apple did not release: {}.",
+            failed.join(", ")
+        )))
     }
 }

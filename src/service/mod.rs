@@ -5,6 +5,7 @@ pub mod devices;
 pub mod onboarding;
 pub mod paging;
 pub mod profiles;
+pub mod sync;
 pub mod vpp_tokens;
 
 use crate::domain::ValidationError;

@@ -315,7 +315,12 @@ pub fn count_synced(conn: &mut DbConnection, tenant: TenantId, setting: &str) ->
 }
 
 /// Marks a token's identities with these serials as deleted from Apple Business Manager.
-pub fn mark_deleted(conn: &mut DbConnection, tenant: TenantId, setting: &str, serials: &[String]) -> QueryResult<usize> {
+pub fn mark_deleted(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    serials: &[String],
+) -> QueryResult<usize> {
     let mut updated = 0;
     for chunk in serials.chunks(LOOKUP_CHUNK) {
         updated += diesel::update(dsl::imported_devices)

@@ -10,6 +10,7 @@ pub mod onboarding_settings;
 pub mod profiles;
 pub mod schema;
 pub mod secrets;
+pub mod sync_state;
 pub mod tenants;
 pub mod vpp_tokens;
 

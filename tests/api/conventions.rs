@@ -114,25 +114,22 @@ async fn unknown_segments_versions_and_methods_are_graph_errors(backend: Backend
 
 async fn operations_not_built_yet_say_so(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = app.create_setting(&json!({})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // The retired single-token paths are known but not served yet.
     for path in [
-        format!("{SETTINGS}/{id}/microsoft.graph.syncWithAppleDeviceEnrollmentProgram"),
-        format!("{SETTINGS}('{id}')/releaseAppleDevices"),
+        "/beta/deviceManagement/enrollmentProfiles",
+        "/beta/deviceManagement/importedAppleDeviceIdentities",
+        "/beta/organization/x/depOnboardingSettings",
     ] {
-        let resp = app.request(Method::POST, &path).send().await.unwrap();
-        let msg = assert_graph_error(resp, 501, "NotImplemented").await;
-        assert!(msg.contains("not implemented"), "{msg}");
+        let msg = assert_graph_error(app.get(path).await, 501, "NotImplemented").await;
+        assert!(msg.contains("not implemented"), "{path}: {msg}");
     }
-    let msg = assert_graph_error(
-        app.get("/beta/deviceManagement/enrollmentProfiles").await,
-        501,
-        "NotImplemented",
-    )
-    .await;
-    assert!(msg.contains("enrollmentProfiles"), "{msg}");
+    let resp = app
+        .request(Method::POST, &format!("{SETTINGS}/uploadDepToken"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_graph_error(resp, 501, "NotImplemented").await;
 }
 
 async fn malformed_and_oversized_bodies_are_rejected(backend: Backend) {

@@ -13,4 +13,5 @@ mod oidc;
 mod onboarding_settings;
 mod profiles;
 mod security;
+mod sync;
 mod vpp_tokens;

@@ -1,0 +1,237 @@
+//! Device sync with Apple (reference §3): `syncWithAppleDeviceEnrollmentProgram`, the sync of
+//! one token (full fetch, then incremental sync from the stored cursor, each page committed with
+//! its cursor), and the periodic scheduler. A token is synced by whoever holds its lease in
+//! `dep_sync_state`, so several gateway instances on one database never sync it at once.
+
+mod fetch;
+mod pages;
+mod scheduler;
+
+pub use scheduler::start_scheduler;
+
+use std::sync::LazyLock;
+
+use uuid::Uuid;
+
+use super::{ServiceError, Services, apple};
+use crate::apple::client::{ClientOptions, DepClient};
+use crate::apple::error::{AppleError, SYNC_OK};
+use crate::domain::ValidationError;
+use crate::domain::ids::TenantId;
+use crate::domain::time::now_ticks;
+use crate::storage::{devices, onboarding_settings, sync_state};
+
+/// Devices per page asked of Apple (its maximum; the service caps larger values).
+const PAGE_LIMIT: u32 = 1000;
+/// How long a lease lasts without renewal; renewed after each page. Longer than the client's
+/// worst case for one page (timeout and retries with backoff).
+const LEASE_SECS: i64 = 300;
+/// The scheduler's longest sleep.
+const MAX_TICK_SECS: u64 = 30;
+/// The earliest retry after Apple throttled a whole sync.
+const MIN_THROTTLE_BACKOFF_SECS: u64 = 60;
+const TICKS_PER_SEC: i64 = 10_000_000;
+/// Runs of one token back to back at most, when requests keep arriving during runs.
+const MAX_ROUNDS: usize = 3;
+
+/// This process's instance id, chosen at startup; lease owners are `<instance>/<run>`.
+static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
+
+fn secs_to_ticks(secs: u64) -> i64 {
+    i64::try_from(secs)
+        .unwrap_or(i64::MAX / TICKS_PER_SEC)
+        .saturating_mul(TICKS_PER_SEC)
+}
+
+fn lease_until() -> i64 {
+    now_ticks() + LEASE_SECS * TICKS_PER_SEC
+}
+
+/// Why a sync run stopped early.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Apple(#[from] AppleError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("the sync lease was lost to another run")]
+    LeaseLost,
+    #[error("the setting no longer holds a server token")]
+    NoToken,
+}
+
+impl RunError {
+    fn code(&self) -> i32 {
+        match self {
+            Self::Apple(e) => e.lsync_error_code(),
+            Self::Service(_) | Self::LeaseLost | Self::NoToken => 500,
+        }
+    }
+}
+
+/// `syncWithAppleDeviceEnrollmentProgram`: stamps `lastSyncTriggeredDateTime`, marks the token's
+/// sync as requested and starts it in the background.
+pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<(), ServiceError> {
+    let key = setting.to_owned();
+    svc.db
+        .write(tenant, move |c| {
+            let mut s = onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| {
+                ServiceError::NotFound {
+                    entity: "depOnboardingSetting",
+                    id: key.clone(),
+                }
+            })?;
+            if crate::storage::apple_tokens::held(c, tenant, &key)?.is_none() {
+                return Err(ValidationError::new(
+                    "This setting holds no Apple server token: upload one with uploadDepToken first.",
+                )
+                .into());
+            }
+            s.last_sync_triggered_date_time = now_ticks();
+            onboarding_settings::update(c, tenant, &s)?;
+            sync_state::ensure(c, tenant, &key, now_ticks())?;
+            sync_state::request(c, tenant, &key)?;
+            Ok::<_, ServiceError>(())
+        })
+        .await?;
+    let (svc, setting) = (svc.clone(), setting.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = sync_token(&svc, tenant, &setting).await {
+            tracing::error!(%tenant, %setting, error = %e, "DEP sync failed");
+        }
+    });
+    Ok(())
+}
+
+/// Syncs one token if its lease can be had; returns whether this call ran the sync. Apple's
+/// failures are recorded on the setting (`lastSyncErrorCode`), not returned.
+pub async fn sync_token(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<bool, ServiceError> {
+    let mut ran = false;
+    // A request that arrived while this run held the lease is served at once by another round.
+    for _ in 0..MAX_ROUNDS {
+        let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
+        let (key, who) = (setting.to_owned(), owner.clone());
+        let claimed = svc
+            .db
+            .write(tenant, move |c| {
+                sync_state::ensure(c, tenant, &key, now_ticks())?;
+                Ok::<_, ServiceError>(sync_state::claim(
+                    c,
+                    tenant,
+                    &key,
+                    &who,
+                    now_ticks(),
+                    lease_until(),
+                )?)
+            })
+            .await?;
+        if !claimed {
+            tracing::debug!(%tenant, %setting, "DEP sync skipped: another run holds the lease");
+            break;
+        }
+        ran = true;
+        let started = now_ticks();
+        let result = run(svc, tenant, setting, &owner).await;
+        if let Err(e) = &result {
+            tracing::warn!(%tenant, %setting, error = %e, "DEP sync did not complete");
+        }
+        finish(svc, tenant, setting, &owner, started, result).await?;
+        let key = setting.to_owned();
+        let again = svc
+            .db
+            .run(move |c| sync_state::get(c, tenant, &key).map_err(ServiceError::from))
+            .await?
+            .is_some_and(|s| s.requested);
+        if !again {
+            break;
+        }
+    }
+    Ok(ran)
+}
+
+/// Records the outcome on the setting and releases the lease with the next run scheduled.
+async fn finish(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+    owner: &str,
+    started: i64,
+    result: Result<(), RunError>,
+) -> Result<(), ServiceError> {
+    let interval = secs_to_ticks(svc.sync_interval_secs.max(1));
+    let next_run = match &result {
+        Err(RunError::Apple(AppleError::RateLimited { retry_after })) => {
+            let wait = retry_after.map_or(0, |d| d.as_secs());
+            now_ticks() + secs_to_ticks(wait.max(MIN_THROTTLE_BACKOFF_SECS)).max(interval)
+        }
+        _ => now_ticks() + interval,
+    };
+    let (key, owner) = (setting.to_owned(), owner.to_owned());
+    svc.db
+        .write(tenant, move |c| {
+            if let Some(mut s) = onboarding_settings::get(c, tenant, &key)? {
+                match &result {
+                    Ok(()) => {
+                        s.last_successful_sync_date_time = started;
+                        s.last_sync_error_code = SYNC_OK;
+                        let count = devices::count_synced(c, tenant, &key)?;
+                        s.synced_device_count = i32::try_from(count).unwrap_or(i32::MAX);
+                    }
+                    Err(RunError::LeaseLost | RunError::NoToken) => {}
+                    Err(e) => s.last_sync_error_code = e.code(),
+                }
+                onboarding_settings::update(c, tenant, &s)?;
+            }
+            sync_state::release(c, tenant, &key, &owner, next_run)?;
+            Ok::<_, ServiceError>(())
+        })
+        .await
+}
+
+/// One run: full fetch unless one completed, then incremental sync; a cursor error resets the
+/// cursor and restarts with a full fetch, once.
+async fn run(svc: &Services, tenant: TenantId, setting: &str, owner: &str) -> Result<(), RunError> {
+    let (svc2, key) = (svc.clone(), setting.to_owned());
+    let Some((creds, _held)) = svc
+        .db
+        .run(move |c| apple::credentials(&svc2, c, tenant, &key))
+        .await?
+    else {
+        return Err(RunError::NoToken);
+    };
+    let client = DepClient::new(
+        svc.http.clone(),
+        svc.apple_base_url.clone(),
+        creds,
+        ClientOptions::default(),
+    );
+    let mut restarted = false;
+    let outcome = loop {
+        match fetch::pass(svc, &client, tenant, setting, owner).await {
+            Err(RunError::Apple(e)) if e.is_cursor_error() && !restarted => {
+                tracing::info!(%tenant, %setting, error = %e, "DEP cursor rejected: restarting with a full fetch");
+                restarted = true;
+                fetch::commit(svc, tenant, setting, owner, None, None, false).await?;
+            }
+            other => break other,
+        }
+    };
+    tracing::info!(%tenant, %setting, requests = client.requests_made(), ok = outcome.is_ok(), "DEP sync run ended");
+    outcome
+}
+
+impl From<crate::storage::StorageError> for RunError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for RunError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Service(e.into())
+    }
+}

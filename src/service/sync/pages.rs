@@ -1,0 +1,125 @@
+//! Applying one page of Apple devices to a token's imported identities, in the transaction that
+//! also stores the page's cursor.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::apple::types::{Device, OpType};
+use crate::domain::devices::{
+    DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial, platform_from_device_family,
+};
+use crate::domain::ids::TenantId;
+use crate::storage::{DbConnection, devices};
+
+/// The latest event per serial of a page (reference §3: latest `op_date` wins; on a tie or
+/// without dates, the later entry).
+fn latest_per_serial(page: &[Device]) -> Vec<(String, &Device)> {
+    let mut latest: HashMap<String, (usize, &Device)> = HashMap::new();
+    for (i, d) in page.iter().enumerate() {
+        let Ok(serial) = normalize_serial(&d.serial_number) else {
+            tracing::warn!(serial = %d.serial_number.chars().take(32).collect::<String>(), "skipping a device with an invalid serial number");
+            continue;
+        };
+        match latest.get(&serial) {
+            Some((_, prev)) if prev.op_date > d.op_date => {}
+            _ => {
+                latest.insert(serial, (i, d));
+            }
+        }
+    }
+    let mut out: Vec<_> = latest.into_iter().map(|(s, (i, d))| (i, s, d)).collect();
+    out.sort_by_key(|(i, _, _)| *i);
+    out.into_iter().map(|(_, s, d)| (s, d)).collect()
+}
+
+fn refresh(identity: &mut ImportedAppleDeviceIdentity, device: &Device) {
+    identity.discovery_source = DiscoverySource::DeviceEnrollmentProgram;
+    if let Some(family) = &device.device_family {
+        identity.platform = platform_from_device_family(family);
+    }
+    identity.is_deleted = Some(false);
+}
+
+/// Applies a page's devices to `setting`'s identities: added/modified upsert by serial (an
+/// identity of the serial under another token of the tenant moves here, as Apple says the
+/// device belongs to this server); deleted marks this token's identity `isDeleted`.
+pub fn apply(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    page: &[Device],
+    now: i64,
+) -> diesel::QueryResult<()> {
+    let events = latest_per_serial(page);
+    let serials: Vec<String> = events.iter().map(|(s, _)| s.clone()).collect();
+    let mut known: HashMap<String, (String, ImportedAppleDeviceIdentity)> = HashMap::new();
+    for (owner, identity) in devices::find_by_serials(conn, tenant, &serials)? {
+        let mine = owner == setting;
+        match known.get(&identity.serial_number) {
+            Some((prev, _)) if prev == setting || !mine => {}
+            _ => {
+                known.insert(identity.serial_number.clone(), (owner, identity));
+            }
+        }
+    }
+    let mut new = Vec::new();
+    for (serial, device) in events {
+        let existing = known.remove(&serial);
+        match (device.effective_op_type(), existing) {
+            (OpType::Deleted, Some((owner, mut identity))) if owner == setting => {
+                identity.is_deleted = Some(true);
+                devices::update(conn, tenant, setting, &identity)?;
+            }
+            (OpType::Deleted, _) => {}
+            (_, Some((_, mut identity))) => {
+                refresh(&mut identity, device);
+                devices::update(conn, tenant, setting, &identity)?;
+            }
+            (_, None) => {
+                let mut identity =
+                    ImportedAppleDeviceIdentity::new(Uuid::new_v4().to_string(), serial, now);
+                refresh(&mut identity, device);
+                new.push(identity);
+            }
+        }
+    }
+    devices::insert_many(conn, tenant, setting, &new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(serial: &str, op: Option<OpType>, secs: i64) -> Device {
+        serde_json::from_value(serde_json::json!({
+            "serial_number": serial,
+            "op_type": op,
+            "op_date": chrono::DateTime::from_timestamp(secs, 0),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_latest_event_per_serial_wins() {
+        let page = [
+            device("c02abc12345", Some(OpType::Added), 10),
+            device("C02XYZ12345", Some(OpType::Added), 10),
+            device("C02ABC12345", Some(OpType::Deleted), 20),
+            device("C02XYZ12345", Some(OpType::Modified), 5),
+            device("bad", None, 1),
+        ];
+        let out = latest_per_serial(&page);
+        let kinds: Vec<(&str, OpType)> = out
+            .iter()
+            .map(|(s, d)| (s.as_str(), d.effective_op_type()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("C02XYZ12345", OpType::Added),
+                ("C02ABC12345", OpType::Deleted)
+            ]
+        );
+    }
+}

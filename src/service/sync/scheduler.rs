@@ -1,0 +1,51 @@
+//! The periodic sync: one task per gateway instance that wakes every min(interval, 30 s) and
+//! syncs each due or requested token, one at a time, through its lease.
+
+use std::time::Duration;
+
+use super::{MAX_TICK_SECS, secs_to_ticks, sync_token};
+use crate::domain::time::now_ticks;
+use crate::service::{ServiceError, Services};
+use crate::storage::sync_state;
+
+/// Starts the periodic sync if `sync_interval_secs > 0`: wakes every min(interval, 30 s) and
+/// syncs each due or requested token, one at a time, through its lease.
+pub fn start_scheduler(svc: Services) -> Option<tokio::task::JoinHandle<()>> {
+    if svc.sync_interval_secs == 0 {
+        return None;
+    }
+    let tick = Duration::from_secs(svc.sync_interval_secs.clamp(1, MAX_TICK_SECS));
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(tick).await;
+            if let Err(e) = scheduler_tick(&svc).await {
+                tracing::warn!(error = %e, "DEP sync scheduler tick failed");
+            }
+        }
+    }))
+}
+
+/// One scheduler round. Tokens never scheduled get a state row due one interval from now.
+async fn scheduler_tick(svc: &Services) -> Result<(), ServiceError> {
+    let due = svc
+        .db
+        .run(|c| sync_state::due(c, now_ticks()).map_err(ServiceError::from))
+        .await?;
+    let first_run = now_ticks() + secs_to_ticks(svc.sync_interval_secs);
+    for token in due {
+        let (tenant, setting) = (token.tenant, token.setting);
+        if token.has_state {
+            // One token's failure must not starve the others of this round.
+            if let Err(e) = sync_token(svc, tenant, &setting).await {
+                tracing::warn!(%tenant, %setting, error = %e, "DEP sync failed");
+            }
+        } else {
+            svc.db
+                .write(tenant, move |c| {
+                    sync_state::ensure(c, tenant, &setting, first_run).map_err(ServiceError::from)
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
