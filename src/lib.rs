@@ -39,6 +39,12 @@ impl Application {
     /// (`bind` port 0 picks a free port, as the tests do).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect(&settings.database_url(), settings.pool_size)?;
+        if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
+            tracing::warn!(
+                "secrets_key is not set: secrets are sealed with a key file in the data directory, \
+                 which other instances on this database cannot read; set DEP_GATEWAY_SECRETS_KEY"
+            );
+        }
         let migrate_db = db.clone();
         let applied = tokio::task::spawn_blocking(move || migrate_db.migrate()).await??;
         tracing::info!(applied, database = %config::redact_url(&settings.database_url()), "database ready");

@@ -288,6 +288,7 @@ pub async fn create(
     edm::apply(ty, &mut props, &body)?;
     profiles::apply_create_defaults(ty, &body, &mut props);
     profiles::check_rules(ty, &props)?;
+    seal_password(svc, tenant, &id, &body, &mut props);
     props.remove("isDefault");
     let rec = ProfileRecord {
         id,
@@ -322,6 +323,7 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let (setting, key) = (setting.to_owned(), id.to_owned());
+    let svc2 = svc.clone();
     svc.db
         .write(tenant, move |c| {
             let (mut rec, defaults) = load_one(c, tenant, &setting, &key)?;
@@ -336,13 +338,35 @@ pub async fn update(
             let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
             rec.properties
                 .insert("isDefault".to_owned(), Value::Bool(is_default));
+            let before = rec.properties.get(VPP_TOKEN).cloned();
             edm::apply(ty, &mut rec.properties, &body)?;
             profiles::check_rules(ty, &rec.properties)?;
+            check_vpp_token(c, tenant, &rec.properties, before.as_ref())?;
+            seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
             rec.properties.remove("isDefault");
             repo::update(c, tenant, &setting, &rec)?;
             Ok(())
         })
         .await
+}
+
+/// A password the request sets is sealed (AES-256-GCM) before it is stored.
+fn seal_password(
+    svc: &Services,
+    tenant: TenantId,
+    id: &str,
+    body: &Map<String, Value>,
+    props: &mut Map<String, Value>,
+) {
+    if let (Some(Value::String(_)), Some(Value::String(plain))) = (
+        body.get(WRITE_ONLY_PASSWORD),
+        props.get(WRITE_ONLY_PASSWORD),
+    ) {
+        let sealed = svc
+            .secrets
+            .seal(&format!("{tenant}/profile/{id}/password"), plain.as_bytes());
+        props.insert(WRITE_ONLY_PASSWORD.to_owned(), Value::String(sealed));
+    }
 }
 
 /// `companyPortalVppTokenId` must name an existing, unexpired VPP token of the tenant when it is

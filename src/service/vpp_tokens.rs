@@ -9,6 +9,7 @@ use super::{ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::domain::time::{format_ticks, now_ticks};
+use crate::domain::vpp::VppSecret;
 use crate::domain::vpp::VppToken;
 use crate::odata::{self, QueryOptions};
 use crate::storage::DbConnection;
@@ -104,13 +105,40 @@ pub async fn create(
 ) -> Result<VppToken, ServiceError> {
     let now = now_ticks();
     let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
+    let stored = sealed(svc, tenant, &token);
     svc.db
         .write(tenant, move |c| {
-            ensure_unique(c, tenant, &token)?;
-            repo::insert(c, tenant, &token, now)?;
-            Ok(token)
+            ensure_unique(c, tenant, &stored)?;
+            repo::insert(c, tenant, &stored, now)?;
+            Ok::<_, ServiceError>(())
         })
-        .await
+        .await?;
+    Ok(token)
+}
+
+fn secret_context(tenant: TenantId, id: &str) -> String {
+    format!("{tenant}/vpp/{id}")
+}
+
+/// The token with its `.vpptoken` content sealed for storage.
+fn sealed(svc: &Services, tenant: TenantId, token: &VppToken) -> VppToken {
+    let mut stored = token.clone();
+    let content = svc.secrets.seal(
+        &secret_context(tenant, &token.id),
+        token.token.expose().as_bytes(),
+    );
+    stored.token = VppSecret::new(content);
+    stored
+}
+
+/// The stored token with its `.vpptoken` content opened.
+fn opened(svc: &Services, tenant: TenantId, mut token: VppToken) -> Result<VppToken, ServiceError> {
+    let plain = svc
+        .secrets
+        .open(&secret_context(tenant, &token.id), token.token.expose())
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    token.token = VppSecret::new(String::from_utf8_lossy(&plain).into_owned());
+    Ok(token)
 }
 
 /// Applies a PATCH body (a new `token` renews the token).
@@ -121,13 +149,16 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let key = id.to_owned();
+    let svc2 = svc.clone();
     svc.db
         .write(tenant, move |c| {
-            let mut token = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+            let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+            let mut token = opened(&svc2, tenant, stored)?;
             let now = now_ticks();
             token.apply(&body, now)?;
-            ensure_unique(c, tenant, &token)?;
             token.last_modified_date_time = now;
+            let token = sealed(&svc2, tenant, &token);
+            ensure_unique(c, tenant, &token)?;
             repo::update(c, tenant, &token)?;
             Ok(())
         })

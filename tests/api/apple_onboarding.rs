@@ -298,3 +298,78 @@ on_both_backends!(
     bad_uploads_change_nothing,
     school_data_sync_sharing_flips_the_flag,
 );
+
+#[derive(diesel::QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Reads a text column straight from the gateway's SQLite file.
+pub fn stored(app: &TestApp, sql: &str) -> Vec<String> {
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    let path = app.data_dir.join("gateway.db");
+    let mut conn =
+        SqliteConnection::establish(&path.to_string_lossy()).expect("open the gateway's database");
+    diesel::sql_query(sql)
+        .load::<Stored>(&mut conn)
+        .expect("query")
+        .into_iter()
+        .map(|r| r.value)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_sealed_at_rest() {
+    let (app, sim) = with_simulator(Backend::Sqlite).await;
+    let token = app.token();
+    let setting = new_setting(&app, &token).await;
+    let key = public_key(&app, &token, &setting).await;
+    let server: Value = sim_server(&sim, "sealed").await;
+    let dep_token = apple_sim::make_dep_token(&sim.base_url(), "sealed", 2, &key)
+        .await
+        .unwrap();
+    assert_eq!(
+        upload(&app, &token, &setting, &dep_token).await.status(),
+        204
+    );
+    let vpp = crate::vpp_tokens::vpptoken("Contoso", "2099-01-01T00:00:00Z");
+    let resp = app
+        .post_json(
+            "/beta/deviceAppManagement/vppTokens",
+            &json!({"token": vpp}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+
+    let credentials = stored(
+        &app,
+        "SELECT credentials AS value FROM dep_token_credentials",
+    );
+    let keys = stored(&app, "SELECT private_key AS value FROM dep_token_keys");
+    let vpp_tokens = stored(&app, "SELECT token AS value FROM vpp_tokens");
+    let secret = server["credentials"]["consumer_secret"].as_str().unwrap();
+    assert_eq!(credentials.len(), 1);
+    assert!(!credentials[0].contains(secret) && credentials[0].starts_with("v1:"));
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("v1:") && !k.contains("PRIVATE KEY"))
+    );
+    assert!(
+        vpp_tokens
+            .iter()
+            .all(|t| t.starts_with("v1:") && !t.contains(&vpp))
+    );
+}
+
+async fn sim_server(sim: &SimHandle, name: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/admin/servers", sim.base_url()))
+        .json(&json!({"name": name, "devices": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

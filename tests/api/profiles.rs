@@ -347,6 +347,18 @@ async fn company_portal_and_platform_sso_rules(backend: Backend) {
         .unwrap();
     let with_vpp = create(&app, &path, &cp(vpp["id"].as_str().unwrap())).await;
     assert_eq!(with_vpp["companyPortalVppTokenId"], vpp["id"]);
+    let item = format!("{path}/{}", with_vpp["id"].as_str().unwrap());
+    let msg = assert_graph_error(
+        app.patch_json(&item, &json!({"companyPortalVppTokenId": "gone"}))
+            .await,
+        400,
+        "BadRequest",
+    )
+    .await;
+    assert!(
+        msg.contains("'gone'"),
+        "the VPP rule holds on PATCH too: {msg}"
+    );
 
     // The rule also holds on PATCH.
     let item = format!("{path}/{}", explicit["id"].as_str().unwrap());
@@ -872,6 +884,22 @@ async fn the_macos_admin_password_is_write_only(backend: Backend) {
     assert_eq!(app.patch_json(&item, &round_trip).await.status(), 204);
     let text = app.get(&item).await.text().await.unwrap();
     assert!(!text.contains("s3cret!"), "{text}");
+    if backend == Backend::Sqlite {
+        let stored = crate::apple_onboarding::stored(
+            &app,
+            "SELECT properties AS value FROM enrollment_profiles",
+        );
+        assert!(
+            stored.iter().all(|p| !p.contains("s3cret!")),
+            "the password is sealed at rest"
+        );
+        assert!(
+            stored
+                .iter()
+                .any(|p| p.contains("\"adminAccountPassword\":\"v1:")),
+            "{stored:?}"
+        );
+    }
 }
 
 on_both_backends!(

@@ -187,6 +187,15 @@ async fn invalid_tokens_are_401(backend: Backend) {
     .await;
     let msg = assert_graph_error(expired, 401, "InvalidAuthenticationToken").await;
     assert_eq!(msg, "Lifetime validation failed, the token is expired.");
+    let twice = app
+        .client
+        .get(format!("{}{SETTINGS}", app.base))
+        .header("authorization", format!("Bearer {valid}"))
+        .header("authorization", "Bearer other")
+        .send()
+        .await
+        .unwrap();
+    assert_401(twice, "two Authorization headers").await;
     let empty = assert_graph_error(call(&app, None).await, 401, "InvalidAuthenticationToken").await;
     assert_eq!(empty, "Access token is empty.");
 }
