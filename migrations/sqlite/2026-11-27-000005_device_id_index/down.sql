@@ -1,0 +1,1 @@
+DROP INDEX imported_devices_by_id;
