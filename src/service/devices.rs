@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::paging::{self, Page, SEARCHABLE_COUNT_OPTIONS};
+use super::paging::{self, Page};
 use super::{ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{
@@ -15,7 +15,7 @@ use crate::domain::devices::{
 };
 use crate::domain::ids::TenantId;
 use crate::domain::time::now_ticks;
-use crate::odata::{self, QueryOptions};
+use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
 use crate::storage::{DbConnection, onboarding_settings, profiles};
 
@@ -88,10 +88,7 @@ pub async fn count(
     setting: &str,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    q.ensure_only(SEARCHABLE_COUNT_OPTIONS)?;
-    let filter = paging::effective_filter(q, Some("serialNumber"))?
-        .map(|f| odata::compile_filter(&f, &SPEC))
-        .transpose()?;
+    let filter = paging::count_filter(&SPEC, q, Some("serialNumber"))?;
     let key = setting.to_owned();
     svc.db
         .run(move |c| {

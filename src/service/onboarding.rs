@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::paging::{self, COUNT_OPTIONS, Page};
+use super::paging::{self, Page};
 use super::{ServiceError, Services};
 use super::{devices, profiles};
 use crate::domain::ValidationError;
@@ -123,12 +123,7 @@ pub async fn count(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    q.ensure_only(COUNT_OPTIONS)?;
-    let filter = q
-        .filter
-        .as_ref()
-        .map(|f| odata::compile_filter(f, &SPEC))
-        .transpose()?;
+    let filter = paging::count_filter(&SPEC, q, None)?;
     svc.db
         .run(move |c| Ok(repo::count(c, tenant, filter.as_ref())?))
         .await

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::ServiceError;
 use crate::odata::{
     self, EntitySpec, Expr, PageCursor, PagingKey, QueryOption, QueryOptions, SortKey,
-    StringFunction,
+    SqlCondition, StringFunction,
 };
 use crate::storage::PageQuery;
 
@@ -63,6 +63,23 @@ pub fn effective_filter(
         (Some(f), Some(s)) => Some(Expr::And(Box::new(f), Box::new(s))),
         (f, s) => f.or(s),
     })
+}
+
+/// Validates the options of a `/$count` GET and compiles its `$filter` (and `$search`, where the
+/// set supports it).
+pub fn count_filter(
+    spec: &'static EntitySpec,
+    q: &QueryOptions,
+    search_property: Option<&str>,
+) -> Result<Option<SqlCondition>, ServiceError> {
+    q.ensure_only(if search_property.is_some() {
+        SEARCHABLE_COUNT_OPTIONS
+    } else {
+        COUNT_OPTIONS
+    })?;
+    Ok(effective_filter(q, search_property)?
+        .map(|f| odata::compile_filter(&f, spec))
+        .transpose()?)
 }
 
 fn page_size(q: &QueryOptions, max_page_size: u32) -> u64 {

@@ -4,14 +4,14 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::paging::{self, COUNT_OPTIONS, Page};
+use super::paging::{self, Page};
 use super::{ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::domain::time::{format_ticks, now_ticks};
 use crate::domain::vpp::VppSecret;
 use crate::domain::vpp::VppToken;
-use crate::odata::{self, QueryOptions};
+use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::vpp_tokens::{self as repo, SPEC};
 
@@ -53,12 +53,7 @@ pub async fn count(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    q.ensure_only(COUNT_OPTIONS)?;
-    let filter = q
-        .filter
-        .as_ref()
-        .map(|f| odata::compile_filter(f, &SPEC))
-        .transpose()?;
+    let filter = paging::count_filter(&SPEC, q, None)?;
     svc.db
         .run(move |c| Ok(repo::count(c, tenant, filter.as_ref())?))
         .await
