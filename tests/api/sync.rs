@@ -598,7 +598,60 @@ async fn release_apple_devices_disowns_and_marks_identities(backend: Backend) {
     crate::helpers::assert_graph_error(resp, 403, "Forbidden").await;
 }
 
+async fn throttling_during_a_sync_is_waited_out(backend: Backend) {
+    let sim = Sim::start().await;
+    let app = spawn(backend, &sim, 0).await;
+    let id = setting_with_token(&app, &sim, "throttled", 30).await;
+    // Apple throttles the first two fetches with Retry-After: 1.
+    sim.send(
+        Method::POST,
+        "/admin/failures",
+        &json!({"endpoint": "server_devices", "server": "throttled", "count": 2, "status": 429,
+            "body": "TOO_MANY_REQUESTS", "retry_after": 1}),
+    )
+    .await;
+    let state = sync_ok(&app, &id).await;
+    assert_eq!(state["syncedDeviceCount"], 30);
+    assert_eq!(identities(&app, &id).await.len(), 30);
+    // The run succeeded (sync_ok checks lastSyncErrorCode 0) although the first fetches were 429s.
+    assert!(
+        sim.requests("throttled", "server_devices").await >= 3,
+        "the throttled fetches were retried"
+    );
+}
+
+async fn an_expired_server_token_records_its_error_and_is_kept(backend: Backend) {
+    let sim = Sim::start().await;
+    let app = spawn(backend, &sim, 0).await;
+    let id = setting_with_token(&app, &sim, "expiring", 3).await;
+    sync_ok(&app, &id).await;
+    let before = setting(&app, &id).await;
+    sim.send(
+        Method::POST,
+        "/admin/servers/expiring/token",
+        &json!({"expire": true}),
+    )
+    .await;
+    sim.send(
+        Method::POST,
+        "/admin/sessions/expire",
+        &json!({"server": "expiring"}),
+    )
+    .await;
+    trigger(&app, &id).await;
+    let failed = wait_for(&app, &id, |s| s["lastSyncErrorCode"] != 0).await;
+    assert_eq!(failed["lastSyncErrorCode"], 410, "{failed}");
+    assert_eq!(
+        failed["lastSuccessfulSyncDateTime"],
+        before["lastSuccessfulSyncDateTime"]
+    );
+    assert_eq!(failed["tokenType"], "dep", "the token is kept");
+    assert_eq!(identities(&app, &id).await.len(), 3);
+}
+
 on_both_backends!(
+    throttling_during_a_sync_is_waited_out,
+    an_expired_server_token_records_its_error_and_is_kept,
     release_apple_devices_disowns_and_marks_identities,
     full_then_incremental_sync,
     expired_cursor_restarts_a_full_fetch,
