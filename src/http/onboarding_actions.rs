@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::context::RequestCtx;
 use super::error::ApiError;
-use super::profiles::primitive;
 use super::response::GraphResponse;
+use super::response::primitive;
 use super::routes::{GraphRequest, SettingOp};
 use super::{AppState, json_object, optional_json_object};
 use crate::auth::Permission;

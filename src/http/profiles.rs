@@ -2,7 +2,7 @@
 //! navigations.
 
 use actix_web::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::context::RequestCtx;
 use super::error::ApiError;
@@ -159,7 +159,7 @@ pub async fn profile_operation(
         (ProfileOp::ExportMobileConfig, &Method::GET) => {
             let tenant = ctx.require(Permission::Read)?;
             let value = service::export_mobile_config(&st.services, tenant, setting, id).await?;
-            Ok(primitive(ctx, &json!(value)))
+            Ok(response::primitive(ctx, &json!(value)))
         }
         (ProfileOp::SetDefaultProfile, &Method::POST) => {
             let tenant = ctx.require(Permission::Write)?;
@@ -176,19 +176,6 @@ pub async fn profile_operation(
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
-}
-
-/// `{"@odata.context": "…#Edm.String", "value": …}`, a function's primitive result.
-pub fn primitive(ctx: &RequestCtx, value: &Value) -> GraphResponse {
-    let edm = match value {
-        Value::Number(_) => "Edm.Int32",
-        Value::Bool(_) => "Edm.Boolean",
-        _ => "Edm.String",
-    };
-    GraphResponse::json(
-        StatusCode::OK,
-        &json!({"@odata.context": format!("{}/beta/$metadata#{edm}", ctx.public_url), "value": value}),
-    )
 }
 
 /// `GET …/default{Platform}EnrollmentProfile`: the token's default profile for the platform.

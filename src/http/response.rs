@@ -236,3 +236,16 @@ fn next_link(ctx: &RequestCtx, set_path: &str, q: &QueryOptions, token: &str) ->
         ctx.public_url
     )
 }
+
+/// `{"@odata.context": "…#Edm.String", "value": …}`, a function's primitive result.
+pub fn primitive(ctx: &RequestCtx, value: &Value) -> GraphResponse {
+    let edm = match value {
+        Value::Number(_) => "Edm.Int32",
+        Value::Bool(_) => "Edm.Boolean",
+        _ => "Edm.String",
+    };
+    GraphResponse::json(
+        StatusCode::OK,
+        &serde_json::json!({"@odata.context": format!("{}/beta/$metadata#{edm}", ctx.public_url), "value": value}),
+    )
+}

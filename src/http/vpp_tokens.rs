@@ -8,7 +8,7 @@ use serde_json::json;
 use super::context::RequestCtx;
 use super::error::ApiError;
 use super::path::unquote;
-use super::profiles::primitive;
+use super::response::primitive;
 use super::response::{self, GraphResponse};
 use super::routes::GraphRequest;
 use super::{AppState, json_object};
