@@ -137,8 +137,11 @@ pub async fn get(
 ) -> Result<OnboardingSetting, ServiceError> {
     let key = id.to_owned();
     svc.db
-        .run(move |c| repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key)))
-        .await
+        .read_cached(tenant, "depOnboardingSetting", id, move |c| {
+            repo::get(c, tenant, &key).map_err(ServiceError::from)
+        })
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 /// Creates a setting from a POST body, within the tenant's `maximumDepTokens`.

@@ -8,12 +8,14 @@ pub mod devices;
 pub mod dyn_sql;
 pub mod onboarding_settings;
 pub mod profiles;
+pub mod read_cache;
 pub mod schema;
 pub mod secrets;
 pub mod sync_state;
 pub mod tenants;
 pub mod vpp_tokens;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -22,6 +24,7 @@ use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use connection::{ConnectionManager, DbConnection, Target};
+pub use read_cache::ReadCache;
 
 use crate::domain::ids::TenantId;
 use crate::odata::SqlCondition;
@@ -62,12 +65,15 @@ pub enum StorageError {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager>,
+    cache: Arc<ReadCache>,
 }
 
 impl Db {
     /// Opens a pool for `url` (creating the SQLite file's directory if needed).
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         let target = Target::parse(url)?;
+        // Only the embedded SQLite database is written by this process alone (read_cache.rs).
+        let cache = Arc::new(ReadCache::new(matches!(target, Target::Sqlite(_))));
         if let Target::Sqlite(path) = &target
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
@@ -81,7 +87,7 @@ impl Db {
             .test_on_check_out(false)
             .build(ConnectionManager::new(target))
             .context("opening the database")?;
-        Ok(Self { pool })
+        Ok(Self { pool, cache })
     }
 
     /// Applies pending migrations of the connection's backend; returns how many ran.
@@ -97,7 +103,7 @@ impl Db {
 
     /// Whether the database answers and every migration is applied.
     pub async fn ready(&self) -> Result<bool, StorageError> {
-        self.run(|conn| {
+        self.on_blocking_pool(|conn| {
             let pending = match conn {
                 DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
                 DbConnection::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
@@ -107,8 +113,53 @@ impl Db {
         .await
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
+    /// Runs `f` with a pooled connection on the blocking pool. `f` may write: the read cache
+    /// is invalidated once it has finished.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let cache = self.cache.clone();
+        self.on_blocking_pool(move |conn| {
+            let result = f(conn);
+            cache.invalidate();
+            result
+        })
+        .await
+    }
+
+    /// A point read through the read cache: `f` must only read, and its `Some` result is kept
+    /// under (`tenant`, `kind`, `key`) until the next write.
+    pub async fn read_cached<T, E, F>(
+        &self,
+        tenant: TenantId,
+        kind: &'static str,
+        key: &str,
+        f: F,
+    ) -> Result<Option<T>, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<Option<T>, E> + Send + 'static,
+        T: Clone + Send + Sync + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        if !self.cache.enabled() {
+            return self.on_blocking_pool(f).await;
+        }
+        let cache_key = (tenant, kind, key.to_owned());
+        if let Some(hit) = self.cache.get::<T>(&cache_key) {
+            return Ok(Some(hit));
+        }
+        let generation = self.cache.generation();
+        let found = self.on_blocking_pool(f).await?;
+        if let Some(value) = &found {
+            self.cache.put(cache_key, generation, value.clone());
+        }
+        Ok(found)
+    }
+
+    async fn on_blocking_pool<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,

@@ -1,0 +1,122 @@
+//! Point reads kept in memory until the next write.
+//!
+//! Every [`Db::run`](super::Db::run) and [`Db::write`](super::Db::write) counts as a possible
+//! write and advances a generation number once its closure has finished (after the commit); an
+//! entry is served only while the generation it was read under is still current. A reader takes
+//! the generation *before* it reads, so a write that commits during the read leaves an entry
+//! that is already stale — never a stale entry that looks fresh.
+//!
+//! This holds only when this process makes every write to the database, which is the embedded
+//! SQLite setup. On PostgreSQL other instances write too, so the cache is off there.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::domain::ids::TenantId;
+
+/// Entries kept at most; when full, the map is cleared (reads refill it).
+const CAPACITY: usize = 10_000;
+
+type Key = (TenantId, &'static str, String);
+type Entry = (u64, Arc<dyn Any + Send + Sync>);
+
+/// The generation counter and, when enabled, the cached entries.
+#[derive(Default)]
+pub struct ReadCache {
+    generation: AtomicU64,
+    entries: Option<Mutex<HashMap<Key, Entry>>>,
+}
+
+impl ReadCache {
+    /// A cache that stores entries (`enabled`) or only counts writes.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            entries: enabled.then(Mutex::default),
+        }
+    }
+
+    /// Whether entries are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.entries.is_some()
+    }
+
+    /// Records that a write may have committed.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The generation a reader must take before it reads.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The entry for `key` if it was read under the current generation.
+    pub fn get<T: Clone + 'static>(&self, key: &Key) -> Option<T> {
+        let entries = self.entries.as_ref()?;
+        let current = self.generation();
+        let map = entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let (generation, value) = map.get(key)?;
+        if *generation != current {
+            return None;
+        }
+        value.downcast_ref::<T>().cloned()
+    }
+
+    /// Stores `value`, read under `generation`, unless a write has happened since.
+    pub fn put<T: Send + Sync + 'static>(&self, key: Key, generation: u64, value: T) {
+        let Some(entries) = &self.entries else {
+            return;
+        };
+        let mut map = entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if generation != self.generation() {
+            return;
+        }
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(key, (generation, Arc::new(value)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str) -> Key {
+        (TenantId::new(uuid::Uuid::nil()), "t", id.to_owned())
+    }
+
+    #[test]
+    fn entries_live_until_the_next_write() {
+        let cache = ReadCache::new(true);
+        let g = cache.generation();
+        cache.put(key("a"), g, 7_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), Some(7));
+        assert_eq!(cache.get::<u32>(&key("b")), None);
+        assert_eq!(cache.get::<String>(&key("a")), None, "wrong type");
+        cache.invalidate();
+        assert_eq!(cache.get::<u32>(&key("a")), None);
+    }
+
+    #[test]
+    fn a_read_overtaken_by_a_write_is_not_stored() {
+        let cache = ReadCache::new(true);
+        let g = cache.generation();
+        cache.invalidate(); // a write commits while the read runs
+        cache.put(key("a"), g, 1_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), None);
+        let g = cache.generation();
+        cache.put(key("a"), g, 2_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), Some(2));
+    }
+
+    #[test]
+    fn a_disabled_cache_stores_nothing() {
+        let cache = ReadCache::new(false);
+        cache.put(key("a"), cache.generation(), 1_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), None);
+    }
+}
