@@ -76,6 +76,15 @@ pub static DEVICE_MANAGEMENT: EntityType = EntityType {
     navigations: &["depOnboardingSettings"],
 };
 
+/// `graph.deviceAppManagement`, restricted to the members this gateway serves.
+pub static DEVICE_APP_MANAGEMENT: EntityType = EntityType {
+    name: "deviceAppManagement",
+    base: None,
+    is_abstract: false,
+    properties: &[],
+    navigations: &["vppTokens"],
+};
+
 /// `graph.depOnboardingSetting`, in the order the gateway renders it.
 pub static DEP_ONBOARDING_SETTING: EntityType = EntityType {
     name: "depOnboardingSetting",
@@ -178,6 +187,7 @@ pub static VPP_TOKEN: EntityType = EntityType {
 pub fn entity_types() -> Vec<&'static EntityType> {
     let mut all = vec![
         &DEVICE_MANAGEMENT,
+        &DEVICE_APP_MANAGEMENT,
         &DEP_ONBOARDING_SETTING,
         &IMPORTED_APPLE_DEVICE_IDENTITY,
         &IMPORTED_APPLE_DEVICE_IDENTITY_RESULT,

@@ -11,6 +11,7 @@ mod conventions;
 mod devices;
 mod oidc;
 mod onboarding_settings;
+mod openapi;
 mod profiles;
 mod security;
 mod sync;
