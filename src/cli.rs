@@ -53,7 +53,7 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Print the OpenAPI 3.1 document of the served API (as committed in `openapi/openapi.json`).
+    /// Print the `OpenAPI` 3.1 document of the served API (as committed in `openapi/openapi.json`).
     Openapi,
     /// Run the bundled Apple DEP simulator (a stand-in for mdmenrollment.apple.com) until Ctrl-C.
     ///

@@ -7,7 +7,13 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv-tests
 if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+        # Debian splits venv/ensurepip out of python3.
+        rm -rf "$VENV"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+        python3 -m venv "$VENV"
+    fi
 fi
 PY="$VENV/bin/python"
 

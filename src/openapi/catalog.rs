@@ -94,8 +94,14 @@ pub static DEP_ONBOARDING_SETTING: EntityType = EntityType {
         server(Property::new("appleIdentifier", EdmType::String)),
         server(not_null("tokenExpirationDateTime", EdmType::DateTimeOffset)),
         server(not_null("lastModifiedDateTime", EdmType::DateTimeOffset)),
-        server(not_null("lastSuccessfulSyncDateTime", EdmType::DateTimeOffset)),
-        server(not_null("lastSyncTriggeredDateTime", EdmType::DateTimeOffset)),
+        server(not_null(
+            "lastSuccessfulSyncDateTime",
+            EdmType::DateTimeOffset,
+        )),
+        server(not_null(
+            "lastSyncTriggeredDateTime",
+            EdmType::DateTimeOffset,
+        )),
         not_null("shareTokenWithSchoolDataSyncService", EdmType::Boolean),
         server(not_null("lastSyncErrorCode", EdmType::Int32)),
         server(not_null("tokenType", EdmType::Enum(&DEP_TOKEN_TYPE))),
@@ -122,8 +128,14 @@ pub static IMPORTED_APPLE_DEVICE_IDENTITY: EntityType = EntityType {
     properties: &[
         server(not_null("createdDateTime", EdmType::DateTimeOffset)),
         Property::new("description", EdmType::String),
-        server(not_null("discoverySource", EdmType::Enum(&DISCOVERY_SOURCE))),
-        server(not_null("enrollmentState", EdmType::Enum(&ENROLLMENT_STATE))),
+        server(not_null(
+            "discoverySource",
+            EdmType::Enum(&DISCOVERY_SOURCE),
+        )),
+        server(not_null(
+            "enrollmentState",
+            EdmType::Enum(&ENROLLMENT_STATE),
+        )),
         server(Property::new("isDeleted", EdmType::Boolean)),
         not_null("isSupervised", EdmType::Boolean),
         server(not_null("lastContactedDateTime", EdmType::DateTimeOffset)),
@@ -222,7 +234,11 @@ pub fn enum_types() -> Vec<&'static EnumType> {
     let props = entity_types()
         .into_iter()
         .flat_map(|t| t.properties.iter())
-        .chain(complex_types().into_iter().flat_map(|c| c.properties.iter()));
+        .chain(
+            complex_types()
+                .into_iter()
+                .flat_map(|c| c.properties.iter()),
+        );
     for p in props {
         if let EdmType::Enum(e) = p.ty
             && !out.iter().any(|known| known.name == e.name)
@@ -302,10 +318,8 @@ mod tests {
             "token": "secret",
             "orgName": "Example School"
         });
-        let content = base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            file.to_string(),
-        );
+        let content =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, file.to_string());
         let mut body = Map::new();
         body.insert("token".into(), Value::String(content));
         let token = VppToken::create("v".into(), &body, 0).expect("a valid token file");

@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of every served operation, built with utoipa's builder API from the
+//! The `OpenAPI` 3.1 document of every served operation, built with utoipa's builder API from the
 //! operation table ([`operations`]) and the EDM tables ([`catalog`]), so that what is documented
 //! is what the handlers validate and render. Served at `/openapi.json`, printed by
 //! `dep-gateway openapi`, committed as `openapi/openapi.json` (a test fails on drift).
@@ -85,9 +85,18 @@ same types is at `/beta/$metadata`.";
 
 fn tags() -> Vec<utoipa::openapi::Tag> {
     [
-        ("deviceManagement.deviceManagement", "The deviceManagement singleton"),
-        ("deviceManagement.depOnboardingSetting", "Apple DEP onboarding settings (server tokens)"),
-        ("deviceManagement.depOnboardingSetting.enrollmentProfile", "Enrollment profiles of a token"),
+        (
+            "deviceManagement.deviceManagement",
+            "The deviceManagement singleton",
+        ),
+        (
+            "deviceManagement.depOnboardingSetting",
+            "Apple DEP onboarding settings (server tokens)",
+        ),
+        (
+            "deviceManagement.depOnboardingSetting.enrollmentProfile",
+            "Enrollment profiles of a token",
+        ),
         (
             "deviceManagement.depOnboardingSetting.importedAppleDeviceIdentity",
             "Device serial numbers of a token",
@@ -95,7 +104,12 @@ fn tags() -> Vec<utoipa::openapi::Tag> {
         ("deviceAppManagement.vppToken", "Apple VPP content tokens"),
     ]
     .into_iter()
-    .map(|(name, about)| TagBuilder::new().name(name).description(Some(about)).build())
+    .map(|(name, about)| {
+        TagBuilder::new()
+            .name(name)
+            .description(Some(about))
+            .build()
+    })
     .collect()
 }
 
@@ -103,7 +117,10 @@ fn components() -> Components {
     let scopes = || {
         Scopes::from_iter([
             (READ_SCOPE, "Read Microsoft Intune configuration"),
-            (READ_WRITE_SCOPE, "Read and write Microsoft Intune configuration"),
+            (
+                READ_WRITE_SCOPE,
+                "Read and write Microsoft Intune configuration",
+            ),
         ])
     };
     let bearer = HttpBuilder::new()
@@ -318,9 +335,10 @@ fn responses(reply: Reply) -> utoipa::openapi::Responses {
     let mut b = ResponsesBuilder::new();
     b = match reply {
         Reply::NoContent => b.response("204", no_content()),
-        Reply::Entity(t, created) => {
-            b.response(status(created), ok("The entity", reference(&component(t.name))))
-        }
+        Reply::Entity(t, created) => b.response(
+            status(created),
+            ok("The entity", reference(&component(t.name))),
+        ),
         Reply::AnyProfile(created) => b.response(status(created), ok("The profile", profile())),
         Reply::OptionalProfile => b
             .response("200", ok("The default profile", profile()))
@@ -429,8 +447,7 @@ mod tests {
             );
         }
         assert_eq!(
-            doc["components"]["schemas"][schemas::ANY_ENROLLMENT_PROFILE]["discriminator"]
-                ["propertyName"],
+            doc["components"]["schemas"][schemas::ANY_ENROLLMENT_PROFILE]["discriminator"]["propertyName"],
             "@odata.type"
         );
     }

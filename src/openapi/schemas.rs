@@ -1,12 +1,12 @@
-//! EDM tables to OpenAPI 3.1 schemas (utoipa's builder API): one component per entity, complex
+//! EDM tables to `OpenAPI` 3.1 schemas (utoipa's builder API): one component per entity, complex
 //! and enum type, the polymorphic enrollment profile union, collection pages and the Graph
 //! error envelope.
 
 use std::collections::BTreeMap;
 
 use utoipa::openapi::schema::{
-    ArrayBuilder, Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Ref,
-    Schema, SchemaFormat, SchemaType, Type,
+    ArrayBuilder, Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, Schema,
+    SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{ComponentsBuilder, RefOr};
 
@@ -126,7 +126,7 @@ fn read_only(schema: RefOr<Schema>) -> RefOr<Schema> {
             r.read_only = Some(true);
             RefOr::Ref(r)
         }
-        other => other,
+        other @ RefOr::T(_) => other,
     }
 }
 
@@ -273,7 +273,10 @@ fn error_schemas() -> [(String, Schema); 3] {
             ObjectBuilder::new()
                 .schema_type(Type::Object)
                 .title(Some("InnerError"))
-                .property("date", formatted(Type::String, KnownFormat::DateTime, false))
+                .property(
+                    "date",
+                    formatted(Type::String, KnownFormat::DateTime, false),
+                )
                 .property("request-id", text())
                 .property("client-request-id", text())
                 .into(),

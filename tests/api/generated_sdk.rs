@@ -1,4 +1,4 @@
-//! A Python client generated from the committed OpenAPI document (openapi-python-client, from
+//! A Python client generated from the committed `OpenAPI` document (openapi-python-client, from
 //! `tests/setup-clients.sh`) makes a Graph user's calls against a real gateway:
 //! `tests/generated_sdk/run.py`, on each backend.
 
@@ -50,7 +50,13 @@ fn generate_client() -> PathBuf {
     .unwrap();
     let out = Command::new(generator)
         .current_dir(repo())
-        .args(["generate", "--meta", "none", "--path", "openapi/openapi.json"])
+        .args([
+            "generate",
+            "--meta",
+            "none",
+            "--path",
+            "openapi/openapi.json",
+        ])
         .arg("--output-path")
         .arg(dir.join("graph_client"))
         .arg("--config")

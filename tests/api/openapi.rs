@@ -1,5 +1,5 @@
-//! The documents tools read: the committed OpenAPI document equals the generated one, the CSDL
-//! in `schema/` agrees with the OpenAPI document and the Rust EDM tables in both directions,
+//! The documents tools read: the committed `OpenAPI` document equals the generated one, the CSDL
+//! in `schema/` agrees with the `OpenAPI` document and the Rust EDM tables in both directions,
 //! and the gateway serves both (and the interactive docs) without a token.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,7 +71,10 @@ fn every_operation_is_documented_with_permission_errors_and_graph_ids() {
     }
     // Graph's own ids from the published documents, spot-checked.
     let list = &paths["/beta/deviceManagement/depOnboardingSettings"]["get"];
-    assert_eq!(list["operationId"], "deviceManagement_ListDepOnboardingSetting");
+    assert_eq!(
+        list["operationId"],
+        "deviceManagement_ListDepOnboardingSetting"
+    );
     let names: Vec<&str> = list["parameters"]
         .as_array()
         .unwrap()
@@ -89,13 +92,13 @@ fn every_operation_is_documented_with_permission_errors_and_graph_ids() {
     ] {
         assert!(names.contains(&option), "{option} missing: {names:?}");
     }
-    let export = &paths["/beta/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}/enrollmentProfiles/{enrollmentProfile-id}/exportMobileConfig()"]["get"];
+    let export = &paths["/beta/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}/enrollmentProfiles/{enrollmentProfile-id}/exportMobileConfig()"]
+        ["get"];
     assert_eq!(
         export["operationId"],
         "deviceManagement.depOnboardingSetting.enrollmentProfile_exportMobileConfig"
     );
-    let create_profile = &paths
-        ["/beta/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}/enrollmentProfiles"]
+    let create_profile = &paths["/beta/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}/enrollmentProfiles"]
         ["post"];
     let union = create_profile["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         .as_str()
@@ -249,17 +252,20 @@ fn csdl_enums_match_the_rust_tables_and_the_openapi_document() {
             .get(name.as_str())
             .unwrap_or_else(|| panic!("CSDL enum {name} has no Rust table"));
         assert_eq!(&table.members.to_vec(), members, "members of {name}");
-        let served: Vec<&str> = doc["components"]["schemas"][format!("microsoft.graph.{name}")]
-            ["enum"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no OpenAPI enum for {name}"))
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let served: Vec<&str> =
+            doc["components"]["schemas"][format!("microsoft.graph.{name}")]["enum"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no OpenAPI enum for {name}"))
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
         assert_eq!(&served, members, "OpenAPI members of {name}");
     }
     for name in rust.keys() {
-        assert!(csdl.enums.contains_key(*name), "Rust enum {name} is not in the CSDL");
+        assert!(
+            csdl.enums.contains_key(*name),
+            "Rust enum {name} is not in the CSDL"
+        );
     }
 }
 
@@ -275,12 +281,23 @@ fn csdl_complex_types_match_the_rust_tables_and_the_openapi_document() {
         let table = rust
             .get(name.as_str())
             .unwrap_or_else(|| panic!("CSDL complex type {name} has no Rust table"));
-        assert_eq!(&rust_properties(table.properties), props, "properties of {name}");
+        assert_eq!(
+            &rust_properties(table.properties),
+            props,
+            "properties of {name}"
+        );
         let keys: BTreeSet<String> = props.keys().cloned().collect();
-        assert_eq!(schema_properties(&doc, name), keys, "OpenAPI properties of {name}");
+        assert_eq!(
+            schema_properties(&doc, name),
+            keys,
+            "OpenAPI properties of {name}"
+        );
     }
     for name in rust.keys() {
-        assert!(csdl.complex.contains_key(*name), "Rust complex type {name} is not in the CSDL");
+        assert!(
+            csdl.complex.contains_key(*name),
+            "Rust complex type {name} is not in the CSDL"
+        );
     }
 }
 
@@ -298,10 +315,15 @@ fn csdl_entity_types_match_the_rust_tables_and_the_openapi_document() {
         let table = rust
             .get(name.as_str())
             .unwrap_or_else(|| panic!("CSDL entity type {name} has no Rust table"));
-        let base = table
-            .base
-            .map_or("microsoft.graph.entity".to_owned(), EntityType::qualified_name);
-        assert_eq!(entity.base.as_deref(), Some(base.as_str()), "base of {name}");
+        let base = table.base.map_or(
+            "microsoft.graph.entity".to_owned(),
+            EntityType::qualified_name,
+        );
+        assert_eq!(
+            entity.base.as_deref(),
+            Some(base.as_str()),
+            "base of {name}"
+        );
         assert_eq!(entity.is_abstract, table.is_abstract, "Abstract of {name}");
         assert_eq!(
             &rust_properties(table.properties),
@@ -317,15 +339,25 @@ fn csdl_entity_types_match_the_rust_tables_and_the_openapi_document() {
         while let Some(n) = current {
             let e = &csdl.entities[n];
             expected.extend(e.properties.keys().filter(|k| *k != "id").cloned());
-            current = e.base.as_deref().and_then(|b| b.strip_prefix("microsoft.graph."));
+            current = e
+                .base
+                .as_deref()
+                .and_then(|b| b.strip_prefix("microsoft.graph."));
             if current == Some("entity") {
                 current = None;
             }
         }
-        assert_eq!(schema_properties(&doc, name), expected, "OpenAPI properties of {name}");
+        assert_eq!(
+            schema_properties(&doc, name),
+            expected,
+            "OpenAPI properties of {name}"
+        );
     }
     for name in rust.keys() {
-        assert!(csdl.entities.contains_key(*name), "Rust entity type {name} is not in the CSDL");
+        assert!(
+            csdl.entities.contains_key(*name),
+            "Rust entity type {name} is not in the CSDL"
+        );
     }
 }
 
@@ -380,7 +412,10 @@ fn csdl_operations_are_the_documented_ones_with_their_parameters() {
             // A function has no body; its parameters are in its path: name='{name}'.
             assert!(documented.is_empty(), "{name} documents a body");
             for p in params {
-                assert!(path.contains(&format!("{p}=")), "{name} lacks {p} in {path}");
+                assert!(
+                    path.contains(&format!("{p}=")),
+                    "{name} lacks {p} in {path}"
+                );
             }
         }
     }
@@ -394,7 +429,10 @@ fn csdl_operations_are_the_documented_ones_with_their_parameters() {
     for path in paths.keys() {
         let mut segments = path.trim_start_matches("/beta/").split('/');
         let first = segments.next().unwrap();
-        assert!(csdl.singletons.contains_key(first), "{path} starts outside the container");
+        assert!(
+            csdl.singletons.contains_key(first),
+            "{path} starts outside the container"
+        );
         for seg in segments {
             let bare = seg.split('(').next().unwrap();
             let known = seg.starts_with('{')
@@ -415,15 +453,32 @@ async fn documents_are_served_without_a_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let anon = reqwest::Client::new();
 
-    let resp = anon.get(format!("{}/openapi.json", app.base)).send().await.unwrap();
+    let resp = anon
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     assert_eq!(resp.text().await.unwrap(), openapi::to_json());
 
     for spelling in ["/beta/$metadata", "/beta/%24metadata", "/BETA/$Metadata/"] {
-        let resp = anon.get(format!("{}{spelling}", app.base)).send().await.unwrap();
+        let resp = anon
+            .get(format!("{}{spelling}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "{spelling}");
-        assert_eq!(resp.headers()["content-type"], "application/xml", "{spelling}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/xml",
+            "{spelling}"
+        );
         assert!(resp.headers().contains_key("request-id"));
         assert_eq!(resp.text().await.unwrap(), repo_file("schema/metadata.xml"));
     }
@@ -442,23 +497,46 @@ async fn documents_are_served_without_a_token(backend: Backend) {
         ("swagger-ui-bundle.js", "text/javascript"),
         ("swagger-ui.css", "text/css"),
     ] {
-        let resp = anon.get(format!("{}/docs/{asset}", app.base)).send().await.unwrap();
+        let resp = anon
+            .get(format!("{}/docs/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "{asset}");
-        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with(kind));
-        assert!(resp.bytes().await.unwrap().len() > 10_000, "{asset} is the real file");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        assert!(
+            resp.bytes().await.unwrap().len() > 10_000,
+            "{asset} is the real file"
+        );
     }
-    let resp = anon.get(format!("{}/docs/secrets.txt", app.base)).send().await.unwrap();
+    let resp = anon
+        .get(format!("{}/docs/secrets.txt", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
 
     // The API itself still wants a token.
     let resp = anon
-        .get(format!("{}/beta/deviceManagement/depOnboardingSettings", app.base))
+        .get(format!(
+            "{}/beta/deviceManagement/depOnboardingSettings",
+            app.base
+        ))
         .send()
         .await
         .unwrap();
     assert_graph_error(resp, 401, "InvalidAuthenticationToken").await;
     // And a token holder sees the same metadata.
-    let resp = app.request(Method::GET, "/beta/$metadata").send().await.unwrap();
+    let resp = app
+        .request(Method::GET, "/beta/$metadata")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
 }
 
