@@ -207,76 +207,45 @@ fn path_parameters(path: &str) -> Vec<&str> {
         .collect()
 }
 
+/// An OData system query option. `$select`, `$expand` and `$orderby` are comma-separated
+/// strings (not `explode: false` arrays): generators that ignore `explode` would send one
+/// parameter per item, which Graph (and the gateway) refuse as duplicates.
 fn query_parameter(option: QueryOption) -> ParameterBuilder {
-    let (schema, about): (RefOr<_>, &str) = match option {
-        QueryOption::Select => (
-            ArrayBuilder::new()
-                .items(ObjectBuilder::new().schema_type(Type::String))
-                .into(),
-            "Properties to return (comma-separated).",
-        ),
+    let (ty, about) = match option {
+        QueryOption::Select => (Type::String, "Properties to return, comma-separated."),
         QueryOption::Expand => (
-            ArrayBuilder::new()
-                .items(ObjectBuilder::new().schema_type(Type::String))
-                .into(),
-            "Navigation properties to include (comma-separated), or `*`.",
+            Type::String,
+            "Navigation properties to include, comma-separated, or `*`.",
         ),
         QueryOption::Filter => (
-            ObjectBuilder::new().schema_type(Type::String).into(),
+            Type::String,
             "OData filter: `eq ne gt ge lt le and or not in`, `startswith endswith contains`.",
         ),
         QueryOption::OrderBy => (
-            ArrayBuilder::new()
-                .items(ObjectBuilder::new().schema_type(Type::String))
-                .into(),
-            "Order items by property values (`name` or `name desc`).",
+            Type::String,
+            "Order by property values, comma-separated (`name` or `name desc`).",
         ),
-        QueryOption::Top => (
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(0))
-                .into(),
-            "Show only the first n items.",
-        ),
-        QueryOption::Skip => (
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(0))
-                .into(),
-            "Skip the first n items.",
-        ),
+        QueryOption::Top => (Type::Integer, "Show only the first n items."),
+        QueryOption::Skip => (Type::Integer, "Skip the first n items."),
         QueryOption::Count => (
-            ObjectBuilder::new().schema_type(Type::Boolean).into(),
+            Type::Boolean,
             "Include the count of items (`@odata.count`).",
         ),
-        QueryOption::Search => (
-            ObjectBuilder::new().schema_type(Type::String).into(),
-            "Search items by search phrase.",
-        ),
-        QueryOption::SkipToken => (
-            ObjectBuilder::new().schema_type(Type::String).into(),
-            "Opaque paging token from `@odata.nextLink`.",
-        ),
-        QueryOption::Format => (
-            ObjectBuilder::new().schema_type(Type::String).into(),
-            "Response format.",
-        ),
+        QueryOption::Search => (Type::String, "Search items by search phrase."),
+        QueryOption::SkipToken => (Type::String, "Opaque paging token from `@odata.nextLink`."),
+        QueryOption::Format => (Type::String, "Response format."),
     };
-    let mut b = ParameterBuilder::new()
+    let is_integer = ty == Type::Integer;
+    let mut schema = ObjectBuilder::new().schema_type(ty);
+    if is_integer {
+        schema = schema.minimum(Some(0));
+    }
+    ParameterBuilder::new()
         .name(option.name())
         .parameter_in(ParameterIn::Query)
         .required(Required::False)
         .description(Some(about))
-        .schema(Some(schema));
-    if matches!(
-        option,
-        QueryOption::Select | QueryOption::Expand | QueryOption::OrderBy
-    ) {
-        b = b
-            .style(Some(utoipa::openapi::path::ParameterStyle::Form))
-            .explode(Some(false));
-    }
-    b
+        .schema(Some(schema))
 }
 
 fn json_body(schema: RefOr<utoipa::openapi::schema::Schema>) -> utoipa::openapi::Content {
