@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`.
+//! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`, `openapi`.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,8 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the `OpenAPI` 3.1 document of the served API (as committed in `openapi/openapi.json`).
+    Openapi,
     /// Run the bundled Apple DEP simulator (a stand-in for mdmenrollment.apple.com) until Ctrl-C.
     ///
     /// Its admin API (`/admin/...`) creates simulated MDM servers, devices and failures.
@@ -136,6 +138,10 @@ impl Cli {
                     .with_context(|| format!("reading {}", public_key_pem.display()))?;
                 let p7m = apple_sim::make_dep_token(&sim_url, &server, devices, &pem).await?;
                 print!("{p7m}");
+                Ok(())
+            }
+            Command::Openapi => {
+                print!("{}", crate::openapi::to_json());
                 Ok(())
             }
             Command::Migrate => {

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod odata;
+pub mod openapi;
 pub mod service;
 pub mod storage;
 pub mod telemetry;
@@ -92,6 +93,7 @@ impl Application {
                 .app_data(data.clone())
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
+                .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
         })
         .listen(listener)?;

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod devices;
+pub mod docs;
 pub mod error;
 pub mod onboarding;
 pub mod onboarding_actions;
@@ -113,6 +114,9 @@ async fn handle(
 ) -> Result<GraphResponse, ApiError> {
     let path = req.uri().path();
     let rest = version_path(path)?;
+    if docs::is_metadata(rest) {
+        return docs::metadata(req.method());
+    }
     let principal = st.auth.authenticate(authorization(req)?).await?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);

@@ -1,0 +1,108 @@
+//! The documents a tool reads, served without a token: `/openapi.json`, the interactive docs at
+//! `/docs` (Swagger UI, vendored under `assets/swagger-ui/`), and the CSDL at `/beta/$metadata`.
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpResponse, web};
+
+use super::error::ApiError;
+use super::response::{Body, GraphResponse};
+
+/// The CSDL of the served subset (`schema/metadata.xml`).
+pub const METADATA_XML: &str = include_str!("../../schema/metadata.xml");
+
+const INDEX_HTML: &str = include_str!("../../assets/swagger-ui/index.html");
+
+/// Vendored Swagger UI files: name, content type, content.
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui.css"),
+    ),
+    (
+        "favicon-32x32.png",
+        "image/png",
+        include_bytes!("../../assets/swagger-ui/favicon-32x32.png"),
+    ),
+    (
+        "LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/LICENSE"),
+    ),
+];
+
+/// Registers the document routes on an actix `App`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(openapi_json))
+        .route("/docs", web::get().to(docs_index))
+        .route("/docs/", web::get().to(docs_index))
+        .route("/docs/{file}", web::get().to(docs_asset));
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(crate::openapi::to_json())
+}
+
+async fn docs_index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
+}
+
+async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+    match ASSETS.iter().find(|(name, _, _)| *name == file.as_str()) {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(*body),
+        None => HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("not found"),
+    }
+}
+
+/// Whether the path below `/beta` addresses `$metadata` (any case, `%24` or trailing slash).
+pub fn is_metadata(rest: &str) -> bool {
+    let trimmed = rest.trim_matches('/');
+    let bare = trimmed
+        .strip_prefix('$')
+        .or_else(|| trimmed.strip_prefix("%24"));
+    bare.is_some_and(|b| b.eq_ignore_ascii_case("metadata"))
+}
+
+/// `GET /beta/$metadata`: the CSDL, anonymously.
+// GRAPH-COMPAT: Graph serves $metadata without a token, as `application/xml`
+// (graph-http-conventions.md §11).
+pub fn metadata(method: &Method) -> Result<GraphResponse, ApiError> {
+    if method != Method::GET && method != Method::HEAD {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    // `Body::Json` carries any bytes with their content type.
+    Ok(GraphResponse {
+        status: StatusCode::OK,
+        headers: Vec::new(),
+        body: Body::Json(METADATA_XML.as_bytes().to_vec(), "application/xml"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_metadata;
+
+    #[test]
+    fn recognises_metadata_spellings() {
+        for path in ["$metadata", "$METADATA/", "%24metadata", "$Metadata"] {
+            assert!(is_metadata(path), "{path}");
+        }
+        for path in ["metadata", "$metadata/x", "deviceManagement", "$metadatas"] {
+            assert!(!is_metadata(path), "{path}");
+        }
+    }
+}
