@@ -10,7 +10,8 @@ use crate::domain::devices::{
     DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial, platform_from_device_family,
 };
 use crate::domain::ids::TenantId;
-use crate::storage::{DbConnection, devices};
+use crate::service::profile_push;
+use crate::storage::{DbConnection, devices, profiles};
 
 /// The latest event per serial of a page (reference §3: latest `op_date` wins; on a tie or
 /// without dates, the later entry).
@@ -43,7 +44,9 @@ fn refresh(identity: &mut ImportedAppleDeviceIdentity, device: &Device) {
 
 /// Applies a page's devices to `setting`'s identities: added/modified upsert by serial (an
 /// identity of the serial under another token of the tenant moves here, as Apple says the
-/// device belongs to this server); deleted marks this token's identity `isDeleted`.
+/// device belongs to this server); deleted marks this token's identity `isDeleted`. A device
+/// new to this token without a requested profile gets the token's default profile for its
+/// platform queued for assignment at Apple.
 pub fn apply(
     conn: &mut DbConnection,
     tenant: TenantId,
@@ -64,6 +67,7 @@ pub fn apply(
         }
     }
     let mut new = Vec::new();
+    let mut arrived = Vec::new();
     for (serial, device) in events {
         let existing = known.remove(&serial);
         match (device.effective_op_type(), existing) {
@@ -72,9 +76,12 @@ pub fn apply(
                 devices::update(conn, tenant, setting, &identity)?;
             }
             (OpType::Deleted, _) => {}
-            (_, Some((_, mut identity))) => {
+            (_, Some((owner, mut identity))) => {
                 refresh(&mut identity, device);
                 devices::update(conn, tenant, setting, &identity)?;
+                if owner != setting {
+                    arrived.push(identity);
+                }
             }
             (_, None) => {
                 let mut identity =
@@ -84,7 +91,35 @@ pub fn apply(
             }
         }
     }
-    devices::insert_many(conn, tenant, setting, &new)
+    devices::insert_many(conn, tenant, setting, &new)?;
+    arrived.extend(new);
+    queue_defaults(conn, tenant, setting, &arrived, now)
+}
+
+/// Queues each arrived device without a requested profile for its platform's default profile.
+fn queue_defaults(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    arrived: &[ImportedAppleDeviceIdentity],
+    now: i64,
+) -> diesel::QueryResult<()> {
+    if arrived.is_empty() {
+        return Ok(());
+    }
+    let defaults = profiles::defaults(conn, tenant, setting)?;
+    for (platform, profile_id) in &defaults {
+        let serials: Vec<String> = arrived
+            .iter()
+            .filter(|d| d.requested_enrollment_profile_id.is_none())
+            .filter(|d| d.platform.as_str() == platform.as_str())
+            .map(|d| d.serial_number.clone())
+            .collect();
+        if !serials.is_empty() {
+            profile_push::enqueue_in(conn, tenant, setting, &serials, profile_id, now)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
