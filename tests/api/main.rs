@@ -10,6 +10,7 @@ mod cli;
 mod conventions;
 mod devices;
 mod oidc;
+mod profile_push;
 mod onboarding_settings;
 mod profiles;
 mod security;

@@ -16,16 +16,21 @@ use uuid::Uuid;
 use crate::helpers::{AUDIENCE, Backend, TestApp};
 use crate::on_both_backends;
 
-const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
+pub(crate) const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
 const UNSET: &str = "0001-01-01T00:00:00Z";
 
-struct Sim {
+pub(crate) struct Sim {
     handle: SimHandle,
     admin: reqwest::Client,
 }
 
 impl Sim {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
+        Self::start_with_limit(10).await
+    }
+
+    /// A simulator whose pages hold at most `limit_max` devices.
+    pub(crate) async fn start_with_limit(limit_max: u32) -> Self {
         let handle = apple_sim::start(SimConfig {
             bind: "127.0.0.1:0".into(),
             state_file: None,
@@ -37,16 +42,16 @@ impl Sim {
             admin: reqwest::Client::new(),
         };
         // Small pages so that a few dozen devices take several requests.
-        sim.send(Method::PATCH, "/admin/settings", &json!({"limit_max": 10}))
+        sim.send(Method::PATCH, "/admin/settings", &json!({"limit_max": limit_max}))
             .await;
         sim
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.handle.base_url()
     }
 
-    async fn send(&self, method: Method, path: &str, body: &Value) -> Value {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: &Value) -> Value {
         let resp = self
             .admin
             .request(method, format!("{}{path}", self.url()))
@@ -58,7 +63,7 @@ impl Sim {
         resp.json().await.unwrap_or(Value::Null)
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         self.admin
             .get(format!("{}{path}", self.url()))
             .send()
@@ -70,13 +75,13 @@ impl Sim {
     }
 
     /// Requests `server` made to `endpoint` so far.
-    async fn requests(&self, server: &str, endpoint: &str) -> u64 {
+    pub(crate) async fn requests(&self, server: &str, endpoint: &str) -> u64 {
         let info = self.get(&format!("/admin/servers/{server}")).await;
         info["requests"][endpoint].as_u64().unwrap_or(0)
     }
 
     /// Serial → device family of the server's devices.
-    async fn families(&self, server: &str) -> HashMap<String, String> {
+    pub(crate) async fn families(&self, server: &str) -> HashMap<String, String> {
         let body = self.get(&format!("/admin/servers/{server}/devices")).await;
         body["devices"]
             .as_array()
@@ -92,7 +97,7 @@ impl Sim {
     }
 }
 
-async fn spawn(backend: Backend, sim: &Sim, interval: u64) -> TestApp {
+pub(crate) async fn spawn(backend: Backend, sim: &Sim, interval: u64) -> TestApp {
     let url = sim.url();
     TestApp::spawn_with(backend, move |s| {
         s.apple_base_url = url;
@@ -102,7 +107,7 @@ async fn spawn(backend: Backend, sim: &Sim, interval: u64) -> TestApp {
 }
 
 /// A setting holding the token of simulated server `server` with `devices` devices.
-async fn setting_with_token(app: &TestApp, sim: &Sim, server: &str, devices: u32) -> String {
+pub(crate) async fn setting_with_token(app: &TestApp, sim: &Sim, server: &str, devices: u32) -> String {
     let setting = app.create_setting(&json!({})).await["id"]
         .as_str()
         .unwrap()
@@ -127,7 +132,7 @@ async fn setting_with_token(app: &TestApp, sim: &Sim, server: &str, devices: u32
     setting
 }
 
-async fn setting(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn setting(app: &TestApp, id: &str) -> Value {
     app.get(&format!("{SETTINGS}/{id}"))
         .await
         .json()
@@ -135,11 +140,11 @@ async fn setting(app: &TestApp, id: &str) -> Value {
         .unwrap()
 }
 
-fn text(v: &Value, name: &str) -> String {
+pub(crate) fn text(v: &Value, name: &str) -> String {
     v[name].as_str().unwrap_or_default().to_owned()
 }
 
-async fn trigger(app: &TestApp, id: &str) {
+pub(crate) async fn trigger(app: &TestApp, id: &str) {
     let resp = app
         .request(
             Method::POST,
@@ -152,7 +157,7 @@ async fn trigger(app: &TestApp, id: &str) {
 }
 
 /// Polls the setting (10 s at most) until `done` holds.
-async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..200 {
         let s = setting(app, id).await;
         if done(&s) {
@@ -164,7 +169,7 @@ async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Val
 }
 
 /// Triggers a sync and waits for a successful run that started after the trigger.
-async fn sync_ok(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn sync_ok(app: &TestApp, id: &str) -> Value {
     trigger(app, id).await;
     let s = wait_for(app, id, |s| {
         let (ok, asked) = (
@@ -179,7 +184,7 @@ async fn sync_ok(app: &TestApp, id: &str) -> Value {
 }
 
 /// All identities of the setting (following nextLink).
-async fn identities(app: &TestApp, id: &str) -> Vec<Value> {
+pub(crate) async fn identities(app: &TestApp, id: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut url = format!("{}{SETTINGS}/{id}/importedAppleDeviceIdentities", app.base);
     loop {
@@ -202,7 +207,7 @@ async fn identities(app: &TestApp, id: &str) -> Vec<Value> {
 }
 
 /// Serial → identity, asserting there is one identity per serial.
-async fn by_serial(app: &TestApp, id: &str) -> HashMap<String, Value> {
+pub(crate) async fn by_serial(app: &TestApp, id: &str) -> HashMap<String, Value> {
     let all = identities(app, id).await;
     let map: HashMap<String, Value> = all
         .iter()
