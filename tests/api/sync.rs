@@ -437,6 +437,16 @@ async fn the_scheduler_syncs_without_a_trigger(backend: Backend) {
 
 /// A second gateway on the first one's database and data directory (same keys).
 async fn second_instance(app: &TestApp, database_url: String, sim: &Sim) -> String {
+    second_instance_with(app, database_url, sim, 3600).await
+}
+
+/// [`second_instance`] with its periodic sync every `interval` seconds.
+async fn second_instance_with(
+    app: &TestApp,
+    database_url: String,
+    sim: &Sim,
+    interval: u64,
+) -> String {
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: app.data_dir.clone(),
@@ -444,7 +454,7 @@ async fn second_instance(app: &TestApp, database_url: String, sim: &Sim) -> Stri
         pool_size: 4,
         database_url: Some(database_url),
         apple_base_url: sim.url(),
-        sync_interval_secs: 3600,
+        sync_interval_secs: interval,
         ..Settings::default()
     };
     settings.auth.dev_authority = Some(true);
@@ -654,7 +664,108 @@ async fn an_expired_server_token_records_its_error_and_is_kept(backend: Backend)
     assert_eq!(identities(&app, &id).await.len(), 3);
 }
 
+async fn a_session_expiring_mid_sync_reauthenticates_once(backend: Backend) {
+    let sim = Sim::start().await;
+    let app = spawn(backend, &sim, 0).await;
+    let id = setting_with_token(&app, &sim, "session-mid", 25).await;
+    // The fetch pages go through; then Apple drops the session under the sync call.
+    sim.send(
+        Method::POST,
+        "/admin/failures",
+        &json!({"endpoint": "devices_sync", "server": "session-mid", "response": "session_expired"}),
+    )
+    .await;
+    let sessions = sim.requests("session-mid", "session").await;
+    let s = sync_ok(&app, &id).await;
+    assert_eq!(s["syncedDeviceCount"], 25);
+    assert_eq!(by_serial(&app, &id).await.len(), 25);
+    // One session to start the run, one more after the expiry; the failed call replayed once.
+    assert_eq!(sim.requests("session-mid", "session").await, sessions + 2);
+    assert_eq!(sim.requests("session-mid", "server_devices").await, 3);
+    assert_eq!(sim.requests("session-mid", "devices_sync").await, 2);
+    let pending: Value = sim.get("/admin/failures").await;
+    assert_eq!(pending["failures"], json!([]), "the expiry was served");
+}
+
+/// Two instances with a 1 s periodic sync on one PostgreSQL database, 50 tokens, both asked to
+/// sync every token at once as well: each token is fully fetched exactly once.
+async fn two_instances_sync_50_tokens_without_overlap() {
+    const TOKENS: usize = 50;
+    let backend = Backend::Postgres;
+    let sim = Sim::start().await;
+    let shared = SharedDb::new(backend);
+    let (url, sim_url) = (shared.url.clone(), sim.url());
+    let app = TestApp::spawn_with(backend, move |s| {
+        s.apple_base_url = sim_url;
+        s.database_url = Some(url);
+        s.sync_interval_secs = 1;
+    })
+    .await;
+    let other = second_instance_with(&app, shared.url.clone(), &sim, 1).await;
+    let started = std::time::Instant::now();
+    let servers: Vec<String> = (0..TOKENS).map(|i| format!("fleet-{i:02}")).collect();
+    let mut ids = Vec::new();
+    for chunk in servers.chunks(5) {
+        let made = futures_util::future::join_all(
+            chunk.iter().map(|server| setting_with_token(&app, &sim, server, 12)),
+        )
+        .await;
+        ids.extend(made);
+    }
+    let setup = started.elapsed();
+    let path = |id: &str| format!("{SETTINGS}/{id}/syncWithAppleDeviceEnrollmentProgram");
+    let triggers = ids.iter().map(|id| {
+        let (a, b) = (
+            app.request(Method::POST, &path(id)).send(),
+            app.client
+                .post(format!("{other}{}", path(id)))
+                .bearer_auth(app.token())
+                .send(),
+        );
+        async move {
+            let (a, b) = tokio::join!(a, b);
+            assert_eq!(a.unwrap().status(), 204);
+            assert_eq!(b.unwrap().status(), 204);
+        }
+    });
+    futures_util::future::join_all(triggers).await;
+    for id in &ids {
+        let s = wait_for(&app, id, |s| {
+            text(s, "lastSuccessfulSyncDateTime") >= text(s, "lastSyncTriggeredDateTime")
+        })
+        .await;
+        assert_eq!(s["syncedDeviceCount"], 12, "{s}");
+    }
+    // Let both schedulers run a few more rounds (incremental syncs only).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    eprintln!(
+        "50 tokens: setup {setup:?}, all synced {:?} after start",
+        started.elapsed()
+    );
+    let state = sim.get("/admin/state").await;
+    for info in state["servers"].as_array().unwrap() {
+        let name = info["name"].as_str().unwrap();
+        // 12 devices at 10 per page: two fetch pages, once; a second concurrent run of the
+        // same token would have fetched again.
+        assert_eq!(info["requests"]["server_devices"], 2, "{name}: {info}");
+        assert!(info["requests"]["devices_sync"].as_u64().unwrap() >= 1, "{name}");
+    }
+    for id in &ids {
+        assert_eq!(by_serial(&app, id).await.len(), 12);
+    }
+    drop(app);
+    drop(shared);
+}
+
+mod two_instances_sync_50_tokens_without_overlap {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::two_instances_sync_50_tokens_without_overlap().await;
+    }
+}
+
 on_both_backends!(
+    a_session_expiring_mid_sync_reauthenticates_once,
     throttling_during_a_sync_is_waited_out,
     an_expired_server_token_records_its_error_and_is_kept,
     release_apple_devices_disowns_and_marks_identities,
