@@ -181,7 +181,10 @@ impl Push<'_> {
             }
             let mut by_profile: BTreeMap<String, Vec<Assignment>> = BTreeMap::new();
             for row in rows {
-                by_profile.entry(row.profile_id.clone()).or_default().push(row);
+                by_profile
+                    .entry(row.profile_id.clone())
+                    .or_default()
+                    .push(row);
             }
             let Some(creds) = creds else {
                 for (profile, rows) in &by_profile {
@@ -218,7 +221,11 @@ impl Push<'_> {
 
     /// Defines (if needed) and assigns one profile to its due rows; false when the lease was
     /// lost and the run must stop.
-    async fn push_profile(&self, profile_id: &str, rows: &[Assignment]) -> Result<bool, ServiceError> {
+    async fn push_profile(
+        &self,
+        profile_id: &str,
+        rows: &[Assignment],
+    ) -> Result<bool, ServiceError> {
         let (tenant, key, id) = (self.tenant, self.setting.to_owned(), profile_id.to_owned());
         let (record, stored) = self
             .svc
@@ -250,8 +257,11 @@ impl Push<'_> {
                         profile_uuid: defined.profile_uuid,
                         digest,
                     };
-                    let (key, id, keep) =
-                        (self.setting.to_owned(), profile_id.to_owned(), stored.clone());
+                    let (key, id, keep) = (
+                        self.setting.to_owned(),
+                        profile_id.to_owned(),
+                        stored.clone(),
+                    );
                     self.svc
                         .db
                         .write(tenant, move |c| {
@@ -273,34 +283,40 @@ impl Push<'_> {
         for batch in rows.chunks(MAX_SERIALS_PER_CALL) {
             let serials: Vec<&str> = batch.iter().map(|r| r.serial_number.as_str()).collect();
             let base = self.svc.assign_retry_secs;
-            let outcomes: Vec<(&Assignment, Outcome)> =
-                match self.client().assign_profile(&uuid, &serials).await {
-                    Ok(answer) => batch
-                        .iter()
-                        .map(|row| {
-                            let status = serial_status(&answer.devices, &row.serial_number);
-                            (
-                                row,
-                                serial_outcome(row, status, &uuid, answer.retry_after_seconds, base),
-                            )
-                        })
-                        .collect(),
-                    Err(e) => {
-                        tracing::warn!(%tenant, setting = %self.setting, profile = %profile_id, error = %e, "assigning a profile at Apple failed");
-                        if is_profile_not_found(&e) {
-                            // Apple no longer knows the UUID: define the profile again.
-                            let (key, id) = (self.setting.to_owned(), profile_id.to_owned());
-                            self.svc
-                                .db
-                                .write(tenant, move |c| {
-                                    repo::forget_apple_profile(c, tenant, &key, &id)
-                                        .map_err(ServiceError::from)
-                                })
-                                .await?;
-                        }
-                        batch.iter().map(|row| (row, call_failed(row, &e, base))).collect()
+            let outcomes: Vec<(&Assignment, Outcome)> = match self
+                .client()
+                .assign_profile(&uuid, &serials)
+                .await
+            {
+                Ok(answer) => batch
+                    .iter()
+                    .map(|row| {
+                        let status = serial_status(&answer.devices, &row.serial_number);
+                        (
+                            row,
+                            serial_outcome(row, status, &uuid, answer.retry_after_seconds, base),
+                        )
+                    })
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(%tenant, setting = %self.setting, profile = %profile_id, error = %e, "assigning a profile at Apple failed");
+                    if is_profile_not_found(&e) {
+                        // Apple no longer knows the UUID: define the profile again.
+                        let (key, id) = (self.setting.to_owned(), profile_id.to_owned());
+                        self.svc
+                            .db
+                            .write(tenant, move |c| {
+                                repo::forget_apple_profile(c, tenant, &key, &id)
+                                    .map_err(ServiceError::from)
+                            })
+                            .await?;
                     }
-                };
+                    batch
+                        .iter()
+                        .map(|row| (row, call_failed(row, &e, base)))
+                        .collect()
+                }
+            };
             if !self.record(profile_id, outcomes).await? {
                 return Ok(false);
             }
@@ -325,7 +341,7 @@ impl Push<'_> {
         profile_id: &str,
         outcomes: Vec<(&Assignment, Outcome)>,
     ) -> Result<bool, ServiceError> {
-        let owned: Vec<(Assignment, Outcome)> = outcomes
+        let pairs: Vec<(Assignment, Outcome)> = outcomes
             .into_iter()
             .map(|(row, o)| (row.clone(), o))
             .collect();
@@ -339,7 +355,7 @@ impl Push<'_> {
             .db
             .write(tenant, move |c| {
                 let refs: Vec<(&Assignment, Outcome)> =
-                    owned.iter().map(|(row, o)| (row, o.clone())).collect();
+                    pairs.iter().map(|(row, o)| (row, o.clone())).collect();
                 let now = now_ticks();
                 repo::record(c, tenant, &key, &id, &refs, now)?;
                 Ok::<_, ServiceError>(repo::renew(
@@ -384,7 +400,9 @@ fn settled(status: &str) -> Outcome {
 /// The wait before push number `attempts + 1`: `base` doubled per earlier attempt, at most a day.
 fn backoff_secs(base: u64, attempts: i32) -> u64 {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
-    base.max(1).saturating_mul(1 << doublings).min(MAX_BACKOFF_SECS)
+    base.max(1)
+        .saturating_mul(1 << doublings)
+        .min(MAX_BACKOFF_SECS)
 }
 
 /// A retryable outcome after `wait` seconds, unless the serial used up its attempts.
@@ -478,7 +496,10 @@ mod tests {
         assert_eq!((ok.status.as_str(), ok.next_attempt), ("SUCCESS", None));
         assert_eq!(ok.profile_uuid.as_deref(), Some("U"));
         let gone = serial_outcome(&row(0), DeviceStatus::NotAccessible, "U", None, 60);
-        assert_eq!((gone.status.as_str(), gone.next_attempt), ("NOT_ACCESSIBLE", None));
+        assert_eq!(
+            (gone.status.as_str(), gone.next_attempt),
+            ("NOT_ACCESSIBLE", None)
+        );
         let cool = serial_outcome(&row(0), DeviceStatus::Throttled, "U", Some(3600), 60);
         let wait = cool.next_attempt.unwrap() - now;
         assert!((3600 * TICKS_PER_SEC..3610 * TICKS_PER_SEC).contains(&wait));

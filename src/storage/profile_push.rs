@@ -68,7 +68,7 @@ pub fn forget_apple_profile(
 }
 
 /// Stores the Apple definition of `profile_id`, replacing an older one. Call it in a write
-/// transaction (delete then insert: MultiBackend has no ON CONFLICT).
+/// transaction (delete then insert: `MultiBackend` has no ON CONFLICT).
 pub fn put_apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,

@@ -274,8 +274,12 @@ async fn not_accessible_is_recorded_and_not_retried(backend: Backend) {
     let app = spawn(backend, &sim).await;
     let (setting, serials) = synced(&app, &sim, "gone", 3).await;
     // The device leaves this MDM server at Apple before the gateway syncs again.
-    sim.send(Method::POST, "/admin/servers", &json!({"name": "elsewhere"}))
-        .await;
+    sim.send(
+        Method::POST,
+        "/admin/servers",
+        &json!({"name": "elsewhere"}),
+    )
+    .await;
     sim.send(
         Method::POST,
         "/admin/devices/move",
@@ -338,7 +342,10 @@ async fn synced_devices_get_their_platform_s_default_profile(backend: Backend) {
     assert_eq!(uuid("C02PHONE0001"), uuid("C02IPAD00001"));
     assert_ne!(uuid("C02PHONE0001"), uuid("C02MAC000001"));
     assert!(!done.contains_key("C02TV0000001"), "no tvOS default");
-    assert!(!done.contains_key("C02KEEPMINE1"), "has a requested profile");
+    assert!(
+        !done.contains_key("C02KEEPMINE1"),
+        "has a requested profile"
+    );
     let at_apple = apple_profiles(&sim, "defaults").await;
     assert_eq!(at_apple["C02PHONE0001"], Some(uuid("C02PHONE0001")));
     assert_eq!(at_apple["C02MAC000001"], Some(uuid("C02MAC000001")));
@@ -362,7 +369,10 @@ async fn without_a_server_token_the_assignment_waits_for_one(backend: Backend) {
     let serials = vec!["C02WAIT00001".to_owned(), "C02WAIT00002".to_owned()];
     for serial in &serials {
         let resp = app
-            .post_json(&devices, &json!({"serialNumber": serial, "platform": "ios"}))
+            .post_json(
+                &devices,
+                &json!({"serialNumber": serial, "platform": "ios"}),
+            )
             .await;
         assert_eq!(resp.status(), 201);
     }

@@ -42,8 +42,12 @@ impl Sim {
             admin: reqwest::Client::new(),
         };
         // Small pages so that a few dozen devices take several requests.
-        sim.send(Method::PATCH, "/admin/settings", &json!({"limit_max": limit_max}))
-            .await;
+        sim.send(
+            Method::PATCH,
+            "/admin/settings",
+            &json!({"limit_max": limit_max}),
+        )
+        .await;
         sim
     }
 
@@ -107,7 +111,12 @@ pub(crate) async fn spawn(backend: Backend, sim: &Sim, interval: u64) -> TestApp
 }
 
 /// A setting holding the token of simulated server `server` with `devices` devices.
-pub(crate) async fn setting_with_token(app: &TestApp, sim: &Sim, server: &str, devices: u32) -> String {
+pub(crate) async fn setting_with_token(
+    app: &TestApp,
+    sim: &Sim,
+    server: &str,
+    devices: u32,
+) -> String {
     let setting = app.create_setting(&json!({})).await["id"]
         .as_str()
         .unwrap()
@@ -707,7 +716,9 @@ async fn two_instances_sync_50_tokens_without_overlap() {
     let mut ids = Vec::new();
     for chunk in servers.chunks(5) {
         let made = futures_util::future::join_all(
-            chunk.iter().map(|server| setting_with_token(&app, &sim, server, 12)),
+            chunk
+                .iter()
+                .map(|server| setting_with_token(&app, &sim, server, 12)),
         )
         .await;
         ids.extend(made);
@@ -748,7 +759,10 @@ async fn two_instances_sync_50_tokens_without_overlap() {
         // 12 devices at 10 per page: two fetch pages, once; a second concurrent run of the
         // same token would have fetched again.
         assert_eq!(info["requests"]["server_devices"], 2, "{name}: {info}");
-        assert!(info["requests"]["devices_sync"].as_u64().unwrap() >= 1, "{name}");
+        assert!(
+            info["requests"]["devices_sync"].as_u64().unwrap() >= 1,
+            "{name}"
+        );
     }
     for id in &ids {
         assert_eq!(by_serial(&app, id).await.len(), 12);
