@@ -177,7 +177,8 @@ pub(crate) async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> b
     panic!("sync did not finish: {}", setting(app, id).await);
 }
 
-/// Triggers a sync and waits for a successful run that started after the trigger.
+/// Triggers a sync and waits for a successful run that started after the trigger. (An error
+/// code does not end the wait: it may be left from an earlier run.)
 pub(crate) async fn sync_ok(app: &TestApp, id: &str) -> Value {
     trigger(app, id).await;
     let s = wait_for(app, id, |s| {
@@ -185,7 +186,7 @@ pub(crate) async fn sync_ok(app: &TestApp, id: &str) -> Value {
             text(s, "lastSuccessfulSyncDateTime"),
             text(s, "lastSyncTriggeredDateTime"),
         );
-        (ok != UNSET && ok >= asked) || s["lastSyncErrorCode"] != 0
+        ok != UNSET && ok >= asked
     })
     .await;
     assert_eq!(s["lastSyncErrorCode"], 0, "{s}");
@@ -713,15 +714,10 @@ async fn two_instances_sync_50_tokens_without_overlap() {
     let other = second_instance_with(&app, shared.url.clone(), &sim, 1).await;
     let started = std::time::Instant::now();
     let servers: Vec<String> = (0..TOKENS).map(|i| format!("fleet-{i:02}")).collect();
+    // One at a time: key generation is CPU-bound, parallel uploads gain nothing on two cores.
     let mut ids = Vec::new();
-    for chunk in servers.chunks(5) {
-        let made = futures_util::future::join_all(
-            chunk
-                .iter()
-                .map(|server| setting_with_token(&app, &sim, server, 12)),
-        )
-        .await;
-        ids.extend(made);
+    for server in &servers {
+        ids.push(setting_with_token(&app, &sim, server, 12).await);
     }
     let setup = started.elapsed();
     let path = |id: &str| format!("{SETTINGS}/{id}/syncWithAppleDeviceEnrollmentProgram");
