@@ -1,8 +1,8 @@
 //! Profile assignment at Apple through HTTP against the bundled simulator: the profile is
 //! defined once per token and again only after it changed, assignments go out in batches of at
 //! most 1,000, throttled and failed serials are retried later (not hammered), `NOT_ACCESSIBLE`
-//! is final, newly synced devices get their platform's default profile, and a token without a
-//! server token records the assignment until one is uploaded.
+//! is final, newly synced devices get their requested or their platform's default profile, and
+//! a token without a server token records the assignment until one is uploaded.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -297,7 +297,7 @@ async fn not_accessible_is_recorded_and_not_retried(backend: Backend) {
     assert_eq!(rows(&app, &setting).await[&serials[0]].attempts, 1);
 }
 
-async fn synced_devices_get_their_platform_s_default_profile(backend: Backend) {
+async fn synced_devices_get_their_requested_or_default_profile(backend: Backend) {
     let sim = Sim::start().await;
     let app = spawn(backend, &sim).await;
     let setting = setting_with_token(&app, &sim, "defaults", 0).await;
@@ -312,9 +312,10 @@ async fn synced_devices_get_their_platform_s_default_profile(backend: Backend) {
             .await;
         assert_eq!(resp.status(), 204);
     }
-    // A device imported by hand with an explicit profile keeps it when Apple reports it.
+    // A device imported by hand with a requested profile gets that one when Apple reports it.
+    let kiosk = create_profile(&app, &setting, "depIOSEnrollmentProfile", "Kiosk").await;
     let devices = format!("{SETTINGS}/{setting}/importedAppleDeviceIdentities");
-    let guid = mac.split_once('_').unwrap().1;
+    let guid = kiosk.split_once('_').unwrap().1;
     let resp = app
         .post_json(
             &devices,
@@ -335,27 +336,28 @@ async fn synced_devices_get_their_platform_s_default_profile(backend: Backend) {
     )
     .await;
     sync_ok(&app, &setting).await;
-    let done = wait_rows(&app, &setting, |r| settled(r, 3)).await;
+    let done = wait_rows(&app, &setting, |r| settled(r, 4)).await;
     let uuid = |serial: &str| done[serial].profile_uuid.clone().expect("assigned");
     assert_eq!(done["C02PHONE0001"].profile_id, ios);
     assert_eq!(done["C02MAC000001"].profile_id, mac);
     assert_eq!(uuid("C02PHONE0001"), uuid("C02IPAD00001"));
     assert_ne!(uuid("C02PHONE0001"), uuid("C02MAC000001"));
     assert!(!done.contains_key("C02TV0000001"), "no tvOS default");
-    assert!(
-        !done.contains_key("C02KEEPMINE1"),
-        "has a requested profile"
+    assert_eq!(
+        done["C02KEEPMINE1"].profile_id, kiosk,
+        "its requested profile"
     );
+    assert_ne!(uuid("C02KEEPMINE1"), uuid("C02PHONE0001"));
     let at_apple = apple_profiles(&sim, "defaults").await;
     assert_eq!(at_apple["C02PHONE0001"], Some(uuid("C02PHONE0001")));
     assert_eq!(at_apple["C02MAC000001"], Some(uuid("C02MAC000001")));
     assert_eq!(at_apple["C02TV0000001"], None);
-    assert_eq!(at_apple["C02KEEPMINE1"], None);
+    assert_eq!(at_apple["C02KEEPMINE1"], Some(uuid("C02KEEPMINE1")));
     // An incremental sync that brings nothing new pushes nothing.
     sync_ok(&app, &setting).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(sim.requests("defaults", "profile_assign").await, 2);
-    assert_eq!(sim.requests("defaults", "profile_define").await, 2);
+    assert_eq!(sim.requests("defaults", "profile_assign").await, 3);
+    assert_eq!(sim.requests("defaults", "profile_define").await, 3);
 }
 
 async fn without_a_server_token_the_assignment_waits_for_one(backend: Backend) {
@@ -503,7 +505,7 @@ on_both_backends!(
     throttled_devices_wait_for_apple_and_end_up_assigned,
     failed_calls_back_off_and_are_retried,
     not_accessible_is_recorded_and_not_retried,
-    synced_devices_get_their_platform_s_default_profile,
+    synced_devices_get_their_requested_or_default_profile,
     without_a_server_token_the_assignment_waits_for_one,
     other_tenants_and_bad_requests_change_nothing,
 );

@@ -1,7 +1,7 @@
 //! Applying one page of Apple devices to a token's imported identities, in the transaction that
 //! also stores the page's cursor.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
@@ -45,8 +45,8 @@ fn refresh(identity: &mut ImportedAppleDeviceIdentity, device: &Device) {
 /// Applies a page's devices to `setting`'s identities: added/modified upsert by serial (an
 /// identity of the serial under another token of the tenant moves here, as Apple says the
 /// device belongs to this server); deleted marks this token's identity `isDeleted`. A device
-/// new to this token without a requested profile gets the token's default profile for its
-/// platform queued for assignment at Apple.
+/// new to this token at Apple gets its requested profile, else the token's default profile for
+/// its platform, queued for assignment at Apple.
 pub fn apply(
     conn: &mut DbConnection,
     tenant: TenantId,
@@ -77,10 +77,15 @@ pub fn apply(
             }
             (OpType::Deleted, _) => {}
             (_, Some((owner, mut identity))) => {
+                // New to this token at Apple: moved from another token, imported by hand before
+                // Apple reported it, or back after a deletion (Apple drops its profile then).
+                let arrives = owner != setting
+                    || identity.discovery_source != DiscoverySource::DeviceEnrollmentProgram
+                    || identity.is_deleted == Some(true);
                 refresh(&mut identity, device);
                 devices::update(conn, tenant, setting, &identity)?;
-                if owner != setting {
-                    arrived.push(identity);
+                if arrives {
+                    arrived.push((owner == setting, identity));
                 }
             }
             (_, None) => {
@@ -92,32 +97,57 @@ pub fn apply(
         }
     }
     devices::insert_many(conn, tenant, setting, &new)?;
-    arrived.extend(new);
-    queue_defaults(conn, tenant, setting, &arrived, now)
+    arrived.extend(new.into_iter().map(|d| (true, d)));
+    queue_arrivals(conn, tenant, setting, &arrived, now)
 }
 
-/// Queues each arrived device without a requested profile for its platform's default profile.
-fn queue_defaults(
+/// Queues the profile of each arrived device at Apple: the profile requested for it (when it
+/// names a profile of this token and the identity was this token's), else its platform's
+/// default profile, if the token has one. `arrived` holds (identity was this token's, identity).
+fn queue_arrivals(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &str,
-    arrived: &[ImportedAppleDeviceIdentity],
+    arrived: &[(bool, ImportedAppleDeviceIdentity)],
     now: i64,
 ) -> diesel::QueryResult<()> {
     if arrived.is_empty() {
         return Ok(());
     }
     let defaults = profiles::defaults(conn, tenant, setting)?;
-    for (platform, profile_id) in &defaults {
-        let serials: Vec<String> = arrived
-            .iter()
-            .filter(|d| d.requested_enrollment_profile_id.is_none())
-            .filter(|d| d.platform.as_str() == platform.as_str())
-            .map(|d| d.serial_number.clone())
-            .collect();
-        if !serials.is_empty() {
-            profile_push::enqueue_in(conn, tenant, setting, &serials, profile_id, now)?;
+    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (was_mine, d) in arrived {
+        let requested = match &d.requested_enrollment_profile_id {
+            Some(guid) if *was_mine => {
+                let id = format!("{setting}_{guid}");
+                let exists = match known.get(&id) {
+                    Some(e) => *e,
+                    None => {
+                        let e = profiles::get(conn, tenant, setting, &id)?.is_some();
+                        known.insert(id.clone(), e);
+                        e
+                    }
+                };
+                exists.then_some(id)
+            }
+            _ => None,
+        };
+        let profile = requested.or_else(|| {
+            defaults
+                .iter()
+                .find(|(platform, _)| platform.as_str() == d.platform.as_str())
+                .map(|(_, id)| id.clone())
+        });
+        if let Some(profile) = profile {
+            queue
+                .entry(profile)
+                .or_default()
+                .push(d.serial_number.clone());
         }
+    }
+    for (profile, serials) in &queue {
+        profile_push::enqueue_in(conn, tenant, setting, serials, profile, now)?;
     }
     Ok(())
 }
