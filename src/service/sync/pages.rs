@@ -79,12 +79,12 @@ pub fn apply(
             (_, Some((owner, mut identity))) => {
                 // New to this token at Apple: moved from another token, imported by hand before
                 // Apple reported it, or back after a deletion (Apple drops its profile then).
-                let arrives = owner != setting
+                let first_seen = owner != setting
                     || identity.discovery_source != DiscoverySource::DeviceEnrollmentProgram
                     || identity.is_deleted == Some(true);
                 refresh(&mut identity, device);
                 devices::update(conn, tenant, setting, &identity)?;
-                if arrives {
+                if first_seen {
                     arrived.push((owner == setting, identity));
                 }
             }
@@ -121,13 +121,12 @@ fn queue_arrivals(
         let requested = match &d.requested_enrollment_profile_id {
             Some(guid) if *was_mine => {
                 let id = format!("{setting}_{guid}");
-                let exists = match known.get(&id) {
-                    Some(e) => *e,
-                    None => {
-                        let e = profiles::get(conn, tenant, setting, &id)?.is_some();
-                        known.insert(id.clone(), e);
-                        e
-                    }
+                let exists = if let Some(e) = known.get(&id) {
+                    *e
+                } else {
+                    let e = profiles::get(conn, tenant, setting, &id)?.is_some();
+                    known.insert(id.clone(), e);
+                    e
                 };
                 exists.then_some(id)
             }
