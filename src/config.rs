@@ -42,6 +42,8 @@ pub struct Settings {
     pub apple_base_url: String,
     /// Seconds between periodic syncs of each token with Apple; 0 turns periodic sync off.
     pub sync_interval_secs: u64,
+    /// Seconds before a failed profile assignment is pushed to Apple again (doubling per try).
+    pub assign_retry_secs: u64,
     /// Base64 of the 32-byte key that encrypts secrets at rest; unset: a key file in `data_dir`.
     /// Several instances on one database must share it.
     pub secrets_key: Option<String>,
@@ -65,6 +67,7 @@ impl Default for Settings {
             log_json: false,
             apple_base_url: crate::apple::client::APPLE_BASE_URL.to_owned(),
             sync_interval_secs: 3600,
+            assign_retry_secs: 60,
             secrets_key: None,
             auth: AuthSettings::default(),
         }

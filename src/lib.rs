@@ -81,12 +81,14 @@ impl Application {
                     .timeout(std::time::Duration::from_secs(60))
                     .build()?,
                 sync_interval_secs: settings.sync_interval_secs,
+                assign_retry_secs: settings.assign_retry_secs,
             },
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
         });
         service::sync::start_scheduler(state.services.clone());
+        service::sync::start_assignment_worker(state.services.clone());
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()

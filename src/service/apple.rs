@@ -264,9 +264,19 @@ pub async fn upload(
             }
             setting.last_modified_date_time = now_ticks();
             onboarding_settings::update(c, tenant, &setting)?;
-            Ok(())
+            // Assignments recorded while the setting had no server token can now reach Apple.
+            crate::storage::profile_push::requeue_status(
+                c,
+                tenant,
+                &key,
+                crate::storage::profile_push::NO_SERVER_TOKEN,
+                now_ticks(),
+            )?;
+            Ok::<_, ServiceError>(())
         })
-        .await
+        .await?;
+    super::profile_push::kick(svc, tenant, setting);
+    Ok(())
 }
 
 /// The setting may hold the token of `server_uuid`: nobody else holds it, and a renewal is the

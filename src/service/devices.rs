@@ -376,7 +376,7 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
 }
 
 /// `updateDeviceProfileAssignment`: records the requested profile and the assignment time on the
-/// token's identities with these serials. Any serial the token does not hold fails the whole
+/// token's identities with these serials and queues the assignment at Apple. Any serial the token does not hold fails the whole
 /// call, naming them: nothing is silently dropped.
 pub async fn assign_profile(
     svc: &Services,
@@ -389,12 +389,12 @@ pub async fn assign_profile(
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
-            if profiles::get(c, tenant, &key, &profile_id)?.is_none() {
+            let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {
                     entity: "enrollmentProfile",
                     id: profile_id,
                 });
-            }
+            };
             let held: HashSet<String> = repo::find_by_serials(c, tenant, &serials)?
                 .into_iter()
                 .filter(|(s, _)| *s == key)
@@ -415,8 +415,14 @@ pub async fn assign_profile(
             let guid = profile_id
                 .strip_prefix(&format!("{key}_"))
                 .unwrap_or(&profile_id);
-            repo::assign_profile(c, tenant, &key, &serials, guid, now_ticks())?;
+            let now = now_ticks();
+            repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+            super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
             Ok(())
         })
-        .await
+        .await?;
+    // The assignment is recorded and queued: Apple gets it in the background (see
+    // `profile_push` for why), and the caller gets its 204 now.
+    super::profile_push::kick(svc, tenant, setting);
+    Ok(())
 }

@@ -4,6 +4,7 @@ pub mod apple;
 pub mod devices;
 pub mod onboarding;
 pub mod paging;
+pub mod profile_push;
 pub mod profiles;
 pub mod sync;
 pub mod vpp_tokens;
@@ -31,6 +32,8 @@ pub struct Services {
     pub http: reqwest::Client,
     /// Seconds between periodic syncs; 0 = off.
     pub sync_interval_secs: u64,
+    /// First wait before pushing a failed profile assignment to Apple again (doubles per try).
+    pub assign_retry_secs: u64,
 }
 
 /// Why a use case failed.

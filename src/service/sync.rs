@@ -7,7 +7,7 @@ mod fetch;
 mod pages;
 mod scheduler;
 
-pub use scheduler::start_scheduler;
+pub use scheduler::{start_assignment_worker, start_scheduler};
 
 use std::sync::LazyLock;
 
@@ -139,7 +139,12 @@ pub async fn sync_token(
         if let Err(e) = &result {
             tracing::warn!(%tenant, %setting, error = %e, "DEP sync did not complete");
         }
+        let synced = result.is_ok();
         finish(svc, tenant, setting, &owner, started, result).await?;
+        if synced {
+            // Devices the run added may have default profiles queued for Apple.
+            super::profile_push::kick(svc, tenant, setting);
+        }
         let key = setting.to_owned();
         let again = svc
             .db

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod devices;
 pub mod dyn_sql;
 pub mod onboarding_settings;
+pub mod profile_push;
 pub mod profiles;
 pub mod read_cache;
 pub mod schema;

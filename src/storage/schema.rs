@@ -137,6 +137,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dep_apple_profiles (tenant_id, setting_id, profile_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        profile_id -> Text,
+        profile_uuid -> Text,
+        digest -> Text,
+        defined_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    dep_profile_assignments (tenant_id, setting_id, serial_number) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        serial_number -> Text,
+        profile_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_ticks -> Nullable<BigInt>,
+        profile_uuid -> Nullable<Text>,
+        updated_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    dep_assign_leases (tenant_id, setting_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        lease_owner -> Nullable<Text>,
+        lease_until_ticks -> BigInt,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -147,5 +181,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     vpp_tokens,
     dep_token_keys,
     dep_token_credentials,
-    dep_sync_state
+    dep_sync_state,
+    dep_apple_profiles,
+    dep_profile_assignments,
+    dep_assign_leases
 );

@@ -110,6 +110,14 @@ impl TestApp {
         }
     }
 
+    /// The URL of this gateway's database (for tests that inspect rows the API does not show).
+    pub fn database_url(&self) -> String {
+        match &self.pg_database {
+            Some(db) => with_database(&postgres_admin_url(), db),
+            None => format!("sqlite://{}", self.data_dir.join("gateway.db").display()),
+        }
+    }
+
     /// A delegated token for `tenant` with `scopes`.
     pub fn token_for(&self, tenant: TenantId, scopes: &[&str]) -> String {
         self.authority

@@ -13,6 +13,7 @@ mod generated_sdk;
 mod oidc;
 mod onboarding_settings;
 mod openapi;
+mod profile_push;
 mod profiles;
 mod security;
 mod sync;

@@ -723,6 +723,7 @@ impl OwnDb {
             apple_base_url: url::Url::parse("http://127.0.0.1:9").expect("url"),
             http: reqwest::Client::new(),
             sync_interval_secs: 0,
+            assign_retry_secs: 60,
         };
         Self {
             services,

@@ -1,7 +1,7 @@
 //! Applying one page of Apple devices to a token's imported identities, in the transaction that
 //! also stores the page's cursor.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
@@ -10,7 +10,8 @@ use crate::domain::devices::{
     DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial, platform_from_device_family,
 };
 use crate::domain::ids::TenantId;
-use crate::storage::{DbConnection, devices};
+use crate::service::profile_push;
+use crate::storage::{DbConnection, devices, profiles};
 
 /// The latest event per serial of a page (reference §3: latest `op_date` wins; on a tie or
 /// without dates, the later entry).
@@ -43,7 +44,9 @@ fn refresh(identity: &mut ImportedAppleDeviceIdentity, device: &Device) {
 
 /// Applies a page's devices to `setting`'s identities: added/modified upsert by serial (an
 /// identity of the serial under another token of the tenant moves here, as Apple says the
-/// device belongs to this server); deleted marks this token's identity `isDeleted`.
+/// device belongs to this server); deleted marks this token's identity `isDeleted`. A device
+/// new to this token at Apple gets its requested profile, else the token's default profile for
+/// its platform, queued for assignment at Apple.
 pub fn apply(
     conn: &mut DbConnection,
     tenant: TenantId,
@@ -64,6 +67,7 @@ pub fn apply(
         }
     }
     let mut new = Vec::new();
+    let mut arrived = Vec::new();
     for (serial, device) in events {
         let existing = known.remove(&serial);
         match (device.effective_op_type(), existing) {
@@ -72,9 +76,17 @@ pub fn apply(
                 devices::update(conn, tenant, setting, &identity)?;
             }
             (OpType::Deleted, _) => {}
-            (_, Some((_, mut identity))) => {
+            (_, Some((owner, mut identity))) => {
+                // New to this token at Apple: moved from another token, imported by hand before
+                // Apple reported it, or back after a deletion (Apple drops its profile then).
+                let first_seen = owner != setting
+                    || identity.discovery_source != DiscoverySource::DeviceEnrollmentProgram
+                    || identity.is_deleted == Some(true);
                 refresh(&mut identity, device);
                 devices::update(conn, tenant, setting, &identity)?;
+                if first_seen {
+                    arrived.push((owner == setting, identity));
+                }
             }
             (_, None) => {
                 let mut identity =
@@ -84,7 +96,59 @@ pub fn apply(
             }
         }
     }
-    devices::insert_many(conn, tenant, setting, &new)
+    devices::insert_many(conn, tenant, setting, &new)?;
+    arrived.extend(new.into_iter().map(|d| (true, d)));
+    queue_arrivals(conn, tenant, setting, &arrived, now)
+}
+
+/// Queues the profile of each arrived device at Apple: the profile requested for it (when it
+/// names a profile of this token and the identity was this token's), else its platform's
+/// default profile, if the token has one. `arrived` holds (identity was this token's, identity).
+fn queue_arrivals(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    arrived: &[(bool, ImportedAppleDeviceIdentity)],
+    now: i64,
+) -> diesel::QueryResult<()> {
+    if arrived.is_empty() {
+        return Ok(());
+    }
+    let defaults = profiles::defaults(conn, tenant, setting)?;
+    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (was_mine, d) in arrived {
+        let requested = match &d.requested_enrollment_profile_id {
+            Some(guid) if *was_mine => {
+                let id = format!("{setting}_{guid}");
+                let exists = if let Some(e) = known.get(&id) {
+                    *e
+                } else {
+                    let e = profiles::get(conn, tenant, setting, &id)?.is_some();
+                    known.insert(id.clone(), e);
+                    e
+                };
+                exists.then_some(id)
+            }
+            _ => None,
+        };
+        let profile = requested.or_else(|| {
+            defaults
+                .iter()
+                .find(|(platform, _)| platform.as_str() == d.platform.as_str())
+                .map(|(_, id)| id.clone())
+        });
+        if let Some(profile) = profile {
+            queue
+                .entry(profile)
+                .or_default()
+                .push(d.serial_number.clone());
+        }
+    }
+    for (profile, serials) in &queue {
+        profile_push::enqueue_in(conn, tenant, setting, serials, profile, now)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
-//! The periodic sync: one task per gateway instance that wakes every min(interval, 30 s) and
-//! syncs each due or requested token, one at a time, through its lease.
+//! The background work of a gateway instance: the periodic sync (one task that wakes every
+//! min(interval, 30 s) and syncs each due or requested token, one at a time, through its lease)
+//! and the profile-assignment worker (wakes every second and pushes each token's due
+//! assignments to Apple through the token's push lease).
 
 use std::time::Duration;
 
 use super::{MAX_TICK_SECS, secs_to_ticks, sync_token};
 use crate::domain::time::now_ticks;
-use crate::service::{ServiceError, Services};
+use crate::service::{ServiceError, Services, profile_push};
 use crate::storage::sync_state;
 
 /// Starts the periodic sync if `sync_interval_secs > 0`: wakes every min(interval, 30 s) and
@@ -23,6 +25,23 @@ pub fn start_scheduler(svc: Services) -> Option<tokio::task::JoinHandle<()>> {
             }
         }
     }))
+}
+
+/// How often the assignment worker looks for due pushes: one indexed query per second, so that
+/// a retry Apple allows after `retry_after_seconds` is sent about then, not a tick later.
+const ASSIGN_TICK: Duration = Duration::from_secs(1);
+
+/// Starts the profile-assignment worker: retries queued pushes when they are due (throttled,
+/// failed, or left behind by a crashed instance), whatever the sync interval.
+pub fn start_assignment_worker(svc: Services) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(ASSIGN_TICK).await;
+            if let Err(e) = profile_push::push_due(&svc).await {
+                tracing::warn!(error = %e, "profile assignment worker round failed");
+            }
+        }
+    })
 }
 
 /// One scheduler round. Tokens never scheduled get a state row due one interval from now.
