@@ -133,7 +133,10 @@ async fn create_rejects_bad_types_and_bodies(backend: Backend) {
     let (_, path) = token(&app).await;
     for (body, needle) in [
         // Without `@odata.type` the body is an `enrollmentProfile`, which has no `siriDisabled`.
-        (json!({"displayName": "x", "siriDisabled": true}), "'siriDisabled'"),
+        (
+            json!({"displayName": "x", "siriDisabled": true}),
+            "'siriDisabled'",
+        ),
         (
             json!({"@odata.type": "#microsoft.graph.depEnrollmentBaseProfile"}),
             "abstract",

@@ -244,7 +244,9 @@ fn create_and_patch_type_checks() {
         "depMacOSEnrollmentProfile"
     );
     assert_eq!(
-        create_type(&obj(&json!({"displayName": "x"}))).unwrap().name,
+        create_type(&obj(&json!({"displayName": "x"})))
+            .unwrap()
+            .name,
         "enrollmentProfile"
     );
     assert!(create_type(&obj(&json!({"@odata.type": 5}))).is_err());
