@@ -281,6 +281,8 @@ async def t_settings_errors():
     await expect_error(
         READER.device_management.dep_onboarding_settings.post(DepOnboardingSetting(token_name="nope")), 403, "Forbidden"
     )
+    stranger = graph_client(GATEWAY, "not-a-token")
+    await expect_error(stranger.device_management.dep_onboarding_settings.get(), 401, "InvalidAuthenticationToken")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +401,19 @@ async def t_profiles_set_default_and_default_navigation():
     check(isinstance(vision, DepVisionOSEnrollmentProfile), "defaultVisionOSEnrollmentProfile")
 
 
+async def t_settings_expand_navigations():
+    sid = state["main"]
+    qp = DepOnboardingSettingItemRequestBuilder.DepOnboardingSettingItemRequestBuilderGetQueryParameters(
+        expand=["enrollmentProfiles", "defaultIosEnrollmentProfile"]
+    )
+    got = await setting(sid).get(request_configuration=RequestConfiguration(query_parameters=qp))
+    check(got.enrollment_profiles is not None, "$expand=enrollmentProfiles ignored")
+    check({p.id for p in got.enrollment_profiles} == set(state["profiles"].values()), "expanded profiles")
+    check(any(isinstance(p, DepMacOSEnrollmentProfile) for p in got.enrollment_profiles), "expanded items lost their type")
+    check(isinstance(got.default_ios_enrollment_profile, DepIOSEnrollmentProfile), "expanded default profile")
+    check(got.default_ios_enrollment_profile.id == state["profiles"]["ios"], "expanded default profile id")
+
+
 async def t_profiles_export_mobile_config():
     sid = state["main"]
     exported = await profiles(sid).by_enrollment_profile_id(state["profiles"]["configurator"]).export_mobile_config.get()
@@ -475,6 +490,11 @@ async def t_identities_crud_paging_count():
     )
     page = await identities(sid).get(request_configuration=RequestConfiguration(query_parameters=qp))
     check([i.id for i in page.value] == [made.id] and page.odata_count == 1, "filter on platform")
+    qp = ImportedAppleDeviceIdentitiesRequestBuilder.ImportedAppleDeviceIdentitiesRequestBuilderGetQueryParameters(
+        search=f'"{serial(1)}"'
+    )
+    page = await identities(sid).get(request_configuration=RequestConfiguration(query_parameters=qp))
+    check([i.serial_number for i in page.value] == [serial(1)], f"$search found {[i.serial_number for i in page.value]}")
     await item.delete()
     await expect_error(item.get(), 404, "ResourceNotFound")
 
@@ -639,6 +659,7 @@ CHECKS = [
     t_profiles_list_paging_and_count,
     t_profiles_patch_derived,
     t_profiles_set_default_and_default_navigation,
+    t_settings_expand_navigations,
     t_profiles_export_mobile_config,
     t_profiles_errors,
     t_profiles_delete,
@@ -668,7 +689,7 @@ async def main() -> int:
                 detail = f"ODataError {e.response_status_code} {e.error.code}: {e.error.message}"
             print(f"FAIL {name}: {detail}", flush=True)
             if not isinstance(e, (AssertionError, ODataError)):
-                traceback.print_exc()
+                traceback.print_exc(limit=-3)
         else:
             passed += 1
             print(f"ok   {name} ({time.monotonic() - started:.2f}s)", flush=True)
