@@ -198,8 +198,8 @@ fn localhost_certificate() -> (String, String) {
     )
 }
 
-/// The JavaScript Graph client (@microsoft/microsoft-graph-client) with its default middleware
-/// over HTTPS: CRUD, nextLink paging with PageIterator, actions, functions, errors, `$batch`.
+/// The JavaScript Graph client (`@microsoft/microsoft-graph-client`) with its default middleware
+/// over HTTPS: CRUD, `nextLink` paging with `PageIterator`, actions, functions, errors, `$batch`.
 ///
 /// LEAD (merge of the `http` branch): the gateway serves plain HTTP here, so HTTPS comes from
 /// `tests/clients/js/tls_front.js` (a byte-for-byte TLS forwarder) and the gateway's
