@@ -19,6 +19,7 @@ Prints one line per check and `N passed, N failed`; exits 1 on any failure.
 
 import asyncio
 import base64
+import json
 import os
 import sys
 import time
@@ -608,8 +609,6 @@ async def t_school_data_sync_share_unshare():
 def vpptoken_file(org: str, expires: datetime) -> str:
     """The content of a `.vpptoken` file: Base64 of {token, expDate, orgName}."""
     inner = {"token": f"inner-{uuid.uuid4().hex}", "expDate": expires.strftime("%Y-%m-%dT%H:%M:%S+0000"), "orgName": org}
-    import json
-
     return base64.b64encode(json.dumps(inner).encode()).decode()
 
 
