@@ -24,7 +24,7 @@ use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
 use openssl::x509::{X509Builder, X509NameBuilder};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, READ, TestApp};
+use crate::helpers::{Backend, READ, TestApp, assert_graph_error};
 use crate::on_both_backends;
 
 /// The gateway's page size in client runs: small, so that paging takes several requests.
@@ -294,7 +294,69 @@ async fn profile_without_odata_type_is_an_enrollment_profile(backend: Backend) {
     assert_eq!(got["displayName"], "Carts");
 }
 
-on_both_backends!(profile_without_odata_type_is_an_enrollment_profile);
+/// `2026-11-27T07:06:17.3547551Z` with the fraction cut to `digits` digits, in Python's
+/// `isoformat` shape (`+00:00`).
+fn truncated(stamp: &str, digits: usize) -> String {
+    let (whole, fraction) = stamp.trim_end_matches('Z').split_once('.').unwrap();
+    format!("{whole}.{}+00:00", &fraction[..digits])
+}
+
+/// msgraph-beta-sdk keeps timestamps as Python `datetime`s (microseconds), so a GET body it
+/// PATCHes back carries read-only timestamps cut to 6 digits; JavaScript `Date`s keep 3. Both
+/// repeat the stored value; any other value is still a change of a read-only property.
+async fn patched_back_timestamps_at_client_precision_repeat_the_stored_value(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let setting = app.create_setting(&json!({"tokenName": "precision"})).await;
+    let item = format!("{SETTINGS}/{}", setting["id"].as_str().unwrap());
+    let mut stored = setting["lastModifiedDateTime"].as_str().unwrap().to_owned();
+    for digits in [6, 3] {
+        let resp = app
+            .patch_json(
+                &item,
+                &json!({"tokenName": format!("p{digits}"), "lastModifiedDateTime": truncated(&stored, digits)}),
+            )
+            .await;
+        assert_eq!(resp.status(), 204, "{digits} digits");
+        let got: Value = app.get(&item).await.json().await.unwrap();
+        assert_eq!(got["tokenName"], format!("p{digits}"));
+        let stored_now = got["lastModifiedDateTime"].as_str().unwrap().to_owned();
+        // Another microsecond is another time: rejected, nothing changes.
+        let (whole, fraction) = stored_now.trim_end_matches('Z').split_once('.').unwrap();
+        let micros: u32 = fraction[..6].parse().unwrap();
+        let other = format!("{whole}.{:06}Z", (micros + 1) % 1_000_000);
+        let resp = app
+            .patch_json(
+                &item,
+                &json!({"tokenName": "no", "lastModifiedDateTime": other}),
+            )
+            .await;
+        let msg = assert_graph_error(resp, 400, "BadRequest").await;
+        assert!(msg.contains("lastModifiedDateTime"), "{msg}");
+        let got: Value = app.get(&item).await.json().await.unwrap();
+        assert_eq!(got["tokenName"], format!("p{digits}"));
+        stored = stored_now;
+    }
+
+    let devices = format!("{item}/importedAppleDeviceIdentities");
+    let resp = app
+        .post_json(&devices, &json!({"serialNumber": "C02PREC00001"}))
+        .await;
+    assert_eq!(resp.status(), 201);
+    let device: Value = resp.json().await.unwrap();
+    let created = device["createdDateTime"].as_str().unwrap();
+    let resp = app
+        .patch_json(
+            &format!("{devices}/{}", device["id"].as_str().unwrap()),
+            &json!({"description": "round trip", "createdDateTime": truncated(created, 6)}),
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+}
+
+on_both_backends!(
+    profile_without_odata_type_is_an_enrollment_profile,
+    patched_back_timestamps_at_client_precision_repeat_the_stored_value,
+);
 
 #[test]
 fn summaries_are_parsed() {

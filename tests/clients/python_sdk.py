@@ -262,6 +262,11 @@ async def t_settings_patch():
     check(result is None, "PATCH should be 204 (no body)")
     got = await setting(sid).get()
     check(got.role_scope_tag_ids == ["0", "7"], f"roleScopeTagIds {got.role_scope_tag_ids}")
+    # A GET body PATCHed back unchanged (read-only properties included, timestamps at Python's
+    # microsecond precision) is accepted and changes nothing.
+    await setting(sid).patch(got)
+    again = await setting(sid).get()
+    check(again.token_name == got.token_name and again.role_scope_tag_ids == ["0", "7"], "round trip changed it")
 
 
 async def t_settings_delete_then_404():
@@ -378,6 +383,12 @@ async def t_profiles_patch_derived():
     got = await item.get()
     check(got.description == "patched" and got.shared_i_pad_maximum_user_count == 8, "patch not applied")
     check(got.i_tunes_pairing_mode == ITunesPairingMode.Allow, "patch lost other properties")
+    # Every profile's GET body PATCHes back unchanged.
+    for name, pid in state["profiles"].items():
+        body = await profiles(sid).by_enrollment_profile_id(pid).get()
+        await profiles(sid).by_enrollment_profile_id(pid).patch(body)
+        back = await profiles(sid).by_enrollment_profile_id(pid).get()
+        check(back.display_name == body.display_name and type(back) is type(body), f"{name} round trip")
     # The stored type is fixed: a PATCH with another type is rejected and changes nothing.
     await expect_error(item.patch(DepMacOSEnrollmentProfile(description="x")), 400, "BadRequest")
     check((await item.get()).description == "patched", "rejected PATCH changed the profile")
@@ -512,6 +523,10 @@ async def t_profiles_update_device_profile_assignment():
     page = await identities(sid).get(request_configuration=RequestConfiguration(query_parameters=qp))
     check(sorted(i.serial_number for i in page.value) == [serial(0), serial(1)], "assignment not recorded")
     check(all(i.requested_enrollment_profile_assignment_date_time is not None for i in page.value), "assignment time")
+    assigned = page.value[0]
+    await identities(sid).by_imported_apple_device_identity_id(assigned.id).patch(assigned)
+    back = await identities(sid).by_imported_apple_device_identity_id(assigned.id).get()
+    check(back.requested_enrollment_profile_id == assigned.requested_enrollment_profile_id, "identity round trip")
     await expect_error(
         assign.post(UpdateDeviceProfileAssignmentPostRequestBody(device_ids=["NOSUCHSERIAL1"])), 400, "BadRequest"
     )
@@ -570,6 +585,7 @@ async def t_sync_with_apple():
     check(got.last_successful_sync_date_time.year > 2000, f"no successful sync: error {got.last_sync_error_code}")
     check(got.last_sync_triggered_date_time.year > 2000, "lastSyncTriggeredDateTime not set")
     check(got.synced_device_count == 2 * PAGE_SIZE + 1, f"syncedDeviceCount {got.synced_device_count}")
+    await setting(sid).patch(got)  # every sync timestamp set: the GET body still PATCHes back
     qp = ImportedAppleDeviceIdentitiesRequestBuilder.ImportedAppleDeviceIdentitiesRequestBuilderGetQueryParameters(
         filter="discoverySource eq 'deviceEnrollmentProgram'", count=True, top=1
     )
@@ -625,6 +641,8 @@ async def t_vpp_tokens_crud():
     await item.patch(VppToken(display_name="renamed", automatically_update_apps=True))
     got = await item.get()
     check(got.display_name == "renamed" and got.automatically_update_apps is True, "patch")
+    await item.patch(got)
+    check((await item.get()).display_name == "renamed", "vppToken round trip")
     listed = await vpp.get(request_configuration=RequestConfiguration(
         query_parameters=VppTokensRequestBuilder.VppTokensRequestBuilderGetQueryParameters(orderby=["displayName"])))
     check([t.id for t in listed.value] == [b.id, a.id], f"list {[t.display_name for t in listed.value]}")
