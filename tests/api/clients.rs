@@ -301,8 +301,8 @@ fn truncated(stamp: &str, digits: usize) -> String {
     format!("{whole}.{}+00:00", &fraction[..digits])
 }
 
-/// `msgraph-beta-sdk` keeps timestamps as Python `datetime`s (microseconds), so a GET body it
-/// PATCHes back carries read-only timestamps cut to 6 digits; JavaScript `Date`s keep 3. Both
+/// `msgraph-beta-sdk` keeps timestamps as Python `datetime`s (microseconds), so a GET body it sends
+/// back in a PATCH carries read-only timestamps cut to 6 digits; JavaScript `Date`s keep 3. Both
 /// repeat the stored value; any other value is still a change of a read-only property.
 async fn patched_back_timestamps_at_client_precision_repeat_the_stored_value(backend: Backend) {
     let app = TestApp::spawn(backend).await;
