@@ -66,6 +66,12 @@ from msgraph_beta.generated.device_management.dep_onboarding_settings.item.uploa
     UploadDepTokenPostRequestBody,
 )
 from msgraph_beta.generated.models.dep_enrollment_profile import DepEnrollmentProfile
+from msgraph_beta.generated.models.dep_profile_admin_account_password_rotation_setting import (
+    DepProfileAdminAccountPasswordRotationSetting,
+)
+from msgraph_beta.generated.models.dep_profile_delay_auto_rotation_setting import (
+    DepProfileDelayAutoRotationSetting,
+)
 from msgraph_beta.generated.models.dep_i_o_s_enrollment_profile import DepIOSEnrollmentProfile
 from msgraph_beta.generated.models.dep_mac_o_s_enrollment_profile import DepMacOSEnrollmentProfile
 from msgraph_beta.generated.models.dep_onboarding_setting import DepOnboardingSetting
@@ -82,6 +88,9 @@ from msgraph_beta.generated.models.enrollment_profile_collection_response import
     EnrollmentProfileCollectionResponse,
 )
 from msgraph_beta.generated.models.i_tunes_pairing_mode import ITunesPairingMode
+from msgraph_beta.generated.models.management_certificate_with_thumbprint import (
+    ManagementCertificateWithThumbprint,
+)
 from msgraph_beta.generated.models.imported_apple_device_identity import ImportedAppleDeviceIdentity
 from msgraph_beta.generated.models.imported_apple_device_identity_collection_response import (
     ImportedAppleDeviceIdentityCollectionResponse,
@@ -309,6 +318,7 @@ async def t_profiles_derived_types_round_trip():
         enable_shared_i_pad=True,
         shared_i_pad_maximum_user_count=4,
         user_session_timeout_in_seconds=600,
+        management_certificates=[ManagementCertificateWithThumbprint(thumbprint="AB12CD", certificate="MIIBcert")],
     )
     mac = DepMacOSEnrollmentProfile(
         display_name="macOS",
@@ -319,6 +329,12 @@ async def t_profiles_derived_types_round_trip():
         hide_admin_account=True,
         file_vault_disabled=True,
         auto_unlock_with_watch_disabled=True,
+        dep_profile_admin_account_password_rotation_setting=DepProfileAdminAccountPasswordRotationSetting(
+            auto_rotation_period_in_days=30,
+            dep_profile_delay_auto_rotation_setting=DepProfileDelayAutoRotationSetting(
+                on_retrieval_auto_rotate_password_enabled=True, on_retrieval_delay_auto_rotate_password_in_hours=4
+            ),
+        ),
     )
     # tvOS and visionOS profiles have only enrollmentProfile's properties.
     tv = DepTvOSEnrollmentProfile(display_name="tvOS", description="Apple TV", requires_user_authentication=False)
@@ -340,6 +356,9 @@ async def t_profiles_derived_types_round_trip():
     check(got.enabled_skip_keys == ["Siri", "Privacy"], f"enabledSkipKeys {got.enabled_skip_keys}")
     check(got.device_name_template == "{{SERIAL}}" and got.is_mandatory and got.supervised_mode_enabled, "base props")
     check(got.user_session_timeout_in_seconds == 600, "userSessionTimeoutInSeconds")
+    certs = got.management_certificates or []
+    check(len(certs) == 1 and isinstance(certs[0], ManagementCertificateWithThumbprint), f"managementCertificates {certs}")
+    check(certs[0].thumbprint == "AB12CD" and certs[0].certificate == "MIIBcert", "managementCertificates values")
     check(set(got.additional_data) <= {"@odata.context"}, f"properties the SDK does not know: {got.additional_data}")
 
     got = await profiles(sid).by_enrollment_profile_id(created["mac"]).get()
@@ -347,6 +366,10 @@ async def t_profiles_derived_types_round_trip():
     check(got.admin_account_user_name == "admin" and got.admin_account_full_name == "Local Admin", "admin account")
     check(got.hide_admin_account and got.file_vault_disabled and got.auto_unlock_with_watch_disabled, "mac flags")
     check(got.admin_account_password is None, "adminAccountPassword must never be returned")
+    rotation = got.dep_profile_admin_account_password_rotation_setting
+    check(isinstance(rotation, DepProfileAdminAccountPasswordRotationSetting) and rotation.auto_rotation_period_in_days == 30, "rotation")
+    delay = rotation.dep_profile_delay_auto_rotation_setting
+    check(delay.on_retrieval_auto_rotate_password_enabled is True and delay.on_retrieval_delay_auto_rotate_password_in_hours == 4, "delay")
 
     got = await profiles(sid).by_enrollment_profile_id(created["tv"]).get()
     check(isinstance(got, DepTvOSEnrollmentProfile) and got.description == "Apple TV", "tvOS")
