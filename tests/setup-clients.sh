@@ -40,4 +40,15 @@ PYEOF
 pip_install openapi-spec-validator==0.9.0 openapi-python-client==0.29.1
 # --- END docs ---
 
+# --- BEGIN clients: the real Graph clients of tests/api/clients.rs ---
+# msgraph-beta-sdk 1.66.0 with its whole dependency tree (tests/clients/requirements.txt).
+mapfile -t CLIENT_PINS < <(grep -E '^[A-Za-z0-9_.-]+==' tests/clients/requirements.txt)
+pip_install "${CLIENT_PINS[@]}"
+# @microsoft/microsoft-graph-client 3.0.7 exactly as tests/clients/js/package-lock.json says;
+# needs node >= 18 and npm.
+if ! (cd tests/clients/js && npm ls --silent >/dev/null 2>&1); then
+    (cd tests/clients/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# --- END clients ---
+
 echo "client tools ready in $VENV"

@@ -5,8 +5,9 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::ValidationError;
+use super::time::repeats_ticks;
 use super::time::{UNSET_TICKS, format_ticks, graph_datetime};
-use super::values::{boolean, datetime, optional_string};
+use super::values::{boolean, datetime, optional_string, same_datetime};
 
 mod enums;
 
@@ -204,14 +205,19 @@ impl ImportedAppleDeviceIdentity {
     /// other name.
     fn repeats_stored(&self, name: &str, value: &Value) -> Result<Option<bool>, ValidationError> {
         let unchanged = match name {
-            "createdDateTime" => datetime(name, value)? == self.created_date_time,
-            "lastContactedDateTime" => datetime(name, value)? == self.last_contacted_date_time,
+            "createdDateTime" => same_datetime(name, value, self.created_date_time)?,
+            "lastContactedDateTime" => same_datetime(name, value, self.last_contacted_date_time)?,
             "enrollmentState" => member::<EnrollmentState>(name, value)? == self.enrollment_state,
             "discoverySource" => member::<DiscoverySource>(name, value)? == self.discovery_source,
             "isDeleted" => nullable(value, |v| boolean(name, v))? == self.is_deleted,
             "requestedEnrollmentProfileAssignmentDateTime" => {
-                nullable(value, |v| datetime(name, v))?
-                    == self.requested_enrollment_profile_assignment_date_time
+                match (
+                    nullable(value, |v| datetime(name, v))?,
+                    self.requested_enrollment_profile_assignment_date_time,
+                ) {
+                    (Some(sent), Some(stored)) => repeats_ticks(sent, stored),
+                    (sent, stored) => sent == stored,
+                }
             }
             _ => return Ok(None),
         };

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::ValidationError;
 use super::time::{UNSET_TICKS, graph_datetime};
-use super::values::{boolean, datetime, int32, optional_string, read_only, scope_tags};
+use super::values::{boolean, int32, optional_string, read_only, same_datetime, scope_tags};
 
 /// Graph type name of the entity.
 pub const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
@@ -132,27 +132,27 @@ impl OnboardingSetting {
             "tokenExpirationDateTime" => read_only(
                 name,
                 TYPE_NAME,
-                datetime(name, value)? == self.token_expiration_date_time,
+                same_datetime(name, value, self.token_expiration_date_time)?,
             )?,
             "lastModifiedDateTime" => {
                 read_only(
                     name,
                     TYPE_NAME,
-                    datetime(name, value)? == self.last_modified_date_time,
+                    same_datetime(name, value, self.last_modified_date_time)?,
                 )?;
             }
             "lastSuccessfulSyncDateTime" => {
                 read_only(
                     name,
                     TYPE_NAME,
-                    datetime(name, value)? == self.last_successful_sync_date_time,
+                    same_datetime(name, value, self.last_successful_sync_date_time)?,
                 )?;
             }
             "lastSyncTriggeredDateTime" => {
                 read_only(
                     name,
                     TYPE_NAME,
-                    datetime(name, value)? == self.last_sync_triggered_date_time,
+                    same_datetime(name, value, self.last_sync_triggered_date_time)?,
                 )?;
             }
             "lastSyncErrorCode" => {

@@ -112,7 +112,8 @@ pub fn profile_type(odata_type: &str) -> Result<&'static EntityType, ValidationE
     }
 }
 
-/// The type a create body asks for through its required `@odata.type`.
+/// The type a create body asks for through its `@odata.type`; without one, the collection's
+/// declared type `enrollmentProfile` (an Apple Configurator profile).
 pub fn create_type(body: &Map<String, Value>) -> Result<&'static EntityType, ValidationError> {
     match body.get("@odata.type") {
         Some(Value::String(t)) => profile_type(t),
@@ -121,10 +122,11 @@ pub fn create_type(body: &Map<String, Value>) -> Result<&'static EntityType, Val
             "Edm.String",
             other,
         )),
-        None => Err(ValidationError::new(format!(
-            "The property '@odata.type' is required to create an enrollment profile. Valid values: {}.",
-            valid_types()
-        ))),
+        // GRAPH-COMPAT: OData JSON omits `@odata.type` when the value is of the expected
+        // type, and the Graph SDKs do exactly that: msgraph-beta-sdk 1.66.0 serialises an
+        // `EnrollmentProfile` (the base, non-abstract type) without it. A missing annotation
+        // therefore means `enrollmentProfile`, the declared type of `enrollmentProfiles`.
+        None => profile_type("enrollmentProfile"),
     }
 }
 

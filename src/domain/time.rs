@@ -48,6 +48,18 @@ pub fn format_ticks(ticks: i64) -> String {
     format!("{}.{frac:07}Z", t.format("%Y-%m-%dT%H:%M:%S"))
 }
 
+/// Whether a timestamp a client sent back repeats the stored `stored`: equal, or equal to it
+/// truncated to microseconds or milliseconds.
+// GRAPH-COMPAT: clients keep timestamps at a coarser precision than Graph's 100 ns, so a GET body
+// PATCHed back carries the stored time truncated: msgraph-beta-sdk 1.66.0 parses into Python's
+// `datetime` (microseconds) and re-serialises that; JavaScript's `Date` keeps milliseconds.
+pub fn repeats_ticks(sent: i64, stored: i64) -> bool {
+    sent == stored
+        || [10, 10_000]
+            .iter()
+            .any(|unit| sent == stored - stored.rem_euclid(*unit))
+}
+
 /// Parses an ISO-8601 DateTimeOffset as clients send it (any offset, any precision) into ticks.
 pub fn parse_ticks(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s)
@@ -75,6 +87,30 @@ mod tests {
         assert_eq!(format_ticks(ticks), "2025-09-19T16:50:51.5063355Z");
         let whole = parse_ticks("2025-09-19T16:50:51Z").unwrap();
         assert_eq!(format_ticks(whole), "2025-09-19T16:50:51.0000000Z");
+    }
+
+    #[test]
+    fn a_truncated_timestamp_repeats_the_stored_one() {
+        let stored = parse_ticks("2026-11-27T07:06:17.3547551Z").unwrap();
+        for same in [
+            "2026-11-27T07:06:17.3547551Z",
+            "2026-11-27T07:06:17.354755+00:00",
+            "2026-11-27T08:06:17.354+01:00",
+        ] {
+            assert!(repeats_ticks(parse_ticks(same).unwrap(), stored), "{same}");
+        }
+        for other in [
+            "2026-11-27T07:06:17.354756Z",
+            "2026-11-27T07:06:17.355Z",
+            "2026-11-27T07:06:17Z",
+            "2026-11-27T07:06:17.3547552Z",
+        ] {
+            assert!(
+                !repeats_ticks(parse_ticks(other).unwrap(), stored),
+                "{other}"
+            );
+        }
+        assert!(repeats_ticks(UNSET_TICKS, UNSET_TICKS));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::ValidationError;
-use super::time::parse_ticks;
+use super::time::{parse_ticks, repeats_ticks};
 
 /// Most role scope tags on one entity, and the longest tag id.
 pub const MAX_SCOPE_TAGS: usize = 500;
@@ -43,6 +43,11 @@ pub fn datetime(name: &str, value: &Value) -> Result<i64, ValidationError> {
         .as_str()
         .and_then(parse_ticks)
         .ok_or_else(|| ValidationError::wrong_type(name, "Edm.DateTimeOffset", value))
+}
+
+/// Whether `value`, an `Edm.DateTimeOffset`, repeats the stored `ticks` (see [`repeats_ticks`]).
+pub fn same_datetime(name: &str, value: &Value, ticks: i64) -> Result<bool, ValidationError> {
+    datetime(name, value).map(|sent| repeats_ticks(sent, ticks))
 }
 
 /// A nullable `Edm.String` of at most `max` characters.

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::ValidationError;
 use super::edm::EnumType;
 use super::time::{UNSET_TICKS, format_ticks, graph_datetime, parse_ticks, to_ticks};
-use super::values::{boolean, datetime, int32, read_only, scope_tags};
+use super::values::{boolean, int32, read_only, same_datetime, scope_tags};
 
 /// Graph type name of the entity.
 pub const ODATA_TYPE: &str = "#microsoft.graph.vppToken";
@@ -327,9 +327,9 @@ impl VppToken {
             "organizationName" => {
                 optional_string(name, value)?.as_ref() == Some(&self.organization_name)
             }
-            "expirationDateTime" => datetime(name, value)? == self.expiration_date_time,
-            "lastSyncDateTime" => datetime(name, value)? == self.last_sync_date_time,
-            "lastModifiedDateTime" => datetime(name, value)? == self.last_modified_date_time,
+            "expirationDateTime" => same_datetime(name, value, self.expiration_date_time)?,
+            "lastSyncDateTime" => same_datetime(name, value, self.last_sync_date_time)?,
+            "lastModifiedDateTime" => same_datetime(name, value, self.last_modified_date_time)?,
             "state" => member(&STATE, name, value)? == self.state,
             "lastSyncStatus" => member(&SYNC_STATUS, name, value)? == self.last_sync_status,
             "locationName" => optional_string(name, value)? == self.location_name,

@@ -7,6 +7,7 @@ mod apple_client;
 mod apple_onboarding;
 mod apple_sim;
 mod cli;
+mod clients;
 mod conventions;
 mod devices;
 mod generated_sdk;

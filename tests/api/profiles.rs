@@ -132,7 +132,11 @@ async fn create_rejects_bad_types_and_bodies(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, path) = token(&app).await;
     for (body, needle) in [
-        (json!({"displayName": "x"}), "@odata.type"),
+        // Without `@odata.type` the body is an `enrollmentProfile`, which has no `siriDisabled`.
+        (
+            json!({"displayName": "x", "siriDisabled": true}),
+            "'siriDisabled'",
+        ),
         (
             json!({"@odata.type": "#microsoft.graph.depEnrollmentBaseProfile"}),
             "abstract",

@@ -243,11 +243,11 @@ fn create_and_patch_type_checks() {
         create_type(&body).unwrap().name,
         "depMacOSEnrollmentProfile"
     );
-    assert!(
+    assert_eq!(
         create_type(&obj(&json!({"displayName": "x"})))
-            .unwrap_err()
-            .message
-            .contains("'@odata.type' is required")
+            .unwrap()
+            .name,
+        "enrollmentProfile"
     );
     assert!(create_type(&obj(&json!({"@odata.type": 5}))).is_err());
     let ios = &DEP_IOS_ENROLLMENT_PROFILE;
