@@ -43,7 +43,7 @@ pub enum Command {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
-    /// Write a self-signed certificate for localhost, 127.0.0.1 and ::1 (for `serve --tls-cert`)
+    /// Write a self-signed certificate for localhost, 127.0.0.1 and `::1` (for `serve --tls-cert`)
     /// and print the paths of the certificate and its key. Clients must trust the certificate.
     DevCert {
         /// Directory for `dev-cert.pem` and `dev-key.pem` (default: the data directory).

@@ -210,96 +210,9 @@ fn parse(body: &[u8]) -> Result<Vec<SubRequest>, ApiError> {
         if ids.insert(id.to_lowercase(), index).is_some() {
             return Err(bad(format!("Request id '{id}' is used more than once.")));
         }
-        let method = match item.get("method") {
-            Some(Value::String(m)) => match m.to_ascii_uppercase().as_str() {
-                "GET" => Method::GET,
-                "POST" => Method::POST,
-                "PATCH" => Method::PATCH,
-                "PUT" => Method::PUT,
-                "DELETE" => Method::DELETE,
-                _ => {
-                    return Err(bad(format!(
-                        "Request '{id}' has an unsupported method '{m}'."
-                    )));
-                }
-            },
-            _ => return Err(bad(format!("Request '{id}' needs a 'method' string."))),
-        };
-        let url = match item.get("url") {
-            Some(Value::String(u)) if !u.trim().is_empty() => u.trim().to_owned(),
-            _ => return Err(bad(format!("Request '{id}' needs a 'url' string."))),
-        };
-        let headers = match item.get("headers") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(h)) => h.clone(),
-            Some(_) => {
-                return Err(bad(format!(
-                    "The 'headers' of request '{id}' must be an object."
-                )));
-            }
-        };
-        let header = |name: &str| -> Result<Option<String>, ApiError> {
-            match headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
-                None => Ok(None),
-                Some((_, Value::String(v))) => Ok(Some(v.clone())),
-                Some((k, _)) => Err(bad(format!(
-                    "Header '{k}' of request '{id}' must be a string."
-                ))),
-            }
-        };
-        let content_type = header("Content-Type")?;
-        let client_request_id = header("client-request-id")?;
-        let body = match item.get("body") {
-            None | Some(Value::Null) => Bytes::new(),
-            Some(body) => {
-                if content_type.is_none() {
-                    return Err(bad(format!(
-                        "Write request id : {id} does not contain Content-Type header or body."
-                    )));
-                }
-                match body {
-                    // Graph: a string body is base64 (for non-JSON payloads).
-                    Value::String(b64) => Bytes::from(
-                        STANDARD
-                            .decode(b64)
-                            .or_else(|_| URL_SAFE.decode(b64))
-                            .map_err(|_| {
-                                bad(format!(
-                                    "The body of request '{id}' is a string but not base64."
-                                ))
-                            })?,
-                    ),
-                    other => Bytes::from(serde_json::to_vec(other).unwrap_or_default()),
-                }
-            }
-        };
-        let depends_on: Vec<String> = match item.get("dependsOn") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => list
-                .iter()
-                .map(|d| {
-                    id_text(Some(d)).ok_or_else(|| {
-                        bad(format!(
-                            "The 'dependsOn' of request '{id}' must list request ids."
-                        ))
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => {
-                return Err(bad(format!(
-                    "The 'dependsOn' of request '{id}' must be an array."
-                )));
-            }
-        };
+        let (request, depends_on) = parse_item(id, item)?;
         raw_depends.push(depends_on);
-        requests.push(SubRequest {
-            id,
-            method,
-            url,
-            client_request_id,
-            body,
-            depends_on: Vec::new(),
-        });
+        requests.push(request);
     }
     for (req, depends) in requests.iter_mut().zip(raw_depends) {
         for d in depends {
@@ -315,7 +228,107 @@ fn parse(body: &[u8]) -> Result<Vec<SubRequest>, ApiError> {
     Ok(requests)
 }
 
-/// An id as text: a non-empty string, or an integer (IntuneCD sends `"id": 1`).
+/// One request object of the batch, its id already checked; returns it with the ids it names
+/// in `dependsOn`.
+fn parse_item(
+    id: String,
+    item: &Map<String, Value>,
+) -> Result<(SubRequest, Vec<String>), ApiError> {
+    let method = match item.get("method") {
+        Some(Value::String(m)) => match m.to_ascii_uppercase().as_str() {
+            "GET" => Method::GET,
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
+            "PUT" => Method::PUT,
+            "DELETE" => Method::DELETE,
+            _ => {
+                return Err(bad(format!(
+                    "Request '{id}' has an unsupported method '{m}'."
+                )));
+            }
+        },
+        _ => return Err(bad(format!("Request '{id}' needs a 'method' string."))),
+    };
+    let url = match item.get("url") {
+        Some(Value::String(u)) if !u.trim().is_empty() => u.trim().to_owned(),
+        _ => return Err(bad(format!("Request '{id}' needs a 'url' string."))),
+    };
+    let headers = match item.get("headers") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(h)) => h.clone(),
+        Some(_) => {
+            return Err(bad(format!(
+                "The 'headers' of request '{id}' must be an object."
+            )));
+        }
+    };
+    let header = |name: &str| -> Result<Option<String>, ApiError> {
+        match headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            None => Ok(None),
+            Some((_, Value::String(v))) => Ok(Some(v.clone())),
+            Some((k, _)) => Err(bad(format!(
+                "Header '{k}' of request '{id}' must be a string."
+            ))),
+        }
+    };
+    let content_type = header("Content-Type")?;
+    let client_request_id = header("client-request-id")?;
+    let body = match item.get("body") {
+        None | Some(Value::Null) => Bytes::new(),
+        Some(body) => {
+            if content_type.is_none() {
+                return Err(bad(format!(
+                    "Write request id : {id} does not contain Content-Type header or body."
+                )));
+            }
+            match body {
+                // Graph: a string body is base64 (for non-JSON payloads).
+                Value::String(b64) => Bytes::from(
+                    STANDARD
+                        .decode(b64)
+                        .or_else(|_| URL_SAFE.decode(b64))
+                        .map_err(|_| {
+                            bad(format!(
+                                "The body of request '{id}' is a string but not base64."
+                            ))
+                        })?,
+                ),
+                other => Bytes::from(serde_json::to_vec(other).unwrap_or_default()),
+            }
+        }
+    };
+    let depends_on: Vec<String> = match item.get("dependsOn") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|d| {
+                id_text(Some(d)).ok_or_else(|| {
+                    bad(format!(
+                        "The 'dependsOn' of request '{id}' must list request ids."
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(bad(format!(
+                "The 'dependsOn' of request '{id}' must be an array."
+            )));
+        }
+    };
+    Ok((
+        SubRequest {
+            id,
+            method,
+            url,
+            client_request_id,
+            body,
+            depends_on: Vec::new(),
+        },
+        depends_on,
+    ))
+}
+
+/// An id as text: a non-empty string, or an integer (`IntuneCD` sends `"id": 1`).
 fn id_text(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
