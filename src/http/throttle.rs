@@ -10,6 +10,7 @@
 //! full again) are swept when a shard grows, so memory follows the number of active callers.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,33 @@ const SHARDS: usize = 32;
 /// Entries a shard (or a tenant's app map) may hold before idle ones are swept.
 const FIRST_SWEEP: usize = 256;
 const FIRST_APP_SWEEP: usize = 16;
+
+/// `FxHash` (as in rustc): a few cycles per word instead of `SipHash`'s ~20 ns per key. Keys are
+/// tenant and app ids from validated tokens, assigned by the identity provider rather than
+/// chosen by callers, so a hash-flooding resistant hasher buys nothing here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +123,13 @@ impl Buckets {
 #[derive(Debug, Default)]
 struct TenantEntry {
     tenant: Buckets,
-    apps: HashMap<Box<str>, Buckets>,
+    apps: FastMap<Box<str>, Buckets>,
     next_app_sweep: usize,
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    tenants: HashMap<TenantId, TenantEntry>,
+    tenants: FastMap<TenantId, TenantEntry>,
     next_sweep: usize,
 }
 
@@ -150,10 +178,12 @@ impl Throttle {
         }
         let entry = shard.tenants.entry(tenant).or_default();
         let app = app.unwrap_or_default();
-        if !entry.apps.contains_key(app) {
+        let app_buckets = if let Some(buckets) = entry.apps.get(app) {
+            *buckets
+        } else {
             entry.sweep_apps(now);
-        }
-        let app_buckets = entry.apps.get(app).copied().unwrap_or_default();
+            Buckets::default()
+        };
 
         let mut wait: Option<(u64, Scope)> = None;
         let mut step = |rate: Option<Rate>, tat: u64, scope: Scope| -> u64 {
