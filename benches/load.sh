@@ -17,6 +17,9 @@ cargo build --release -q
 BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 WORK=$(mktemp -d)
 export DEP_GATEWAY_DATA_DIR="$WORK" DEP_GATEWAY_BIND="127.0.0.1:$PORT" DEP_GATEWAY_LOG=warn
+# One tenant at full speed would exceed Intune's limits (2,000 requests / 20 s) within a
+# second: keep throttling on (its cost is part of the hot path) with limits it never reaches.
+export DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000
 "$BIN" serve & PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

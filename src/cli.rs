@@ -1,4 +1,5 @@
-//! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`, `openapi`.
+//! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`,
+//! `dev-cert`, `openapi`.
 
 use std::path::PathBuf;
 
@@ -35,6 +36,19 @@ pub enum Command {
         /// Address to listen on (overrides `bind`).
         #[arg(long)]
         bind: Option<String>,
+        /// PEM certificate (chain): serve HTTPS (HTTP/1.1 and HTTP/2). Overrides `tls_cert`.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert. Overrides `tls_key`.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Write a self-signed certificate for localhost, 127.0.0.1 and `::1` (for `serve --tls-cert`)
+    /// and print the paths of the certificate and its key. Clients must trust the certificate.
+    DevCert {
+        /// Directory for `dev-cert.pem` and `dev-key.pem` (default: the data directory).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
     /// Print an access token signed by the development authority (key in the data directory).
     Token {
@@ -92,9 +106,17 @@ impl Cli {
         let mut settings = Settings::load(self.config.as_deref())?;
         telemetry::init(&settings.log, settings.log_json);
         match self.command {
-            Command::Serve { bind } => {
+            Command::Serve {
+                bind,
+                tls_cert,
+                tls_key,
+            } => {
                 if let Some(bind) = bind {
                     settings.bind = bind;
+                }
+                if tls_cert.is_some() {
+                    settings.tls_cert = tls_cert;
+                    settings.tls_key = tls_key;
                 }
                 let app = Application::build(settings).await?;
                 tracing::info!(addr = %app.addr(), public_url = app.public_url(), "dep-gateway listening");
@@ -142,6 +164,13 @@ impl Cli {
             }
             Command::Openapi => {
                 print!("{}", crate::openapi::to_json());
+                Ok(())
+            }
+            Command::DevCert { out_dir } => {
+                let dir = out_dir.unwrap_or_else(|| settings.data_dir.clone());
+                let (cert, key) = crate::tls::write_dev_cert(&dir)?;
+                println!("certificate: {}", cert.display());
+                println!("private key: {}", key.display());
                 Ok(())
             }
             Command::Migrate => {

@@ -49,6 +49,12 @@ pub struct Settings {
     pub secrets_key: Option<String>,
     /// Access-token validation.
     pub auth: AuthSettings,
+    /// PEM certificate chain for HTTPS; with `tls_key`, the listener speaks TLS (HTTP/1.1 and h2).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Per-tenant and per-app request limits.
+    pub throttling: ThrottleSettings,
 }
 
 impl Default for Settings {
@@ -70,6 +76,41 @@ impl Default for Settings {
             assign_retry_secs: 60,
             secrets_key: None,
             auth: AuthSettings::default(),
+            tls_cert: None,
+            tls_key: None,
+            throttling: ThrottleSettings::default(),
+        }
+    }
+}
+
+/// Request limits per tenant and per application within a tenant, over a sliding `window_secs`
+/// (defaults: Intune's enrollment limits). A limit of 0 turns that limit off.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleSettings {
+    /// `false` turns throttling off.
+    pub enabled: bool,
+    /// The window the limits count in, in seconds.
+    pub window_secs: u64,
+    /// POST / PUT / PATCH / DELETE per tenant per window.
+    pub tenant_writes: u32,
+    /// Requests of any method per tenant per window.
+    pub tenant_requests: u32,
+    /// Writes per application (`appid` / `azp`) per tenant per window.
+    pub app_writes: u32,
+    /// Requests of any method per application per tenant per window.
+    pub app_requests: u32,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window_secs: 20,
+            tenant_writes: 200,
+            tenant_requests: 2000,
+            app_writes: 100,
+            app_requests: 1000,
         }
     }
 }
@@ -200,12 +241,19 @@ impl Settings {
             .unwrap_or_else(|| self.binds_loopback())
     }
 
-    /// The public base URL without a trailing slash, given the address actually bound.
+    /// The public base URL without a trailing slash, given the address actually bound
+    /// (`https://` when TLS is on).
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.tls_enabled() => format!("https://{bound}"),
             None => format!("http://{bound}"),
         }
+    }
+
+    /// Whether the listener speaks TLS (a certificate is configured).
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_cert.is_some() || self.tls_key.is_some()
     }
 }
 
@@ -221,6 +269,8 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("max_dep_tokens", &self.max_dep_tokens)
             .field("auth", &self.auth)
+            .field("tls_cert", &self.tls_cert)
+            .field("throttling", &self.throttling)
             .finish_non_exhaustive()
     }
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod service;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -39,6 +40,13 @@ impl Application {
     /// Opens the database, applies migrations, loads keys and binds the listener
     /// (`bind` port 0 picks a free port, as the tests do).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // First, before the database is touched: a bad certificate or key is a start-up error, not a
+        // failing handshake later.
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+            (None, None) => None,
+            _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
+        };
         let db = Db::connect(&settings.database_url(), settings.pool_size)?;
         if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
             tracing::warn!(
@@ -86,6 +94,7 @@ impl Application {
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
+            throttle: http::throttle::Throttle::new(&settings.throttling),
         });
         service::sync::start_scheduler(state.services.clone());
         service::sync::start_assignment_worker(state.services.clone());
@@ -97,8 +106,11 @@ impl Application {
                 .route("/readyz", web::get().to(http::readyz))
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
-        })
-        .listen(listener)?;
+        });
+        server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        };
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }

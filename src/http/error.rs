@@ -38,6 +38,19 @@ pub enum ApiError {
     /// 413: the body is larger than the configured limit.
     #[error("The request body is larger than the limit of {0} bytes.")]
     PayloadTooLarge(usize),
+    /// 429: a throttling limit is exhausted; retry after the given seconds.
+    #[error(
+        "Too many requests from Identifier:{identifier} under category:throttle.deviceManagement.enrollment. Retry after {retry_after_secs} seconds."
+    )]
+    TooManyRequests {
+        /// `tenant` or `tenant+app`, whichever limit was hit.
+        identifier: String,
+        /// Seconds until a slot frees (`Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// 424: a `$batch` request whose `dependsOn` request failed.
+    #[error("The request depends on request '{0}', which failed.")]
+    FailedDependency(String),
     /// 501: a Graph resource this gateway does not serve yet.
     #[error("'{0}' is not implemented by this gateway yet.")]
     NotImplemented(String),
@@ -105,6 +118,11 @@ impl ApiError {
             }
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            // GRAPH-COMPAT: Graph answers throttling with `TooManyRequests` (the gateway-level
+            // code; Intune's documents name no other), clients act on the status and
+            // Retry-After only (graph-http-conventions.md §10).
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
+            Self::FailedDependency(_) => (StatusCode::FAILED_DEPENDENCY, "FailedDependency"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge"),
             Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
@@ -146,6 +164,14 @@ impl ApiError {
             }
         });
         let mut response = GraphResponse::error_json(status, &body);
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers
+                .push(("Retry-After", retry_after_secs.to_string()));
+        }
         if let Self::Unauthenticated(_) = self {
             // GRAPH-COMPAT: Graph's challenge, verbatim (graph-http-conventions.md §2).
             response.headers.push((

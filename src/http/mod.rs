@@ -1,6 +1,7 @@
 //! The HTTP layer: one entry point for `/beta/…` that applies Graph's conventions (URL
 //! normalisation, request ids, error envelope, auth) and dispatches to handlers by route.
 
+pub mod batch;
 pub mod context;
 pub mod devices;
 pub mod docs;
@@ -11,11 +12,13 @@ pub mod path;
 pub mod profiles;
 pub mod response;
 pub mod routes;
+pub mod throttle;
 pub mod vpp_tokens;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -25,8 +28,10 @@ use tracing::Instrument;
 
 use self::context::RequestCtx;
 use self::error::ApiError;
+use self::path::Segment;
 use self::response::{Body, GraphResponse};
 use self::routes::GraphRequest;
+use self::throttle::{Scope, Throttle};
 use crate::auth::Authenticator;
 use crate::service::Services;
 
@@ -40,6 +45,8 @@ pub struct AppState {
     pub public_url: String,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Per-tenant and per-app request limits.
+    pub throttle: Throttle,
 }
 
 /// Shared handle on [`AppState`].
@@ -106,6 +113,7 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
     finish(response, &ctx)
 }
 
+/// The direct path: version, token and body, then `$batch` or [`run`].
 async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
@@ -122,14 +130,56 @@ async fn handle(
     ctx.principal = Some(principal);
     let body = read_body(req, payload, st.max_body_bytes).await?;
     let segments = path::split(rest)?;
-    let route = routes::resolve(&segments)?;
+    if batch::is_batch(&segments) {
+        if req.method() != Method::POST {
+            return Err(ApiError::MethodNotAllowed);
+        }
+        return batch::execute(st, ctx, &body).await;
+    }
     let graph_req = GraphRequest {
         method: req.method().clone(),
         segments,
         query: req.uri().query().unwrap_or_default().to_owned(),
         body,
     };
-    routes::dispatch(st, ctx, route, &graph_req).await
+    run(st, ctx, &graph_req).await
+}
+
+/// Runs one authenticated Graph request: throttling, routing and the handler. Direct calls and
+/// every `$batch` sub-request come through here, so both are authorised and counted alike.
+pub async fn run(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let principal = ctx
+        .principal
+        .as_ref()
+        .ok_or_else(|| ApiError::Unauthenticated("Access token is empty.".to_owned()))?;
+    let write = !matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let app = principal.app_id.as_deref();
+    if let Err(refused) = st.throttle.check(principal.tenant, app, write) {
+        let identifier = match refused.scope {
+            Scope::Tenant => principal.tenant.to_string(),
+            Scope::App => format!("{}+{}", principal.tenant, app.unwrap_or_default()),
+        };
+        tracing::debug!(%identifier, retry_after = refused.retry_after_secs, "throttled");
+        return Err(ApiError::TooManyRequests {
+            identifier,
+            retry_after_secs: refused.retry_after_secs,
+        });
+    }
+    if req
+        .segments
+        .first()
+        .is_some_and(|s: &Segment| s.is("$batch"))
+    {
+        return Err(ApiError::BadRequest(
+            "A $batch request cannot contain another $batch request.".to_owned(),
+        ));
+    }
+    let route = routes::resolve(&req.segments)?;
+    routes::dispatch(st, ctx, route, req).await
 }
 
 /// The one `Authorization` header, if any; several are refused rather than guessed between.
@@ -184,14 +234,23 @@ async fn read_body(
     Ok(body.freeze())
 }
 
+/// The common headers of every response (and of every `$batch` sub-response).
+fn common_headers(ctx: &RequestCtx) -> [(&'static str, &str); 5] {
+    [
+        ("request-id", ctx.request_id.as_str()),
+        ("client-request-id", ctx.client_request_id.as_str()),
+        ("x-ms-ags-diagnostic", AGS_DIAGNOSTIC),
+        ("OData-Version", "4.0"),
+        ("Cache-Control", "no-cache"),
+    ]
+}
+
 /// Adds Graph's common headers and converts to an actix response.
 fn finish(resp: GraphResponse, ctx: &RequestCtx) -> HttpResponse {
     let mut out = HttpResponseBuilder::new(resp.status);
-    out.insert_header(("request-id", ctx.request_id.as_str()))
-        .insert_header(("client-request-id", ctx.client_request_id.as_str()))
-        .insert_header(("x-ms-ags-diagnostic", AGS_DIAGNOSTIC))
-        .insert_header(("OData-Version", "4.0"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    for (name, value) in common_headers(ctx) {
+        out.insert_header((name, value));
+    }
     for (name, value) in resp.headers {
         out.insert_header((name, value));
     }

@@ -49,6 +49,8 @@ pub struct TestApp {
     pub authority: DevAuthority,
     pub tenant: TenantId,
     pub data_dir: PathBuf,
+    /// The self-signed certificate the gateway serves, when started with TLS.
+    pub tls_cert: Option<PathBuf>,
     pg_database: Option<String>,
 }
 
@@ -70,6 +72,29 @@ impl TestApp {
 
     /// Starts a gateway after `configure` adjusted its settings.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::start(backend, false, configure).await
+    }
+
+    /// Starts a gateway serving HTTPS with a fresh `dev-cert` certificate; `client` trusts it.
+    pub async fn spawn_tls(backend: Backend) -> Self {
+        Self::start(backend, true, |_| {}).await
+    }
+
+    /// A client that trusts the gateway's certificate (if any), built by `configure`.
+    pub fn client_with(
+        &self,
+        configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder();
+        if let Some(cert) = &self.tls_cert {
+            let pem = std::fs::read(cert).expect("dev certificate");
+            builder =
+                builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("PEM"));
+        }
+        configure(builder).build().expect("client")
+    }
+
+    async fn start(backend: Backend, tls: bool, configure: impl FnOnce(&mut Settings)) -> Self {
         let data_dir = std::env::temp_dir().join(format!("dep-gateway-test-{}", Uuid::new_v4()));
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
@@ -94,20 +119,30 @@ impl TestApp {
             }
             None => format!("sqlite://{}", data_dir.join("gateway.db").display()),
         });
+        let tls_cert = tls.then(|| {
+            let (cert, key) =
+                dep_gateway::tls::write_dev_cert(&data_dir.join("tls")).expect("dev certificate");
+            settings.tls_cert = Some(cert.clone());
+            settings.tls_key = Some(key);
+            cert
+        });
         configure(&mut settings);
         let audience = settings.auth.audiences.first().cloned().unwrap_or_default();
         let app = Application::build(settings).await.expect("gateway starts");
         let base = app.public_url().to_owned();
         tokio::spawn(app.run_until_stopped());
         let authority = DevAuthority::load_or_create(&data_dir, &audience).expect("dev authority");
-        Self {
+        let mut app = Self {
             base,
             client: reqwest::Client::new(),
             authority,
             tenant: TenantId::new(Uuid::new_v4()),
             data_dir,
+            tls_cert,
             pg_database,
-        }
+        };
+        app.client = app.client_with(|b| b);
+        app
     }
 
     /// The URL of this gateway's database (for tests that inspect rows the API does not show).
