@@ -8,20 +8,11 @@
 //! Also: the tests for gateway incompatibilities the clients found.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dep_gateway::apple_sim::{self, SimConfig, SimHandle};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
-use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
-use openssl::x509::{X509Builder, X509NameBuilder};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, READ, TestApp, assert_graph_error};
@@ -46,14 +37,6 @@ fn installed(rel: &str) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// A free local port (bound, then released for the child or gateway that takes it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// A child process that is killed when the test ends, however it ends.
@@ -161,105 +144,33 @@ async fn python_graph_beta_sdk(backend: Backend) {
     run_client("python msgraph-beta-sdk", command).await;
 }
 
-/// A self-signed certificate for `localhost` and 127.0.0.1 (its own trust anchor): PEM
-/// certificate and PEM key.
-fn localhost_certificate() -> (String, String) {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "localhost").unwrap();
-    let name = name.build();
-    let mut cert = X509Builder::new().unwrap();
-    cert.set_version(2).unwrap();
-    let serial = BigNum::from_u32(rand::random::<u32>() >> 1)
-        .unwrap()
-        .to_asn1_integer()
-        .unwrap();
-    cert.set_serial_number(&serial).unwrap();
-    cert.set_subject_name(&name).unwrap();
-    cert.set_issuer_name(&name).unwrap();
-    cert.set_pubkey(&key).unwrap();
-    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    cert.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-        .unwrap();
-    let san = SubjectAlternativeName::new()
-        .dns("localhost")
-        .ip("127.0.0.1")
-        .build(&cert.x509v3_context(None, None))
-        .unwrap();
-    cert.append_extension(san).unwrap();
-    cert.sign(&key, MessageDigest::sha256()).unwrap();
-    (
-        String::from_utf8(cert.build().to_pem().unwrap()).unwrap(),
-        String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
-    )
-}
-
 /// The JavaScript Graph client (`@microsoft/microsoft-graph-client`) with its default middleware
 /// over HTTPS: CRUD, `nextLink` paging with `PageIterator`, actions, functions, errors, `$batch`.
 ///
-/// LEAD (merge of the `http` branch): the gateway serves plain HTTP here, so HTTPS comes from
-/// `tests/clients/js/tls_front.js` (a byte-for-byte TLS forwarder) and the gateway's
-/// `public_url` is the front's https URL. Once the gateway terminates TLS itself, serve it with
-/// the certificate below and drop the front; once it serves `$batch`, remove `JS_SKIP_BATCH`
-/// (the script fails while the guard is set and `$batch` succeeds, so it cannot be forgotten).
+/// The gateway serves HTTPS itself with a `dev-cert` certificate that node trusts through
+/// `NODE_EXTRA_CA_CERTS`: the client sends its token to https URLs only.
 async fn js_graph_client_over_https(backend: Backend) {
     let node_modules = installed("tests/clients/js/node_modules/@microsoft/microsoft-graph-client");
     drop(node_modules);
     let sim = simulator().await;
     let sim_url = sim.base_url();
-    let (gateway_port, front_port) = (free_port(), free_port());
-    let public_url = format!("https://localhost:{front_port}");
-    let app = TestApp::spawn_with(backend, {
-        let public_url = public_url.clone();
-        move |s| {
-            s.bind = format!("127.0.0.1:{gateway_port}");
-            s.public_url = Some(public_url);
-            s.max_page_size = PAGE_SIZE;
-            s.apple_base_url = sim_url;
-        }
+    let app = TestApp::spawn_tls_with(backend, move |s| {
+        s.max_page_size = PAGE_SIZE;
+        s.apple_base_url = sim_url;
     })
     .await;
-    let (cert, key) = localhost_certificate();
-    let (cert_file, key_file) = (
-        app.data_dir.join("tls-cert.pem"),
-        app.data_dir.join("tls-key.pem"),
-    );
-    std::fs::write(&cert_file, cert).unwrap();
-    std::fs::write(&key_file, key).unwrap();
-
-    let mut front = Command::new("node");
-    front
-        .arg(repo("tests/clients/js/tls_front.js"))
-        .env("TLS_CERT", &cert_file)
-        .env("TLS_KEY", &key_file)
-        .env("UPSTREAM", format!("http://127.0.0.1:{gateway_port}"))
-        .env("LISTEN_PORT", front_port.to_string())
-        .stdout(Stdio::piped());
-    let mut front = Running(front.spawn().expect("node runs tls_front.js"));
-    let stdout = front.0.stdout.take().expect("stdout");
-    let ready = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().next().and_then(Result::ok)
-    })
-    .await
-    .unwrap();
-    assert_eq!(ready, Some(format!("listening {front_port}")), "TLS front");
+    let cert_file = app.tls_cert.clone().expect("a TLS gateway");
 
     let mut command = Command::new("node");
     command
         .arg(repo("tests/clients/js/graph_client.js"))
         .current_dir(repo("tests/clients/js"))
-        .env("GATEWAY_URL", &public_url)
+        .env("GATEWAY_URL", &app.base)
         .env("GATEWAY_TOKEN", app.token())
         .env("GATEWAY_PAGE_SIZE", PAGE_SIZE.to_string())
         .env("APPLE_SIM_URL", sim.base_url())
-        .env("NODE_EXTRA_CA_CERTS", &cert_file)
-        .env("JS_SKIP_BATCH", "1");
+        .env("NODE_EXTRA_CA_CERTS", &cert_file);
     run_client("js microsoft-graph-client", command).await;
-    drop(front);
 }
 
 on_both_backends!(python_graph_beta_sdk, js_graph_client_over_https);

@@ -80,6 +80,11 @@ impl TestApp {
         Self::start(backend, true, |_| {}).await
     }
 
+    /// [`spawn_tls`](Self::spawn_tls) after `configure` adjusted the settings.
+    pub async fn spawn_tls_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::start(backend, true, configure).await
+    }
+
     /// A client that trusts the gateway's certificate (if any), built by `configure`.
     pub fn client_with(
         &self,

@@ -10,9 +10,6 @@
 //   GATEWAY_TOKEN      a ReadWrite token of a tenant with no data yet
 //   GATEWAY_PAGE_SIZE  the gateway's max_page_size (paging creates more than two pages)
 //   APPLE_SIM_URL      the bundled Apple DEP simulator (server token upload and sync)
-//   JS_SKIP_BATCH=1    the gateway does not serve $batch yet: instead of the $batch checks,
-//                      check that /beta/$batch answers a Graph error (fails once it is served,
-//                      so the guard cannot outlive the feature)
 //
 // Prints one line per check and `N passed, N failed`; exits 1 on any failure.
 "use strict";
@@ -286,16 +283,6 @@ async function batch() {
     check(four.status === 404 && (await four.json()).error.code === "ResourceNotFound", `4: ${four.status}`);
 }
 
-async function batchNotServedYet() {
-    try {
-        await client.api("/$batch").post({ requests: [] });
-    } catch (e) {
-        check(e instanceof GraphError && e.statusCode >= 400 && e.statusCode < 500 && e.code, `not a Graph 4xx: ${e}`);
-        return;
-    }
-    throw new Error("$batch is served now: remove JS_SKIP_BATCH from tests/api/clients.rs");
-}
-
 const CHECKS = [
     ["settings CRUD", settingsCrud],
     ["client-request-id echoed", telemetryHeadersAreEchoed],
@@ -304,9 +291,7 @@ const CHECKS = [
     ["profiles, identities and profile actions", profilesCrudAndActions],
     ["Apple actions, sync and functions", appleActions],
     ["errors as GraphError", errors],
-    process.env.JS_SKIP_BATCH === "1"
-        ? ["$batch answers a Graph error (not served yet: JS_SKIP_BATCH=1)", batchNotServedYet]
-        : ["$batch with BatchRequestContent", batch],
+    ["$batch with BatchRequestContent", batch],
 ];
 
 (async () => {
