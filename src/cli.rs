@@ -82,6 +82,19 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         devices: u32,
     },
+    /// Designate the depOnboardingSetting that a tenant's old single-token API calls go to
+    /// (the legacy default token), or clear the designation.
+    LegacyDefault {
+        /// Tenant GUID.
+        #[arg(long)]
+        tenant: TenantId,
+        /// depOnboardingSetting id to designate.
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        setting: Option<String>,
+        /// Clear the designation instead.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 impl Cli {
@@ -136,6 +149,12 @@ impl Cli {
                     .with_context(|| format!("reading {}", public_key_pem.display()))?;
                 let p7m = apple_sim::make_dep_token(&sim_url, &server, devices, &pem).await?;
                 print!("{p7m}");
+                Ok(())
+            }
+            Command::LegacyDefault {
+                tenant, setting, ..
+            } => {
+                println!("{}", crate::legacy::cli::run(&settings, tenant, setting).await?);
                 Ok(())
             }
             Command::Migrate => {

@@ -47,6 +47,9 @@ pub struct Settings {
     pub secrets_key: Option<String>,
     /// Access-token validation.
     pub auth: AuthSettings,
+    /// Serve the retired single-token DEP API (`/organization/…`, `deviceManagement/enrollmentProfiles`,
+    /// …) by translating it onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
+    pub legacy_api: bool,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             sync_interval_secs: 3600,
             secrets_key: None,
             auth: AuthSettings::default(),
+            legacy_api: true,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod legacy;
 pub mod odata;
 pub mod service;
 pub mod storage;
@@ -84,6 +85,7 @@ impl Application {
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
+            legacy_api: settings.legacy_api,
         });
         service::sync::start_scheduler(state.services.clone());
         let data = web::Data::new(state);

@@ -39,6 +39,8 @@ pub struct AppState {
     pub public_url: String,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Whether the legacy single-token API is served (`crate::legacy`).
+    pub legacy_api: bool,
 }
 
 /// Shared handle on [`AppState`].

@@ -137,6 +137,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    legacy_default_tokens (tenant_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -147,5 +154,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     vpp_tokens,
     dep_token_keys,
     dep_token_credentials,
-    dep_sync_state
+    dep_sync_state,
+    legacy_default_tokens
 );
