@@ -154,7 +154,10 @@ impl Cli {
             Command::LegacyDefault {
                 tenant, setting, ..
             } => {
-                println!("{}", crate::legacy::cli::run(&settings, tenant, setting).await?);
+                println!(
+                    "{}",
+                    crate::legacy::cli::run(&settings, tenant, setting).await?
+                );
                 Ok(())
             }
             Command::Migrate => {

@@ -103,8 +103,14 @@ pub fn setting_to_old(setting: &OnboardingSetting) -> Map<String, Value> {
 
 /// An old depOnboardingSetting body (create or PATCH): only old properties may appear; what
 /// remains is a valid body for the current type, whose rules (read-only properties …) apply.
-pub fn setting_body_from_old(body: Map<String, Value>) -> Result<Map<String, Value>, ValidationError> {
-    check_names(&body, &OLD_SETTING_PROPERTIES, "microsoft.graph.depOnboardingSetting")?;
+pub fn setting_body_from_old(
+    body: Map<String, Value>,
+) -> Result<Map<String, Value>, ValidationError> {
+    check_names(
+        &body,
+        &OLD_SETTING_PROPERTIES,
+        "microsoft.graph.depOnboardingSetting",
+    )?;
     Ok(body)
 }
 
@@ -166,8 +172,14 @@ pub fn device_to_old(device: &ImportedAppleDeviceIdentity) -> Map<String, Value>
 
 /// An old importedAppleDeviceIdentity body (create, PATCH or an import item): old properties
 /// only. Old enum members are a subset of the current ones, so values pass as they are.
-pub fn device_body_from_old(body: Map<String, Value>) -> Result<Map<String, Value>, ValidationError> {
-    check_names(&body, &OLD_DEVICE_PROPERTIES, "microsoft.graph.importedAppleDeviceIdentity")?;
+pub fn device_body_from_old(
+    body: Map<String, Value>,
+) -> Result<Map<String, Value>, ValidationError> {
+    check_names(
+        &body,
+        &OLD_DEVICE_PROPERTIES,
+        "microsoft.graph.importedAppleDeviceIdentity",
+    )?;
     Ok(body)
 }
 
@@ -211,7 +223,10 @@ fn old_default(old: &str) -> Value {
         "iTunesPairingMode" => Value::String("disallow".to_owned()),
         "sharedIPadMaximumUserCount" => Value::from(0),
         "managementCertificates" => Value::Array(Vec::new()),
-        "displayName" | "description" | "configurationEndpointUrl" | "supportDepartment"
+        "displayName"
+        | "description"
+        | "configurationEndpointUrl"
+        | "supportDepartment"
         | "supportPhoneNumber" => Value::Null,
         _ => Value::Bool(false),
     }
@@ -230,7 +245,10 @@ pub fn profile_to_old(profile: &Value) -> Option<Value> {
         "@odata.type".to_owned(),
         Value::String(format!("#microsoft.graph.{old_type}")),
     );
-    out.insert("id".to_owned(), obj.get("id").cloned().unwrap_or(Value::Null));
+    out.insert(
+        "id".to_owned(),
+        obj.get("id").cloned().unwrap_or(Value::Null),
+    );
     for old in old_names(old_type) {
         let value = obj
             .get(current_name(new_type, old))

@@ -60,20 +60,33 @@ fn an_old_dep_profile_round_trips_through_the_stored_legacy_type() {
             assert_eq!(&back[name], value, "{name}");
         }
     }
-    assert!(!back.contains_key("isDefault"), "no isDefault in the old shape");
+    assert!(
+        !back.contains_key("isDefault"),
+        "no isDefault in the old shape"
+    );
     assert!(!back.contains_key("requireCompanyPortalOnSetupAssistantEnrolledDevices"));
-    assert_eq!(back.len(), 2 + 5 + 23, "@odata.type, id, 5 + 23 old properties");
+    assert_eq!(
+        back.len(),
+        2 + 5 + 23,
+        "@odata.type, id, 5 + 23 old properties"
+    );
 }
 
 #[test]
 fn an_ios_profile_is_shown_as_the_old_type_and_edits_come_back_to_it() {
-    let stored = object(json!({"displayName": "iOS", "iTunesPairingMode": "requiresCertificate",
+    let stored = object(
+        json!({"displayName": "iOS", "iTunesPairingMode": "requiresCertificate",
         "enableSharedIPad": true, "sharedIPadMaximumUserCount": 3, "supervisedModeEnabled": true,
-        "deviceNameTemplate": "{{SERIAL}}"}));
-    let old = object(profile_to_old(&rendered(&DEP_IOS_ENROLLMENT_PROFILE, "t_2", &stored)).unwrap());
+        "deviceNameTemplate": "{{SERIAL}}"}),
+    );
+    let old =
+        object(profile_to_old(&rendered(&DEP_IOS_ENROLLMENT_PROFILE, "t_2", &stored)).unwrap());
     assert_eq!(old["@odata.type"], "#microsoft.graph.depEnrollmentProfile");
     assert_eq!(old["iTunesPairingMode"], "requiresCertificate");
-    assert_eq!(old["macOSFileVaultDisabled"], false, "no home on iOS: the old default");
+    assert_eq!(
+        old["macOSFileVaultDisabled"], false,
+        "no home on iOS: the old default"
+    );
     assert!(!old.contains_key("deviceNameTemplate"));
     // The GET body sent back unchanged is a valid PATCH that changes nothing.
     let patch = profile_body_from_old(&DEP_IOS_ENROLLMENT_PROFILE, &old).unwrap();
@@ -81,17 +94,27 @@ fn an_ios_profile_is_shown_as_the_old_type_and_edits_come_back_to_it() {
     edm::apply(&DEP_IOS_ENROLLMENT_PROFILE, &mut again, &patch).unwrap();
     let twice = profile_to_old(&rendered(&DEP_IOS_ENROLLMENT_PROFILE, "t_2", &again)).unwrap();
     assert_eq!(Value::Object(old), twice);
-    assert_eq!(again["deviceNameTemplate"], "{{SERIAL}}", "new-only values survive");
-    assert_eq!(patch["@odata.type"], "#microsoft.graph.depIOSEnrollmentProfile");
+    assert_eq!(
+        again["deviceNameTemplate"], "{{SERIAL}}",
+        "new-only values survive"
+    );
+    assert_eq!(
+        patch["@odata.type"],
+        "#microsoft.graph.depIOSEnrollmentProfile"
+    );
 }
 
 #[test]
 fn macos_properties_are_renamed_both_ways() {
     let stored = object(json!({"registrationDisabled": true, "fileVaultDisabled": false}));
-    let old = object(profile_to_old(&rendered(&DEP_MACOS_ENROLLMENT_PROFILE, "t_3", &stored)).unwrap());
+    let old =
+        object(profile_to_old(&rendered(&DEP_MACOS_ENROLLMENT_PROFILE, "t_3", &stored)).unwrap());
     assert_eq!(old["macOSRegistrationDisabled"], true);
     assert_eq!(old["macOSFileVaultDisabled"], false);
-    assert_eq!(old["iTunesPairingMode"], "disallow", "iOS-only: the old default");
+    assert_eq!(
+        old["iTunesPairingMode"], "disallow",
+        "iOS-only: the old default"
+    );
     let patch = profile_body_from_old(
         &DEP_MACOS_ENROLLMENT_PROFILE,
         &object(json!({"macOSFileVaultDisabled": true, "macOSRegistrationDisabled": false})),
@@ -134,13 +157,19 @@ fn new_only_properties_and_wrong_types_are_refused_on_old_bodies() {
         &object(json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile"})),
     )
     .unwrap_err();
-    assert!(err.message.contains("depEnrollmentProfile"), "{}", err.message);
+    assert!(
+        err.message.contains("depEnrollmentProfile"),
+        "{}",
+        err.message
+    );
     assert!(profile_body_from_old(&DEP_TVOS_ENROLLMENT_PROFILE, &Map::new()).is_err());
 }
 
 #[test]
 fn apple_configurator_profiles_keep_the_base_type_and_tvos_has_no_old_shape() {
-    let stored = object(json!({"displayName": "AC", "requireCompanyPortalOnSetupAssistantEnrolledDevices": true}));
+    let stored = object(
+        json!({"displayName": "AC", "requireCompanyPortalOnSetupAssistantEnrolledDevices": true}),
+    );
     let old = object(profile_to_old(&rendered(&ENROLLMENT_PROFILE, "t_4", &stored)).unwrap());
     assert_eq!(old["@odata.type"], "#microsoft.graph.enrollmentProfile");
     assert_eq!(old.len(), 2 + 5);
@@ -149,13 +178,19 @@ fn apple_configurator_profiles_keep_the_base_type_and_tvos_has_no_old_shape() {
     edm::apply(&ENROLLMENT_PROFILE, &mut again, &body).unwrap();
     let twice = profile_to_old(&rendered(&ENROLLMENT_PROFILE, "t_4", &again)).unwrap();
     assert_eq!(Value::Object(old), twice);
-    assert_eq!(again["requireCompanyPortalOnSetupAssistantEnrolledDevices"], true);
+    assert_eq!(
+        again["requireCompanyPortalOnSetupAssistantEnrolledDevices"],
+        true
+    );
     assert!(profile_to_old(&rendered(&DEP_TVOS_ENROLLMENT_PROFILE, "t_5", &Map::new())).is_none());
 }
 
 #[test]
 fn enum_members_map_to_old_ones() {
-    assert_eq!(enrollment_state_to_old(EnrollmentState::Blocked), EnrollmentState::Failed);
+    assert_eq!(
+        enrollment_state_to_old(EnrollmentState::Blocked),
+        EnrollmentState::Failed
+    );
     for state in [
         EnrollmentState::Unknown,
         EnrollmentState::Enrolled,
@@ -163,11 +198,24 @@ fn enum_members_map_to_old_ones() {
         EnrollmentState::Failed,
         EnrollmentState::NotContacted,
     ] {
-        assert_eq!(enrollment_state_to_old(state), state, "old members are kept");
+        assert_eq!(
+            enrollment_state_to_old(state),
+            state,
+            "old members are kept"
+        );
     }
-    assert_eq!(platform_to_old(DevicePlatform::VisionOs), DevicePlatform::Unknown);
-    assert_eq!(platform_to_old(DevicePlatform::TvOs), DevicePlatform::Unknown);
-    assert_eq!(platform_to_old(DevicePlatform::MacOs), DevicePlatform::MacOs);
+    assert_eq!(
+        platform_to_old(DevicePlatform::VisionOs),
+        DevicePlatform::Unknown
+    );
+    assert_eq!(
+        platform_to_old(DevicePlatform::TvOs),
+        DevicePlatform::Unknown
+    );
+    assert_eq!(
+        platform_to_old(DevicePlatform::MacOs),
+        DevicePlatform::MacOs
+    );
 }
 
 #[test]

@@ -41,14 +41,20 @@ pub async fn get(st: &AppState, ctx: &RequestCtx) -> Result<GraphResponse, ApiEr
 }
 
 /// `PUT`/`PATCH` with `{"depOnboardingSettingId": id | null}` → 204.
-pub async fn set(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn set(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let body = json_object(&req.body)?;
     if let Some(other) = body
         .keys()
         .find(|k| *k != "depOnboardingSettingId" && !k.contains('@'))
     {
-        return Err(ValidationError::unknown_property(other, "depGateway.legacyDefaultToken").into());
+        return Err(
+            ValidationError::unknown_property(other, "depGateway.legacyDefaultToken").into(),
+        );
     }
     match body.get("depOnboardingSettingId") {
         Some(Value::String(id)) => designate(&st.services, tenant, Some(id.clone())).await?,

@@ -24,7 +24,11 @@ const RESULT_ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentityRes
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities`: one keyset-paged SQL query over all
 /// the tenant's tokens (`$filter`, `$orderby`, `$top`, `$count`, `$search` on serials).
-pub async fn list(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn list(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     let select = response::selected(&q, &SPEC)?;
@@ -67,7 +71,11 @@ pub async fn list(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result
 }
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities/$count`.
-pub async fn count(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn count(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     let filter = paging::count_filter(&SPEC, &q, Some("serialNumber"))?;
@@ -103,7 +111,11 @@ pub async fn get(
 }
 
 /// `POST /deviceManagement/importedAppleDeviceIdentities` → 201, on the legacy default token.
-pub async fn create(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn create(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let body = device_body_from_old(json_object(&req.body)?)?;
     let setting = default_for(st, tenant, "importedAppleDeviceIdentities").await?;
@@ -157,14 +169,21 @@ pub async fn delete(st: &AppState, ctx: &RequestCtx, id: &str) -> Result<GraphRe
 
 /// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList`, on the legacy default
 /// token; results in the old shape.
-pub async fn import(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn import(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let body = json_object(&req.body)?;
     if let Some(Value::Array(items)) = body.get("importedAppleDeviceIdentities") {
         for (i, item) in items.iter().enumerate() {
             if let Value::Object(item) = item {
                 device_body_from_old(item.clone()).map_err(|e| {
-                    ApiError::BadRequest(format!("importedAppleDeviceIdentities[{i}]: {}", e.message))
+                    ApiError::BadRequest(format!(
+                        "importedAppleDeviceIdentities[{i}]: {}",
+                        e.message
+                    ))
                 })?;
             }
         }
@@ -181,7 +200,10 @@ pub async fn import(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Resu
         .iter()
         .map(|r| {
             let mut out = Map::new();
-            out.insert("@odata.type".to_owned(), Value::String(RESULT_ODATA_TYPE.to_owned()));
+            out.insert(
+                "@odata.type".to_owned(),
+                Value::String(RESULT_ODATA_TYPE.to_owned()),
+            );
             out.extend(device_to_old(&r.identity));
             out.insert("status".to_owned(), Value::Bool(r.status));
             Value::Object(out)

@@ -70,9 +70,7 @@ pub async fn dispatch(
         (LegacyRoute::Device(id), &M::DELETE) => devices::delete(st, ctx, &id).await,
         (LegacyRoute::ImportDevices, &M::POST) => devices::import(st, ctx, req).await,
         (LegacyRoute::DefaultToken, &M::GET) => default_token::get(st, ctx).await,
-        (LegacyRoute::DefaultToken, &(M::PUT | M::PATCH)) => {
-            default_token::set(st, ctx, req).await
-        }
+        (LegacyRoute::DefaultToken, &(M::PUT | M::PATCH)) => default_token::set(st, ctx, req).await,
         (LegacyRoute::DefaultToken, &M::DELETE) => default_token::clear(st, ctx).await,
         _ => Err(ApiError::MethodNotAllowed),
     }

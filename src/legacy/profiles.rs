@@ -37,7 +37,10 @@ fn profile_error(id: &str, e: ServiceError) -> ApiError {
 }
 
 /// Every profile of the tenant with an old shape, converted.
-async fn all_old(st: &AppState, tenant: crate::domain::ids::TenantId) -> Result<Vec<Value>, ApiError> {
+async fn all_old(
+    st: &AppState,
+    tenant: crate::domain::ids::TenantId,
+) -> Result<Vec<Value>, ApiError> {
     let (ids, _) = tokens(&st.services, tenant).await?;
     let mut out = Vec::new();
     for setting in ids {
@@ -53,7 +56,11 @@ async fn all_old(st: &AppState, tenant: crate::domain::ids::TenantId) -> Result<
 
 /// `GET /deviceManagement/enrollmentProfiles`: aggregated over the tenant's tokens, filtered,
 /// sorted and paged like any profile list.
-pub async fn list(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn list(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     let select = response::selected(&q, service::spec())?;
@@ -68,11 +75,22 @@ pub async fn list(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result
         "displayName",
         items,
     )?;
-    Ok(response::collection(ctx, SET_PATH, None, &page, &q, select.as_deref()))
+    Ok(response::collection(
+        ctx,
+        SET_PATH,
+        None,
+        &page,
+        &q,
+        select.as_deref(),
+    ))
 }
 
 /// `GET /deviceManagement/enrollmentProfiles/$count`.
-pub async fn count(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn count(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     q.ensure_only(paging::SEARCHABLE_COUNT_OPTIONS)?;
@@ -102,13 +120,24 @@ pub async fn get(
         .await
         .map_err(|e| profile_error(id, e))?;
     let old = profile_to_old(&profile).ok_or_else(|| not_found(id))?;
-    Ok(response::entity(ctx, StatusCode::OK, SET_PATH, None, &old, select.as_deref()))
+    Ok(response::entity(
+        ctx,
+        StatusCode::OK,
+        SET_PATH,
+        None,
+        &old,
+        select.as_deref(),
+    ))
 }
 
 /// `POST /deviceManagement/enrollmentProfiles` → 201: created on the legacy default token with
 /// the type the old `@odata.type` names (an old `depEnrollmentProfile` stays one: one profile
 /// for iOS and macOS, visible as such through the new API).
-pub async fn create(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Result<GraphResponse, ApiError> {
+pub async fn create(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Write)?;
     let mut body = json_object(&req.body)?;
     let ty = profiles::create_type(&body)?;
@@ -135,8 +164,10 @@ pub async fn create(st: &AppState, ctx: &RequestCtx, req: &GraphRequest) -> Resu
     let old = profile_to_old(&profile).unwrap_or(profile);
     let mut resp = response::entity(ctx, StatusCode::CREATED, SET_PATH, None, &old, None);
     if let Some(id) = old["id"].as_str() {
-        resp.headers
-            .push(("Location", format!("{}/beta/{SET_PATH}/{id}", ctx.public_url)));
+        resp.headers.push((
+            "Location",
+            format!("{}/beta/{SET_PATH}/{id}", ctx.public_url),
+        ));
     }
     Ok(resp)
 }

@@ -26,7 +26,10 @@ const COLLECTION_OPS: [(&str, CollectionOp); 3] = [
         "syncWithAppleDeviceEnrollmentProgram",
         CollectionOp::SyncWithAppleDeviceEnrollmentProgram,
     ),
-    ("getEncryptionPublicKey", CollectionOp::GetEncryptionPublicKey),
+    (
+        "getEncryptionPublicKey",
+        CollectionOp::GetEncryptionPublicKey,
+    ),
 ];
 
 const PROFILE_OPS: [(&str, ProfileOp); 3] = [

@@ -157,7 +157,10 @@ pub async fn collection_operation(
         (CollectionOp::GetEncryptionPublicKey, &Method::GET) => {
             let tenant = ctx.require(Permission::Read)?;
             let setting = key_setting(st, tenant).await?;
-            Ok(primitive(ctx, &json!(apple::get_key(svc, tenant, &setting).await?)))
+            Ok(primitive(
+                ctx,
+                &json!(apple::get_key(svc, tenant, &setting).await?),
+            ))
         }
         (CollectionOp::SyncWithAppleDeviceEnrollmentProgram, &Method::POST) => {
             let tenant = ctx.require(Permission::Write)?;
@@ -183,8 +186,9 @@ pub async fn collection_operation(
 }
 
 /// The setting whose key the old "download the public key" step returns: the legacy default
-/// token; on a tenant without any token, a new setting (so that the old download-key → upload
-/// flow works from scratch).
+/// token; on a tenant without any token, a new setting, designated as the legacy default (so
+/// that the old download-key → upload flow works from scratch, and keeps working when tokens
+/// are added through the multi-token API later).
 async fn key_setting(st: &AppState, tenant: TenantId) -> Result<String, ApiError> {
     match resolve::default_token(&st.services, tenant).await? {
         DefaultToken::One(id) => Ok(id),
@@ -192,9 +196,13 @@ async fn key_setting(st: &AppState, tenant: TenantId) -> Result<String, ApiError
             n,
             "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()",
         )),
-        DefaultToken::NoToken => Ok(onboarding::create(&st.services, tenant, Map::new())
-            .await?
-            .id),
+        DefaultToken::NoToken => {
+            let id = onboarding::create(&st.services, tenant, Map::new())
+                .await?
+                .id;
+            super::default_token::designate(&st.services, tenant, Some(id.clone())).await?;
+            Ok(id)
+        }
     }
 }
 
@@ -212,7 +220,11 @@ fn wrong_key(e: &ServiceError) -> bool {
 /// default first) — a renewal of the Apple MDM server it already holds, or the first token of
 /// a setting that `getEncryptionPublicKey` created. Nothing is created for a token no key of
 /// the tenant decrypts.
-async fn upload(st: &AppState, tenant: TenantId, body: &Map<String, Value>) -> Result<(), ApiError> {
+async fn upload(
+    st: &AppState,
+    tenant: TenantId,
+    body: &Map<String, Value>,
+) -> Result<(), ApiError> {
     let svc = &st.services;
     let (mut ids, designated) = resolve::tokens(svc, tenant).await?;
     if ids.is_empty() {

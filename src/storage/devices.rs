@@ -365,13 +365,20 @@ pub fn count_in_tenant(
         .filter(dsl::tenant_id.eq(tenant.to_string()))
         .into_boxed::<super::connection::MultiBackend>();
     match filter {
-        Some(f) => query.filter(DynCondition(f.clone())).count().get_result(conn),
+        Some(f) => query
+            .filter(DynCondition(f.clone()))
+            .count()
+            .get_result(conn),
         None => query.count().get_result(conn),
     }
 }
 
 /// The token (setting id) that holds the tenant's identity `id`, if any.
-pub fn setting_of(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<Option<String>> {
+pub fn setting_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: &str,
+) -> QueryResult<Option<String>> {
     let rows: Vec<String> = dsl::imported_devices
         .filter(dsl::tenant_id.eq(tenant.to_string()))
         .filter(dsl::id.eq(id))

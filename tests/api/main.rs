@@ -9,6 +9,7 @@ mod apple_sim;
 mod cli;
 mod conventions;
 mod devices;
+mod legacy;
 mod oidc;
 mod onboarding_settings;
 mod profiles;
