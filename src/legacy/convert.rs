@@ -208,10 +208,10 @@ fn old_names(old_type: &str) -> Vec<&'static str> {
 
 /// The current name of old property `old` on a profile of type `new_type`.
 fn current_name<'a>(new_type: &str, old: &'a str) -> &'a str {
-    if new_type == "depMacOSEnrollmentProfile" {
-        if let Some((_, new)) = MACOS_RENAMES.iter().find(|(o, _)| *o == old) {
-            return new;
-        }
+    if new_type == "depMacOSEnrollmentProfile"
+        && let Some((_, new)) = MACOS_RENAMES.iter().find(|(o, _)| *o == old)
+    {
+        return new;
     }
     old
 }
@@ -280,8 +280,8 @@ pub fn profile_body_from_old(
     let mut out = Map::new();
     for (name, value) in body {
         if name == "@odata.type" {
-            let named = value.as_str().map(unqualified_type_name);
-            if !named.is_some_and(|n| n.eq_ignore_ascii_case(old_type)) {
+            let given = value.as_str().map(unqualified_type_name);
+            if !given.is_some_and(|n| n.eq_ignore_ascii_case(old_type)) {
                 return Err(ValidationError::new(format!(
                     "'@odata.type' must be '#microsoft.graph.{old_type}' here, not {value}."
                 )));

@@ -182,15 +182,14 @@ fn resolve_organization(
     first: &Segment,
     rest: &[Segment],
 ) -> Option<Result<LegacyRoute, ApiError>> {
-    let (org, rest) = match first.key() {
-        Some(org) => (org, rest),
-        None => {
-            let (key, tail) = rest.split_first()?;
-            if key.args.is_some() {
-                return None;
-            }
-            (key.name.clone(), tail)
+    let (org, rest) = if let Some(org) = first.key() {
+        (org, rest)
+    } else {
+        let (key, tail) = rest.split_first()?;
+        if key.args.is_some() {
+            return None;
         }
+        (key.name.clone(), tail)
     };
     let (seg, tail) = rest.split_first()?;
     if seg.is("depOnboardingSettings") {

@@ -115,7 +115,7 @@ async fn switched_off_old_paths_answer_resource_not_found(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| s.legacy_api = false).await;
     let setting = new_setting(&app).await;
     let cases = [
-        (Method::GET, format!("{PROFILES}"), "enrollmentProfiles"),
+        (Method::GET, PROFILES.to_owned(), "enrollmentProfiles"),
         (
             Method::GET,
             format!("{DEVICES}?$filter=discoverySource eq 'deviceEnrollmentProgram'"),
@@ -170,6 +170,7 @@ async fn switched_off_old_paths_answer_resource_not_found(backend: Backend) {
     assert_eq!(list["value"][0]["id"], setting.as_str());
 }
 
+#[expect(clippy::too_many_lines, reason = "one scripted sequence of old calls")]
 async fn a_tenant_without_tokens_starts_with_the_old_key_then_upload_flow(backend: Backend) {
     let sim = simulator().await;
     let url = sim.base_url();
@@ -315,6 +316,10 @@ async fn wait_synced(app: &TestApp, setting: &str) -> Value {
     panic!("sync did not finish");
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scripted sequence of old and new profile calls"
+)]
 async fn one_token_old_and_new_calls_see_the_same_state(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let setting = new_setting(&app).await;
@@ -475,6 +480,21 @@ async fn one_token_old_and_new_calls_see_the_same_state(backend: Backend) {
         true
     );
 
+    // Old profile delete; the new API no longer has it.
+    assert_eq!(app.delete(&format!("{PROFILES}/{id}")).await.status(), 204);
+    assert_graph_error(
+        app.get(&format!("{token_path}/enrollmentProfiles/{id}"))
+            .await,
+        404,
+        "ResourceNotFound",
+    )
+    .await;
+}
+
+async fn one_token_old_identity_calls_are_seen_by_the_new_api(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let setting = new_setting(&app).await;
+    let token_path = format!("{SETTINGS}/{setting}");
     // Identities: old create, old get, new view, old patch, old delete.
     let device = json_of(
         app.post_json(
@@ -533,17 +553,12 @@ async fn one_token_old_and_new_calls_see_the_same_state(backend: Backend) {
         "ResourceNotFound",
     )
     .await;
-    // Old profile delete; the new API no longer has it.
-    assert_eq!(app.delete(&format!("{PROFILES}/{id}")).await.status(), 204);
-    assert_graph_error(
-        app.get(&format!("{token_path}/enrollmentProfiles/{id}"))
-            .await,
-        404,
-        "ResourceNotFound",
-    )
-    .await;
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scripted sequence: aggregate, refuse, designate, clear"
+)]
 async fn several_tokens_aggregate_reads_and_refuse_to_guess_writes(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| s.max_page_size = 3).await;
     let (a, b) = (new_setting(&app).await, new_setting(&app).await);
@@ -719,6 +734,10 @@ async fn several_tokens_aggregate_reads_and_refuse_to_guess_writes(backend: Back
     .await;
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "an old script replayed call for call"
+)]
 async fn an_old_script_runs_unchanged_on_a_multi_token_tenant(backend: Backend) {
     let sim = simulator().await;
     let url = sim.base_url();
@@ -887,6 +906,7 @@ async fn an_old_script_runs_unchanged_on_a_multi_token_tenant(backend: Backend) 
     );
 }
 
+#[expect(clippy::too_many_lines, reason = "one table of refused bodies")]
 async fn negative_cases_are_graph_errors_and_change_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let setting = new_setting(&app).await;
@@ -1019,7 +1039,44 @@ async fn negative_cases_are_graph_errors_and_change_nothing(backend: Backend) {
     )
     .await;
     assert!(msg.contains("20000"), "{msg}");
+    // Nothing changed.
+    let now = get_json(
+        &app,
+        &format!("{SETTINGS}/{setting}/enrollmentProfiles/{pid}"),
+    )
+    .await;
+    assert_eq!(now["isMandatory"], true);
+    assert_eq!(now["iTunesPairingMode"], "allow");
+    let only = get_json(
+        &app,
+        &format!("{SETTINGS}/{setting}/importedAppleDeviceIdentities"),
+    )
+    .await;
+    assert_eq!(only["value"].as_array().unwrap().len(), 1);
+    assert_eq!(only["value"][0]["id"], did.as_str());
+    assert_eq!(get_json(&app, &format!("{PROFILES}/$count")).await, 1);
+    assert_eq!(
+        get_json(&app, SETTINGS).await["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
 
+#[expect(clippy::too_many_lines, reason = "one table of refused requests")]
+async fn unknown_ids_other_tenants_and_missing_permissions_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let setting = new_setting(&app).await;
+    let profile = json_of(app.post_json(PROFILES, &doc18_profile()).await, 201).await;
+    let pid = profile["id"].as_str().unwrap().to_owned();
+    let device = json_of(
+        app.post_json(DEVICES, &json!({"serialNumber": "C02NEG000001"}))
+            .await,
+        201,
+    )
+    .await;
+    let did = device["id"].as_str().unwrap().to_owned();
     // Unknown ids.
     for path in [
         format!("{PROFILES}/{setting}_{}", Uuid::new_v4()),
@@ -1147,9 +1204,11 @@ on_both_backends!(
     switched_off_old_paths_answer_resource_not_found,
     a_tenant_without_tokens_starts_with_the_old_key_then_upload_flow,
     one_token_old_and_new_calls_see_the_same_state,
+    one_token_old_identity_calls_are_seen_by_the_new_api,
     several_tokens_aggregate_reads_and_refuse_to_guess_writes,
     an_old_script_runs_unchanged_on_a_multi_token_tenant,
     negative_cases_are_graph_errors_and_change_nothing,
+    unknown_ids_other_tenants_and_missing_permissions_are_refused,
 );
 
 /// `dep-gateway legacy-default` designates and clears on the gateway's database.
