@@ -216,10 +216,43 @@ fn wrong_key(e: &ServiceError) -> bool {
             || v.message.contains("has no encryption key yet"))
 }
 
+/// Whether an upload failed because the setting's key decrypted a token of another Apple MDM
+/// server than the one it holds (the admin registered the same certificate with a second
+/// server): the single-token API then gets a new setting for that server.
+fn other_server(e: &ServiceError) -> bool {
+    // service::apple::check_holder's message; the legacy upload tests pin it.
+    matches!(e, ServiceError::Validation(v) if v.message.contains("a renewal must come from the same server"))
+}
+
+/// A new setting (within `maximumDepTokens`) that shares `key_owner`'s key and holds the
+/// uploaded token; removed again if the upload fails, so a refused upload leaves nothing.
+async fn upload_to_new_setting(
+    st: &AppState,
+    tenant: TenantId,
+    key_owner: &str,
+    body: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let svc = &st.services;
+    let created = onboarding::create(svc, tenant, Map::new()).await?.id;
+    let result = async {
+        apple::stage_key_of(svc, tenant, key_owner, &created).await?;
+        apple::upload(svc, tenant, &created, apple::parse_upload(body)?).await
+    }
+    .await;
+    if let Err(e) = result {
+        if let Err(cleanup) = onboarding::delete(svc, tenant, &created).await {
+            tracing::error!(error = %cleanup, setting = %created, "removing the setting of a failed legacy upload");
+        }
+        return Err(e.into());
+    }
+    Ok(())
+}
+
 /// Collection-bound `uploadDepToken`: the token goes to the setting whose key decrypts it (the
 /// default first) — a renewal of the Apple MDM server it already holds, or the first token of
-/// a setting that `getEncryptionPublicKey` created. Nothing is created for a token no key of
-/// the tenant decrypts.
+/// a setting that `getEncryptionPublicKey` created; a token of another Apple MDM server made
+/// with that key gets a new setting. Nothing is created for a token no key of the tenant
+/// decrypts.
 async fn upload(
     st: &AppState,
     tenant: TenantId,
@@ -234,12 +267,21 @@ async fn upload(
         ids.retain(|i| *i != first);
         ids.insert(0, first);
     }
+    // A setting whose key decrypts a token of another server is remembered, and the others
+    // still tried: one of them may hold that server with a copy of the same key (a renewal).
+    let mut key_owner = None;
     for setting in &ids {
         match apple::upload(svc, tenant, setting, apple::parse_upload(body)?).await {
             Ok(()) => return Ok(()),
             Err(e) if wrong_key(&e) => {}
+            Err(e) if other_server(&e) => {
+                key_owner.get_or_insert(setting.clone());
+            }
             Err(e) => return Err(e.into()),
         }
+    }
+    if let Some(owner) = key_owner {
+        return upload_to_new_setting(st, tenant, &owner, body).await;
     }
     Err(ApiError::BadRequest(
         "The server token was not encrypted to the public key of any of this tenant's DEP tokens: \

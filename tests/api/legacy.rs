@@ -174,7 +174,11 @@ async fn switched_off_old_paths_answer_resource_not_found(backend: Backend) {
 async fn a_tenant_without_tokens_starts_with_the_old_key_then_upload_flow(backend: Backend) {
     let sim = simulator().await;
     let url = sim.base_url();
-    let app = TestApp::spawn_with(backend, move |s| s.apple_base_url = url).await;
+    let app = TestApp::spawn_with(backend, move |s| {
+        s.apple_base_url = url;
+        s.max_dep_tokens = 2;
+    })
+    .await;
     let org = format!("/beta/organization/{}", app.tenant);
     // Reads of an empty tenant are empty; writes that need a token say how to get one.
     assert_eq!(get_json(&app, PROFILES).await["value"], json!([]));
@@ -284,6 +288,42 @@ async fn a_tenant_without_tokens_starts_with_the_old_key_then_upload_flow(backen
     assert_eq!(
         get_json(&app, &format!("{SETTINGS}/{setting}")).await["appleIdentifier"],
         "admin2@contoso.com"
+    );
+
+    // The same certificate registered with a second Apple MDM server: a new setting for it
+    // (renewed there afterwards), within maximumDepTokens (2 here).
+    let upload = |server: &'static str| {
+        let (app, sim, pem) = (&app, &sim, pem.to_owned());
+        async move {
+            let p7m = apple_sim::make_dep_token(&sim.base_url(), server, 3, &pem)
+                .await
+                .unwrap();
+            app.post_json(
+                &format!("{SETTINGS}/uploadDepToken"),
+                &json!({"appleId": "second@contoso.com", "depToken": p7m}),
+            )
+            .await
+        }
+    };
+    assert_eq!(upload("server-second").await.status(), 204);
+    assert_eq!(upload("server-second").await.status(), 204, "a renewal");
+    let all = get_json(&app, &format!("{SETTINGS}?$orderby=tokenName")).await;
+    let names: Vec<&str> = all["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tokenName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["server-org", "server-second"]);
+    let msg = assert_graph_error(upload("server-third").await, 400, "BadRequest").await;
+    assert!(msg.contains("maximum"), "{msg}");
+    assert_eq!(
+        get_json(&app, SETTINGS).await["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "a refused upload leaves no setting behind"
     );
 
     let resp = app
