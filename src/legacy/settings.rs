@@ -197,11 +197,14 @@ async fn key_setting(st: &AppState, tenant: TenantId) -> Result<String, ApiError
             "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()",
         )),
         DefaultToken::NoToken => {
-            let id = onboarding::create(&st.services, tenant, Map::new())
-                .await?
-                .id;
-            super::default_token::designate(&st.services, tenant, Some(id.clone())).await?;
-            Ok(id)
+            let svc = &st.services;
+            let id = onboarding::create(svc, tenant, Map::new()).await?.id;
+            let designated = super::default_token::designate_first(svc, tenant, id.clone()).await?;
+            if designated != id {
+                // Another first call won the race: its setting is the one, ours goes.
+                onboarding::delete(svc, tenant, &id).await?;
+            }
+            Ok(designated)
         }
     }
 }

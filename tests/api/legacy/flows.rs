@@ -357,7 +357,28 @@ async fn an_old_script_runs_unchanged_on_a_multi_token_tenant(backend: Backend) 
     );
 }
 
+async fn concurrent_first_key_downloads_make_one_setting(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let path = format!("{SETTINGS}/getEncryptionPublicKey");
+    let calls = (0..4).map(|_| get_json(&app, &path));
+    let keys: Vec<_> = futures_util::future::join_all(calls).await;
+    // (Concurrent first downloads of one setting's key may each generate one: the service's
+    // staged-key rule, not the legacy layer's; only the setting count matters here.)
+    assert!(keys.iter().all(|k| {
+        k["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("CERTIFICATE"))
+    }));
+    let settings = get_json(&app, SETTINGS).await;
+    assert_eq!(settings["value"].as_array().unwrap().len(), 1, "{settings}");
+    assert_eq!(
+        get_json(&app, DEFAULT_TOKEN).await["designatedDepOnboardingSettingId"],
+        settings["value"][0]["id"]
+    );
+}
+
 on_both_backends!(
+    concurrent_first_key_downloads_make_one_setting,
     a_tenant_without_tokens_starts_with_the_old_key_then_upload_flow,
     an_old_script_runs_unchanged_on_a_multi_token_tenant,
 );
