@@ -355,6 +355,39 @@ async fn an_old_script_runs_unchanged_on_a_multi_token_tenant(backend: Backend) 
             .status(),
         204
     );
+
+    // A renewal of A's server made with A's key, uploaded the old way: the designated token's
+    // key does not decrypt it, A's does, so A is renewed (and no setting is added).
+    let renewal = apple_sim::make_dep_token(
+        &sim.base_url(),
+        "server-a",
+        6,
+        key_a["value"].as_str().unwrap(),
+    )
+    .await
+    .unwrap();
+    let resp = app
+        .post_json(
+            &format!("{SETTINGS}/uploadDepToken"),
+            &json!({"appleId": "renewed@contoso.com", "depToken": renewal}),
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        get_json(&app, &format!("{SETTINGS}/{a}")).await["appleIdentifier"],
+        "renewed@contoso.com"
+    );
+    assert_eq!(
+        get_json(&app, &format!("{SETTINGS}/{legacy}")).await["appleIdentifier"],
+        "old@contoso.com"
+    );
+    assert_eq!(
+        get_json(&app, SETTINGS).await["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 async fn concurrent_first_key_downloads_make_one_setting(backend: Backend) {
