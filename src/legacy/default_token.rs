@@ -107,21 +107,3 @@ pub async fn designate(
         })
         .await
 }
-
-/// Designates `setting` unless the tenant already has a designation; returns the designated
-/// setting (a concurrent first call on an empty tenant may have designated its own).
-pub async fn designate_first(
-    svc: &Services,
-    tenant: TenantId,
-    setting: String,
-) -> Result<String, ServiceError> {
-    svc.db
-        .write(tenant, move |c| {
-            if let Some(existing) = legacy_defaults::designated(c, tenant)? {
-                return Ok(existing);
-            }
-            legacy_defaults::designate(c, tenant, &setting)?;
-            Ok(setting)
-        })
-        .await
-}

@@ -9,6 +9,8 @@ use super::resolve::{self, DefaultToken, require_default};
 use super::routes::CollectionOp;
 use crate::auth::Permission;
 use crate::domain::ids::TenantId;
+use crate::domain::onboarding::OnboardingSetting;
+use crate::domain::time::now_ticks;
 use crate::http::context::RequestCtx;
 use crate::http::error::ApiError;
 use crate::http::response::{self, GraphResponse, primitive};
@@ -17,7 +19,9 @@ use crate::http::{AppState, json_object, optional_json_object};
 use crate::odata::QueryOptions;
 use crate::service::paging::{self, Page};
 use crate::service::{ServiceError, apple, onboarding};
-use crate::storage::onboarding_settings::SPEC;
+use crate::storage::legacy_defaults;
+use crate::storage::onboarding_settings::{self, SPEC};
+use uuid::Uuid;
 
 const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
 
@@ -190,22 +194,41 @@ pub async fn collection_operation(
 /// that the old download-key → upload flow works from scratch, and keeps working when tokens
 /// are added through the multi-token API later).
 async fn key_setting(st: &AppState, tenant: TenantId) -> Result<String, ApiError> {
+    let per_token =
+        "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()";
     match resolve::default_token(&st.services, tenant).await? {
-        DefaultToken::One(id) => Ok(id),
-        DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(
-            n,
-            "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()",
-        )),
-        DefaultToken::NoToken => {
-            let svc = &st.services;
-            let id = onboarding::create(svc, tenant, Map::new()).await?.id;
-            let designated = super::default_token::designate_first(svc, tenant, id.clone()).await?;
-            if designated != id {
-                // Another first call won the race: its setting is the one, ours goes.
-                onboarding::delete(svc, tenant, &id).await?;
+        DefaultToken::One(id) => return Ok(id),
+        DefaultToken::Ambiguous(n) => return Err(resolve::ambiguous(n, per_token)),
+        DefaultToken::NoToken => {}
+    }
+    // Decided again under the tenant's write lock, so that concurrent first calls end with one
+    // setting: the first creates and designates it, the others find it designated.
+    let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now_ticks());
+    let max_tokens = st.services.max_dep_tokens;
+    let decided = st
+        .services
+        .db
+        .write(tenant, move |c| {
+            let ids = legacy_defaults::setting_ids(c, tenant)?;
+            let designated = legacy_defaults::designated(c, tenant)?;
+            if !ids.is_empty() {
+                return Ok::<_, ServiceError>(resolve::pick(&ids, designated.as_deref()));
             }
-            Ok(designated)
-        }
+            if max_tokens < 1 {
+                return Err(crate::domain::ValidationError::new(
+                    "maximumDepTokens is 0: this gateway accepts no DEP token.",
+                )
+                .into());
+            }
+            onboarding_settings::insert(c, tenant, &fresh, now_ticks())?;
+            legacy_defaults::designate(c, tenant, &fresh.id)?;
+            Ok(DefaultToken::One(fresh.id))
+        })
+        .await?;
+    match decided {
+        DefaultToken::One(id) => Ok(id),
+        DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(n, per_token)),
+        DefaultToken::NoToken => Err(resolve::no_token()),
     }
 }
 
