@@ -98,6 +98,19 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         devices: u32,
     },
+    /// Designate the depOnboardingSetting that a tenant's old single-token API calls go to
+    /// (the legacy default token), or clear the designation.
+    LegacyDefault {
+        /// Tenant GUID.
+        #[arg(long)]
+        tenant: TenantId,
+        /// depOnboardingSetting id to designate.
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        setting: Option<String>,
+        /// Clear the designation instead.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 impl Cli {
@@ -171,6 +184,15 @@ impl Cli {
                 let (cert, key) = crate::tls::write_dev_cert(&dir)?;
                 println!("certificate: {}", cert.display());
                 println!("private key: {}", key.display());
+                Ok(())
+            }
+            Command::LegacyDefault {
+                tenant, setting, ..
+            } => {
+                println!(
+                    "{}",
+                    crate::legacy::cli::run(&settings, tenant, setting).await?
+                );
                 Ok(())
             }
             Command::Migrate => {

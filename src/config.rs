@@ -55,6 +55,9 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     /// Per-tenant and per-app request limits.
     pub throttling: ThrottleSettings,
+    /// Serve the retired single-token DEP API (`/organization/…`, `deviceManagement/enrollmentProfiles`,
+    /// …) by translating it onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
+    pub legacy_api: bool,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             tls_cert: None,
             tls_key: None,
             throttling: ThrottleSettings::default(),
+            legacy_api: true,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod legacy;
 pub mod odata;
 pub mod openapi;
 pub mod service;
@@ -95,6 +96,7 @@ impl Application {
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
             throttle: http::throttle::Throttle::new(&settings.throttling),
+            legacy_api: settings.legacy_api,
         });
         service::sync::start_scheduler(state.services.clone());
         service::sync::start_assignment_worker(state.services.clone());

@@ -47,6 +47,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Per-tenant and per-app request limits.
     pub throttle: Throttle,
+    /// Whether the legacy single-token API is served (`crate::legacy`).
+    pub legacy_api: bool,
 }
 
 /// Shared handle on [`AppState`].

@@ -79,6 +79,8 @@ pub enum Route {
     VppTokensCount,
     /// `/deviceAppManagement/vppTokens/{id}`.
     VppToken(String),
+    /// A path of the retired single-token API (served by `crate::legacy`).
+    Legacy(crate::legacy::routes::LegacyRoute),
     /// A Graph resource or operation this gateway knows but does not serve yet.
     NotBuilt(&'static str),
 }
@@ -144,13 +146,6 @@ const SETTING_OPS: &[(&str, SettingOp)] = &[
     ("releaseAppleDevices", SettingOp::ReleaseAppleDevices),
 ];
 
-/// Collection-bound operations on depOnboardingSettings (current and legacy).
-const COLLECTION_OPERATIONS: &[&str] = &[
-    "uploadDepToken",
-    "syncWithAppleDeviceEnrollmentProgram",
-    "getEncryptionPublicKey",
-];
-
 /// Operations of a vppToken that later work may serve.
 const VPP_TOKEN_MEMBERS: &[&str] = &[
     "syncLicenses",
@@ -158,9 +153,6 @@ const VPP_TOKEN_MEMBERS: &[&str] = &[
     "getLicensesForApp",
     "syncLicenseCounts",
 ];
-
-/// Legacy single-token members of deviceManagement.
-const LEGACY_MEMBERS: &[&str] = &["enrollmentProfiles", "importedAppleDeviceIdentities"];
 
 fn known<'a>(seg: &Segment, names: &'a [&'a str]) -> Option<&'a str> {
     names.iter().copied().find(|n| seg.is_operation(n))
@@ -175,6 +167,9 @@ pub fn resolve(segments: &[Segment]) -> Result<Route, ApiError> {
     let Some((first, rest)) = segments.split_first() else {
         return Err(ApiError::SegmentNotFound(String::new()));
     };
+    if let Some(legacy) = crate::legacy::routes::resolve(segments) {
+        return legacy.map(Route::Legacy);
+    }
     if first.is("organization") {
         return Ok(Route::NotBuilt("organization"));
     }
@@ -188,9 +183,7 @@ pub fn resolve(segments: &[Segment]) -> Result<Route, ApiError> {
         return Ok(Route::DeviceManagement);
     };
     if !second.is("depOnboardingSettings") {
-        return known(second, LEGACY_MEMBERS)
-            .map(Route::NotBuilt)
-            .ok_or_else(|| not_found(second));
+        return Err(not_found(second));
     }
     if let Some(key) = second.key() {
         return resolve_setting(key, rest);
@@ -200,14 +193,6 @@ pub fn resolve(segments: &[Segment]) -> Result<Route, ApiError> {
         [count] if count.name == "$count" => Ok(Route::OnboardingSettingsCount),
         [op, tail @ ..] if op.is_operation("getExpiringVppTokenCount") => {
             only(tail, Route::ExpiringVppTokenCount(op.args.clone()))
-        }
-        [op, ..]
-            if known(op, COLLECTION_OPERATIONS).is_some()
-                && (op.args.is_some() || rest.len() == 1) =>
-        {
-            Ok(Route::NotBuilt(
-                known(op, COLLECTION_OPERATIONS).unwrap_or("operation"),
-            ))
         }
         [key, tail @ ..] if key.args.is_none() && !key.name.starts_with('$') => {
             resolve_setting(key.name.clone(), tail)
@@ -452,6 +437,7 @@ pub async fn dispatch(
         (Route::SettingOperation { setting, op }, method) => {
             onboarding_actions::setting_operation(st, ctx, req, &setting, op, method).await
         }
+        (Route::Legacy(route), _) => crate::legacy::dispatch(st, ctx, route, req).await,
         (Route::NotBuilt(name), _) => Err(ApiError::NotImplemented(name.to_owned())),
         _ => Err(ApiError::MethodNotAllowed),
     }

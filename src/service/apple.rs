@@ -70,6 +70,40 @@ pub async fn generate_key(
     Ok(cert_pem)
 }
 
+/// Stages a copy of setting `from`'s key pair (its current one, else its staged one) as the
+/// staged key of setting `to`, so that a server token encrypted to `from`'s certificate can be
+/// uploaded to `to` (one certificate may be registered with several Apple MDM servers).
+pub async fn stage_key_of(
+    svc: &Services,
+    tenant: TenantId,
+    from: &str,
+    to: &str,
+) -> Result<(), ServiceError> {
+    let (from, to) = (from.to_owned(), to.to_owned());
+    let secrets = svc.secrets.clone();
+    svc.db
+        .write(tenant, move |c| {
+            ensure_setting(c, tenant, &to)?;
+            let pairs = repo::key_pairs(c, tenant, &from)?;
+            let pair = pairs
+                .iter()
+                .find(|p| p.slot == CURRENT)
+                .or_else(|| pairs.iter().find(|p| p.slot == STAGED))
+                .ok_or_else(|| setting_not_found(&from))?;
+            let private = secrets
+                .open(&key_context(tenant, &from, &pair.slot), &pair.private_key)
+                .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+            let staged = KeyPair {
+                slot: STAGED.to_owned(),
+                private_key: secrets.seal(&key_context(tenant, &to, STAGED), &private),
+                certificate: pair.certificate.clone(),
+            };
+            repo::put_key_pair(c, tenant, &to, &staged, now_ticks())?;
+            Ok(())
+        })
+        .await
+}
+
 /// `getEncryptionPublicKey()`: the certificate of the current key pair, else of the staged one;
 /// a setting without any gets one generated (the old "download the public key" first step).
 pub async fn get_key(

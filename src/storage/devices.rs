@@ -332,3 +332,57 @@ pub fn mark_deleted(
     }
     Ok(updated)
 }
+
+/// One page of the tenant's identities across all its tokens (the single-token API's
+/// tenant-wide set).
+pub fn list_in_tenant(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    q: &PageQuery,
+) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
+    let mut query = dsl::imported_devices
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .into_boxed();
+    for condition in [&q.filter, &q.after].into_iter().flatten() {
+        query = query.filter(DynCondition(condition.clone()));
+    }
+    let rows: Vec<DeviceRow> = query
+        .order(sql::<Text>(&q.order_by))
+        .limit(q.limit)
+        .offset(q.offset)
+        .select(DeviceRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.into_domain().1).collect())
+}
+
+/// How many of the tenant's identities, across all its tokens, match `filter`.
+pub fn count_in_tenant(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    filter: Option<&SqlCondition>,
+) -> QueryResult<i64> {
+    let query = dsl::imported_devices
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .into_boxed::<super::connection::MultiBackend>();
+    match filter {
+        Some(f) => query
+            .filter(DynCondition(f.clone()))
+            .count()
+            .get_result(conn),
+        None => query.count().get_result(conn),
+    }
+}
+
+/// The token (setting id) that holds the tenant's identity `id`, if any.
+pub fn setting_of(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: &str,
+) -> QueryResult<Option<String>> {
+    let rows: Vec<String> = dsl::imported_devices
+        .filter(dsl::tenant_id.eq(tenant.to_string()))
+        .filter(dsl::id.eq(id))
+        .select(dsl::setting_id)
+        .load(conn)?;
+    Ok(rows.into_iter().next())
+}

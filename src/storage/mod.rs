@@ -6,6 +6,7 @@ pub mod apple_tokens;
 pub mod connection;
 pub mod devices;
 pub mod dyn_sql;
+pub mod legacy_defaults;
 pub mod onboarding_settings;
 pub mod profile_push;
 pub mod profiles;

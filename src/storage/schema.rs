@@ -171,6 +171,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    legacy_default_tokens (tenant_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -184,5 +191,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     dep_sync_state,
     dep_apple_profiles,
     dep_profile_assignments,
-    dep_assign_leases
+    dep_assign_leases,
+    legacy_default_tokens
 );

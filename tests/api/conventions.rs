@@ -114,17 +114,17 @@ async fn unknown_segments_versions_and_methods_are_graph_errors(backend: Backend
 
 async fn operations_not_built_yet_say_so(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    // The retired single-token paths are known but not served yet.
-    for path in [
-        "/beta/deviceManagement/enrollmentProfiles",
-        "/beta/deviceManagement/importedAppleDeviceIdentities",
-        "/beta/organization/x/depOnboardingSettings",
-    ] {
+    // Known Graph resources the gateway does not serve (the single-token paths are served:
+    // tests/api/legacy.rs).
+    for path in ["/beta/organization", "/beta/deviceAppManagement"] {
         let msg = assert_graph_error(app.get(path).await, 501, "NotImplemented").await;
         assert!(msg.contains("not implemented"), "{path}: {msg}");
     }
     let resp = app
-        .request(Method::POST, &format!("{SETTINGS}/uploadDepToken"))
+        .request(
+            Method::POST,
+            "/beta/deviceAppManagement/vppTokens/x/syncLicenses",
+        )
         .json(&json!({}))
         .send()
         .await

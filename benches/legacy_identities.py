@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Legacy (single-token) identity list benchmark: 100,000 identities spread over two tokens,
+listed through the old tenant-wide `GET /deviceManagement/importedAppleDeviceIdentities` (the
+PowerShell sample's `$filter=discoverySource eq 'adminImport'`, $top=1000) page by page, next
+to one token's list through the new path, on SQLite and PostgreSQL.
+
+Reports page 1 vs page 100 latency of the old aggregated list (median of 7 fetches each: keyset
+paging across tokens should make them equal), the whole walk, and a new per-token page for
+comparison. Usage:
+    benches/legacy_identities.py [--backends sqlite,postgres] [--pg postgres://postgres@127.0.0.1:5432/postgres]
+Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured).
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request, uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
+PORT = 18182
+
+
+def call(method, url, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def serials(start, n):
+    return [{"serialNumber": f"C02L{i:08d}", "platform": "ios"} for i in range(start, start + n)]
+
+
+def run(backend, pg_admin):
+    data_dir = tempfile.mkdtemp(prefix="dep-gateway-bench-")
+    env = dict(os.environ, DEP_GATEWAY_DATA_DIR=data_dir, DEP_GATEWAY_BIND=f"127.0.0.1:{PORT}", DEP_GATEWAY_LOG="warn")
+    db = None
+    if backend == "postgres":
+        db = f"dg_bench_{uuid.uuid4().hex}"
+        subprocess.run(["psql", pg_admin, "-qc", f'CREATE DATABASE "{db}"'], check=True)
+        env["DEP_GATEWAY_DATABASE_URL"] = pg_admin.rsplit("/", 1)[0] + "/" + db
+    server = subprocess.Popen([BIN, "serve"], env=env)
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        token = subprocess.run([BIN, "token", "--tenant", str(uuid.uuid4()), "--ttl", "7200"], env=env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        settings = f"{base}/beta/deviceManagement/depOnboardingSettings"
+        tokens = [call("POST", settings, token, {"tokenName": f"bench {i}"})["id"] for i in range(2)]
+        for start in range(0, 100_000, 10_000):
+            setting = tokens[(start // 10_000) % 2]
+            op = f"{settings}/{setting}/importedAppleDeviceIdentities/importAppleDeviceIdentityList"
+            call("POST", op, token, {"importedAppleDeviceIdentities": serials(start, 10_000)})
+
+        query = urllib.parse.quote("$filter=discoverySource eq 'adminImport'&$top=1000", safe="=&$")
+        pages, url, links = 0, f"{base}/beta/deviceManagement/importedAppleDeviceIdentities?{query}", {}
+        walk_s, items = time.perf_counter(), 0
+        while url:
+            pages += 1
+            links[pages] = url
+            page = call("GET", url, token)
+            items += len(page["value"])
+            url = page.get("@odata.nextLink")
+        walk_s = time.perf_counter() - walk_s
+        assert items == 100_000, items
+
+        def median_fetch(u):
+            return statistics.median(timed(lambda: call("GET", u, token))[0] for _ in range(7))
+
+        page1, page100 = median_fetch(links[1]), median_fetch(links[100])
+        new_page1 = median_fetch(f"{settings}/{tokens[0]}/importedAppleDeviceIdentities?{query}")
+        return {"backend": backend, "pages": pages, "legacy_walk_100k_s": round(walk_s, 2),
+                "legacy_page1_ms": round(page1 * 1000, 1), "legacy_page100_ms": round(page100 * 1000, 1),
+                "ratio": round(page100 / page1, 2), "new_per_token_page1_ms": round(new_page1 * 1000, 1)}
+    finally:
+        server.terminate()
+        server.wait()
+        if db:
+            subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    for backend in args.backends.split(","):
+        print(json.dumps(run(backend, args.pg)), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+//! `/deviceManagement/importedAppleDeviceIdentities`: the tenant's identities across all tokens
+//! in the old shape; an identity is found in the tenant, new ones go to the legacy default token.
+
+use actix_web::http::StatusCode;
+use serde_json::{Map, Value};
+
+use super::convert::{device_body_from_old, device_to_old};
+use super::resolve::{require_default, token_of_device};
+use crate::auth::Permission;
+use crate::domain::ids::TenantId;
+use crate::http::context::RequestCtx;
+use crate::http::error::ApiError;
+use crate::http::response::{self, GraphResponse};
+use crate::http::routes::GraphRequest;
+use crate::http::{AppState, json_object};
+use crate::odata::QueryOptions;
+use crate::service::paging::{self, Page};
+use crate::service::{ServiceError, devices as service};
+use crate::storage::devices::{self as repo, SPEC};
+
+const SET_PATH: &str = "deviceManagement/importedAppleDeviceIdentities";
+const ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentity";
+const RESULT_ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentityResult";
+
+/// `GET /deviceManagement/importedAppleDeviceIdentities`: one keyset-paged SQL query over all
+/// the tenant's tokens (`$filter`, `$orderby`, `$top`, `$count`, `$search` on serials).
+pub async fn list(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    let select = response::selected(&q, &SPEC)?;
+    let svc = &st.services;
+    let plan = paging::plan_searchable(
+        &SPEC,
+        "legacy/importedAppleDeviceIdentities",
+        &q,
+        &svc.paging_key,
+        svc.max_page_size,
+        Some("serialNumber"),
+    )?;
+    let (query, want_count) = (plan.query.clone(), q.count);
+    let (items, count) = svc
+        .db
+        .run(move |c| {
+            let items = repo::list_in_tenant(c, tenant, &query)?;
+            let count = if want_count {
+                Some(repo::count_in_tenant(c, tenant, query.filter.as_ref())?)
+            } else {
+                None
+            };
+            Ok::<_, ServiceError>((items, count))
+        })
+        .await?;
+    let page = plan.pager.finish(items, &svc.paging_key, count);
+    let old = Page {
+        items: page.items.iter().map(device_to_old).collect::<Vec<_>>(),
+        skiptoken: page.skiptoken,
+        count: page.count,
+    };
+    Ok(response::collection(
+        ctx,
+        SET_PATH,
+        Some(ODATA_TYPE),
+        &old,
+        &q,
+        select.as_deref(),
+    ))
+}
+
+/// `GET /deviceManagement/importedAppleDeviceIdentities/$count`.
+pub async fn count(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    let filter = paging::count_filter(&SPEC, &q, Some("serialNumber"))?;
+    let n = st
+        .services
+        .db
+        .run(move |c| Ok::<_, ServiceError>(repo::count_in_tenant(c, tenant, filter.as_ref())?))
+        .await?;
+    Ok(GraphResponse::count(n))
+}
+
+/// `GET /deviceManagement/importedAppleDeviceIdentities/{id}`.
+pub async fn get(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    q.ensure_only(paging::ENTITY_OPTIONS)?;
+    let select = response::selected(&q, &SPEC)?;
+    let setting = token_of_device(&st.services, tenant, id).await?;
+    let device = service::get(&st.services, tenant, &setting, id).await?;
+    Ok(response::entity(
+        ctx,
+        StatusCode::OK,
+        SET_PATH,
+        Some(ODATA_TYPE),
+        &device_to_old(&device),
+        select.as_deref(),
+    ))
+}
+
+/// `POST /deviceManagement/importedAppleDeviceIdentities` → 201, on the legacy default token.
+pub async fn create(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = device_body_from_old(json_object(&req.body)?)?;
+    let setting = default_for(st, tenant, "importedAppleDeviceIdentities").await?;
+    let device = service::create(&st.services, tenant, &setting, body).await?;
+    let mut resp = response::entity(
+        ctx,
+        StatusCode::CREATED,
+        SET_PATH,
+        Some(ODATA_TYPE),
+        &device_to_old(&device),
+        None,
+    );
+    resp.headers.push((
+        "Location",
+        format!("{}/beta/{SET_PATH}/{}", ctx.public_url, device.id),
+    ));
+    Ok(resp)
+}
+
+async fn default_for(st: &AppState, tenant: TenantId, tail: &str) -> Result<String, ApiError> {
+    require_default(
+        &st.services,
+        tenant,
+        &format!("POST /beta/deviceManagement/depOnboardingSettings/{{id}}/{tail}"),
+    )
+    .await
+}
+
+/// `PATCH /deviceManagement/importedAppleDeviceIdentities/{id}` → 204.
+// GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
+pub async fn update(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = device_body_from_old(json_object(&req.body)?)?;
+    let setting = token_of_device(&st.services, tenant, id).await?;
+    service::update(&st.services, tenant, &setting, id, body).await?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `DELETE /deviceManagement/importedAppleDeviceIdentities/{id}` → 204.
+pub async fn delete(st: &AppState, ctx: &RequestCtx, id: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let setting = token_of_device(&st.services, tenant, id).await?;
+    service::delete(&st.services, tenant, &setting, id).await?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList`, on the legacy default
+/// token; results in the old shape.
+pub async fn import(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = json_object(&req.body)?;
+    if let Some(Value::Array(items)) = body.get("importedAppleDeviceIdentities") {
+        for (i, item) in items.iter().enumerate() {
+            if let Value::Object(item) = item {
+                device_body_from_old(item.clone()).map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "importedAppleDeviceIdentities[{i}]: {}",
+                        e.message
+                    ))
+                })?;
+            }
+        }
+    }
+    let request = service::parse_import(&body)?;
+    let setting = default_for(
+        st,
+        tenant,
+        "importedAppleDeviceIdentities/importAppleDeviceIdentityList",
+    )
+    .await?;
+    let results = service::import(&st.services, tenant, &setting, request).await?;
+    let value: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            let mut out = Map::new();
+            out.insert(
+                "@odata.type".to_owned(),
+                Value::String(RESULT_ODATA_TYPE.to_owned()),
+            );
+            out.extend(device_to_old(&r.identity));
+            out.insert("status".to_owned(), Value::Bool(r.status));
+            Value::Object(out)
+        })
+        .collect();
+    Ok(GraphResponse::json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "@odata.context": format!(
+                "{}/beta/$metadata#Collection(microsoft.graph.importedAppleDeviceIdentityResult)",
+                ctx.public_url
+            ),
+            "value": value,
+        }),
+    ))
+}

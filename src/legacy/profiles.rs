@@ -1,0 +1,227 @@
+//! `/deviceManagement/enrollmentProfiles`: the tenant's profiles across all tokens in the old
+//! shapes; a profile id carries its token, a new profile goes to the legacy default token.
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::{Map, Value};
+
+use super::convert::{old_profile_type, profile_body_from_old, profile_to_old};
+use super::resolve::{require_default, token_of_profile, tokens};
+use crate::auth::Permission;
+use crate::domain::profiles;
+use crate::http::context::RequestCtx;
+use crate::http::error::ApiError;
+use crate::http::response::{self, GraphResponse};
+use crate::http::routes::{GraphRequest, ProfileOp};
+use crate::http::{AppState, json_object};
+use crate::odata::{self, QueryOptions};
+use crate::service::{ServiceError, paging, profiles as service};
+
+const SET_PATH: &str = "deviceManagement/enrollmentProfiles";
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "The enrollmentProfile with id '{id}' was not found."
+    ))
+}
+
+/// The profile's token; an unknown token of the id is the profile's 404, not the token's.
+fn token(id: &str) -> Result<&str, ApiError> {
+    token_of_profile(id).ok_or_else(|| not_found(id))
+}
+
+fn profile_error(id: &str, e: ServiceError) -> ApiError {
+    match e {
+        ServiceError::NotFound { .. } => not_found(id),
+        other => other.into(),
+    }
+}
+
+/// Every profile of the tenant with an old shape, converted.
+async fn all_old(
+    st: &AppState,
+    tenant: crate::domain::ids::TenantId,
+) -> Result<Vec<Value>, ApiError> {
+    let (ids, _) = tokens(&st.services, tenant).await?;
+    let mut out = Vec::new();
+    for setting in ids {
+        match service::all(&st.services, tenant, &setting).await {
+            Ok(items) => out.extend(items.iter().filter_map(profile_to_old)),
+            // Deleted between the two reads: it has no profiles any more.
+            Err(ServiceError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /deviceManagement/enrollmentProfiles`: aggregated over the tenant's tokens, filtered,
+/// sorted and paged like any profile list.
+pub async fn list(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    let select = response::selected(&q, service::spec())?;
+    let items = all_old(st, tenant).await?;
+    let svc = &st.services;
+    let page = paging::page_in_memory(
+        service::spec(),
+        "legacy/enrollmentProfiles",
+        &q,
+        &svc.paging_key,
+        svc.max_page_size,
+        "displayName",
+        items,
+    )?;
+    Ok(response::collection(
+        ctx,
+        SET_PATH,
+        None,
+        &page,
+        &q,
+        select.as_deref(),
+    ))
+}
+
+/// `GET /deviceManagement/enrollmentProfiles/$count`.
+pub async fn count(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    q.ensure_only(paging::SEARCHABLE_COUNT_OPTIONS)?;
+    let predicate = paging::effective_filter(&q, Some("displayName"))?
+        .map(|f| odata::compile_predicate(&f, service::spec()))
+        .transpose()?;
+    let items = all_old(st, tenant).await?;
+    let n = items
+        .iter()
+        .filter(|i| predicate.as_ref().is_none_or(|p| p.matches(i)))
+        .count();
+    Ok(GraphResponse::count(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+/// `GET /deviceManagement/enrollmentProfiles/{id}`.
+pub async fn get(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Read)?;
+    let q = QueryOptions::parse(&req.query)?;
+    q.ensure_only(paging::ENTITY_OPTIONS)?;
+    let select = response::selected(&q, service::spec())?;
+    let profile = service::get(&st.services, tenant, token(id)?, id, None)
+        .await
+        .map_err(|e| profile_error(id, e))?;
+    let old = profile_to_old(&profile).ok_or_else(|| not_found(id))?;
+    Ok(response::entity(
+        ctx,
+        StatusCode::OK,
+        SET_PATH,
+        None,
+        &old,
+        select.as_deref(),
+    ))
+}
+
+/// `POST /deviceManagement/enrollmentProfiles` → 201: created on the legacy default token with
+/// the type the old `@odata.type` names (an old `depEnrollmentProfile` stays one: one profile
+/// for iOS and macOS, visible as such through the new API).
+pub async fn create(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let mut body = json_object(&req.body)?;
+    let ty = profiles::create_type(&body)?;
+    if old_profile_type(ty.name) != Some(ty.name) {
+        return Err(ApiError::BadRequest(format!(
+            "'{}' is not an enrollment profile type of the single-token API; use \
+             '#microsoft.graph.depEnrollmentProfile' or '#microsoft.graph.enrollmentProfile', or \
+             POST /beta/deviceManagement/depOnboardingSettings/{{id}}/enrollmentProfiles.",
+            ty.odata_type()
+        )));
+    }
+    // GRAPH-COMPAT: the old documented create body sends a placeholder configurationEndpointUrl;
+    // the service issues its own (it is server-managed), so the placeholder is dropped.
+    body.remove("configurationEndpointUrl");
+    let body = profile_body_from_old(ty, &body)?;
+    let setting = require_default(
+        &st.services,
+        tenant,
+        "POST /beta/deviceManagement/depOnboardingSettings/{id}/enrollmentProfiles",
+    )
+    .await?;
+    let endpoint = format!("{}/enroll", ctx.public_url);
+    let profile = service::create(&st.services, tenant, &setting, body, &endpoint).await?;
+    let old = profile_to_old(&profile).unwrap_or(profile);
+    let mut resp = response::entity(ctx, StatusCode::CREATED, SET_PATH, None, &old, None);
+    if let Some(id) = old["id"].as_str() {
+        resp.headers.push((
+            "Location",
+            format!("{}/beta/{SET_PATH}/{id}", ctx.public_url),
+        ));
+    }
+    Ok(resp)
+}
+
+/// `PATCH /deviceManagement/enrollmentProfiles/{id}` → 204: old names mapped onto the stored
+/// type's own.
+// GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
+pub async fn update(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    id: &str,
+) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    let body = json_object(&req.body)?;
+    let setting = token(id)?;
+    let current = service::get(&st.services, tenant, setting, id, None)
+        .await
+        .map_err(|e| profile_error(id, e))?;
+    let ty = current["@odata.type"]
+        .as_str()
+        .and_then(profiles::find_profile_type)
+        .ok_or_else(|| not_found(id))?;
+    let body: Map<String, Value> = profile_body_from_old(ty, &body)?;
+    service::update(&st.services, tenant, setting, id, body)
+        .await
+        .map_err(|e| profile_error(id, e))?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `DELETE /deviceManagement/enrollmentProfiles/{id}` → 204.
+pub async fn delete(st: &AppState, ctx: &RequestCtx, id: &str) -> Result<GraphResponse, ApiError> {
+    let tenant = ctx.require(Permission::Write)?;
+    service::delete(&st.services, tenant, token(id)?, id)
+        .await
+        .map_err(|e| profile_error(id, e))?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `exportMobileConfig`, `setDefaultProfile`, `updateDeviceProfileAssignment`: the current
+/// handlers, on the token the profile id names.
+pub async fn operation(
+    st: &AppState,
+    ctx: &RequestCtx,
+    req: &GraphRequest,
+    id: &str,
+    op: ProfileOp,
+    method: &Method,
+) -> Result<GraphResponse, ApiError> {
+    let setting = token(id)?;
+    crate::http::profiles::profile_operation(st, ctx, req, (setting, id), op, method)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(m) if m.contains("depOnboardingSetting") => not_found(id),
+            other => other,
+        })
+}
