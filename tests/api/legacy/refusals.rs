@@ -108,7 +108,9 @@ async fn negative_cases_are_graph_errors_and_change_nothing(backend: Backend) {
             json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": "x"}),
             "single-token",
         ),
-        (json!({"displayName": "no type"}), "@odata.type"),
+        // Without `@odata.type` the old collection's declared type (`enrollmentProfile`) is
+        // meant, as on the new path; a non-string annotation is a type error.
+        (json!({"@odata.type": 7, "displayName": "x"}), "@odata.type"),
     ];
     for (body, expected) in bad_profiles {
         let msg = assert_graph_error(app.post_json(PROFILES, &body).await, 400, "BadRequest").await;
