@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::schema::{ArrayBuilder, Discriminator, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, Discriminator, ObjectBuilder, OneOfBuilder, Schema, Type,
+};
 use utoipa::openapi::{ComponentsBuilder, RefOr};
 
 use super::catalog;
@@ -77,11 +79,9 @@ fn current(t: &EntityType, name: &str) -> &'static Property {
 /// `@odata.type` (optionally fixed to one value), then a read-only `id`.
 fn entity_head(title: &str, odata_type: Option<String>) -> ObjectBuilder {
     let odata = typed(Type::String).description(Some("The instance's type."));
-    let b = typed(Type::Object)
-        .title(Some(title))
-        .description(Some(
-            "The retired single-token API's shape (deprecated): what old scripts send and get.",
-        ));
+    let b = typed(Type::Object).title(Some(title)).description(Some(
+        "The retired single-token API's shape (deprecated): what old scripts send and get.",
+    ));
     let b = match odata_type {
         Some(value) => b
             .property("@odata.type", odata.enum_values(Some([value])))
@@ -129,13 +129,17 @@ fn old_enum(name: &str) -> Option<RefOr<Schema>> {
 
 fn old_device_object(title: &str, odata_type: Option<String>) -> ObjectBuilder {
     let t = &catalog::IMPORTED_APPLE_DEVICE_IDENTITY;
-    OLD_DEVICE_PROPERTIES.iter().fold(entity_head(title, odata_type), |b, name| {
-        let schema = match current(t, name).ty {
-            EdmType::Enum(e) => old_enum(e.name).unwrap_or_else(|| schemas::property_schema(current(t, name))),
-            _ => schemas::property_schema(current(t, name)),
-        };
-        b.property(*name, schema)
-    })
+    OLD_DEVICE_PROPERTIES
+        .iter()
+        .fold(entity_head(title, odata_type), |b, name| {
+            let schema = match current(t, name).ty {
+                EdmType::Enum(e) => {
+                    old_enum(e.name).unwrap_or_else(|| schemas::property_schema(current(t, name)))
+                }
+                _ => schemas::property_schema(current(t, name)),
+            };
+            b.property(*name, schema)
+        })
 }
 
 fn old_profile(t: &EntityType, names: &[&str], title: &str) -> Schema {
@@ -151,7 +155,10 @@ fn old_profile(t: &EntityType, names: &[&str], title: &str) -> Schema {
 fn old_any_profile() -> Schema {
     let items = [
         (profiles::ENROLLMENT_PROFILE.odata_type(), OLD_PROFILE),
-        (profiles::DEP_ENROLLMENT_PROFILE.odata_type(), OLD_DEP_PROFILE),
+        (
+            profiles::DEP_ENROLLMENT_PROFILE.odata_type(),
+            OLD_DEP_PROFILE,
+        ),
     ];
     let mut discriminator = Discriminator::new("@odata.type");
     discriminator.mapping = items
@@ -161,7 +168,9 @@ fn old_any_profile() -> Schema {
     items
         .iter()
         .fold(OneOfBuilder::new(), |b, (_, name)| b.item(reference(name)))
-        .title(Some("enrollmentProfile of the single-token API (either old type)"))
+        .title(Some(
+            "enrollmentProfile of the single-token API (either old type)",
+        ))
         .discriminator(Some(discriminator))
         .into()
 }
@@ -229,7 +238,9 @@ fn batch_response() -> Schema {
         .property("id", typed(Type::String))
         .property(
             "status",
-            typed(Type::Integer).description(Some("The request's HTTP status (424 when a dependency failed).")),
+            typed(Type::Integer).description(Some(
+                "The request's HTTP status (424 when a dependency failed).",
+            )),
         )
         .property(
             "headers",
@@ -293,14 +304,19 @@ fn default_token_update() -> Schema {
 pub fn components(builder: ComponentsBuilder) -> ComponentsBuilder {
     let setting = OLD_SETTING_PROPERTIES.iter().fold(
         entity_head("depOnboardingSetting (single-token API)", None),
-        |b, name| b.property(*name, schemas::property_schema(current(&catalog::DEP_ONBOARDING_SETTING, name))),
+        |b, name| {
+            b.property(
+                *name,
+                schemas::property_schema(current(&catalog::DEP_ONBOARDING_SETTING, name)),
+            )
+        },
     );
     let device = old_device_object("importedAppleDeviceIdentity (single-token API)", None);
-    let result = old_device_object(
-        "importedAppleDeviceIdentityResult (single-token API)",
-        None,
-    )
-    .property("status", typed(Type::Boolean).description(Some("Whether this item was imported.")));
+    let result = old_device_object("importedAppleDeviceIdentityResult (single-token API)", None)
+        .property(
+            "status",
+            typed(Type::Boolean).description(Some("Whether this item was imported.")),
+        );
     let mut dep_names = OLD_PROFILE_PROPERTIES.to_vec();
     dep_names.extend(OLD_DEP_PROFILE_PROPERTIES);
     let mut b = builder
@@ -361,7 +377,10 @@ const OLD_DEVICE_PATH: &str =
     "/deviceManagement/importedAppleDeviceIdentities/{importedAppleDeviceIdentity-id}";
 const MULTI: &str = "/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}";
 
-#[expect(clippy::too_many_arguments, reason = "one positional argument per column")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one positional argument per column"
+)]
 fn legacy(
     verb: Verb,
     path: impl Into<String>,
