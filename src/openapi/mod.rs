@@ -180,10 +180,16 @@ fn path_item(op: &Operation) -> PathItem {
     let mut b = OperationBuilder::new()
         .operation_id(Some(op.id.clone()))
         .summary(Some(op.summary.clone()))
-        .description(Some(format!(
-            "Requires `{}` (or a permission that includes it).",
-            op.permission.accepted()[0]
-        )))
+        .description(Some(if op.tag == legacy::TAG_BATCH {
+            "Needs a valid token; each request in the batch is authorised on its own, with the \
+             permission its operation documents (a `403` comes back inside the batch)."
+                .to_owned()
+        } else {
+            format!(
+                "Requires `{}` (or a permission that includes it).",
+                op.permission.accepted()[0]
+            )
+        }))
         .tag(op.tag)
         .deprecated(op.deprecated.then_some(utoipa::openapi::Deprecated::True))
         .securities(Some(security(op.permission)));
