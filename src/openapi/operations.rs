@@ -29,6 +29,8 @@ pub enum Verb {
     Patch,
     /// DELETE.
     Delete,
+    /// PUT.
+    Put,
 }
 
 /// The type of one action parameter.
@@ -81,6 +83,10 @@ pub enum Request {
     Action(Action),
     /// An action without parameters: no body, `{}` or `null`.
     NoParams,
+    /// A JSON body described by the named component (outside the EDM tables).
+    Component(&'static str),
+    /// The single-token API's importAppleDeviceIdentityList (old identity shape).
+    OldImport,
 }
 
 /// What a success looks like.
@@ -102,6 +108,10 @@ pub enum Reply {
     Count,
     /// `200` with `{"value": …}`.
     Value(EdmType, bool),
+    /// `200` (or `201` when `created`) with the named component (outside the EDM tables).
+    Component(&'static str, bool),
+    /// `200` with a page of the named component (outside the EDM tables).
+    ComponentCollection(&'static str),
 }
 
 /// One served operation.
@@ -125,6 +135,8 @@ pub struct Operation {
     pub reply: Reply,
     /// Tag grouping it in the docs.
     pub tag: &'static str,
+    /// Kept for old clients only (the single-token API).
+    pub deprecated: bool,
 }
 
 const SETTINGS: &str = "/deviceManagement/depOnboardingSettings";
@@ -207,6 +219,7 @@ fn op(
         request,
         reply,
         tag,
+        deprecated: false,
     }
 }
 
@@ -383,5 +396,6 @@ pub fn operations() -> Vec<Operation> {
         op(Delete, VPP_TOKEN, "deviceAppManagement_DeleteVppToken", "Delete a vppToken", Write,
             &[], Request::None, Reply::NoContent, TAG_VPP),
     ]);
+    ops.extend(super::legacy::operations());
     ops
 }

@@ -89,7 +89,7 @@ fn enum_or_complex(name: &str, nullable: bool) -> RefOr<Schema> {
     }
 }
 
-fn property_schema(p: &Property) -> RefOr<Schema> {
+pub fn property_schema(p: &Property) -> RefOr<Schema> {
     let schema = value_schema(p.ty, p.nullable, Some(p.max_chars));
     let schema = match (schema, p.ty.is_collection()) {
         (RefOr::T(Schema::Array(a)), true) => {
@@ -229,7 +229,7 @@ pub fn collection_name(item: &str) -> String {
     format!("{item}CollectionResponse")
 }
 
-fn collection_schema(item: RefOr<Schema>, title: &str) -> Schema {
+pub fn collection_schema(item: RefOr<Schema>, title: &str) -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .title(Some(title))
@@ -319,7 +319,7 @@ pub fn components(builder: ComponentsBuilder) -> ComponentsBuilder {
     for (name, schema) in error_schemas() {
         b = b.schema(name, schema);
     }
-    b
+    super::legacy::components(b)
 }
 
 /// `{"value": <ty>}`: the body of a function or action that returns one value.
