@@ -16,25 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
 PORT = 18182
 
-
-def call(method, url, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=120) as resp:
-        return json.loads(resp.read() or b"null")
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-def serials(start, n):
-    return [{"serialNumber": f"C02L{i:08d}", "platform": "ios"} for i in range(start, start + n)]
+# The helpers of benches/identities.py (this script's directory is on sys.path when run).
+from identities import call, serials, timed  # noqa: E402
 
 
 def run(backend, pg_admin):

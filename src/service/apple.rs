@@ -446,17 +446,7 @@ pub async fn release(
         .db
         .run(move |c| -> Result<ServerTokenCredentials, ServiceError> {
             ensure_setting(c, tenant, &key)?;
-            let held: std::collections::HashSet<String> =
-                crate::storage::devices::find_by_serials(c, tenant, &serials)?
-                    .into_iter()
-                    .filter(|(s, _)| *s == key)
-                    .map(|(_, d)| d.serial_number)
-                    .collect();
-            let unknown: Vec<&str> = serials
-                .iter()
-                .filter(|s| !held.contains(*s))
-                .map(String::as_str)
-                .collect();
+            let unknown = super::devices::serials_not_held(c, tenant, &key, &serials)?;
             if !unknown.is_empty() {
                 return Err(ValidationError::new(format!(
                     "These serial numbers are not device identities of this token: {}.",

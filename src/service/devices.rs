@@ -395,16 +395,7 @@ pub async fn assign_profile(
                     id: profile_id,
                 });
             };
-            let held: HashSet<String> = repo::find_by_serials(c, tenant, &serials)?
-                .into_iter()
-                .filter(|(s, _)| *s == key)
-                .map(|(_, d)| d.serial_number)
-                .collect();
-            let unknown: Vec<&str> = serials
-                .iter()
-                .filter(|s| !held.contains(*s))
-                .map(String::as_str)
-                .collect();
+            let unknown = serials_not_held(c, tenant, &key, &serials)?;
             if !unknown.is_empty() {
                 return Err(ValidationError::new(format!(
                     "These serial numbers are not imported device identities of this token: {}.",
@@ -425,4 +416,23 @@ pub async fn assign_profile(
     // `profile_push` for why), and the caller gets its 204 now.
     super::profile_push::kick(svc, tenant, setting);
     Ok(())
+}
+
+/// The serials among `serials` that are not device identities of `setting`.
+pub(crate) fn serials_not_held<'a>(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    serials: &'a [String],
+) -> diesel::QueryResult<Vec<&'a str>> {
+    let held: HashSet<String> = repo::find_by_serials(c, tenant, serials)?
+        .into_iter()
+        .filter(|(s, _)| s == setting)
+        .map(|(_, d)| d.serial_number)
+        .collect();
+    Ok(serials
+        .iter()
+        .filter(|s| !held.contains(*s))
+        .map(String::as_str)
+        .collect())
 }

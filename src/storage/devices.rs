@@ -151,21 +151,22 @@ impl DeviceRow {
 
 type Boxed<'a> = t::BoxedQuery<'a, super::connection::MultiBackend>;
 
-fn scoped<'a>(tenant: TenantId, setting: &str) -> Boxed<'a> {
+fn in_tenant<'a>(tenant: TenantId) -> Boxed<'a> {
     dsl::imported_devices
         .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .filter(dsl::setting_id.eq(setting.to_owned()))
         .into_boxed()
 }
 
-/// One page of a token's identities.
-pub fn list(
+fn scoped<'a>(tenant: TenantId, setting: &str) -> Boxed<'a> {
+    in_tenant(tenant).filter(dsl::setting_id.eq(setting.to_owned()))
+}
+
+/// The page `q` asks for, of the identities `query` selects.
+fn page_of(
     conn: &mut DbConnection,
-    tenant: TenantId,
-    setting: &str,
+    mut query: Boxed<'_>,
     q: &PageQuery,
 ) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
-    let mut query = scoped(tenant, setting);
     for condition in [&q.filter, &q.after].into_iter().flatten() {
         query = query.filter(DynCondition(condition.clone()));
     }
@@ -178,6 +179,31 @@ pub fn list(
     Ok(rows.into_iter().map(|r| r.into_domain().1).collect())
 }
 
+/// How many of the identities `query` selects match `filter`.
+fn count_of(
+    conn: &mut DbConnection,
+    query: Boxed<'_>,
+    filter: Option<&SqlCondition>,
+) -> QueryResult<i64> {
+    match filter {
+        Some(f) => query
+            .filter(DynCondition(f.clone()))
+            .count()
+            .get_result(conn),
+        None => query.count().get_result(conn),
+    }
+}
+
+/// One page of a token's identities.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    q: &PageQuery,
+) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
+    page_of(conn, scoped(tenant, setting), q)
+}
+
 /// How many of a token's identities match `filter`.
 pub fn count(
     conn: &mut DbConnection,
@@ -185,13 +211,7 @@ pub fn count(
     setting: &str,
     filter: Option<&SqlCondition>,
 ) -> QueryResult<i64> {
-    match filter {
-        Some(f) => scoped(tenant, setting)
-            .filter(DynCondition(f.clone()))
-            .count()
-            .get_result(conn),
-        None => scoped(tenant, setting).count().get_result(conn),
-    }
+    count_of(conn, scoped(tenant, setting), filter)
 }
 
 /// One identity of a token.
@@ -340,19 +360,7 @@ pub fn list_in_tenant(
     tenant: TenantId,
     q: &PageQuery,
 ) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
-    let mut query = dsl::imported_devices
-        .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .into_boxed();
-    for condition in [&q.filter, &q.after].into_iter().flatten() {
-        query = query.filter(DynCondition(condition.clone()));
-    }
-    let rows: Vec<DeviceRow> = query
-        .order(sql::<Text>(&q.order_by))
-        .limit(q.limit)
-        .offset(q.offset)
-        .select(DeviceRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.into_domain().1).collect())
+    page_of(conn, in_tenant(tenant), q)
 }
 
 /// How many of the tenant's identities, across all its tokens, match `filter`.
@@ -361,16 +369,7 @@ pub fn count_in_tenant(
     tenant: TenantId,
     filter: Option<&SqlCondition>,
 ) -> QueryResult<i64> {
-    let query = dsl::imported_devices
-        .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .into_boxed::<super::connection::MultiBackend>();
-    match filter {
-        Some(f) => query
-            .filter(DynCondition(f.clone()))
-            .count()
-            .get_result(conn),
-        None => query.count().get_result(conn),
-    }
+    count_of(conn, in_tenant(tenant), filter)
 }
 
 /// The token (setting id) that holds the tenant's identity `id`, if any.
