@@ -1,5 +1,6 @@
 //! dep-gateway: a Microsoft Graph beta compatible service for Apple Automated Device Enrollment.
 
+pub mod api;
 pub mod apple;
 pub mod apple_sim;
 pub mod auth;

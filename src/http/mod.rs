@@ -1,19 +1,14 @@
 //! The HTTP layer: one entry point for `/beta/…` that applies Graph's conventions (URL
-//! normalisation, request ids, error envelope, auth) and dispatches to handlers by route.
+//! normalisation, request ids, error envelope, auth, throttling, `$batch`) and hands each
+//! Graph request to the operation table (`crate::api`).
 
 pub mod batch;
-pub mod context;
-pub mod devices;
 pub mod docs;
-pub mod error;
-pub mod onboarding;
-pub mod onboarding_actions;
-pub mod path;
-pub mod profiles;
-pub mod response;
-pub mod routes;
 pub mod throttle;
-pub mod vpp_tokens;
+
+// The request plumbing lives with the operation table; these names keep `http::error` & co.
+// working for the modules of this layer.
+pub use crate::api::{context, error, path, response};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,14 +18,13 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use futures_util::StreamExt;
-use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use self::context::RequestCtx;
 use self::error::ApiError;
 use self::path::Segment;
 use self::response::{Body, GraphResponse};
-use self::routes::GraphRequest;
+use crate::api::GraphRequest;
 use self::throttle::{Scope, Throttle};
 use crate::auth::Authenticator;
 use crate::service::Services;
@@ -57,34 +51,6 @@ pub type SharedState = web::Data<Arc<AppState>>;
 // GRAPH-COMPAT: clients only log x-ms-ags-diagnostic, but it must be valid JSON
 // (graph-http-conventions.md §2).
 const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"dep-gateway","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"dep-gateway"}}"#;
-
-/// Parses a write body into a JSON object, with Graph's messages for what is wrong.
-pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest(
-            "The request body is empty; a JSON object is required.".into(),
-        ));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest("The request body must be a JSON object.".into())),
-        Err(_) => Err(ApiError::BadRequest(
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
-                .into(),
-        )),
-    }
-}
-
-/// Parses the body of an action that takes no parameters: empty, `{}` or `null` are accepted
-/// (clients send all three); anything else must still be a JSON object.
-// GRAPH-COMPAT: bodiless actions arrive with no body, an empty JSON body or `{}`
-// (graph-http-conventions.md §8).
-pub fn optional_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) || body == b"null" {
-        return Ok(Map::new());
-    }
-    json_object(body)
-}
 
 /// Entry point of every path that is not a health check.
 pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> HttpResponse {
@@ -180,8 +146,14 @@ pub async fn run(
             "A $batch request cannot contain another $batch request.".to_owned(),
         ));
     }
-    let route = routes::resolve(&req.segments)?;
-    routes::dispatch(st, ctx, route, req).await
+    crate::api::dispatch::dispatch(
+        crate::legacy::routes::table(),
+        &st.services,
+        st.legacy_api,
+        ctx,
+        req,
+    )
+    .await
 }
 
 /// The one `Authorization` header, if any; several are refused rather than guessed between.

@@ -3,7 +3,7 @@
 //! token, or the one an admin designated), never to a guess.
 
 use crate::domain::ids::TenantId;
-use crate::http::error::ApiError;
+use crate::api::error::ApiError;
 use crate::service::{ServiceError, Services};
 use crate::storage::{devices, legacy_defaults};
 
