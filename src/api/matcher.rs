@@ -63,17 +63,15 @@ impl Node {
     }
 
     fn child(&mut self, step: Step) -> &mut Node {
-        let at = match self.children.iter().position(|c| c.step == step) {
-            Some(at) => at,
-            None => {
-                self.children.push(Node::new(step));
-                self.children.sort_by_key(|c| c.step.rank());
-                self.children
-                    .iter()
-                    .position(|c| c.step == step)
-                    .unwrap_or_default()
-            }
-        };
+        if !self.children.iter().any(|c| c.step == step) {
+            self.children.push(Node::new(step));
+            self.children.sort_by_key(|c| c.step.rank());
+        }
+        let at = self
+            .children
+            .iter()
+            .position(|c| c.step == step)
+            .unwrap_or_default();
         &mut self.children[at]
     }
 
@@ -229,12 +227,12 @@ impl Table {
                 }
                 Step::Literal(name) if seg.is(name) => {
                     let key_child = child.key_child();
-                    if let (Some(key), Some(keyed)) = (seg.key(), key_child) {
-                        if let Step::Key(param) = keyed.step {
-                            params.member = name;
-                            params.keys.push((param, key));
-                            return Some(keyed);
-                        }
+                    if let (Some(key), Some(keyed)) = (seg.key(), key_child)
+                        && let Step::Key(param) = keyed.step
+                    {
+                        params.member = name;
+                        params.keys.push((param, key));
+                        return Some(keyed);
                     }
                     // GRAPH-COMPAT: `name()` is the collection; parentheses on a root
                     // singleton or a namespaced segment are not Graph's.

@@ -31,13 +31,19 @@ const SETTING: &str = "deviceManagement_GetDepOnboardingSetting";
 #[test]
 fn resolves_key_forms_case_and_slashes() {
     let want = vec![("depOnboardingSetting-id", "abc".to_owned())];
-    assert_eq!(id("/deviceManagement/depOnboardingSettings/abc").unwrap(), SETTING);
+    assert_eq!(
+        id("/deviceManagement/depOnboardingSettings/abc").unwrap(),
+        SETTING
+    );
     assert_eq!(keys("/deviceManagement/depOnboardingSettings/abc"), want);
     assert_eq!(
         id("/devicemanagement/DEPONBOARDINGSETTINGS('abc')/").unwrap(),
         SETTING
     );
-    assert_eq!(keys("/devicemanagement/DEPONBOARDINGSETTINGS('abc')/"), want);
+    assert_eq!(
+        keys("/devicemanagement/DEPONBOARDINGSETTINGS('abc')/"),
+        want
+    );
     assert_eq!(
         id("/deviceManagement//depOnboardingSettings/"),
         Ok("deviceManagement_ListDepOnboardingSetting".into())
@@ -57,7 +63,10 @@ fn unknown_segments_are_named() {
     for (path, segment) in [
         ("/deviceManagement/deviceUpdateStates", "deviceUpdateStates"),
         ("/deviceManagement/depOnboardingSettings/abc/nope", "nope"),
-        ("/deviceManagement('x')/depOnboardingSettings", "deviceManagement"),
+        (
+            "/deviceManagement('x')/depOnboardingSettings",
+            "deviceManagement",
+        ),
         ("/deviceAppManagement/mobileApps", "mobileApps"),
         ("/deviceAppManagement/vppTokens/a1/nope", "nope"),
         ("/deviceAppManagement/vppTokens/a1/syncLicenses/x", "x"),
@@ -87,7 +96,9 @@ fn setting_operations_resolve_in_every_spelling() {
         op("getEncryptionPublicKey")
     );
     assert_eq!(
-        id("/deviceManagement/depOnboardingSettings/abc/graph.SYNCWITHAPPLEDEVICEENROLLMENTPROGRAM"),
+        id(
+            "/deviceManagement/depOnboardingSettings/abc/graph.SYNCWITHAPPLEDEVICEENROLLMENTPROGRAM"
+        ),
         op("syncWithAppleDeviceEnrollmentProgram")
     );
     assert_eq!(
@@ -113,7 +124,10 @@ fn resolves_profiles_casts_and_counts() {
         id(&format!("{base}/microsoft.graph.depIOSEnrollmentProfile/$count")),
         Ok("deviceManagement.depOnboardingSetting.enrollmentProfiles.GetCount.AsDepIOSEnrollmentProfile".into())
     );
-    let (get, params) = route(&format!("{base}('p1')/microsoft.graph.depMacOSEnrollmentProfile")).unwrap();
+    let (get, params) = route(&format!(
+        "{base}('p1')/microsoft.graph.depMacOSEnrollmentProfile"
+    ))
+    .unwrap();
     assert_eq!(
         get,
         "deviceManagement.depOnboardingSetting.GetEnrollmentProfiles.AsDepMacOSEnrollmentProfile"
@@ -146,7 +160,10 @@ fn resolves_vpp_tokens_and_the_expiring_count() {
         "/deviceManagement/depOnboardingSettings/getExpiringVppTokenCount(expiringBeforeDateTime='x')",
     )
     .unwrap();
-    assert_eq!(op, "deviceManagement.depOnboardingSetting_getExpiringVppTokenCount");
+    assert_eq!(
+        op,
+        "deviceManagement.depOnboardingSetting_getExpiringVppTokenCount"
+    );
     assert_eq!(params.args.as_deref(), Some("expiringBeforeDateTime='x'"));
     let (_, params) =
         route("/deviceManagement/depOnboardingSettings/microsoft.graph.getExpiringVppTokenCount")
@@ -162,10 +179,19 @@ fn known_but_unbuilt_members_are_not_implemented() {
         ("/organization/o1/branding", "organization"),
         ("/organization/o1(x)/depOnboardingSettings", "organization"),
         ("/deviceAppManagement", "deviceAppManagement"),
-        ("/deviceAppManagement/vppTokens/a1/syncLicenses", "syncLicenses"),
-        ("/deviceAppManagement/vppTokens/a1/graph.revokeLicenses", "revokeLicenses"),
+        (
+            "/deviceAppManagement/vppTokens/a1/syncLicenses",
+            "syncLicenses",
+        ),
+        (
+            "/deviceAppManagement/vppTokens/a1/graph.revokeLicenses",
+            "revokeLicenses",
+        ),
     ] {
-        let err = table().find(&split(path).unwrap()).err().map(|e| format!("{e:?}"));
+        let err = table()
+            .find(&split(path).unwrap())
+            .err()
+            .map(|e| format!("{e:?}"));
         assert_eq!(err, Some(format!("NotImplemented({name:?})")), "{path}");
     }
 }
@@ -179,7 +205,10 @@ fn resolves_the_old_device_management_paths() {
     );
     let (op, params) =
         route("/deviceManagement/enrollmentProfiles('a_b')/updateDeviceProfileAssignment").unwrap();
-    assert_eq!(op, "deviceManagement.legacy_enrollmentProfiles_updateDeviceProfileAssignment");
+    assert_eq!(
+        op,
+        "deviceManagement.legacy_enrollmentProfiles_updateDeviceProfileAssignment"
+    );
     assert_eq!(params.get(crate::api::table::PROFILE_ID), "a_b");
     assert_eq!(
         id("/devicemanagement/ENROLLMENTPROFILES/a_b/exportMobileConfig()"),
@@ -227,7 +256,10 @@ fn resolves_the_organization_paths() {
         id("/organization/o1/depOnboardingSettings/"),
         Ok("organization.legacy_ListDepOnboardingSettings".into())
     );
-    assert_eq!(keys("/organization/o1/depOnboardingSettings/"), vec![org.clone()]);
+    assert_eq!(
+        keys("/organization/o1/depOnboardingSettings/"),
+        vec![org.clone()]
+    );
     assert_eq!(
         keys("/organization('o1')/depOnboardingSettings('s1')"),
         vec![org.clone(), ("depOnboardingSetting-id", "s1".to_owned())]

@@ -325,14 +325,30 @@ pub fn operations() -> Vec<Operation> {
 }
 
 /// Known Graph members this gateway does not serve yet: `(path template, name)`; a request
-/// reaching one answers 501 NotImplemented naming it. With `below`, any unknown segment
+/// reaching one answers 501 `NotImplemented` naming it. With `below`, any unknown segment
 /// right below it answers the same (`/organization/{id}/branding`).
 pub const NOT_BUILT: &[(&str, &str, bool)] = &[
     ("/organization", "organization", true),
     ("/organization/{organization-id}", "organization", true),
     ("/deviceAppManagement", "deviceAppManagement", false),
-    ("/deviceAppManagement/vppTokens/{vppToken-id}/syncLicenses", "syncLicenses", false),
-    ("/deviceAppManagement/vppTokens/{vppToken-id}/revokeLicenses", "revokeLicenses", false),
-    ("/deviceAppManagement/vppTokens/{vppToken-id}/getLicensesForApp", "getLicensesForApp", false),
-    ("/deviceAppManagement/vppTokens/{vppToken-id}/syncLicenseCounts", "syncLicenseCounts", false),
+    (
+        "/deviceAppManagement/vppTokens/{vppToken-id}/syncLicenses",
+        "syncLicenses",
+        false,
+    ),
+    (
+        "/deviceAppManagement/vppTokens/{vppToken-id}/revokeLicenses",
+        "revokeLicenses",
+        false,
+    ),
+    (
+        "/deviceAppManagement/vppTokens/{vppToken-id}/getLicensesForApp",
+        "getLicensesForApp",
+        false,
+    ),
+    (
+        "/deviceAppManagement/vppTokens/{vppToken-id}/syncLicenseCounts",
+        "syncLicenseCounts",
+        false,
+    ),
 ];

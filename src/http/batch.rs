@@ -19,8 +19,8 @@ use super::context::RequestCtx;
 use super::error::ApiError;
 use super::path::{self, Segment};
 use super::response::{Body, GraphResponse};
-use crate::api::GraphRequest;
 use super::{AppState, common_headers};
+use crate::api::GraphRequest;
 
 /// Most requests in one batch.
 pub const MAX_REQUESTS: usize = crate::api::request::MAX_BATCH_REQUESTS;

@@ -24,8 +24,8 @@ use self::context::RequestCtx;
 use self::error::ApiError;
 use self::path::Segment;
 use self::response::{Body, GraphResponse};
-use crate::api::GraphRequest;
 use self::throttle::{Scope, Throttle};
+use crate::api::GraphRequest;
 use crate::auth::Authenticator;
 use crate::service::Services;
 

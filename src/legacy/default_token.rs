@@ -10,12 +10,12 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::resolve::{self, DefaultToken};
-use crate::api::table::{Call, };
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::response::GraphResponse;
+use crate::api::table::Call;
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
-use crate::api::error::ApiError;
-use crate::api::response::GraphResponse;
-use crate::api::json_object;
 use crate::service::{ServiceError, Services};
 use crate::storage::{legacy_defaults, onboarding_settings};
 

@@ -6,11 +6,11 @@ use serde_json::{Map, Value};
 
 use super::convert::{device_body_from_old, device_to_old};
 use super::resolve::{require_default, token_of_device};
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::response::{self, GraphResponse};
 use crate::api::table::{Call, DEVICE_ID};
 use crate::domain::ids::TenantId;
-use crate::api::error::ApiError;
-use crate::api::response::{self, GraphResponse};
-use crate::api::json_object;
 use crate::service::Services;
 use crate::service::paging::{self, Page};
 use crate::service::{ServiceError, devices as service};

@@ -6,12 +6,12 @@ use serde_json::{Map, Value};
 
 use super::convert::{old_profile_type, profile_body_from_old, profile_to_old};
 use super::resolve::{require_default, token_of_profile, tokens};
+use crate::api::error::ApiError;
 use crate::api::handlers::profiles as current;
+use crate::api::json_object;
+use crate::api::response::{self, GraphResponse};
 use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
 use crate::domain::profiles;
-use crate::api::error::ApiError;
-use crate::api::response::{self, GraphResponse};
-use crate::api::json_object;
 use crate::odata;
 use crate::service::Services;
 use crate::service::{ServiceError, paging, profiles as service};

@@ -6,14 +6,14 @@ use serde_json::{Map, Value, json};
 
 use super::convert::{setting_body_from_old, setting_to_old};
 use super::resolve::{self, DefaultToken, require_default};
-use crate::api::table::{Call, ORGANIZATION_ID, SETTING_ID};
-use crate::domain::ids::TenantId;
-use crate::domain::onboarding::OnboardingSetting;
-use crate::domain::time::now_ticks;
 use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
 use crate::api::response::{self, GraphResponse, primitive};
+use crate::api::table::{Call, ORGANIZATION_ID, SETTING_ID};
 use crate::api::{json_object, optional_json_object};
+use crate::domain::ids::TenantId;
+use crate::domain::onboarding::OnboardingSetting;
+use crate::domain::time::now_ticks;
 use crate::service::Services;
 use crate::service::paging::Page;
 use crate::service::{ServiceError, apple, onboarding};

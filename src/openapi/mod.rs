@@ -26,8 +26,8 @@ use utoipa::openapi::{
     PathsBuilder, RefOr, Required, ServerBuilder,
 };
 
-use crate::api::table::{Action, Operation, ParamType, Reply, Request, Verb};
 use self::schemas::{component, reference};
+use crate::api::table::{Action, Operation, ParamType, Reply, Request, Verb};
 use crate::auth::Permission;
 use crate::domain::profiles;
 use crate::odata::QueryOption;

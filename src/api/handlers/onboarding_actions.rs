@@ -35,9 +35,7 @@ pub async fn share_for_school_data_sync_service(c: Call<'_>) -> Result<GraphResp
 }
 
 /// `POST …/{id}/unshareForSchoolDataSyncService` → 204.
-pub async fn unshare_for_school_data_sync_service(
-    c: Call<'_>,
-) -> Result<GraphResponse, ApiError> {
+pub async fn unshare_for_school_data_sync_service(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     school_data_sync(c, false).await
 }
 

@@ -38,9 +38,7 @@ pub async fn list_vpp_tokens(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 pub async fn count_vpp_tokens(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, tenant) = (c.services, c.tenant);
     let q = &c.query;
-    Ok(GraphResponse::count(
-        service::count(st, tenant, q).await?,
-    ))
+    Ok(GraphResponse::count(service::count(st, tenant, q).await?))
 }
 
 /// `GET /deviceAppManagement/vppTokens/{id}`.
