@@ -254,7 +254,3 @@ impl Table {
         None
     }
 }
-
-#[cfg(test)]
-#[path = "matcher_tests.rs"]
-mod tests;

@@ -264,3 +264,7 @@ pub fn operations() -> Vec<Operation> {
     ]);
     ops
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;

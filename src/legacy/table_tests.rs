@@ -1,9 +1,9 @@
-//! The URL forms the table accepts, and the errors of the ones it does not (ported from the
-//! hand-written resolvers the table replaced).
+//! The URL forms the whole operation table accepts (`crate::api::matcher` on the rows), and
+//! the errors of the ones it does not (ported from the hand-written resolvers it replaced).
 
-use super::*;
+use super::table;
 use crate::api::path::split;
-use crate::legacy::routes::table;
+use crate::api::table::Params;
 
 /// The operation id of the GET row (or the first row) a path reaches, and its parameters.
 fn route(path: &str) -> Result<(String, Params), String> {
