@@ -120,6 +120,7 @@ fn op(
         reply,
         tag,
         deprecated: false,
+        documented: true,
         legacy: None,
         handler,
     }
@@ -250,12 +251,13 @@ pub fn operations() -> Vec<Operation> {
             Request::Action(UPDATE_DEVICE_PROFILE_ASSIGNMENT), Reply::NoContent, tag_profiles,
             handler!(profiles::update_device_profile_assignment)),
     ]);
-    for t in profile_types::all_profile_types()
-        .iter()
-        .filter(|t| t.name != profile_types::ENROLLMENT_PROFILE.name)
-    {
+    // GRAPH-COMPAT: a cast to the set's own type (`…/microsoft.graph.enrollmentProfile`) is the
+    // set itself in OData, and served; Graph's documents list only the derived types.
+    for t in profile_types::all_profile_types() {
         let cast = format!("microsoft.graph.{}", t.name);
         let as_type = format!("As{}", upper_first(t.name));
+        let documented = t.name != profile_types::ENROLLMENT_PROFILE.name;
+        let at = ops.len();
         ops.extend([
             op(Get, format!("{PROFILES}/{cast}"),
                 format!("deviceManagement.depOnboardingSetting.ListEnrollmentProfiles.{as_type}"),
@@ -273,6 +275,9 @@ pub fn operations() -> Vec<Operation> {
                 Request::None, Reply::AnyProfile(false), tag_profiles,
                 handler!(profiles::get_enrollment_profile)),
         ]);
+        for row in &mut ops[at..] {
+            row.documented = documented;
+        }
     }
     ops.extend([
         op(Get, DEVICES, "deviceManagement.depOnboardingSetting_ListImportedAppleDeviceIdentity",

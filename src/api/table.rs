@@ -247,6 +247,9 @@ pub struct Operation {
     pub tag: &'static str,
     /// Kept for old clients only (the single-token API).
     pub deprecated: bool,
+    /// Whether the `OpenAPI` document lists it (false only for forms Graph serves but does not
+    /// document, such as a cast to a set's own type).
+    pub documented: bool,
     /// For a row of the single-token API: the segment Graph names ("Resource not found for
     /// the segment …") when the gateway runs with `legacy_api = false`.
     pub legacy: Option<&'static str>,

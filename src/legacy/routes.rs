@@ -110,6 +110,7 @@ fn legacy(
         reply,
         tag: TAG_LEGACY,
         deprecated: true,
+        documented: true,
         legacy: Some(segment),
         handler,
     }
@@ -245,6 +246,7 @@ pub fn operations() -> Vec<Operation> {
         reply,
         tag: TAG_GATEWAY,
         deprecated: false,
+        documented: true,
         legacy: Some(DEFAULT_TOKEN_SEGMENT),
         handler,
     };

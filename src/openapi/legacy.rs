@@ -366,6 +366,7 @@ pub fn batch_operation() -> Operation {
         reply: Reply::Component(BATCH_RESPONSE, false),
         tag: TAG_BATCH,
         deprecated: false,
+        documented: true,
         legacy: None,
         handler: crate::handler!(not_in_the_table),
     }

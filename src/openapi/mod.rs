@@ -45,11 +45,12 @@ pub fn to_json() -> &'static str {
     &JSON_TEXT
 }
 
-/// Every documented operation: the rows of the operation table, then `$batch`.
+/// Every documented operation: the documented rows of the operation table, then `$batch`.
 pub fn operations() -> Vec<&'static Operation> {
     static BATCH: LazyLock<Operation> = LazyLock::new(legacy::batch_operation);
     crate::legacy::routes::rows()
         .iter()
+        .filter(|op| op.documented)
         .chain(std::iter::once(&*BATCH))
         .collect()
 }
