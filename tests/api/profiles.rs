@@ -495,11 +495,24 @@ async fn export_mobile_config_returns_a_real_plist(backend: Backend) {
         let plist = base64::engine::general_purpose::STANDARD
             .decode(body["value"].as_str().unwrap())
             .unwrap();
-        let plist = String::from_utf8(plist).unwrap();
-        assert!(plist.starts_with("<?xml"), "{plist}");
-        assert!(plist.contains("<plist version=\"1.0\">"));
-        assert!(plist.contains("Lab &amp; &lt;Carts&gt;"));
-        assert!(plist.contains(configurator["configurationEndpointUrl"].as_str().unwrap()));
+        let root = plist::Value::from_reader_xml(plist.as_slice())
+            .unwrap()
+            .into_dictionary()
+            .unwrap();
+        let string = |v: &plist::Value| v.as_string().map(str::to_owned);
+        assert_eq!(
+            string(&root["PayloadDisplayName"]).as_deref(),
+            Some("Lab & <Carts>")
+        );
+        assert_eq!(
+            string(&root["PayloadType"]).as_deref(),
+            Some("Profile Service")
+        );
+        let content = root["PayloadContent"].as_dictionary().unwrap();
+        assert_eq!(
+            string(&content["URL"]).as_deref(),
+            configurator["configurationEndpointUrl"].as_str()
+        );
     }
     let dep = create(&app, &path, &ios("dep")).await;
     let resp = app
