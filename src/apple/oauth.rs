@@ -2,7 +2,7 @@
 //! the gateway's client (which signs) and the bundled simulator (which verifies).
 //!
 //! The signature base string is `METHOD&pct(base URI)&pct(sorted, encoded parameters)` and the
-//! key is `pct(consumer_secret)&pct(access_secret)` (RFC 5849 §3.4). HMAC-SHA1 is RustCrypto's
+//! key is `pct(consumer_secret)&pct(access_secret)` (RFC 5849 §3.4). HMAC-SHA1 is `RustCrypto`'s
 //! `hmac` + `sha1`, whose verification compares tags in constant time.
 
 use std::fmt;

@@ -48,10 +48,10 @@ fn secret_ranges(url: &str) -> Vec<Range<usize>> {
     let query = url[start..].find('?').map(|i| start + i);
     let authority_and_path = &url[start..query.unwrap_or(url.len())];
     // The last `@` ends the userinfo: an unencoded `@` in a password must not cut it short.
-    if let Some(at) = authority_and_path.rfind('@') {
-        if let Some(colon) = authority_and_path[..at].find(':') {
-            ranges.push(start + colon + 1..start + at);
-        }
+    if let Some(at) = authority_and_path.rfind('@')
+        && let Some(colon) = authority_and_path[..at].find(':')
+    {
+        ranges.push(start + colon + 1..start + at);
     }
     if let Some(query) = query {
         let mut offset = query + 1;
