@@ -11,6 +11,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod redact;
+
+pub use redact::{redact_url, scrub_url_secrets};
+
 /// Every setting of the gateway.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -279,28 +283,22 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// Hides the password of a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redacts_database_passwords() {
-        assert_eq!(
-            redact_url("postgres://dep:hunter2@db:5432/dep"),
-            "postgres://dep:***@db:5432/dep"
+    fn debug_hides_the_database_password() {
+        let settings = Settings {
+            database_url: Some("postgres://dep:hunter2@db/dep?password=hunter3".to_owned()),
+            ..Settings::default()
+        };
+        let debug = format!("{settings:?}");
+        assert!(
+            debug.contains("postgres://dep:***@db/dep?password=***"),
+            "{debug}"
         );
-        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert!(!debug.contains("hunter"), "{debug}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod service;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;
+pub mod x509;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

@@ -1,11 +1,15 @@
 //! One connection type over SQLite and PostgreSQL, and the r2d2 manager that picks the backend
 //! from the URL scheme (never by trial: SQLite would accept any string as a file name).
 
+use std::fmt;
 use std::path::PathBuf;
 
+use diesel::ConnectionError;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
+
+use crate::config::{redact_url, scrub_url_secrets};
 
 /// A pooled database connection of either backend.
 #[derive(diesel::MultiConnection)]
@@ -16,8 +20,8 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-/// Which database a URL names.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Which database a URL names. Its `Debug` (and so the pool's) hides the PostgreSQL password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     /// `postgres://` or `postgresql://`.
     Postgres(String),
@@ -43,6 +47,15 @@ impl Target {
                 "unsupported database URL scheme {scheme:?}: use sqlite://PATH or postgres://…"
             ),
             None => Ok(Self::Sqlite(PathBuf::from(url))),
+        }
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Postgres(url) => f.debug_tuple("Postgres").field(&redact_url(url)).finish(),
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
         }
     }
 }
@@ -73,8 +86,8 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.target {
             Target::Postgres(url) => {
-                let mut conn =
-                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = PgConnection::establish(url)
+                    .map_err(|e| r2d2::Error::ConnectionError(without_password(e, url)))?;
                 // Plan each execution of a cached statement with its values: a generic plan made
                 // while a table was small (a fresh token's first sync pages) would keep
                 // sequential scans as it grows (measured: a 100,000-device first sync took 50 s, 7.8 s now).
@@ -101,9 +114,29 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
+/// libpq quotes a malformed URI, or the offending part of it, in its error; r2d2 logs and
+/// returns that text, so the password is masked before the error leaves the manager.
+fn without_password(error: ConnectionError, url: &str) -> ConnectionError {
+    match error {
+        ConnectionError::BadConnection(m) => {
+            ConnectionError::BadConnection(scrub_url_secrets(&m, url))
+        }
+        ConnectionError::InvalidConnectionUrl(m) => {
+            ConnectionError::InvalidConnectionUrl(scrub_url_secrets(&m, url))
+        }
+        // `NulError`'s `Debug` carries the whole URL.
+        ConnectionError::InvalidCString(e) => ConnectionError::InvalidConnectionUrl(format!(
+            "the database URL has a NUL byte at position {}",
+            e.nul_position()
+        )),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::r2d2::ManageConnection;
 
     #[test]
     fn picks_the_backend_by_scheme() {
@@ -125,5 +158,42 @@ mod tests {
         );
         assert!(Target::parse("mysql://u@h/db").is_err());
         assert!(Target::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let target = Target::parse("postgres://dep:hunter2@db/dep").unwrap();
+        let debug = format!("{:?}", ConnectionManager::new(target));
+        assert_eq!(
+            debug,
+            "ConnectionManager { target: Postgres(\"postgres://dep:***@db/dep\") }"
+        );
+    }
+
+    #[test]
+    fn connection_errors_do_not_echo_the_password() {
+        // Each makes libpq fail before talking to a server, quoting the URI or a part of it.
+        let raw = PgConnection::establish("postgres://dep:hunter2@[::1/dep").err();
+        assert!(
+            raw.is_some_and(|e| e.to_string().contains("hunter2")),
+            "libpq itself echoes the password"
+        );
+        for url in [
+            "postgres://dep:hunter2@[::1/dep",
+            "postgres://dep:hunter2%zz@127.0.0.1/dep",
+            "postgres://dep@127.0.0.1/dep?password=hunter2&port=x",
+            "postgres://dep:hunter2@127.0.0.1/dep?bogus=hunter2",
+            "postgres://dep:hunter2\0@127.0.0.1/dep",
+        ] {
+            let manager = ConnectionManager::new(Target::parse(url).unwrap());
+            let Err(err) = manager.connect() else {
+                panic!("{url} connected");
+            };
+            let (shown, debug) = (err.to_string(), format!("{err:?}"));
+            assert!(!shown.is_empty(), "{url}");
+            for text in [&shown, &debug] {
+                assert!(!text.contains("hunter2"), "{url}: {text}");
+            }
+        }
     }
 }
