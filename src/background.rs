@@ -151,10 +151,15 @@ impl Background {
         });
     }
 
+    /// Asks all work to stop at its next safe point, without waiting.
+    pub fn begin_shutdown(&self) {
+        self.inner.stop.send_replace(true);
+    }
+
     /// Asks all work to stop at its next safe point and waits until every task ended or
     /// `timeout` passed; returns whether everything ended. Idempotent.
     pub async fn shutdown(&self, timeout: Duration) -> bool {
-        self.inner.stop.send_replace(true);
+        self.begin_shutdown();
         let mut running = self.inner.running.subscribe();
         let ended = tokio::time::timeout(timeout, running.wait_for(|n| *n == 0)).await;
         let clean = matches!(ended, Ok(Ok(_)));

@@ -7,6 +7,8 @@ pub mod paging;
 pub mod profile_push;
 pub mod profiles;
 pub mod sync;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod vpp_tokens;
 
 use crate::domain::ValidationError;

@@ -6,6 +6,8 @@
 mod fetch;
 mod pages;
 mod scheduler;
+#[cfg(test)]
+mod tests;
 
 pub use scheduler::{start_assignment_worker, start_scheduler};
 
