@@ -42,6 +42,18 @@ pub fn get(
     Ok(rows.into_iter().next())
 }
 
+/// The token's lease: its owner (`None` when free) and until when it holds (ticks).
+pub fn lease(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> QueryResult<Option<(Option<String>, i64)>> {
+    let rows: Vec<(Option<String>, i64)> = row(tenant, setting)
+        .select((t::lease_owner, t::lease_until_ticks))
+        .load(conn)?;
+    Ok(rows.into_iter().next())
+}
+
 /// Creates the token's state row if missing, due at `next_run`. Call it inside
 /// [`super::Db::write`]: the tenant lock makes the check-then-insert safe.
 pub fn ensure(
