@@ -2,6 +2,7 @@
 
 pub mod apple;
 pub mod devices;
+mod lease;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;

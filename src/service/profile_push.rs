@@ -25,13 +25,13 @@ use std::sync::{Arc, LazyLock};
 
 use uuid::Uuid;
 
+use super::lease::{heartbeat, lease_until};
 use super::{ServiceError, Services, apple};
 use crate::apple::DepApi;
 use crate::apple::client::ClientOptions;
 use crate::apple::profile::dep_profile_from_graph;
 use crate::apple::types::serial_status;
 use crate::domain::ids::TenantId;
-use crate::domain::time::secs_to_ticks;
 use crate::storage::profile_push::{
     self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PENDING, PROFILE_DELETED,
     Queued,
@@ -50,13 +50,6 @@ const MAX_BACKOFF_SECS: u64 = 24 * 3600;
 
 /// This process's id in push lease owners.
 static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
-
-/// The end of a push lease taken or renewed now.
-fn lease_until(svc: &Services) -> i64 {
-    svc.clock
-        .now_ticks()
-        .saturating_add(secs_to_ticks(svc.lease_secs.max(1)))
-}
 
 /// Queues the assignment of `profile_id` to a token's `serials` in the caller's write
 /// transaction: due at once if the token holds a server token, else recorded as
@@ -134,6 +127,10 @@ pub async fn push_token(
     if !claimed {
         return Ok(false);
     }
+    let (key, who) = (setting.to_owned(), owner.clone());
+    let beat = heartbeat(svc, tenant, "profile push", move |c, until| {
+        repo::renew(c, tenant, &key, &who, until)
+    });
     let result = Push {
         svc,
         tenant,
@@ -143,6 +140,7 @@ pub async fn push_token(
     }
     .run()
     .await;
+    drop(beat);
     let key = setting.to_owned();
     svc.db
         .write(tenant, move |c| {

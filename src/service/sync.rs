@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 
 use uuid::Uuid;
 
+use super::lease::lease_until;
 use super::{ServiceError, Services, apple};
 use crate::apple::client::ClientOptions;
 use crate::apple::error::{AppleError, SYNC_OK};
@@ -34,13 +35,6 @@ const MAX_ROUNDS: usize = 3;
 
 /// This process's instance id, chosen at startup; lease owners are `<instance>/<run>`.
 static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
-
-/// The end of a lease taken or renewed now.
-fn lease_until(svc: &Services) -> i64 {
-    svc.clock
-        .now_ticks()
-        .saturating_add(secs_to_ticks(svc.lease_secs.max(1)))
-}
 
 /// Why a sync run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +126,12 @@ pub async fn sync_token(
         }
         ran = true;
         let started = svc.clock.now_ticks();
+        let (key, who) = (setting.to_owned(), owner.clone());
+        let beat = super::lease::heartbeat(svc, tenant, "sync", move |c, until| {
+            sync_state::renew(c, tenant, &key, &who, until)
+        });
         let result = run(svc, tenant, setting, &owner).await;
+        drop(beat);
         if let Err(e) = &result {
             tracing::warn!(%tenant, %setting, error = %e, "DEP sync did not complete");
         }

@@ -43,6 +43,8 @@ pub struct AppleState {
     pub fail_at: BTreeMap<usize, AppleError>,
     /// Begins this shutdown when call number n is answered (a shutdown arriving mid-run).
     pub stop_at: Option<(usize, Background)>,
+    /// Call number n answers only once this semaphore has a permit (a slow Apple).
+    pub hold_at: Option<(usize, Arc<tokio::sync::Semaphore>)>,
     /// Per-serial assignment results (default `SUCCESS`).
     pub outcomes: BTreeMap<String, DeviceStatus>,
     /// `retry_after_seconds` of assignment answers.
@@ -73,25 +75,38 @@ impl FakeApple {
             .collect()
     }
 
-    fn answer<T>(
+    fn answer<T: Send + 'static>(
         &self,
         call: String,
         ok: impl FnOnce(&mut AppleState) -> T,
-    ) -> Result<T, AppleError> {
+    ) -> BoxFuture<'static, Result<T, AppleError>> {
         let mut state = self.state();
         state.calls.push(call);
         let n = state.calls.len();
         if let Some((_, bg)) = state.stop_at.take_if(|(at, _)| *at == n) {
             bg.begin_shutdown();
         }
-        match state
+        let hold = state
+            .hold_at
+            .take_if(|(at, _)| *at == n)
+            .map(|(_, gate)| gate);
+        let answer = match state
             .fail_at
             .remove(&n)
             .or_else(|| state.errors.pop_front())
         {
             Some(e) => Err(e),
             None => Ok(ok(&mut state)),
-        }
+        };
+        Box::pin(async move {
+            if let Some(gate) = hold {
+                let _ = gate
+                    .acquire()
+                    .await
+                    .map(tokio::sync::SemaphorePermit::forget);
+            }
+            answer
+        })
     }
 }
 
@@ -112,11 +127,10 @@ fn offset(cursor: &str) -> usize {
 
 impl DepApi for FakeApple {
     fn account(&self) -> BoxFuture<'_, Result<Account, AppleError>> {
-        let r = self.answer("account".into(), |_| {
+        self.answer("account".into(), |_| {
             serde_json::from_value(json!({"server_name": "fake", "server_uuid": "F00"}))
                 .unwrap_or_else(|e| panic!("account: {e}"))
-        });
-        Box::pin(async move { r })
+        })
     }
 
     fn fetch_devices<'a>(
@@ -126,7 +140,7 @@ impl DepApi for FakeApple {
     ) -> BoxFuture<'a, Result<DevicePage, AppleError>> {
         let call = format!("fetch {}", cursor.unwrap_or("-"));
         let from = cursor.map_or(0, offset);
-        let r = self.answer(call, |s| {
+        self.answer(call, |s| {
             let page = page_of(&s.devices, from, s.page, 'f');
             if page.more_to_follow {
                 page
@@ -137,8 +151,7 @@ impl DepApi for FakeApple {
                     ..page
                 }
             }
-        });
-        Box::pin(async move { r })
+        })
     }
 
     fn sync_devices<'a>(
@@ -146,24 +159,22 @@ impl DepApi for FakeApple {
         cursor: &'a str,
         _limit: u32,
     ) -> BoxFuture<'a, Result<DevicePage, AppleError>> {
-        let r = self.answer(format!("sync {cursor}"), |s| {
+        self.answer(format!("sync {cursor}"), |s| {
             page_of(&s.changes, offset(cursor), s.page, 's')
-        });
-        Box::pin(async move { r })
+        })
     }
 
     fn define_profile<'a>(
         &'a self,
         profile: &'a DepProfile,
     ) -> BoxFuture<'a, Result<DefineProfileResponse, AppleError>> {
-        let r = self.answer(format!("define {}", profile.profile_name), |s| {
+        self.answer(format!("define {}", profile.profile_name), |s| {
             s.profiles_defined += 1;
             DefineProfileResponse {
                 profile_uuid: format!("P{}", s.profiles_defined),
                 devices: SerialResults::new(),
             }
-        });
-        Box::pin(async move { r })
+        })
     }
 
     fn assign_profile<'a>(
@@ -172,7 +183,7 @@ impl DepApi for FakeApple {
         serials: &'a [String],
     ) -> BoxFuture<'a, Result<AssignProfileResponse, AppleError>> {
         let call = format!("assign {profile_uuid} {}", serials.len());
-        let r = self.answer(call, |s| AssignProfileResponse {
+        self.answer(call, |s| AssignProfileResponse {
             profile_uuid: profile_uuid.to_owned(),
             devices: serials
                 .iter()
@@ -182,21 +193,19 @@ impl DepApi for FakeApple {
                 })
                 .collect(),
             retry_after_seconds: s.retry_after,
-        });
-        Box::pin(async move { r })
+        })
     }
 
     fn disown<'a>(
         &'a self,
         serials: &'a [String],
     ) -> BoxFuture<'a, Result<SerialResults, AppleError>> {
-        let r = self.answer(format!("disown {}", serials.len()), |_| {
+        self.answer(format!("disown {}", serials.len()), |_| {
             serials
                 .iter()
                 .map(|s| (s.clone(), DeviceStatus::Success))
                 .collect()
-        });
-        Box::pin(async move { r })
+        })
     }
 
     fn requests_made(&self) -> u64 {

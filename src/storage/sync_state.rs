@@ -137,6 +137,24 @@ pub fn advance(
     Ok(n == 1)
 }
 
+/// Extends `owner`'s lease to `until`; returns false (change nothing) when `owner` no longer
+/// holds it.
+pub fn renew(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    owner: &str,
+    until: i64,
+) -> QueryResult<bool> {
+    let n = diesel::update(t::table)
+        .filter(t::tenant_id.eq(tenant.to_string()))
+        .filter(t::setting_id.eq(setting))
+        .filter(t::lease_owner.eq(owner))
+        .set(t::lease_until_ticks.eq(until))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Gives up `owner`'s lease and schedules the next periodic run.
 pub fn release(
     conn: &mut DbConnection,

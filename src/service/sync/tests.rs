@@ -161,3 +161,58 @@ async fn a_shutdown_stops_the_run_between_pages_and_frees_the_lease_for_the_next
     // This instance starts nothing more.
     assert!(!sync(&env).await);
 }
+
+/// The token's lease end (ticks).
+async fn lease_end(env: &Env) -> i64 {
+    let (tenant, setting) = (env.tenant, env.setting.clone());
+    env.read(move |c| sync_state::lease(c, tenant, &setting))
+        .await
+        .map_or(0, |(_, until)| until)
+}
+
+/// Waits (5 s of real time at most) until `check` holds; the fake Apple and the heartbeat run
+/// on other tasks and the database on the blocking pool.
+async fn until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !check().await {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the condition held in time");
+}
+
+#[tokio::test]
+async fn a_heartbeat_keeps_a_slow_runs_short_lease_and_a_sync_asked_for_meanwhile_runs_after() {
+    let env = Env::new().await;
+    env.apple.state().devices = serials(1);
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    // Apple takes its time over the first page.
+    env.apple.state().hold_at = Some((1, gate.clone()));
+    let (svc, tenant, setting) = (env.svc.clone(), env.tenant, env.setting.clone());
+    let slow = tokio::spawn(async move { sync_token(&svc, tenant, &setting).await });
+    until(|| async { env.apple.calls("").len() == 1 && env.clock.sleepers() == 1 }).await;
+    // 40 s pass on a 30 s lease: each third of it, the heartbeat extends it.
+    for _ in 0..4 {
+        let before = lease_end(&env).await;
+        env.advance(Duration::from_secs(10));
+        until(|| async { lease_end(&env).await == before + secs_to_ticks(10) }).await;
+    }
+    assert_eq!(
+        lease_end(&env).await,
+        env.clock.now_ticks() + secs_to_ticks(30)
+    );
+    // Another instance is asked to sync meanwhile: the lease is live, the request stays.
+    let mut other = env.svc.clone();
+    other.background = crate::background::Background::new();
+    let (tenant, setting) = (env.tenant, env.setting.clone());
+    env.read(move |c| sync_state::request(c, tenant, &setting))
+        .await;
+    assert!(!sync_token(&other, env.tenant, &env.setting).await.unwrap());
+    gate.add_permits(1);
+    assert!(slow.await.unwrap().unwrap());
+    // The holder served the request with a second run as soon as its own ended.
+    assert_eq!(env.apple.calls(""), ["fetch -", "sync s0", "sync s0"]);
+    assert!(!state(&env).await.requested);
+    assert_eq!(outcome(&env).await, (1, 0));
+}
