@@ -48,6 +48,12 @@ pub struct Settings {
     pub sync_interval_secs: u64,
     /// Seconds before a failed profile assignment is pushed to Apple again (doubling per try).
     pub assign_retry_secs: u64,
+    /// Seconds a sync or profile-push lease lasts without renewal. A heartbeat renews it while
+    /// the work runs, so this only bounds how long a crashed instance's token waits.
+    pub lease_secs: u64,
+    /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) waits for in-flight requests, and then
+    /// again for background work to reach a safe point.
+    pub shutdown_timeout_secs: u64,
     /// Base64 of the 32-byte key that encrypts secrets at rest; unset: a key file in `data_dir`.
     /// Several instances on one database must share it.
     pub secrets_key: Option<String>,
@@ -81,6 +87,8 @@ impl Default for Settings {
             apple_base_url: crate::apple::client::APPLE_BASE_URL.to_owned(),
             sync_interval_secs: 3600,
             assign_retry_secs: 60,
+            lease_secs: 30,
+            shutdown_timeout_secs: 10,
             secrets_key: None,
             auth: AuthSettings::default(),
             tls_cert: None,

@@ -4,7 +4,9 @@ pub mod api;
 pub mod apple;
 pub mod apple_sim;
 pub mod auth;
+pub mod background;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
@@ -21,11 +23,12 @@ pub mod x509;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::auth::{Authenticator, DevAuthority};
+use crate::background::Background;
 use crate::config::Settings;
 use crate::http::AppState;
 use crate::odata::PagingKey;
@@ -37,6 +40,30 @@ pub struct Application {
     addr: SocketAddr,
     public_url: String,
     server: Server,
+    shutdown: Shutdown,
+}
+
+/// Stops a running [`Application`] gracefully, as SIGTERM and Ctrl-C do: the server stops
+/// accepting and drains in-flight requests (bounded by `shutdown_timeout_secs`), then the
+/// background work stops at its next safe point and releases the leases it holds.
+#[derive(Clone)]
+pub struct Shutdown {
+    server: ServerHandle,
+    background: Background,
+    timeout: std::time::Duration,
+}
+
+impl Shutdown {
+    /// Runs the graceful shutdown; returns whether the background work ended in time.
+    pub async fn shutdown(&self) -> bool {
+        self.server.stop(true).await;
+        self.background.shutdown(self.timeout).await
+    }
+
+    /// The instance's background work (restart and round counters).
+    pub fn background(&self) -> &Background {
+        &self.background
+    }
 }
 
 impl Application {
@@ -76,6 +103,13 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
+        let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()?;
+        let apple_base_url =
+            url::Url::parse(&settings.apple_base_url).context("apple_base_url is not a URL")?;
+        let background = Background::new();
         let state = Arc::new(AppState {
             services: Services {
                 db,
@@ -86,11 +120,14 @@ impl Application {
                     settings.secrets_key.as_deref(),
                     &settings.data_dir,
                 )?),
-                apple_base_url: url::Url::parse(&settings.apple_base_url)
-                    .context("apple_base_url is not a URL")?,
-                http: reqwest::Client::builder()
-                    .timeout(std::time::Duration::from_secs(60))
-                    .build()?,
+                apple: Arc::new(apple::HttpConnector::new(
+                    http,
+                    apple_base_url,
+                    Arc::clone(&clock),
+                )),
+                clock,
+                background: background.clone(),
+                lease_secs: settings.lease_secs,
                 sync_interval_secs: settings.sync_interval_secs,
                 assign_retry_secs: settings.assign_retry_secs,
             },
@@ -100,8 +137,9 @@ impl Application {
             throttle: http::throttle::Throttle::new(&settings.throttling),
             legacy_api: settings.legacy_api,
         });
-        service::sync::start_scheduler(state.services.clone());
-        service::sync::start_assignment_worker(state.services.clone());
+        service::sync::start_scheduler(&state.services);
+        service::sync::start_assignment_worker(&state.services);
+        let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()
@@ -118,10 +156,20 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
+        // actix handles SIGTERM and Ctrl-C: stop accepting, drain for at most `timeout`.
+        let server = server
+            .shutdown_timeout(settings.shutdown_timeout_secs)
+            .run();
+        let shutdown = Shutdown {
+            server: server.handle(),
+            background,
+            timeout,
+        };
         Ok(Self {
             addr,
             public_url,
-            server: server.run(),
+            server,
+            shutdown,
         })
     }
 
@@ -135,9 +183,20 @@ impl Application {
         &self.public_url
     }
 
-    /// Serves until the process is asked to stop.
+    /// A handle that stops this application gracefully (what SIGTERM does).
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the process is asked to stop (SIGTERM, Ctrl-C or [`Shutdown`]), then stops
+    /// the background work at a safe point, releasing its leases.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.shutdown
+            .background
+            .shutdown(self.shutdown.timeout)
+            .await;
+        served
     }
 }
 

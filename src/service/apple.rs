@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::{ServiceError, Services};
-use crate::apple::client::{ClientOptions, DepClient};
+use crate::apple::client::ClientOptions;
 use crate::apple::error::AppleError;
 use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
 use crate::domain::ValidationError;
@@ -244,12 +244,7 @@ pub async fn upload(
         })
         .await?;
     let (creds, slot) = decrypt(svc, tenant, setting, &pairs, &upload.dep_token)?;
-    let client = DepClient::new(
-        svc.http.clone(),
-        svc.apple_base_url.clone(),
-        creds.clone(),
-        ClientOptions::default(),
-    );
+    let client = svc.apple.connect(creds.clone(), ClientOptions::default());
     let account = client.account().await.map_err(|e| apple_refused(&e))?;
     let sealed = svc.secrets.seal(
         &credentials_context(tenant, setting),
@@ -464,12 +459,7 @@ pub async fn release(
                 })
         })
         .await?;
-    let client = DepClient::new(
-        svc.http.clone(),
-        svc.apple_base_url.clone(),
-        creds,
-        ClientOptions::default(),
-    );
+    let client = svc.apple.connect(creds, ClientOptions::default());
     let results = client
         .disown(&release.serials)
         .await

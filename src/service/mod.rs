@@ -2,11 +2,14 @@
 
 pub mod apple;
 pub mod devices;
+mod lease;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;
 pub mod profiles;
 pub mod sync;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod vpp_tokens;
 
 use crate::domain::ValidationError;
@@ -26,10 +29,17 @@ pub struct Services {
     pub max_dep_tokens: i32,
     /// Seals and opens secrets at rest.
     pub secrets: std::sync::Arc<crate::crypto::SecretBox>,
-    /// Apple's DEP web service (or the simulator).
-    pub apple_base_url: url::Url,
-    /// HTTP client for Apple.
-    pub http: reqwest::Client,
+    /// Makes the client of a server token for Apple's DEP web service (or the simulator; an
+    /// in-process fake in unit tests).
+    pub apple: std::sync::Arc<dyn crate::apple::AppleConnector>,
+    /// What time it is for sync, assignment retries, backoff and leases (a fake in unit tests).
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// The instance's supervised background work: runs triggered syncs and pushes, says when
+    /// shutdown began.
+    pub background: crate::background::Background,
+    /// How long a sync or push lease lasts without renewal (renewed by a heartbeat while the
+    /// work runs).
+    pub lease_secs: u64,
     /// Seconds between periodic syncs; 0 = off.
     pub sync_interval_secs: u64,
     /// First wait before pushing a failed profile assignment to Apple again (doubles per try).

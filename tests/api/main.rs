@@ -19,6 +19,7 @@ mod openapi;
 mod profile_push;
 mod profiles;
 mod security;
+mod shutdown;
 mod sync;
 mod throttling;
 mod tls;

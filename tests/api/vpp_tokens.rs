@@ -706,8 +706,14 @@ impl OwnDb {
             max_page_size: 100,
             max_dep_tokens: 10,
             secrets: std::sync::Arc::new(dep_gateway::crypto::SecretBox::new([9; 32])),
-            apple_base_url: url::Url::parse("http://127.0.0.1:9").expect("url"),
-            http: reqwest::Client::new(),
+            apple: std::sync::Arc::new(dep_gateway::apple::HttpConnector::new(
+                reqwest::Client::new(),
+                url::Url::parse("http://127.0.0.1:9").expect("url"),
+                std::sync::Arc::new(dep_gateway::clock::SystemClock),
+            )),
+            clock: std::sync::Arc::new(dep_gateway::clock::SystemClock),
+            background: dep_gateway::background::Background::new(),
+            lease_secs: 30,
             sync_interval_secs: 0,
             assign_retry_secs: 60,
         };
