@@ -135,6 +135,9 @@ pub struct AuthSettings {
     pub leeway_secs: u64,
     /// Longest accepted bearer token, in bytes.
     pub max_token_bytes: usize,
+    /// Longest accepted token lifetime (`exp - iat`, or `exp - nbf` when `iat` is absent), in
+    /// seconds: a stolen long-lived token stays useful for too long.
+    pub max_token_lifetime_secs: u64,
 }
 
 impl Default for AuthSettings {
@@ -146,6 +149,7 @@ impl Default for AuthSettings {
             jwks_refresh_min_interval_secs: 300,
             leeway_secs: 60,
             max_token_bytes: 16 * 1024,
+            max_token_lifetime_secs: 24 * 3600,
         }
     }
 }
