@@ -6,6 +6,7 @@ pub mod context;
 pub mod devices;
 pub mod docs;
 pub mod error;
+pub mod guard;
 pub mod onboarding;
 pub mod onboarding_actions;
 pub mod path;
@@ -131,13 +132,18 @@ async fn handle(
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
     let body = read_body(req, payload, st.max_body_bytes).await?;
+    guard::check_path(rest)?;
+    guard::check_query(req.uri().query().unwrap_or_default())?;
     let segments = path::split(rest)?;
     if batch::is_batch(&segments) {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed);
         }
+        // Each item's URL and body are checked on their own (batch.rs), so a NUL fails only
+        // the item that holds it.
         return batch::execute(st, ctx, &body).await;
     }
+    guard::check_body(&body)?;
     let graph_req = GraphRequest {
         method: req.method().clone(),
         segments,

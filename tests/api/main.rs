@@ -12,6 +12,7 @@ mod clients;
 mod conventions;
 mod devices;
 mod generated_sdk;
+mod hardening;
 mod legacy;
 mod oidc;
 mod onboarding_settings;
