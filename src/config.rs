@@ -32,6 +32,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Connections in the database pool.
     pub pool_size: u32,
+    /// Seconds to open a PostgreSQL connection (libpq `connect_timeout`, at least 2).
+    pub db_connect_timeout_secs: u64,
+    /// Seconds a request waits for a free pooled connection before answering 503.
+    pub db_checkout_timeout_secs: u64,
+    /// Seconds one database call may run: PostgreSQL's `statement_timeout`, and how long a
+    /// request waits on a frozen database before answering 503.
+    pub db_statement_timeout_secs: u64,
     /// HTTP worker threads; unset = one per core.
     pub workers: Option<usize>,
     /// Log filter (`info`, `dep_gateway=debug`, …); `RUST_LOG` wins when set.
@@ -71,6 +78,9 @@ impl Default for Settings {
             max_page_size: 1000,
             max_body_bytes: 4 * 1024 * 1024,
             pool_size: 8,
+            db_connect_timeout_secs: 5,
+            db_checkout_timeout_secs: 5,
+            db_statement_timeout_secs: 10,
             workers: None,
             log: "info".to_owned(),
             log_json: false,
@@ -256,6 +266,16 @@ impl Settings {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None if self.tls_enabled() => format!("https://{bound}"),
             None => format!("http://{bound}"),
+        }
+    }
+
+    /// The database timeouts (zeros are raised to one second: no wait is not a timeout).
+    pub fn db_timeouts(&self) -> crate::storage::DbTimeouts {
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        crate::storage::DbTimeouts {
+            connect: secs(self.db_connect_timeout_secs),
+            checkout: secs(self.db_checkout_timeout_secs),
+            statement: secs(self.db_statement_timeout_secs),
         }
     }
 

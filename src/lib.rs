@@ -48,7 +48,11 @@ impl Application {
             (None, None) => None,
             _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
         };
-        let db = Db::connect(&settings.database_url(), settings.pool_size)?;
+        let db = Db::connect_with(
+            &settings.database_url(),
+            settings.pool_size,
+            settings.db_timeouts(),
+        )?;
         if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
             tracing::warn!(
                 "secrets_key is not set: secrets are sealed with a key file in the data directory, \

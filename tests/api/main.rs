@@ -17,6 +17,7 @@ mod legacy;
 mod oidc;
 mod onboarding_settings;
 mod openapi;
+mod pausable_proxy;
 mod profile_push;
 mod profiles;
 mod security;
