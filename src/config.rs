@@ -41,6 +41,18 @@ pub struct Settings {
     pub db_statement_timeout_secs: u64,
     /// HTTP worker threads; unset = one per core.
     pub workers: Option<usize>,
+    /// Seconds a client has to send a request head (the request line and headers).
+    pub http_head_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub http_keep_alive_secs: u64,
+    /// Seconds a request body has to arrive, plus one second per `http_body_min_bytes_per_sec`
+    /// received; a body that does not finish in time is answered 408.
+    pub http_body_timeout_secs: u64,
+    /// The slowest body transfer rate that still earns more time, in bytes per second.
+    pub http_body_min_bytes_per_sec: u64,
+    /// Open connections of the whole process; keep it below the file-descriptor limit
+    /// (`ulimit -n`). Above seven eighths of it, Graph requests are answered 503.
+    pub http_max_connections: usize,
     /// Log filter (`info`, `dep_gateway=debug`, …); `RUST_LOG` wins when set.
     pub log: String,
     /// Log as JSON lines instead of text.
@@ -82,6 +94,11 @@ impl Default for Settings {
             db_checkout_timeout_secs: 5,
             db_statement_timeout_secs: 10,
             workers: None,
+            http_head_timeout_secs: 5,
+            http_keep_alive_secs: 5,
+            http_body_timeout_secs: 10,
+            http_body_min_bytes_per_sec: 32 * 1024,
+            http_max_connections: 512,
             log: "info".to_owned(),
             log_json: false,
             apple_base_url: crate::apple::client::APPLE_BASE_URL.to_owned(),

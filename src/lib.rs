@@ -18,6 +18,7 @@ pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -105,14 +106,21 @@ impl Application {
         service::sync::start_scheduler(state.services.clone());
         service::sync::start_assignment_worker(state.services.clone());
         let data = web::Data::new(state);
+        let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
+        let on_connect = edge.on_connect();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(edge.clone())
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
-        });
+        })
+        .on_connect(on_connect)
+        .client_request_timeout(Duration::from_secs(settings.http_head_timeout_secs.max(1)))
+        .keep_alive(Duration::from_secs(settings.http_keep_alive_secs))
+        .max_connections(http::edge::per_worker_cap(&settings));
         server = match tls {
             Some(config) => server.listen_rustls_0_23(listener, config)?,
             None => server.listen(listener)?,

@@ -57,7 +57,11 @@ pub enum ApiError {
     /// 502: Apple's service failed.
     #[error("{0}")]
     BadGateway(String),
-    /// 503: the database is unreachable or frozen; retry after the given seconds.
+    /// 408: the request body did not arrive in time.
+    #[error("The request body did not arrive in time.")]
+    RequestTimeout,
+    /// 503: the database is unreachable or frozen, or the connection table is nearly full;
+    /// retry after the given seconds.
     #[error("The service is temporarily unavailable. Retry after {0} seconds.")]
     ServiceUnavailable(u64),
     /// 404 for a version segment other than `beta`.
@@ -140,6 +144,7 @@ impl ApiError {
             Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "BadGateway"),
             // GRAPH-COMPAT: `serviceNotAvailable` is Graph's documented code for a 503, sent with
             // Retry-After, which SDK retry handlers honour (graph-http-conventions.md §2–3).
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "RequestTimeout"),
             Self::ServiceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "serviceNotAvailable"),
         }
     }

@@ -9,6 +9,7 @@ mod apple_sim;
 mod batch;
 mod cli;
 mod clients;
+mod connections;
 mod conventions;
 mod devices;
 mod generated_sdk;
