@@ -125,6 +125,17 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
     out
 }
 
+/// A Graph error envelope, with Graph's headers, for a route outside `entry` (the documents).
+pub fn graph_error_response(req: &HttpRequest, public_url: &str, error: &ApiError) -> HttpResponse {
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let client_id = req
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok());
+    let ctx = RequestCtx::new(public_url, path_and_query, client_id);
+    finish(error.render(&ctx), &ctx)
+}
+
 /// The direct path: version, token and body, then `$batch` or [`run`].
 async fn handle(
     req: &HttpRequest,
