@@ -82,7 +82,8 @@ pub fn per_worker_cap(settings: &Settings) -> usize {
 }
 
 fn limits(req: &HttpRequest) -> Option<&EdgeLimits> {
-    req.app_data::<web::Data<EdgeLimits>>().map(|d| d.get_ref())
+    req.app_data::<web::Data<EdgeLimits>>()
+        .map(web::Data::get_ref)
 }
 
 /// Refuses what would turn the connection into something that never ends: `CONNECT` (its

@@ -2,6 +2,8 @@
 //! that no backend can store is refused here with a Graph 400 naming where it was, rather than by
 //! each handler (or, worse, by PostgreSQL with a 500 while SQLite stores it).
 
+use std::fmt::Write as _;
+
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
@@ -89,7 +91,7 @@ fn find_unstorable(value: &Value, path: &mut String) -> Option<String> {
         Value::String(s) if unstorable(s) => Some(path.clone()),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
             let len = path.len();
-            path.push_str(&format!("[{i}]"));
+            let _ = write!(path, "[{i}]");
             let found = find_unstorable(item, path);
             path.truncate(len);
             found

@@ -76,8 +76,10 @@ impl StorageError {
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
-            Self::Pool(_) | Self::TimedOut(_) | Self::Unreachable(_) => true,
-            Self::Query(Error::DatabaseError(
+            Self::Pool(_)
+            | Self::TimedOut(_)
+            | Self::Unreachable(_)
+            | Self::Query(Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             )) => true,

@@ -258,17 +258,22 @@ async fn healthz(client: &reqwest::Client, base: &str) -> Option<u16> {
     Some(resp.status().as_u16())
 }
 
-async fn pinning_a_thousand_connections_leaves_healthz_answering(backend: Backend) {
-    // The in-process gateway only provides the PostgreSQL database; on SQLite the child gets a
-    // file of its own (a SQLite file belongs to one gateway process).
-    let app = TestApp::spawn(backend).await;
-    let dir = std::env::temp_dir().join(format!("dep-gateway-pin-{}", Uuid::new_v4()));
-    let database_url = match backend {
-        Backend::Postgres => app.database_url(),
-        Backend::Sqlite => format!("sqlite://{}", dir.join("pin.db").display()),
-    };
+/// No connection reuse: each /healthz must get a new connection accepted.
+fn healthz_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+/// Starts the binary under `ulimit -n 1024` and waits until `/healthz` answers.
+async fn start_limited_gateway(
+    dir: &std::path::Path,
+    database_url: &str,
+) -> (LimitedGateway, DevAuthority, u16) {
     let audience = "api://dep-gateway";
-    let authority = DevAuthority::load_or_create(&dir, audience).unwrap();
+    let authority = DevAuthority::load_or_create(dir, audience).unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let child = Command::new("sh")
@@ -278,8 +283,8 @@ async fn pinning_a_thousand_connections_leaves_healthz_answering(backend: Backen
         .env_remove("DEP_GATEWAY_CONFIG")
         .env("DEP_GATEWAY_TEST_POSTGRES_URL", "postgres://unused")
         .env("DEP_GATEWAY_BIND", format!("127.0.0.1:{port}"))
-        .env("DEP_GATEWAY_DATA_DIR", &dir)
-        .env("DEP_GATEWAY_DATABASE_URL", &database_url)
+        .env("DEP_GATEWAY_DATA_DIR", dir)
+        .env("DEP_GATEWAY_DATABASE_URL", database_url)
         .env("DEP_GATEWAY_WORKERS", "2")
         .env("DEP_GATEWAY_SYNC_INTERVAL_SECS", "0")
         // Long enough that /healthz answering proves the connection cap, not the body timeout.
@@ -289,18 +294,28 @@ async fn pinning_a_thousand_connections_leaves_healthz_answering(backend: Backen
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _child = LimitedGateway(child);
-    // No connection reuse: each /healthz must get a new connection accepted.
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
+    let child = LimitedGateway(child);
+    let client = healthz_client();
     let deadline = Instant::now() + Duration::from_secs(60);
     while healthz(&client, &base).await != Some(200) {
         assert!(Instant::now() < deadline, "the gateway did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (child, authority, port)
+}
+
+async fn pinning_a_thousand_connections_leaves_healthz_answering(backend: Backend) {
+    // The in-process gateway only provides the PostgreSQL database; on SQLite the child gets a
+    // file of its own (a SQLite file belongs to one gateway process).
+    let app = TestApp::spawn(backend).await;
+    let dir = std::env::temp_dir().join(format!("dep-gateway-pin-{}", Uuid::new_v4()));
+    let database_url = match backend {
+        Backend::Postgres => app.database_url(),
+        Backend::Sqlite => format!("sqlite://{}", dir.join("pin.db").display()),
+    };
+    let (_child, authority, port) = start_limited_gateway(&dir, &database_url).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = healthz_client();
     let token = authority
         .mint(&TokenRequest {
             tenant: TenantId::new(Uuid::new_v4()),
