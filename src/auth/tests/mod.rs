@@ -245,16 +245,20 @@ async fn lifetime_beyond_the_maximum_is_refused() {
     let t = now();
     let day = AuthSettings::default().max_token_lifetime_secs;
     assert_eq!(day, 86_400);
-    let century = signed(|c| c["exp"] = json!(t + 100 * 365 * 86_400));
+    // `iat` and `nbf` pinned to `t`: the claims' own clock may have ticked since.
+    let lasting = |secs: u64| {
+        signed(|c| (c["iat"], c["nbf"], c["exp"]) = (json!(t), json!(t), json!(t + secs)))
+    };
+    let century = lasting(100 * 365 * 86_400);
     assert_eq!(check(&century).await, Err(AuthError::LifetimeTooLong));
-    let just_over = signed(|c| c["exp"] = json!(t + day + 1));
+    let just_over = lasting(day + 1);
     assert_eq!(check(&just_over).await, Err(AuthError::LifetimeTooLong));
-    let exactly = signed(|c| c["exp"] = json!(t + day));
+    let exactly = lasting(day);
     assert!(check(&exactly).await.is_ok());
     // Without `iat` the lifetime counts from `nbf`.
     let no_iat_long = signed(|c| {
         c.as_object_mut().unwrap().remove("iat");
-        c["exp"] = json!(t + day + 60);
+        (c["nbf"], c["exp"]) = (json!(t), json!(t + day + 60));
     });
     assert_eq!(check(&no_iat_long).await, Err(AuthError::LifetimeTooLong));
     let no_iat_short = signed(|c| drop(c.as_object_mut().unwrap().remove("iat")));
