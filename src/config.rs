@@ -36,8 +36,27 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Connections in the database pool.
     pub pool_size: u32,
+    /// Seconds to open a PostgreSQL connection (libpq `connect_timeout`, at least 2).
+    pub db_connect_timeout_secs: u64,
+    /// Seconds a request waits for a free pooled connection before answering 503.
+    pub db_checkout_timeout_secs: u64,
+    /// Seconds one database call may run: PostgreSQL's `statement_timeout`, and how long a
+    /// request waits on a frozen database before answering 503.
+    pub db_statement_timeout_secs: u64,
     /// HTTP worker threads; unset = one per core.
     pub workers: Option<usize>,
+    /// Seconds a client has to send a request head (the request line and headers).
+    pub http_head_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub http_keep_alive_secs: u64,
+    /// Seconds a request body has to arrive, plus one second per `http_body_min_bytes_per_sec`
+    /// received; a body that does not finish in time is answered 408.
+    pub http_body_timeout_secs: u64,
+    /// The slowest body transfer rate that still earns more time, in bytes per second.
+    pub http_body_min_bytes_per_sec: u64,
+    /// Open connections of the whole process; keep it below the file-descriptor limit
+    /// (`ulimit -n`). Above seven eighths of it, Graph requests are answered 503.
+    pub http_max_connections: usize,
     /// Log filter (`info`, `dep_gateway=debug`, …); `RUST_LOG` wins when set.
     pub log: String,
     /// Log as JSON lines instead of text.
@@ -81,7 +100,15 @@ impl Default for Settings {
             max_page_size: 1000,
             max_body_bytes: 4 * 1024 * 1024,
             pool_size: 8,
+            db_connect_timeout_secs: 5,
+            db_checkout_timeout_secs: 5,
+            db_statement_timeout_secs: 10,
             workers: None,
+            http_head_timeout_secs: 5,
+            http_keep_alive_secs: 5,
+            http_body_timeout_secs: 10,
+            http_body_min_bytes_per_sec: 32 * 1024,
+            http_max_connections: 512,
             log: "info".to_owned(),
             log_json: false,
             apple_base_url: crate::apple::client::APPLE_BASE_URL.to_owned(),
@@ -147,6 +174,9 @@ pub struct AuthSettings {
     pub leeway_secs: u64,
     /// Longest accepted bearer token, in bytes.
     pub max_token_bytes: usize,
+    /// Longest accepted token lifetime (`exp - iat`, or `exp - nbf` when `iat` is absent), in
+    /// seconds: a stolen long-lived token stays useful for too long.
+    pub max_token_lifetime_secs: u64,
 }
 
 impl Default for AuthSettings {
@@ -158,6 +188,7 @@ impl Default for AuthSettings {
             jwks_refresh_min_interval_secs: 300,
             leeway_secs: 60,
             max_token_bytes: 16 * 1024,
+            max_token_lifetime_secs: 24 * 3600,
         }
     }
 }
@@ -264,6 +295,16 @@ impl Settings {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None if self.tls_enabled() => format!("https://{bound}"),
             None => format!("http://{bound}"),
+        }
+    }
+
+    /// The database timeouts (zeros are raised to one second: no wait is not a timeout).
+    pub fn db_timeouts(&self) -> crate::storage::DbTimeouts {
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        crate::storage::DbTimeouts {
+            connect: secs(self.db_connect_timeout_secs),
+            checkout: secs(self.db_checkout_timeout_secs),
+            statement: secs(self.db_statement_timeout_secs),
         }
     }
 

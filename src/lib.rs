@@ -22,6 +22,7 @@ pub mod x509;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
@@ -77,7 +78,11 @@ impl Application {
             (None, None) => None,
             _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
         };
-        let db = Db::connect(&settings.database_url(), settings.pool_size)?;
+        let db = Db::connect_with(
+            &settings.database_url(),
+            settings.pool_size,
+            settings.db_timeouts(),
+        )?;
         if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
             tracing::warn!(
                 "secrets_key is not set: secrets are sealed with a key file in the data directory, \
@@ -141,14 +146,21 @@ impl Application {
         service::sync::start_assignment_worker(&state.services);
         let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
+        let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
+        let on_connect = edge.on_connect();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(edge.clone())
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
-        });
+        })
+        .on_connect(on_connect)
+        .client_request_timeout(Duration::from_secs(settings.http_head_timeout_secs.max(1)))
+        .keep_alive(Duration::from_secs(settings.http_keep_alive_secs))
+        .max_connections(http::edge::per_worker_cap(&settings));
         server = match tls {
             Some(config) => server.listen_rustls_0_23(listener, config)?,
             None => server.listen(listener)?,

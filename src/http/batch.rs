@@ -99,7 +99,9 @@ async fn run_one(
     ctx.principal.clone_from(&outer.principal);
     let result = match failed_dependency {
         Some(id) => Err(ApiError::FailedDependency(id)),
-        None => match sub_segments(path) {
+        None => match super::guard::check_request(path, query, &req.body)
+            .and_then(|()| sub_segments(path))
+        {
             Ok(segments) => {
                 let graph_req = GraphRequest {
                     method: req.method.clone(),

@@ -4,6 +4,8 @@
 
 pub mod batch;
 pub mod docs;
+pub mod edge;
+pub mod guard;
 pub mod throttle;
 
 // The request plumbing lives with the operation table; these names keep `http::error` & co.
@@ -13,11 +15,10 @@ pub use crate::api::{context, error, path, response};
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::{self, Bytes};
+use actix_web::http::{ConnectionType, Method, StatusCode};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-use futures_util::StreamExt;
 use tracing::Instrument;
 
 use self::context::RequestCtx;
@@ -78,7 +79,27 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
             "served"
         );
     });
-    finish(response, &ctx)
+    let mut out = finish(response, &ctx);
+    // A refused protocol switch, a full connection table or a body that timed out: the
+    // connection is not reused (its unread body would be taken for the next request).
+    if edge::refuse_protocol_switch(&req).is_err()
+        || edge::check_capacity(&req).is_err()
+        || out.status() == StatusCode::REQUEST_TIMEOUT
+    {
+        out.head_mut().set_connection_type(ConnectionType::Close);
+    }
+    out
+}
+
+/// A Graph error envelope, with Graph's headers, for a route outside `entry` (the documents).
+pub fn graph_error_response(req: &HttpRequest, public_url: &str, error: &ApiError) -> HttpResponse {
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let client_id = req
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok());
+    let ctx = RequestCtx::new(public_url, path_and_query, client_id);
+    finish(error.render(&ctx), &ctx)
 }
 
 /// The direct path: version, token and body, then `$batch` or [`run`].
@@ -88,6 +109,8 @@ async fn handle(
     st: &AppState,
     ctx: &mut RequestCtx,
 ) -> Result<GraphResponse, ApiError> {
+    edge::refuse_protocol_switch(req)?;
+    edge::check_capacity(req)?;
     let path = req.uri().path();
     let rest = version_path(path)?;
     if docs::is_metadata(rest) {
@@ -96,14 +119,19 @@ async fn handle(
     let principal = st.auth.authenticate(authorization(req)?).await?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
-    let body = read_body(req, payload, st.max_body_bytes).await?;
+    let body = edge::read_body(req, payload, st.max_body_bytes).await?;
+    guard::check_path(rest)?;
+    guard::check_query(req.uri().query().unwrap_or_default())?;
     let segments = path::split(rest)?;
     if batch::is_batch(&segments) {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed);
         }
+        // Each item's URL and body are checked on their own (batch.rs), so a NUL fails only
+        // the item that holds it.
         return batch::execute(st, ctx, &body).await;
     }
+    guard::check_body(&body)?;
     let graph_req = GraphRequest {
         method: req.method().clone(),
         segments,
@@ -180,32 +208,6 @@ fn version_path(path: &str) -> Result<&str, ApiError> {
     } else {
         Err(ApiError::InvalidVersion(version.to_owned()))
     }
-}
-
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::BadRequest(format!("The request body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// The common headers of every response (and of every `$batch` sub-response).
