@@ -78,26 +78,7 @@ impl Application {
             (None, None) => None,
             _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
         };
-        let db = Db::connect_with(
-            &settings.database_url(),
-            settings.pool_size,
-            settings.db_timeouts(),
-        )?;
-        if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
-            tracing::warn!(
-                "secrets_key is not set: secrets are sealed with a key file in the data directory, \
-                 which other instances on this database cannot read; set DEP_GATEWAY_SECRETS_KEY"
-            );
-        }
-        let migrate_db = db.clone();
-        let applied = tokio::task::spawn_blocking(move || migrate_db.migrate()).await??;
-        tracing::info!(applied, database = %config::redact_url(&settings.database_url()), "database ready");
-        let paging_key = db
-            .run(|c| {
-                storage::secrets::get_or_create(c, "paging_key")
-                    .map_err(storage::StorageError::from)
-            })
-            .await?;
+        let (db, paging_key) = open_database(&settings).await?;
         let auth = Authenticator::new(
             &settings.auth,
             dev_authority(&settings)?,
@@ -118,7 +99,7 @@ impl Application {
         let state = Arc::new(AppState {
             services: Services {
                 db,
-                paging_key: PagingKey(paging_key),
+                paging_key,
                 max_page_size: settings.max_page_size.max(1),
                 max_dep_tokens: settings.max_dep_tokens,
                 secrets: Arc::new(crypto::SecretBox::load_or_create(
@@ -210,6 +191,30 @@ impl Application {
             .await;
         served
     }
+}
+
+/// Connects the pool, applies migrations and loads the paging key.
+async fn open_database(settings: &Settings) -> anyhow::Result<(Db, PagingKey)> {
+    let db = Db::connect_with(
+        &settings.database_url(),
+        settings.pool_size,
+        settings.db_timeouts(),
+    )?;
+    if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
+        tracing::warn!(
+            "secrets_key is not set: secrets are sealed with a key file in the data directory, \
+             which other instances on this database cannot read; set DEP_GATEWAY_SECRETS_KEY"
+        );
+    }
+    let migrate_db = db.clone();
+    let applied = tokio::task::spawn_blocking(move || migrate_db.migrate()).await??;
+    tracing::info!(applied, database = %config::redact_url(&settings.database_url()), "database ready");
+    let paging_key = db
+        .run(|c| {
+            storage::secrets::get_or_create(c, "paging_key").map_err(storage::StorageError::from)
+        })
+        .await?;
+    Ok((db, PagingKey(paging_key)))
 }
 
 fn dev_authority(settings: &Settings) -> anyhow::Result<Option<DevAuthority>> {
