@@ -54,8 +54,9 @@ async fn runs_sub_requests_like_direct_calls(backend: Backend) {
              "body": {"tokenName": "Batched"}},
             // The JS client sends `/beta/...`.
             {"id": "3", "method": "get", "url": "/beta/deviceManagement/depOnboardingSettings/$count"},
+            // After request 1, which reads the name it changes (items without dependsOn run concurrently).
             {"id": "4", "method": "PATCH", "url": format!("deviceManagement/depOnboardingSettings('{id}')"),
-             "headers": {"content-type": "application/json"}, "body": {"tokenName": "Renamed"}},
+             "dependsOn": ["1"], "headers": {"content-type": "application/json"}, "body": {"tokenName": "Renamed"}},
         ]}),
     )
     .await;
