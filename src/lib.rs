@@ -75,23 +75,15 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
         let state = Arc::new(AppState {
-            services: Services {
+            services: Services::new(
                 db,
-                paging_key: PagingKey(paging_key),
-                max_page_size: settings.max_page_size.max(1),
-                max_dep_tokens: settings.max_dep_tokens,
-                secrets: Arc::new(crypto::SecretBox::load_or_create(
+                PagingKey(paging_key),
+                Arc::new(crypto::SecretBox::load_or_create(
                     settings.secrets_key.as_deref(),
                     &settings.data_dir,
                 )?),
-                apple_base_url: url::Url::parse(&settings.apple_base_url)
-                    .context("apple_base_url is not a URL")?,
-                http: reqwest::Client::builder()
-                    .timeout(std::time::Duration::from_secs(60))
-                    .build()?,
-                sync_interval_secs: settings.sync_interval_secs,
-                assign_retry_secs: settings.assign_retry_secs,
-            },
+                &settings,
+            )?,
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,

@@ -12,14 +12,12 @@ use serde_json::{Value, json};
 use super::resolve::{self, DefaultToken};
 use crate::auth::Permission;
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
 use crate::http::context::RequestCtx;
 use crate::http::error::ApiError;
 use crate::http::response::GraphResponse;
 use crate::http::routes::GraphRequest;
 use crate::http::{AppState, json_object};
-use crate::service::{ServiceError, Services};
-use crate::storage::{legacy_defaults, onboarding_settings};
+use crate::service::legacy::designate;
 
 /// `GET`: the designated setting (if any) and the one old calls go to now (if decided).
 pub async fn get(st: &AppState, ctx: &RequestCtx) -> Result<GraphResponse, ApiError> {
@@ -79,31 +77,4 @@ pub async fn clear(st: &AppState, ctx: &RequestCtx) -> Result<GraphResponse, Api
     let tenant = ctx.require(Permission::Write)?;
     designate(&st.services, tenant, None).await?;
     Ok(GraphResponse::no_content())
-}
-
-/// Designates `setting` (which must be one of the tenant's) or clears the designation.
-pub async fn designate(
-    svc: &Services,
-    tenant: TenantId,
-    setting: Option<String>,
-) -> Result<(), ServiceError> {
-    svc.db
-        .write(tenant, move |c| {
-            match &setting {
-                Some(id) => {
-                    if !onboarding_settings::exists(c, tenant, id)? {
-                        return Err(ServiceError::NotFound {
-                            entity: "depOnboardingSetting",
-                            id: id.clone(),
-                        });
-                    }
-                    legacy_defaults::designate(c, tenant, id)?;
-                }
-                None => {
-                    legacy_defaults::clear(c, tenant)?;
-                }
-            }
-            Ok(())
-        })
-        .await
 }

@@ -14,9 +14,9 @@ use crate::http::response::{self, GraphResponse};
 use crate::http::routes::GraphRequest;
 use crate::http::{AppState, json_object};
 use crate::odata::QueryOptions;
+use crate::service::devices as service;
+use crate::service::legacy::{self, DEVICE_SPEC as SPEC};
 use crate::service::paging::{self, Page};
-use crate::service::{ServiceError, devices as service};
-use crate::storage::devices::{self as repo, SPEC};
 
 const SET_PATH: &str = "deviceManagement/importedAppleDeviceIdentities";
 const ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentity";
@@ -32,29 +32,7 @@ pub async fn list(
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
     let select = response::selected(&q, &SPEC)?;
-    let svc = &st.services;
-    let plan = paging::plan_searchable(
-        &SPEC,
-        "legacy/importedAppleDeviceIdentities",
-        &q,
-        &svc.paging_key,
-        svc.max_page_size,
-        Some("serialNumber"),
-    )?;
-    let (query, want_count) = (plan.query.clone(), q.count);
-    let (items, count) = svc
-        .db
-        .run(move |c| {
-            let items = repo::list_in_tenant(c, tenant, &query)?;
-            let count = if want_count {
-                Some(repo::count_in_tenant(c, tenant, query.filter.as_ref())?)
-            } else {
-                None
-            };
-            Ok::<_, ServiceError>((items, count))
-        })
-        .await?;
-    let page = plan.pager.finish(items, &svc.paging_key, count);
+    let page = legacy::identities(&st.services, tenant, &q).await?;
     let old = Page {
         items: page.items.iter().map(device_to_old).collect::<Vec<_>>(),
         skiptoken: page.skiptoken,
@@ -78,12 +56,7 @@ pub async fn count(
 ) -> Result<GraphResponse, ApiError> {
     let tenant = ctx.require(Permission::Read)?;
     let q = QueryOptions::parse(&req.query)?;
-    let filter = paging::count_filter(&SPEC, &q, Some("serialNumber"))?;
-    let n = st
-        .services
-        .db
-        .run(move |c| Ok::<_, ServiceError>(repo::count_in_tenant(c, tenant, filter.as_ref())?))
-        .await?;
+    let n = legacy::count_identities(&st.services, tenant, &q).await?;
     Ok(GraphResponse::count(n))
 }
 

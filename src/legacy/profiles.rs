@@ -5,7 +5,7 @@ use actix_web::http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 use super::convert::{old_profile_type, profile_body_from_old, profile_to_old};
-use super::resolve::{require_default, token_of_profile, tokens};
+use super::resolve::{require_default, token_of_profile};
 use crate::auth::Permission;
 use crate::domain::profiles;
 use crate::http::context::RequestCtx;
@@ -14,7 +14,7 @@ use crate::http::response::{self, GraphResponse};
 use crate::http::routes::{GraphRequest, ProfileOp};
 use crate::http::{AppState, json_object};
 use crate::odata::{self, QueryOptions};
-use crate::service::{ServiceError, paging, profiles as service};
+use crate::service::{Entity, ServiceError, legacy, paging, profiles as service};
 
 const SET_PATH: &str = "deviceManagement/enrollmentProfiles";
 
@@ -41,17 +41,7 @@ async fn all_old(
     st: &AppState,
     tenant: crate::domain::ids::TenantId,
 ) -> Result<Vec<Value>, ApiError> {
-    let (ids, _) = tokens(&st.services, tenant).await?;
-    let mut out = Vec::new();
-    for setting in ids {
-        match service::all(&st.services, tenant, &setting).await {
-            Ok(items) => out.extend(items.iter().filter_map(profile_to_old)),
-            // Deleted between the two reads: it has no profiles any more.
-            Err(ServiceError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(out)
+    Ok(legacy::profiles(&st.services, tenant, profile_to_old).await?)
 }
 
 /// `GET /deviceManagement/enrollmentProfiles`: aggregated over the tenant's tokens, filtered,
@@ -221,7 +211,11 @@ pub async fn operation(
     crate::http::profiles::profile_operation(st, ctx, req, (setting, id), op, method)
         .await
         .map_err(|e| match e {
-            ApiError::NotFound(m) if m.contains("depOnboardingSetting") => not_found(id),
+            // The token named in the id does not exist: to the old API, the profile does not.
+            ApiError::EntityNotFound {
+                entity: Entity::OnboardingSetting,
+                ..
+            } => not_found(id),
             other => other,
         })
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services};
+use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{
     DiscoverySource, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
@@ -24,7 +24,7 @@ pub const MAX_IMPORT: usize = 20_000;
 /// Most serial numbers one `updateDeviceProfileAssignment` call may carry.
 pub const MAX_ASSIGN: usize = 10_000;
 
-const ENTITY: &str = "importedAppleDeviceIdentity";
+const ENTITY: Entity = Entity::DeviceIdentity;
 
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {
@@ -42,7 +42,7 @@ fn ensure_setting(
         Ok(())
     } else {
         Err(ServiceError::NotFound {
-            entity: "depOnboardingSetting",
+            entity: Entity::OnboardingSetting,
             id: setting.to_owned(),
         })
     }
@@ -391,7 +391,7 @@ pub async fn assign_profile(
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {
-                    entity: "enrollmentProfile",
+                    entity: Entity::EnrollmentProfile,
                     id: profile_id,
                 });
             };

@@ -2,6 +2,7 @@
 
 pub mod apple;
 pub mod devices;
+pub mod legacy;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;
@@ -9,15 +10,23 @@ pub mod profiles;
 pub mod sync;
 pub mod vpp_tokens;
 
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::crypto::SecretBox;
 use crate::domain::ValidationError;
 use crate::odata::{ODataError, PagingKey};
 use crate::storage::{Db, StorageError};
 
+pub use apple::UploadRefused;
+
 /// What the services need: the database and a few limits.
 #[derive(Clone)]
 pub struct Services {
-    /// The database.
-    pub db: Db,
+    /// The database: only services (and the storage functions they call) touch it.
+    pub(in crate::service) db: Db,
     /// Signs `$skiptoken` values.
     pub paging_key: PagingKey,
     /// Largest page a list returns.
@@ -25,7 +34,7 @@ pub struct Services {
     /// `maximumDepTokens`.
     pub max_dep_tokens: i32,
     /// Seals and opens secrets at rest.
-    pub secrets: std::sync::Arc<crate::crypto::SecretBox>,
+    pub secrets: Arc<SecretBox>,
     /// Apple's DEP web service (or the simulator).
     pub apple_base_url: url::Url,
     /// HTTP client for Apple.
@@ -36,14 +45,76 @@ pub struct Services {
     pub assign_retry_secs: u64,
 }
 
+impl Services {
+    /// The services over `db`, with the limits and the Apple endpoint of `settings`.
+    pub fn new(
+        db: Db,
+        paging_key: PagingKey,
+        secrets: Arc<SecretBox>,
+        settings: &Settings,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            paging_key,
+            max_page_size: settings.max_page_size.max(1),
+            max_dep_tokens: settings.max_dep_tokens,
+            secrets,
+            apple_base_url: url::Url::parse(&settings.apple_base_url)
+                .context("apple_base_url is not a URL")?,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()?,
+            sync_interval_secs: settings.sync_interval_secs,
+            assign_retry_secs: settings.assign_retry_secs,
+        })
+    }
+
+    /// Whether the database answers and has every migration applied (`/readyz`).
+    pub async fn ready(&self) -> Result<bool, StorageError> {
+        self.db.ready().await
+    }
+}
+
+/// The kinds of entity a use case can fail to find; callers that answer for another entity
+/// (the old API's profile ids name their token) tell them apart by this, never by a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A depOnboardingSetting (a DEP token).
+    OnboardingSetting,
+    /// An enrollment profile of a token.
+    EnrollmentProfile,
+    /// An imported Apple device identity of a token.
+    DeviceIdentity,
+    /// A VPP token.
+    VppToken,
+}
+
+impl Entity {
+    /// The Graph type name.
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            Self::OnboardingSetting => "depOnboardingSetting",
+            Self::EnrollmentProfile => "enrollmentProfile",
+            Self::DeviceIdentity => "importedAppleDeviceIdentity",
+            Self::VppToken => "vppToken",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.graph_name())
+    }
+}
+
 /// Why a use case failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// The entity does not exist for this tenant.
     #[error("{entity} '{id}' was not found")]
     NotFound {
-        /// Graph type name.
-        entity: &'static str,
+        /// What was looked for.
+        entity: Entity,
         /// The id asked for.
         id: String,
     },
@@ -53,6 +124,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A server token cannot go to the setting it was uploaded to.
+    #[error(transparent)]
+    UploadRefused(#[from] UploadRefused),
     /// The OData query options are invalid or unsupported.
     #[error(transparent)]
     OData(#[from] ODataError),
@@ -65,6 +139,16 @@ pub enum ServiceError {
     /// Anything else that is not the caller's fault (logged, hidden from the client).
     #[error(transparent)]
     Internal(anyhow::Error),
+}
+
+impl ServiceError {
+    /// `entity` `id` does not exist for this tenant.
+    pub fn not_found(entity: Entity, id: &str) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_owned(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services, vpp_tokens};
+use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
 use crate::domain::edm::{self, EdmType, EntityType};
 use crate::domain::ids::TenantId;
@@ -21,7 +21,7 @@ use crate::storage::profiles::{self as repo, ProfileRecord};
 /// Most profiles one token may hold (they are filtered and paged in memory).
 pub const MAX_PROFILES_PER_TOKEN: i64 = 1000;
 
-const ENTITY: &str = "enrollmentProfile";
+const ENTITY: Entity = Entity::EnrollmentProfile;
 
 /// The profile property naming a VPP token.
 const VPP_TOKEN: &str = "companyPortalVppTokenId";
@@ -85,7 +85,7 @@ fn not_found(id: &str) -> ServiceError {
 
 fn setting_not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {
-        entity: "depOnboardingSetting",
+        entity: Entity::OnboardingSetting,
         id: id.to_owned(),
     }
 }

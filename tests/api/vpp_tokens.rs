@@ -687,6 +687,8 @@ async fn expiring_vpp_token_count_counts_before_the_date(backend: Backend) {
 /// A database of its own (the gateway's is private to the harness), migrated.
 struct OwnDb {
     services: Services,
+    /// The same database, for what the test stores behind the services' back.
+    db: Db,
     pg_database: Option<(String, String)>,
     dir: std::path::PathBuf,
 }
@@ -714,19 +716,24 @@ impl OwnDb {
         };
         let db = Db::connect(&url, 2).expect("database");
         db.migrate().expect("migrations");
-        let services = Services {
-            db,
-            paging_key: PagingKey([7; 32]),
+        let settings = dep_gateway::config::Settings {
             max_page_size: 100,
             max_dep_tokens: 10,
-            secrets: std::sync::Arc::new(dep_gateway::crypto::SecretBox::new([9; 32])),
-            apple_base_url: url::Url::parse("http://127.0.0.1:9").expect("url"),
-            http: reqwest::Client::new(),
+            apple_base_url: "http://127.0.0.1:9".to_owned(),
             sync_interval_secs: 0,
             assign_retry_secs: 60,
+            ..dep_gateway::config::Settings::default()
         };
+        let services = Services::new(
+            db.clone(),
+            PagingKey([7; 32]),
+            std::sync::Arc::new(dep_gateway::crypto::SecretBox::new([9; 32])),
+            &settings,
+        )
+        .expect("services");
         Self {
             services,
+            db,
             pg_database,
             dir,
         }
@@ -773,7 +780,7 @@ async fn company_portal_vpp_token_check_names_the_problem(backend: Backend) {
     .unwrap();
     expired.expiration_date_time = parse_ticks("2020-06-01T00:00:00Z").unwrap();
     let stored = expired.clone();
-    svc.db
+    own.db
         .write(tenant, move |c| {
             repo::insert(c, tenant, &stored, now).map_err(ServiceError::from)
         })
