@@ -238,3 +238,77 @@ fn intune_message(message: &str) -> String {
         serde_json::Value::String(message.to_owned())
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(e: impl Into<ServiceError>) -> (StatusCode, String) {
+        let api = ApiError::from(e.into());
+        (api.status_and_code().0, api.to_string())
+    }
+
+    /// Clients and scripts read these sentences: they are pinned word for word.
+    #[test]
+    fn upload_refusals_render_as_before() {
+        let cases = [
+            (
+                UploadRefused::NoKeyYet,
+                StatusCode::BAD_REQUEST,
+                "This setting has no encryption key yet: call generateEncryptionPublicKey first.",
+            ),
+            (
+                UploadRefused::WrongKey,
+                StatusCode::BAD_REQUEST,
+                "The server token was not encrypted to this setting's public key: download the certificate from \
+                 getEncryptionPublicKey, upload it to Apple Business Manager, and download a new token.",
+            ),
+            (
+                UploadRefused::OtherServer {
+                    held_name: "Contoso MDM".into(),
+                    held_uuid: "u-1".into(),
+                    uploaded_uuid: "u-2".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "This setting holds the token of Apple MDM server 'Contoso MDM' (u-1); a renewal must come from \
+                 the same server, not 'u-2'. Create a new depOnboardingSetting for another server.",
+            ),
+            (
+                UploadRefused::HeldBySetting {
+                    setting: "s-1".into(),
+                },
+                StatusCode::CONFLICT,
+                "This Apple MDM server's token is already held by depOnboardingSetting 's-1' of this tenant; \
+                 renew it there.",
+            ),
+            (
+                UploadRefused::HeldByOtherTenant,
+                StatusCode::BAD_REQUEST,
+                "This Apple MDM server is already connected to another tenant; a server token can serve one \
+                 tenant only.",
+            ),
+        ];
+        for (refusal, status, text) in cases {
+            assert_eq!(message(refusal), (status, text.to_owned()));
+        }
+    }
+
+    #[test]
+    fn not_found_names_the_entity_and_stays_typed() {
+        let e = ServiceError::not_found(Entity::OnboardingSetting, "x");
+        assert_eq!(
+            message(e),
+            (
+                StatusCode::NOT_FOUND,
+                "The depOnboardingSetting with id 'x' was not found.".to_owned()
+            )
+        );
+        assert!(matches!(
+            ApiError::from(ServiceError::not_found(Entity::EnrollmentProfile, "p")),
+            ApiError::EntityNotFound {
+                entity: Entity::EnrollmentProfile,
+                ..
+            }
+        ));
+    }
+}
