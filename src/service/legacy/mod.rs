@@ -1,7 +1,8 @@
 //! The state the retired single-token API needs beyond the multi-token use cases: the tenant's
 //! legacy default token (designating, reading, clearing, and creating the first one), the
 //! tenant-wide reads that aggregate over tokens, and the upload that finds its token by key
-//! ([`upload`]). `legacy/` converts shapes and routes; every read and write it makes is here.
+//! ([`upload`]). `legacy/` only converts shapes and routes: what it reads or writes goes through
+//! the multi-token use cases or through these.
 
 pub mod upload;
 
