@@ -11,6 +11,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod redact;
+
+pub use redact::{redact_url, scrub_url_secrets};
+
 /// Every setting of the gateway.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -32,8 +36,27 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Connections in the database pool.
     pub pool_size: u32,
+    /// Seconds to open a PostgreSQL connection (libpq `connect_timeout`, at least 2).
+    pub db_connect_timeout_secs: u64,
+    /// Seconds a request waits for a free pooled connection before answering 503.
+    pub db_checkout_timeout_secs: u64,
+    /// Seconds one database call may run: PostgreSQL's `statement_timeout`, and how long a
+    /// request waits on a frozen database before answering 503.
+    pub db_statement_timeout_secs: u64,
     /// HTTP worker threads; unset = one per core.
     pub workers: Option<usize>,
+    /// Seconds a client has to send a request head (the request line and headers).
+    pub http_head_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub http_keep_alive_secs: u64,
+    /// Seconds a request body has to arrive, plus one second per `http_body_min_bytes_per_sec`
+    /// received; a body that does not finish in time is answered 408.
+    pub http_body_timeout_secs: u64,
+    /// The slowest body transfer rate that still earns more time, in bytes per second.
+    pub http_body_min_bytes_per_sec: u64,
+    /// Open connections of the whole process; keep it below the file-descriptor limit
+    /// (`ulimit -n`). Above seven eighths of it, Graph requests are answered 503.
+    pub http_max_connections: usize,
     /// Log filter (`info`, `dep_gateway=debug`, …); `RUST_LOG` wins when set.
     pub log: String,
     /// Log as JSON lines instead of text.
@@ -44,6 +67,12 @@ pub struct Settings {
     pub sync_interval_secs: u64,
     /// Seconds before a failed profile assignment is pushed to Apple again (doubling per try).
     pub assign_retry_secs: u64,
+    /// Seconds a sync or profile-push lease lasts without renewal. A heartbeat renews it while
+    /// the work runs, so this only bounds how long a crashed instance's token waits.
+    pub lease_secs: u64,
+    /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) waits for in-flight requests, and then
+    /// again for background work to reach a safe point.
+    pub shutdown_timeout_secs: u64,
     /// Base64 of the 32-byte key that encrypts secrets at rest; unset: a key file in `data_dir`.
     /// Several instances on one database must share it.
     pub secrets_key: Option<String>,
@@ -71,12 +100,22 @@ impl Default for Settings {
             max_page_size: 1000,
             max_body_bytes: 4 * 1024 * 1024,
             pool_size: 8,
+            db_connect_timeout_secs: 5,
+            db_checkout_timeout_secs: 5,
+            db_statement_timeout_secs: 10,
             workers: None,
+            http_head_timeout_secs: 5,
+            http_keep_alive_secs: 5,
+            http_body_timeout_secs: 10,
+            http_body_min_bytes_per_sec: 32 * 1024,
+            http_max_connections: 512,
             log: "info".to_owned(),
             log_json: false,
             apple_base_url: crate::apple::client::APPLE_BASE_URL.to_owned(),
             sync_interval_secs: 3600,
             assign_retry_secs: 60,
+            lease_secs: 30,
+            shutdown_timeout_secs: 10,
             secrets_key: None,
             auth: AuthSettings::default(),
             tls_cert: None,
@@ -135,6 +174,9 @@ pub struct AuthSettings {
     pub leeway_secs: u64,
     /// Longest accepted bearer token, in bytes.
     pub max_token_bytes: usize,
+    /// Longest accepted token lifetime (`exp - iat`, or `exp - nbf` when `iat` is absent), in
+    /// seconds: a stolen long-lived token stays useful for too long.
+    pub max_token_lifetime_secs: u64,
 }
 
 impl Default for AuthSettings {
@@ -146,6 +188,7 @@ impl Default for AuthSettings {
             jwks_refresh_min_interval_secs: 300,
             leeway_secs: 60,
             max_token_bytes: 16 * 1024,
+            max_token_lifetime_secs: 24 * 3600,
         }
     }
 }
@@ -255,6 +298,16 @@ impl Settings {
         }
     }
 
+    /// The database timeouts (zeros are raised to one second: no wait is not a timeout).
+    pub fn db_timeouts(&self) -> crate::storage::DbTimeouts {
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        crate::storage::DbTimeouts {
+            connect: secs(self.db_connect_timeout_secs),
+            checkout: secs(self.db_checkout_timeout_secs),
+            statement: secs(self.db_statement_timeout_secs),
+        }
+    }
+
     /// Whether the listener speaks TLS (a certificate is configured).
     pub fn tls_enabled(&self) -> bool {
         self.tls_cert.is_some() || self.tls_key.is_some()
@@ -279,28 +332,22 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// Hides the password of a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redacts_database_passwords() {
-        assert_eq!(
-            redact_url("postgres://dep:hunter2@db:5432/dep"),
-            "postgres://dep:***@db:5432/dep"
+    fn debug_hides_the_database_password() {
+        let settings = Settings {
+            database_url: Some("postgres://dep:hunter2@db/dep?password=hunter3".to_owned()),
+            ..Settings::default()
+        };
+        let debug = format!("{settings:?}");
+        assert!(
+            debug.contains("postgres://dep:***@db/dep?password=***"),
+            "{debug}"
         );
-        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert!(!debug.contains("hunter"), "{debug}");
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! dep-gateway: a Microsoft Graph beta compatible service for Apple Automated Device Enrollment.
 
+pub mod api;
 pub mod apple;
 pub mod apple_sim;
 pub mod auth;
+pub mod background;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
@@ -15,26 +18,81 @@ pub mod service;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;
+pub mod x509;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::auth::{Authenticator, DevAuthority};
+use crate::background::Background;
 use crate::config::Settings;
 use crate::http::AppState;
 use crate::odata::PagingKey;
 use crate::service::Services;
 use crate::storage::Db;
 
+/// The services over `db`: secrets from the configured key (or the data directory's key file),
+/// Apple through an HTTP connector on the system clock, triggered work under `background`.
+fn services(
+    db: Db,
+    paging_key: PagingKey,
+    background: Background,
+    settings: &Settings,
+) -> anyhow::Result<Services> {
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    let apple_base_url =
+        url::Url::parse(&settings.apple_base_url).context("apple_base_url is not a URL")?;
+    let secrets = Arc::new(crypto::SecretBox::load_or_create(
+        settings.secrets_key.as_deref(),
+        &settings.data_dir,
+    )?);
+    let apple = Arc::new(apple::HttpConnector::new(
+        http,
+        apple_base_url,
+        Arc::clone(&clock),
+    ));
+    Ok(Services::new(
+        db, paging_key, secrets, apple, clock, background, settings,
+    ))
+}
+
 /// A bound, not yet running, gateway.
 pub struct Application {
     addr: SocketAddr,
     public_url: String,
     server: Server,
+    shutdown: Shutdown,
+}
+
+/// Stops a running [`Application`] gracefully, as SIGTERM and Ctrl-C do: the server stops
+/// accepting and drains in-flight requests (bounded by `shutdown_timeout_secs`), then the
+/// background work stops at its next safe point and releases the leases it holds.
+#[derive(Clone)]
+pub struct Shutdown {
+    server: ServerHandle,
+    background: Background,
+    timeout: std::time::Duration,
+}
+
+impl Shutdown {
+    /// Runs the graceful shutdown; returns whether the background work ended in time.
+    pub async fn shutdown(&self) -> bool {
+        self.server.stop(true).await;
+        self.background.shutdown(self.timeout).await
+    }
+
+    /// The instance's background work (restart and round counters).
+    pub fn background(&self) -> &Background {
+        &self.background
+    }
 }
 
 impl Application {
@@ -48,7 +106,11 @@ impl Application {
             (None, None) => None,
             _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
         };
-        let db = Db::connect(&settings.database_url(), settings.pool_size)?;
+        let db = Db::connect_with(
+            &settings.database_url(),
+            settings.pool_size,
+            settings.db_timeouts(),
+        )?;
         if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
             tracing::warn!(
                 "secrets_key is not set: secrets are sealed with a key file in the data directory, \
@@ -74,33 +136,34 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
+        let background = Background::new();
         let state = Arc::new(AppState {
-            services: Services::new(
-                db,
-                PagingKey(paging_key),
-                Arc::new(crypto::SecretBox::load_or_create(
-                    settings.secrets_key.as_deref(),
-                    &settings.data_dir,
-                )?),
-                &settings,
-            )?,
+            services: services(db, PagingKey(paging_key), background.clone(), &settings)?,
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
             throttle: http::throttle::Throttle::new(&settings.throttling),
             legacy_api: settings.legacy_api,
         });
-        service::sync::start_scheduler(state.services.clone());
-        service::sync::start_assignment_worker(state.services.clone());
+        service::sync::start_scheduler(&state.services);
+        service::sync::start_assignment_worker(&state.services);
+        let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
+        let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
+        let on_connect = edge.on_connect();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(edge.clone())
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
-        });
+        })
+        .on_connect(on_connect)
+        .client_request_timeout(Duration::from_secs(settings.http_head_timeout_secs.max(1)))
+        .keep_alive(Duration::from_secs(settings.http_keep_alive_secs))
+        .max_connections(http::edge::per_worker_cap(&settings));
         server = match tls {
             Some(config) => server.listen_rustls_0_23(listener, config)?,
             None => server.listen(listener)?,
@@ -108,10 +171,20 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
+        // actix handles SIGTERM and Ctrl-C: stop accepting, drain for at most `timeout`.
+        let server = server
+            .shutdown_timeout(settings.shutdown_timeout_secs)
+            .run();
+        let shutdown = Shutdown {
+            server: server.handle(),
+            background,
+            timeout,
+        };
         Ok(Self {
             addr,
             public_url,
-            server: server.run(),
+            server,
+            shutdown,
         })
     }
 
@@ -125,9 +198,20 @@ impl Application {
         &self.public_url
     }
 
-    /// Serves until the process is asked to stop.
+    /// A handle that stops this application gracefully (what SIGTERM does).
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the process is asked to stop (SIGTERM, Ctrl-C or [`Shutdown`]), then stops
+    /// the background work at a safe point, releasing its leases.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.shutdown
+            .background
+            .shutdown(self.shutdown.timeout)
+            .await;
+        served
     }
 }
 

@@ -7,26 +7,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use openssl::asn1::Asn1Time;
-use openssl::bn::{BigNum, MsbOption};
 use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
-use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
-    SubjectKeyIdentifier,
-};
-use openssl::x509::{X509, X509NameBuilder};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::x509::{CertSpec, Usage};
 
 /// File names `dev-cert` writes.
 pub const DEV_CERT_FILE: &str = "dev-cert.pem";
 /// The private key of [`DEV_CERT_FILE`].
 pub const DEV_KEY_FILE: &str = "dev-key.pem";
-const DEV_CERT_DAYS: u32 = 365;
+const DEV_CERT_DAYS: i64 = 365;
+/// Backdating of `notBefore` against clock skew between this host and its clients.
+const BACKDATE_SECS: i64 = 600;
 
 /// Loads a PEM certificate chain and its private key into a rustls server configuration;
 /// every failure names the file and what is wrong with it.
@@ -84,48 +80,18 @@ pub fn write_dev_cert(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
 fn dev_cert() -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
     let key = PKey::from_ec_key(EcKey::generate(&group)?)?;
-    let mut name = X509NameBuilder::new()?;
-    name.append_entry_by_nid(Nid::COMMONNAME, "dep-gateway development certificate")?;
-    let name = name.build();
-    let mut serial = BigNum::new()?;
-    serial.rand(127, MsbOption::MAYBE_ZERO, false)?;
-
-    let mut builder = X509::builder()?;
-    builder.set_version(2)?;
-    let serial = serial.to_asn1_integer()?;
-    builder.set_serial_number(&serial)?;
-    builder.set_subject_name(&name)?;
-    builder.set_issuer_name(&name)?;
-    builder.set_pubkey(&key)?;
-    let not_before = Asn1Time::days_from_now(0)?;
-    let not_after = Asn1Time::days_from_now(DEV_CERT_DAYS)?;
-    builder.set_not_before(&not_before)?;
-    builder.set_not_after(&not_after)?;
-    // An end-entity certificate (CA:FALSE): rustls/webpki clients refuse a CA certificate as
-    // the server's own, while OpenSSL, Node and Python accept a trusted self-signed leaf.
-    builder.append_extension(BasicConstraints::new().critical().build()?)?;
-    builder.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .key_agreement()
-            .build()?,
-    )?;
-    builder.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
-    let san = SubjectAlternativeName::new()
-        .dns("localhost")
-        .ip("127.0.0.1")
-        .ip("::1")
-        .build(&builder.x509v3_context(None, None))?;
-    builder.append_extension(san)?;
-    let ski = SubjectKeyIdentifier::new().build(&builder.x509v3_context(None, None))?;
-    builder.append_extension(ski)?;
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(true)
-        .build(&builder.x509v3_context(None, None))?;
-    builder.append_extension(aki)?;
-    builder.sign(&key, MessageDigest::sha256())?;
-    Ok((builder.build().to_pem()?, key.private_key_to_pem_pkcs8()?))
+    let now = chrono::Utc::now().timestamp();
+    let spec = CertSpec {
+        common_name: "dep-gateway development certificate",
+        not_before: now - BACKDATE_SECS,
+        not_after: now + DEV_CERT_DAYS * 86_400,
+        usage: Usage::TlsServer {
+            dns: &["localhost"],
+            ips: &["127.0.0.1", "::1"],
+        },
+    };
+    let cert = crate::x509::self_signed(&key, &key, &spec)?;
+    Ok((cert.to_pem()?, key.private_key_to_pem_pkcs8()?))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod transport;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use super::types::{
     Account, AssignProfileResponse, DefineProfileResponse, DepProfile, Device, DevicePage,
     DevicesMap, SerialResults,
 };
+use crate::clock::{Clock, SystemClock};
 
 /// Apple's production base URL.
 pub const APPLE_BASE_URL: &str = "https://mdmenrollment.apple.com";
@@ -67,6 +69,8 @@ pub struct DepClient {
     /// The auth session token; the lock also makes opening a session single-flight.
     session: tokio::sync::Mutex<Option<String>>,
     requests: AtomicU64,
+    /// Waits out `Retry-After` and backoff (a fake clock in tests).
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for DepClient {
@@ -132,7 +136,15 @@ impl DepClient {
             options,
             session: tokio::sync::Mutex::new(None),
             requests: AtomicU64::new(0),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same client waiting between retries on `clock` instead of the wall clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// HTTP requests sent so far (sessions, retries and replays included).

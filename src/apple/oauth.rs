@@ -2,18 +2,21 @@
 //! the gateway's client (which signs) and the bundled simulator (which verifies).
 //!
 //! The signature base string is `METHOD&pct(base URI)&pct(sorted, encoded parameters)` and the
-//! key is `pct(consumer_secret)&pct(access_secret)` (RFC 5849 §3.4). HMAC-SHA1 is built on
-//! `openssl::sha::Sha1`, which cannot fail, so signing is infallible.
+//! key is `pct(consumer_secret)&pct(access_secret)` (RFC 5849 §3.4). HMAC-SHA1 is `RustCrypto`'s
+//! `hmac` + `sha1`, whose verification compares tags in constant time.
 
 use std::fmt;
 use std::fmt::Write as _;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use openssl::sha::Sha1;
+use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use rand::Rng;
+use sha1::Sha1;
 use url::Url;
+
+type HmacSha1 = Hmac<Sha1>;
 
 /// RFC 5849 §3.6: every byte except ALPHA, DIGIT, `-`, `.`, `_` and `~` is percent-encoded.
 const RFC5849: &AsciiSet = &NON_ALPHANUMERIC
@@ -92,25 +95,27 @@ pub fn signature_base_string(method: &str, base_uri: &str, params: &[(String, St
 
 /// HMAC-SHA1 (RFC 2104) of `message` under `key`.
 pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..20].copy_from_slice(&openssl::sha::sha1(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha1::new();
-    inner.update(&block.map(|b| b ^ 0x36));
-    inner.update(message);
-    let mut outer = Sha1::new();
-    outer.update(&block.map(|b| b ^ 0x5c));
-    outer.update(&inner.finish());
-    outer.finish()
+    // An all-zero tag for the impossible keying error only ever fails verification.
+    mac(key, message)
+        .map(|m| m.finalize().into_bytes().into())
+        .unwrap_or_default()
+}
+
+/// HMAC-SHA1 keyed with `key` over `message`. `new_from_slice` accepts keys of any length
+/// (longer ones are hashed first, RFC 2104 §2), so `None` does not happen in practice.
+fn mac(key: &[u8], message: &[u8]) -> Option<HmacSha1> {
+    let mut mac = HmacSha1::new_from_slice(key).ok()?;
+    mac.update(message);
+    Some(mac)
+}
+
+fn signing_key(consumer_secret: &str, token_secret: &str) -> String {
+    format!("{}&{}", encode(consumer_secret), encode(token_secret))
 }
 
 /// The base64 `oauth_signature` of `base_string` (RFC 5849 §3.4.2).
 pub fn signature(base_string: &str, consumer_secret: &str, token_secret: &str) -> String {
-    let key = format!("{}&{}", encode(consumer_secret), encode(token_secret));
+    let key = signing_key(consumer_secret, token_secret);
     STANDARD.encode(hmac_sha1(key.as_bytes(), base_string.as_bytes()))
 }
 
@@ -123,10 +128,32 @@ pub fn request_signature(
     consumer_secret: &str,
     token_secret: &str,
 ) -> String {
+    let base = signature_base_string(method, &base_string_uri(url), &request_params(url, oauth));
+    signature(&base, consumer_secret, token_secret)
+}
+
+/// Whether the base64 `signature` is the HMAC-SHA1 signature of a request to `url` carrying
+/// `oauth` (without `oauth_signature`), compared in constant time.
+pub fn verify_request_signature(
+    method: &str,
+    url: &Url,
+    oauth: &[(String, String)],
+    consumer_secret: &str,
+    token_secret: &str,
+    signature: &str,
+) -> bool {
+    let Ok(tag) = STANDARD.decode(signature) else {
+        return false;
+    };
+    let base = signature_base_string(method, &base_string_uri(url), &request_params(url, oauth));
+    let key = signing_key(consumer_secret, token_secret);
+    mac(key.as_bytes(), base.as_bytes()).is_some_and(|m| m.verify_slice(&tag).is_ok())
+}
+
+fn request_params(url: &Url, oauth: &[(String, String)]) -> Vec<(String, String)> {
     let mut params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     params.extend_from_slice(oauth);
-    let base = signature_base_string(method, &base_string_uri(url), &params);
-    signature(&base, consumer_secret, token_secret)
+    params
 }
 
 /// The protocol parameters a DEP client sends, without `oauth_signature`.

@@ -65,6 +65,14 @@ fn signature_matches_rfc_5849_section_1_2() {
     ]);
     let sig = request_signature("GET", &url, &oauth, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00");
     assert_eq!(sig, "MdpQcU8iPSUjWoN/UDMsK2sui9I=");
+    let verify = |sig: &str, token_secret: &str| {
+        verify_request_signature("GET", &url, &oauth, "kd94hf93k423kf44", token_secret, sig)
+    };
+    assert!(verify("MdpQcU8iPSUjWoN/UDMsK2sui9I=", "pfkkdhi9sl3r4s00"));
+    assert!(!verify("MdpQcU8iPSUjWoN/UDMsK2sui9I=", "pfkkdhi9sl3r4s01"));
+    assert!(!verify("NdpQcU8iPSUjWoN/UDMsK2sui9I=", "pfkkdhi9sl3r4s00"));
+    assert!(!verify("MdpQcU8iPSUjWoN/UDMsK2sui9", "pfkkdhi9sl3r4s00"));
+    assert!(!verify("not base64!", "pfkkdhi9sl3r4s00"));
 }
 
 #[test]

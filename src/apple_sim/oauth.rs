@@ -13,7 +13,7 @@ use url::Url;
 
 use super::reply::SimError;
 use super::state::SimState;
-use crate::apple::oauth::{SIGNATURE_METHOD, parse_authorization_header, request_signature};
+use crate::apple::oauth::{SIGNATURE_METHOD, parse_authorization_header, verify_request_signature};
 use crate::apple::token_file::ServerTokenCredentials;
 
 const SIGNED: [&str; 6] = [
@@ -109,16 +109,15 @@ fn check_signature(
     creds: &ServerTokenCredentials,
 ) -> Result<(), SimError> {
     let url = request_url(req)?;
-    let expected = request_signature(
+    let valid = verify_request_signature(
         "GET",
         &url,
         &oauth.signed,
         &creds.consumer_secret,
         &creds.access_secret,
+        &oauth.signature,
     );
-    let same = expected.len() == oauth.signature.len()
-        && openssl::memcmp::eq(expected.as_bytes(), oauth.signature.as_bytes());
-    if same {
+    if valid {
         Ok(())
     } else {
         Err(SimError::unauthorized(Some("signature_invalid")))

@@ -47,6 +47,12 @@ pub enum AuthError {
     /// `nbf` (minus leeway) is in the future.
     #[error("token not yet valid")]
     NotYetValid,
+    /// `iat` (minus leeway) is in the future: no honest issuer signs tokens ahead of time.
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    /// `exp - iat` (or `exp - nbf` without `iat`) exceeds the configured maximum lifetime.
+    #[error("token lifetime too long")]
+    LifetimeTooLong,
     /// `aud` is not one of the configured audiences.
     #[error("invalid audience")]
     BadAudience,
@@ -80,6 +86,10 @@ impl AuthError {
             Self::UnknownKey => "Signing key not found",
             Self::BadSignature => "Invalid signature",
             Self::NotYetValid => "Lifetime validation failed, the token is not yet valid",
+            Self::IssuedInFuture => "Lifetime validation failed, the token is issued in the future",
+            Self::LifetimeTooLong => {
+                "Lifetime validation failed, the token's lifetime exceeds the accepted maximum"
+            }
             Self::InvalidClaim(claim) => {
                 return format!(
                     "Access token validation failure. Missing or invalid claim '{claim}'."

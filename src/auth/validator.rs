@@ -91,7 +91,42 @@ pub struct Authenticator {
     issuers: Vec<TrustedIssuer>,
     validation: Validation,
     max_token_bytes: usize,
+    lifetime: LifetimeRule,
     cache: TokenCache,
+}
+
+/// The checks on `iat` and the total lifetime that `jsonwebtoken` does not make.
+#[derive(Clone, Copy)]
+struct LifetimeRule {
+    leeway_secs: u64,
+    max_lifetime_secs: u64,
+}
+
+impl LifetimeRule {
+    /// Refuses an `iat` beyond the leeway in the future and a lifetime over the maximum. The
+    /// lifetime starts at `iat`, or at `nbf` (required) when a token carries no `iat`.
+    fn check(self, claims: &Claims, now: u64) -> Result<(), AuthError> {
+        let number = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| AuthError::InvalidClaim(name.to_owned())),
+        };
+        let iat = number("iat")?;
+        if iat.is_some_and(|iat| iat > now.saturating_add(self.leeway_secs)) {
+            return Err(AuthError::IssuedInFuture);
+        }
+        let start = match iat {
+            Some(iat) => iat,
+            None => number("nbf")?.ok_or_else(|| AuthError::InvalidClaim("nbf".to_owned()))?,
+        };
+        let exp = number("exp")?.ok_or_else(|| AuthError::InvalidClaim("exp".to_owned()))?;
+        if exp.saturating_sub(start) > self.max_lifetime_secs {
+            return Err(AuthError::LifetimeTooLong);
+        }
+        Ok(())
+    }
 }
 
 impl Authenticator {
@@ -118,6 +153,10 @@ impl Authenticator {
             issuers,
             validation: validation(settings),
             max_token_bytes: settings.max_token_bytes,
+            lifetime: LifetimeRule {
+                leeway_secs: settings.leeway_secs,
+                max_lifetime_secs: settings.max_token_lifetime_secs,
+            },
             cache: TokenCache::new(CACHE_CAPACITY, settings.leeway_secs),
         })
     }
@@ -140,14 +179,19 @@ impl Authenticator {
                 return Err(err);
             }
         };
-        let (principal, exp) = self.validate(token, &kid).await.inspect_err(|err| {
+        let (principal, exp) = self.validate(token, &kid, now).await.inspect_err(|err| {
             tracing::debug!(kid = %kid, reason = %err, "access token rejected");
         })?;
         self.cache.insert(key, principal.clone(), exp, now);
         Ok(principal)
     }
 
-    async fn validate(&self, token: &str, kid: &str) -> Result<(Principal, u64), AuthError> {
+    async fn validate(
+        &self,
+        token: &str,
+        kid: &str,
+        now: u64,
+    ) -> Result<(Principal, u64), AuthError> {
         let unverified = unverified_claims(token)?;
         let iss = claim_str(&unverified, "iss").ok_or(AuthError::BadIssuer)?;
         let candidates: Vec<&TrustedIssuer> = self
@@ -167,6 +211,7 @@ impl Authenticator {
             return Err(AuthError::BadIssuer);
         }
         let tenant = issuer.tenant(&claims)?;
+        self.lifetime.check(&claims, now)?;
         let exp = claims.get("exp").and_then(Value::as_u64);
         let exp = exp.ok_or_else(|| AuthError::InvalidClaim("exp".to_owned()))?;
         Ok((Principal::from_claims(tenant, &claims), exp))

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::ValidationError;
 use super::time::repeats_ticks;
 use super::time::{UNSET_TICKS, format_ticks, graph_datetime};
-use super::values::{boolean, datetime, optional_string, same_datetime};
+use super::values::{boolean, datetime, optional_string, read_only, same_datetime};
 
 mod enums;
 
@@ -26,6 +26,13 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 pub const MAX_PROFILE_ID_CHARS: usize = 256;
 /// Shortest and longest normalised serial number.
 pub const SERIAL_CHARS: std::ops::RangeInclusive<usize> = 8..=20;
+
+/// Whether a write body creates an identity or patches a stored one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Write {
+    Create,
+    Update,
+}
 
 /// One Apple device identity of a token, in Graph's property order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -158,16 +165,21 @@ impl ImportedAppleDeviceIdentity {
         body: &Map<String, Value>,
         creating: bool,
     ) -> Result<(), ValidationError> {
+        let write = if creating {
+            Write::Create
+        } else {
+            Write::Update
+        };
         let mut next = self.clone();
         for (name, value) in body {
-            next.apply_one(name, value, creating)?;
+            next.apply_one(name, value, write)?;
         }
         if next.serial_number.is_empty() {
             return Err(ValidationError::new(
                 "The property 'serialNumber' is required.",
             ));
         }
-        if creating && next.requested_enrollment_profile_id.is_some() {
+        if write == Write::Create && next.requested_enrollment_profile_id.is_some() {
             next.requested_enrollment_profile_assignment_date_time = Some(next.created_date_time);
         }
         *self = next;
@@ -178,10 +190,10 @@ impl ImportedAppleDeviceIdentity {
         &mut self,
         name: &str,
         value: &Value,
-        creating: bool,
+        write: Write,
     ) -> Result<(), ValidationError> {
         match name {
-            "serialNumber" => self.apply_serial(value, creating)?,
+            "serialNumber" => self.apply_serial(value, write)?,
             "description" => {
                 self.description = optional_string(name, value, MAX_DESCRIPTION_CHARS)?;
             }
@@ -193,9 +205,14 @@ impl ImportedAppleDeviceIdentity {
             }
             // GRAPH-COMPAT: SDK models send `id` and `@odata.*` annotations in write bodies.
             _ if name == "id" || name.contains('@') => {}
-            _ => match self.repeats_stored(name, value)? {
-                Some(unchanged) => server_managed(name, creating, unchanged)?,
-                None => return Err(ValidationError::unknown_property(name, TYPE_NAME)),
+            // GRAPH-COMPAT: import lists and create bodies built from an earlier GET carry
+            // server-managed values (the service sets its own on create); config-as-code tools
+            // PATCH back whole GET bodies, so on PATCH a server-managed property is accepted
+            // when it repeats the stored value.
+            _ => match (self.repeats_stored(name, value)?, write) {
+                (Some(_), Write::Create) => {}
+                (Some(unchanged), Write::Update) => read_only(name, TYPE_NAME, unchanged)?,
+                (None, _) => return Err(ValidationError::unknown_property(name, TYPE_NAME)),
             },
         }
         Ok(())
@@ -224,12 +241,12 @@ impl ImportedAppleDeviceIdentity {
         Ok(Some(unchanged))
     }
 
-    fn apply_serial(&mut self, value: &Value, creating: bool) -> Result<(), ValidationError> {
+    fn apply_serial(&mut self, value: &Value, write: Write) -> Result<(), ValidationError> {
         let serial = value
             .as_str()
             .ok_or_else(|| ValidationError::wrong_type("serialNumber", "Edm.String", value))
             .and_then(normalize_serial)?;
-        if creating {
+        if write == Write::Create {
             self.serial_number = serial;
         } else if serial != self.serial_number {
             return Err(ValidationError::new(format!(
@@ -239,19 +256,6 @@ impl ImportedAppleDeviceIdentity {
             )));
         }
         Ok(())
-    }
-}
-
-/// GRAPH-COMPAT: import lists and create bodies built from an earlier GET carry server-managed
-/// values (the service sets its own on create); config-as-code tools PATCH back whole GET bodies,
-/// so on PATCH a server-managed property is accepted when it repeats the stored value.
-fn server_managed(name: &str, creating: bool, unchanged: bool) -> Result<(), ValidationError> {
-    if creating || unchanged {
-        Ok(())
-    } else {
-        Err(ValidationError::new(format!(
-            "The property '{name}' is read-only on type '{TYPE_NAME}' and cannot be changed."
-        )))
     }
 }
 

@@ -3,15 +3,35 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-/// Ticks of 100 ns per second.
-const TICKS_PER_SECOND: i64 = 10_000_000;
+/// Ticks of 100 ns per second: the one definition; everything that turns seconds into stored
+/// times goes through it and the helpers below.
+pub const TICKS_PER_SECOND: i64 = 10_000_000;
 
 /// Ticks of `0001-01-01T00:00:00Z`, Graph's "unset" DateTimeOffset.
 pub const UNSET_TICKS: i64 = -62_135_596_800 * TICKS_PER_SECOND;
 
-/// The current time in ticks.
+/// The current wall-clock time in ticks. Background work (sync, assignment push, leases,
+/// backoff) reads time through an injected [`crate::clock::Clock`] instead, so tests can drive it.
 pub fn now_ticks() -> i64 {
     to_ticks(Utc::now())
+}
+
+/// `secs` seconds in ticks, saturating instead of overflowing.
+pub fn secs_to_ticks(secs: u64) -> i64 {
+    i64::try_from(secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(TICKS_PER_SECOND)
+}
+
+/// A duration in ticks (sub-100 ns precision is truncated), saturating.
+pub fn duration_to_ticks(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_nanos() / 100).unwrap_or(i64::MAX)
+}
+
+/// A span of ticks as a duration; a negative span is zero.
+pub fn ticks_to_duration(ticks: i64) -> std::time::Duration {
+    let ticks = u64::try_from(ticks).unwrap_or(0);
+    std::time::Duration::from_nanos(ticks.saturating_mul(100))
 }
 
 /// Converts a UTC time to ticks (sub-100 ns precision is truncated).
@@ -123,6 +143,16 @@ mod tests {
     fn unset_round_trips() {
         assert_eq!(parse_ticks("0001-01-01T00:00:00Z"), Some(UNSET_TICKS));
         assert_eq!(format_ticks(UNSET_TICKS), "0001-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn seconds_and_durations_convert_to_ticks_and_back() {
+        assert_eq!(secs_to_ticks(3), 30_000_000);
+        assert_eq!(secs_to_ticks(u64::MAX), i64::MAX);
+        let d = std::time::Duration::from_millis(1500);
+        assert_eq!(duration_to_ticks(d), 15_000_000);
+        assert_eq!(ticks_to_duration(15_000_000), d);
+        assert_eq!(ticks_to_duration(-5), std::time::Duration::ZERO);
     }
 
     #[test]

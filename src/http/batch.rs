@@ -19,11 +19,11 @@ use super::context::RequestCtx;
 use super::error::ApiError;
 use super::path::{self, Segment};
 use super::response::{Body, GraphResponse};
-use super::routes::GraphRequest;
 use super::{AppState, common_headers};
+use crate::api::GraphRequest;
 
 /// Most requests in one batch.
-pub const MAX_REQUESTS: usize = 20;
+pub const MAX_REQUESTS: usize = crate::api::request::MAX_BATCH_REQUESTS;
 
 /// Whether the path (below `/beta`) is `$batch`.
 pub fn is_batch(segments: &[Segment]) -> bool {
@@ -99,7 +99,9 @@ async fn run_one(
     ctx.principal.clone_from(&outer.principal);
     let result = match failed_dependency {
         Some(id) => Err(ApiError::FailedDependency(id)),
-        None => match sub_segments(path) {
+        None => match super::guard::check_request(path, query, &req.body)
+            .and_then(|()| sub_segments(path))
+        {
             Ok(segments) => {
                 let graph_req = GraphRequest {
                     method: req.method.clone(),
@@ -177,7 +179,7 @@ fn bad(message: impl Into<String>) -> ApiError {
 
 /// Parses and checks the whole batch; every fault is a 400 for the batch as a whole.
 fn parse(body: &[u8]) -> Result<Vec<SubRequest>, ApiError> {
-    let root = super::json_object(body)?;
+    let root = crate::api::json_object(body)?;
     let Some(Value::Array(items)) = root.get("requests") else {
         return Err(bad(
             "Invalid batch payload format: 'requests' must be an array of requests.",

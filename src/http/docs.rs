@@ -2,7 +2,7 @@
 //! `/docs` (Swagger UI, vendored under `assets/swagger-ui/`), and the CSDL at `/beta/$metadata`.
 
 use actix_web::http::{Method, StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::ApiError;
 use super::response::{Body, GraphResponse};
@@ -56,15 +56,21 @@ async fn docs_index() -> HttpResponse {
         .body(INDEX_HTML)
 }
 
-async fn docs_asset(file: web::Path<String>) -> HttpResponse {
+async fn docs_asset(
+    req: HttpRequest,
+    file: web::Path<String>,
+    st: super::SharedState,
+) -> HttpResponse {
     match ASSETS.iter().find(|(name, _, _)| *name == file.as_str()) {
         Some((_, content_type, body)) => HttpResponse::Ok()
             .content_type(*content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
             .body(*body),
-        None => HttpResponse::NotFound()
-            .content_type("text/plain")
-            .body("not found"),
+        None => super::graph_error_response(
+            &req,
+            &st.public_url,
+            &ApiError::NotFound(format!("The document '{}' was not found.", file.as_str())),
+        ),
     }
 }
 

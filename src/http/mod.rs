@@ -1,37 +1,32 @@
 //! The HTTP layer: one entry point for `/beta/…` that applies Graph's conventions (URL
-//! normalisation, request ids, error envelope, auth) and dispatches to handlers by route.
+//! normalisation, request ids, error envelope, auth, throttling, `$batch`) and hands each
+//! Graph request to the operation table (`crate::api`).
 
 pub mod batch;
-pub mod context;
-pub mod devices;
 pub mod docs;
-pub mod error;
-pub mod onboarding;
-pub mod onboarding_actions;
-pub mod path;
-pub mod profiles;
-pub mod response;
-pub mod routes;
+pub mod edge;
+pub mod guard;
 pub mod throttle;
-pub mod vpp_tokens;
+
+// The request plumbing lives with the operation table; these names keep `http::error` & co.
+// working for the modules of this layer.
+pub use crate::api::{context, error, path, response};
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::{self, Bytes};
+use actix_web::http::{ConnectionType, Method, StatusCode};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-use futures_util::StreamExt;
-use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use self::context::RequestCtx;
 use self::error::ApiError;
 use self::path::Segment;
 use self::response::{Body, GraphResponse};
-use self::routes::GraphRequest;
 use self::throttle::{Scope, Throttle};
+use crate::api::GraphRequest;
 use crate::auth::Authenticator;
 use crate::service::Services;
 
@@ -57,34 +52,6 @@ pub type SharedState = web::Data<Arc<AppState>>;
 // GRAPH-COMPAT: clients only log x-ms-ags-diagnostic, but it must be valid JSON
 // (graph-http-conventions.md §2).
 const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"dep-gateway","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"dep-gateway"}}"#;
-
-/// Parses a write body into a JSON object, with Graph's messages for what is wrong.
-pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest(
-            "The request body is empty; a JSON object is required.".into(),
-        ));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest("The request body must be a JSON object.".into())),
-        Err(_) => Err(ApiError::BadRequest(
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
-                .into(),
-        )),
-    }
-}
-
-/// Parses the body of an action that takes no parameters: empty, `{}` or `null` are accepted
-/// (clients send all three); anything else must still be a JSON object.
-// GRAPH-COMPAT: bodiless actions arrive with no body, an empty JSON body or `{}`
-// (graph-http-conventions.md §8).
-pub fn optional_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) || body == b"null" {
-        return Ok(Map::new());
-    }
-    json_object(body)
-}
 
 /// Entry point of every path that is not a health check.
 pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> HttpResponse {
@@ -112,7 +79,27 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
             "served"
         );
     });
-    finish(response, &ctx)
+    let mut out = finish(response, &ctx);
+    // A refused protocol switch, a full connection table or a body that timed out: the
+    // connection is not reused (its unread body would be taken for the next request).
+    if edge::refuse_protocol_switch(&req).is_err()
+        || edge::check_capacity(&req).is_err()
+        || out.status() == StatusCode::REQUEST_TIMEOUT
+    {
+        out.head_mut().set_connection_type(ConnectionType::Close);
+    }
+    out
+}
+
+/// A Graph error envelope, with Graph's headers, for a route outside `entry` (the documents).
+pub fn graph_error_response(req: &HttpRequest, public_url: &str, error: &ApiError) -> HttpResponse {
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let client_id = req
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok());
+    let ctx = RequestCtx::new(public_url, path_and_query, client_id);
+    finish(error.render(&ctx), &ctx)
 }
 
 /// The direct path: version, token and body, then `$batch` or [`run`].
@@ -122,6 +109,8 @@ async fn handle(
     st: &AppState,
     ctx: &mut RequestCtx,
 ) -> Result<GraphResponse, ApiError> {
+    edge::refuse_protocol_switch(req)?;
+    edge::check_capacity(req)?;
     let path = req.uri().path();
     let rest = version_path(path)?;
     if docs::is_metadata(rest) {
@@ -130,14 +119,19 @@ async fn handle(
     let principal = st.auth.authenticate(authorization(req)?).await?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
-    let body = read_body(req, payload, st.max_body_bytes).await?;
+    let body = edge::read_body(req, payload, st.max_body_bytes).await?;
+    guard::check_path(rest)?;
+    guard::check_query(req.uri().query().unwrap_or_default())?;
     let segments = path::split(rest)?;
     if batch::is_batch(&segments) {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed);
         }
+        // Each item's URL and body are checked on their own (batch.rs), so a NUL fails only
+        // the item that holds it.
         return batch::execute(st, ctx, &body).await;
     }
+    guard::check_body(&body)?;
     let graph_req = GraphRequest {
         method: req.method().clone(),
         segments,
@@ -180,8 +174,14 @@ pub async fn run(
             "A $batch request cannot contain another $batch request.".to_owned(),
         ));
     }
-    let route = routes::resolve(&req.segments)?;
-    routes::dispatch(st, ctx, route, req).await
+    crate::api::dispatch::dispatch(
+        crate::legacy::routes::table(),
+        &st.services,
+        st.legacy_api,
+        ctx,
+        req,
+    )
+    .await
 }
 
 /// The one `Authorization` header, if any; several are refused rather than guessed between.
@@ -208,32 +208,6 @@ fn version_path(path: &str) -> Result<&str, ApiError> {
     } else {
         Err(ApiError::InvalidVersion(version.to_owned()))
     }
-}
-
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::BadRequest(format!("The request body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// The common headers of every response (and of every `$batch` sub-response).

@@ -10,19 +10,17 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::resolve::{self, DefaultToken};
-use crate::auth::Permission;
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::response::GraphResponse;
+use crate::api::table::Call;
 use crate::domain::ValidationError;
-use crate::http::context::RequestCtx;
-use crate::http::error::ApiError;
-use crate::http::response::GraphResponse;
-use crate::http::routes::GraphRequest;
-use crate::http::{AppState, json_object};
 use crate::service::legacy::designate;
 
 /// `GET`: the designated setting (if any) and the one old calls go to now (if decided).
-pub async fn get(st: &AppState, ctx: &RequestCtx) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let (ids, designated) = resolve::tokens(&st.services, tenant).await?;
+pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let (ids, designated) = resolve::tokens(st, tenant).await?;
     let effective = match resolve::pick(&ids, designated.as_deref()) {
         DefaultToken::One(id) => Some(id),
         DefaultToken::NoToken | DefaultToken::Ambiguous(_) => None,
@@ -39,13 +37,9 @@ pub async fn get(st: &AppState, ctx: &RequestCtx) -> Result<GraphResponse, ApiEr
 }
 
 /// `PUT`/`PATCH` with `{"depOnboardingSettingId": id | null}` → 204.
-pub async fn set(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
+pub async fn set(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let body = json_object(c.body)?;
     if let Some(other) = body
         .keys()
         .find(|k| *k != "depOnboardingSettingId" && !k.contains('@'))
@@ -55,8 +49,8 @@ pub async fn set(
         );
     }
     match body.get("depOnboardingSettingId") {
-        Some(Value::String(id)) => designate(&st.services, tenant, Some(id.clone())).await?,
-        Some(Value::Null) => designate(&st.services, tenant, None).await?,
+        Some(Value::String(id)) => designate(st, tenant, Some(id.clone())).await?,
+        Some(Value::Null) => designate(st, tenant, None).await?,
         Some(other) => {
             return Err(
                 ValidationError::wrong_type("depOnboardingSettingId", "Edm.String", other).into(),
@@ -73,8 +67,8 @@ pub async fn set(
 }
 
 /// `DELETE` → 204: no designation (the only token, if there is one, stays the default).
-pub async fn clear(st: &AppState, ctx: &RequestCtx) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    designate(&st.services, tenant, None).await?;
+pub async fn clear(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    designate(st, tenant, None).await?;
     Ok(GraphResponse::no_content())
 }

@@ -6,17 +6,15 @@ use serde_json::{Map, Value};
 
 use super::convert::{device_body_from_old, device_to_old};
 use super::resolve::{require_default, token_of_device};
-use crate::auth::Permission;
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::response::{self, GraphResponse};
+use crate::api::table::{Call, DEVICE_ID};
 use crate::domain::ids::TenantId;
-use crate::http::context::RequestCtx;
-use crate::http::error::ApiError;
-use crate::http::response::{self, GraphResponse};
-use crate::http::routes::GraphRequest;
-use crate::http::{AppState, json_object};
-use crate::odata::QueryOptions;
+use crate::service::Services;
 use crate::service::devices as service;
 use crate::service::legacy::{self, DEVICE_SPEC as SPEC};
-use crate::service::paging::{self, Page};
+use crate::service::paging::Page;
 
 const SET_PATH: &str = "deviceManagement/importedAppleDeviceIdentities";
 const ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentity";
@@ -24,15 +22,11 @@ const RESULT_ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentityRes
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities`: one keyset-paged SQL query over all
 /// the tenant's tokens (`$filter`, `$orderby`, `$top`, `$count`, `$search` on serials).
-pub async fn list(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let select = response::selected(&q, &SPEC)?;
-    let page = legacy::identities(&st.services, tenant, &q).await?;
+pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let page = legacy::identities(st, tenant, q).await?;
     let old = Page {
         items: page.items.iter().map(device_to_old).collect::<Vec<_>>(),
         skiptoken: page.skiptoken,
@@ -43,36 +37,27 @@ pub async fn list(
         SET_PATH,
         Some(ODATA_TYPE),
         &old,
-        &q,
+        q,
         select.as_deref(),
     ))
 }
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities/$count`.
-pub async fn count(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let n = legacy::count_identities(&st.services, tenant, &q).await?;
+pub async fn count(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let q = &c.query;
+    let n = legacy::count_identities(st, tenant, q).await?;
     Ok(GraphResponse::count(n))
 }
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities/{id}`.
-pub async fn get(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
-    let select = response::selected(&q, &SPEC)?;
-    let setting = token_of_device(&st.services, tenant, id).await?;
-    let device = service::get(&st.services, tenant, &setting, id).await?;
+pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(DEVICE_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let setting = token_of_device(st, tenant, id).await?;
+    let device = service::get(st, tenant, &setting, id).await?;
     Ok(response::entity(
         ctx,
         StatusCode::OK,
@@ -84,15 +69,11 @@ pub async fn get(
 }
 
 /// `POST /deviceManagement/importedAppleDeviceIdentities` → 201, on the legacy default token.
-pub async fn create(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = device_body_from_old(json_object(&req.body)?)?;
+pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let body = device_body_from_old(json_object(c.body)?)?;
     let setting = default_for(st, tenant, "importedAppleDeviceIdentities").await?;
-    let device = service::create(&st.services, tenant, &setting, body).await?;
+    let device = service::create(st, tenant, &setting, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,
@@ -108,9 +89,9 @@ pub async fn create(
     Ok(resp)
 }
 
-async fn default_for(st: &AppState, tenant: TenantId, tail: &str) -> Result<String, ApiError> {
+async fn default_for(st: &Services, tenant: TenantId, tail: &str) -> Result<String, ApiError> {
     require_default(
-        &st.services,
+        st,
         tenant,
         &format!("POST /beta/deviceManagement/depOnboardingSettings/{{id}}/{tail}"),
     )
@@ -119,36 +100,29 @@ async fn default_for(st: &AppState, tenant: TenantId, tail: &str) -> Result<Stri
 
 /// `PATCH /deviceManagement/importedAppleDeviceIdentities/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
-pub async fn update(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = device_body_from_old(json_object(&req.body)?)?;
-    let setting = token_of_device(&st.services, tenant, id).await?;
-    service::update(&st.services, tenant, &setting, id, body).await?;
+pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(DEVICE_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    let body = device_body_from_old(json_object(c.body)?)?;
+    let setting = token_of_device(st, tenant, id).await?;
+    service::update(st, tenant, &setting, id, body).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE /deviceManagement/importedAppleDeviceIdentities/{id}` → 204.
-pub async fn delete(st: &AppState, ctx: &RequestCtx, id: &str) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let setting = token_of_device(&st.services, tenant, id).await?;
-    service::delete(&st.services, tenant, &setting, id).await?;
+pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(DEVICE_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    let setting = token_of_device(st, tenant, id).await?;
+    service::delete(st, tenant, &setting, id).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList`, on the legacy default
 /// token; results in the old shape.
-pub async fn import(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
+pub async fn import(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let body = json_object(c.body)?;
     if let Some(Value::Array(items)) = body.get("importedAppleDeviceIdentities") {
         for (i, item) in items.iter().enumerate() {
             if let Value::Object(item) = item {
@@ -168,7 +142,7 @@ pub async fn import(
         "importedAppleDeviceIdentities/importAppleDeviceIdentityList",
     )
     .await?;
-    let results = service::import(&st.services, tenant, &setting, request).await?;
+    let results = service::import(st, tenant, &setting, request).await?;
     let value: Vec<Value> = results
         .iter()
         .map(|r| {

@@ -1,19 +1,19 @@
 //! `/deviceManagement/enrollmentProfiles`: the tenant's profiles across all tokens in the old
 //! shapes; a profile id carries its token, a new profile goes to the legacy default token.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::convert::{old_profile_type, profile_body_from_old, profile_to_old};
 use super::resolve::{require_default, token_of_profile};
-use crate::auth::Permission;
+use crate::api::error::ApiError;
+use crate::api::handlers::profiles as current;
+use crate::api::json_object;
+use crate::api::response::{self, GraphResponse};
+use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
 use crate::domain::profiles;
-use crate::http::context::RequestCtx;
-use crate::http::error::ApiError;
-use crate::http::response::{self, GraphResponse};
-use crate::http::routes::{GraphRequest, ProfileOp};
-use crate::http::{AppState, json_object};
-use crate::odata::{self, QueryOptions};
+use crate::odata;
+use crate::service::Services;
 use crate::service::{Entity, ServiceError, legacy, paging, profiles as service};
 
 const SET_PATH: &str = "deviceManagement/enrollmentProfiles";
@@ -38,28 +38,24 @@ fn profile_error(id: &str, e: ServiceError) -> ApiError {
 
 /// Every profile of the tenant with an old shape, converted.
 async fn all_old(
-    st: &AppState,
+    st: &Services,
     tenant: crate::domain::ids::TenantId,
 ) -> Result<Vec<Value>, ApiError> {
-    Ok(legacy::profiles(&st.services, tenant, profile_to_old).await?)
+    Ok(legacy::profiles(st, tenant, profile_to_old).await?)
 }
 
 /// `GET /deviceManagement/enrollmentProfiles`: aggregated over the tenant's tokens, filtered,
 /// sorted and paged like any profile list.
-pub async fn list(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let select = response::selected(&q, service::spec())?;
+pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, service::spec())?;
     let items = all_old(st, tenant).await?;
-    let svc = &st.services;
+    let svc = st;
     let page = paging::page_in_memory(
         service::spec(),
         "legacy/enrollmentProfiles",
-        &q,
+        q,
         &svc.paging_key,
         svc.max_page_size,
         "displayName",
@@ -70,21 +66,16 @@ pub async fn list(
         SET_PATH,
         None,
         &page,
-        &q,
+        q,
         select.as_deref(),
     ))
 }
 
 /// `GET /deviceManagement/enrollmentProfiles/$count`.
-pub async fn count(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::SEARCHABLE_COUNT_OPTIONS)?;
-    let predicate = paging::effective_filter(&q, Some("displayName"))?
+pub async fn count(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let q = &c.query;
+    let predicate = paging::effective_filter(q, Some("displayName"))?
         .map(|f| odata::compile_predicate(&f, service::spec()))
         .transpose()?;
     let items = all_old(st, tenant).await?;
@@ -96,17 +87,12 @@ pub async fn count(
 }
 
 /// `GET /deviceManagement/enrollmentProfiles/{id}`.
-pub async fn get(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
-    let select = response::selected(&q, service::spec())?;
-    let profile = service::get(&st.services, tenant, token(id)?, id, None)
+pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(PROFILE_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, service::spec())?;
+    let profile = service::get(st, tenant, token(id)?, id, None)
         .await
         .map_err(|e| profile_error(id, e))?;
     let old = profile_to_old(&profile).ok_or_else(|| not_found(id))?;
@@ -123,13 +109,9 @@ pub async fn get(
 /// `POST /deviceManagement/enrollmentProfiles` → 201: created on the legacy default token with
 /// the type the old `@odata.type` names (an old `depEnrollmentProfile` stays one: one profile
 /// for iOS and macOS, visible as such through the new API).
-pub async fn create(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let mut body = json_object(&req.body)?;
+pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let mut body = json_object(c.body)?;
     let ty = profiles::create_type(&body)?;
     if old_profile_type(ty.name) != Some(ty.name) {
         return Err(ApiError::BadRequest(format!(
@@ -144,13 +126,13 @@ pub async fn create(
     body.remove("configurationEndpointUrl");
     let body = profile_body_from_old(ty, &body)?;
     let setting = require_default(
-        &st.services,
+        st,
         tenant,
         "POST /beta/deviceManagement/depOnboardingSettings/{id}/enrollmentProfiles",
     )
     .await?;
     let endpoint = format!("{}/enroll", ctx.public_url);
-    let profile = service::create(&st.services, tenant, &setting, body, &endpoint).await?;
+    let profile = service::create(st, tenant, &setting, body, &endpoint).await?;
     let old = profile_to_old(&profile).unwrap_or(profile);
     let mut resp = response::entity(ctx, StatusCode::CREATED, SET_PATH, None, &old, None);
     if let Some(id) = old["id"].as_str() {
@@ -165,16 +147,12 @@ pub async fn create(
 /// `PATCH /deviceManagement/enrollmentProfiles/{id}` → 204: old names mapped onto the stored
 /// type's own.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
-pub async fn update(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
+pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(PROFILE_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    let body = json_object(c.body)?;
     let setting = token(id)?;
-    let current = service::get(&st.services, tenant, setting, id, None)
+    let current = service::get(st, tenant, setting, id, None)
         .await
         .map_err(|e| profile_error(id, e))?;
     let ty = current["@odata.type"]
@@ -182,40 +160,55 @@ pub async fn update(
         .and_then(profiles::find_profile_type)
         .ok_or_else(|| not_found(id))?;
     let body: Map<String, Value> = profile_body_from_old(ty, &body)?;
-    service::update(&st.services, tenant, setting, id, body)
+    service::update(st, tenant, setting, id, body)
         .await
         .map_err(|e| profile_error(id, e))?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE /deviceManagement/enrollmentProfiles/{id}` → 204.
-pub async fn delete(st: &AppState, ctx: &RequestCtx, id: &str) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    service::delete(&st.services, tenant, token(id)?, id)
+pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(PROFILE_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    service::delete(st, tenant, token(id)?, id)
         .await
         .map_err(|e| profile_error(id, e))?;
     Ok(GraphResponse::no_content())
 }
 
-/// `exportMobileConfig`, `setDefaultProfile`, `updateDeviceProfileAssignment`: the current
-/// handlers, on the token the profile id names.
-pub async fn operation(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-    op: ProfileOp,
-    method: &Method,
-) -> Result<GraphResponse, ApiError> {
-    let setting = token(id)?;
-    crate::http::profiles::profile_operation(st, ctx, req, (setting, id), op, method)
-        .await
-        .map_err(|e| match e {
-            // The token named in the id does not exist: to the old API, the profile does not.
-            ApiError::EntityNotFound {
-                entity: Entity::OnboardingSetting,
-                ..
-            } => not_found(id),
-            other => other,
-        })
+/// `exportMobileConfig()`: the current handler, on the token the profile id names.
+pub async fn export_mobile_config(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    on_token(c, current::export_mobile_config).await
+}
+
+/// `setDefaultProfile`: the current handler, on the token the profile id names.
+pub async fn set_default_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    on_token(c, current::set_default_profile).await
+}
+
+/// `updateDeviceProfileAssignment`: the current handler, on the token the profile id names.
+pub async fn update_device_profile_assignment(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    on_token(c, current::update_device_profile_assignment).await
+}
+
+/// Runs the multi-token `handler` with the token the profile id names; the token's 404 is
+/// the profile's.
+async fn on_token<'a, F>(
+    c: Call<'a>,
+    handler: impl FnOnce(Call<'a>) -> F,
+) -> Result<GraphResponse, ApiError>
+where
+    F: Future<Output = Result<GraphResponse, ApiError>>,
+{
+    let id = c.params.get(PROFILE_ID).to_owned();
+    let setting = token(&id)?;
+    let params = c.params.clone().with(SETTING_ID, setting);
+    handler(Call { params, ..c }).await.map_err(|e| match e {
+        // The token named in the id does not exist: to the old API, the profile does not.
+        ApiError::EntityNotFound {
+            entity: Entity::OnboardingSetting,
+            ..
+        } => not_found(&id),
+        other => other,
+    })
 }

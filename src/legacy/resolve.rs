@@ -2,8 +2,8 @@
 //! looked up in the tenant, and tenant-wide writes go to the legacy default token (the only
 //! token, or the one an admin designated), never to a guess.
 
+use crate::api::error::ApiError;
 use crate::domain::ids::TenantId;
-use crate::http::error::ApiError;
 use crate::service::Services;
 use crate::service::legacy;
 

@@ -1,333 +1,272 @@
-//! The old single-token paths: organization-scoped (2016–2017) and deviceManagement-scoped
-//! (2017–2018), plus the gateway's own legacy-default-token resource.
+//! The rows of the old single-token paths — organization-scoped (2016–2017) and
+//! deviceManagement-scoped (2017–2018) — and of the gateway's own legacy-default-token
+//! resource, added to the multi-token rows of `crate::api::rows` to make the whole operation
+//! table ([`table`]). Every row names the segment Graph reports when `legacy_api = false`.
 
-use crate::http::error::ApiError;
-use crate::http::path::Segment;
-use crate::http::routes::ProfileOp;
+use std::sync::LazyLock;
+
+use super::{default_token, devices, profiles, settings};
+use crate::api::matcher::Table;
+use crate::api::rows::{UPDATE_DEVICE_PROFILE_ASSIGNMENT, UPLOAD_DEP_TOKEN};
+use crate::api::table::{Handler, Operation, Query, Reply, Request, Verb};
+use crate::auth::Permission;
+use crate::domain::edm::EdmType;
+use crate::handler;
+use crate::service::paging::{
+    COLLECTION_OPTIONS, ENTITY_OPTIONS, SEARCHABLE_COLLECTION_OPTIONS, SEARCHABLE_COUNT_OPTIONS,
+};
 
 /// The gateway-specific resource that designates the legacy default token. Namespaced so that
 /// it cannot be mistaken for (or collide with) a Graph member of deviceManagement.
 pub const DEFAULT_TOKEN_SEGMENT: &str = "depGateway.legacyDefaultToken";
 
-/// The depOnboardingSettings collection-bound operations of the single-token API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CollectionOp {
-    /// `uploadDepToken` (action).
-    UploadDepToken,
-    /// `syncWithAppleDeviceEnrollmentProgram` (action).
-    SyncWithAppleDeviceEnrollmentProgram,
-    /// `getEncryptionPublicKey` (function).
-    GetEncryptionPublicKey,
+/// Old depOnboardingSetting (`OpenAPI` component).
+pub const OLD_SETTING: &str = "depGateway.legacy.depOnboardingSetting";
+/// Old importedAppleDeviceIdentity.
+pub const OLD_DEVICE: &str = "depGateway.legacy.importedAppleDeviceIdentity";
+/// Old importedAppleDeviceIdentityResult.
+pub const OLD_DEVICE_RESULT: &str = "depGateway.legacy.importedAppleDeviceIdentityResult";
+/// Either old profile type, told apart by `@odata.type`.
+pub const OLD_ANY_PROFILE: &str = "depGateway.legacy.enrollmentProfile.anyType";
+/// The `depGateway.legacyDefaultToken` resource (GET).
+pub const DEFAULT_TOKEN: &str = "depGateway.legacyDefaultToken";
+/// Its PUT/PATCH body.
+pub const DEFAULT_TOKEN_UPDATE: &str = "depGateway.legacyDefaultTokenUpdate";
+/// Tag of the single-token operations.
+pub const TAG_LEGACY: &str = "legacy.singleToken";
+/// Tag of the gateway's own resources.
+pub const TAG_GATEWAY: &str = "depGateway";
+
+/// The whole operation table: the multi-token rows, then the single-token API's.
+pub fn table() -> &'static Table {
+    static ROWS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
+        let mut rows = crate::api::rows::operations();
+        rows.extend(operations());
+        rows
+    });
+    static TABLE: LazyLock<Table> =
+        LazyLock::new(|| Table::new(&ROWS, crate::api::rows::NOT_BUILT));
+    &TABLE
 }
 
-const COLLECTION_OPS: [(&str, CollectionOp); 3] = [
-    ("uploadDepToken", CollectionOp::UploadDepToken),
-    (
-        "syncWithAppleDeviceEnrollmentProgram",
-        CollectionOp::SyncWithAppleDeviceEnrollmentProgram,
-    ),
-    (
-        "getEncryptionPublicKey",
-        CollectionOp::GetEncryptionPublicKey,
-    ),
-];
-
-const PROFILE_OPS: [(&str, ProfileOp); 3] = [
-    ("exportMobileConfig", ProfileOp::ExportMobileConfig),
-    ("setDefaultProfile", ProfileOp::SetDefaultProfile),
-    (
-        "updateDeviceProfileAssignment",
-        ProfileOp::UpdateDeviceProfileAssignment,
-    ),
-];
-
-/// What an old path addresses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LegacyRoute {
-    /// `/organization/{org}/depOnboardingSettings`.
-    OrgSettings {
-        /// The organization id as given.
-        org: String,
-    },
-    /// `/organization/{org}/depOnboardingSettings/{id}`.
-    OrgSetting {
-        /// The organization id as given.
-        org: String,
-        /// The setting id.
-        id: String,
-    },
-    /// `/organization/{org}/{operation}`.
-    OrgOperation {
-        /// The organization id as given.
-        org: String,
-        /// The operation.
-        op: CollectionOp,
-    },
-    /// `/deviceManagement/depOnboardingSettings/{operation}` (bound to the collection).
-    CollectionOperation(CollectionOp),
-    /// `/deviceManagement/enrollmentProfiles`.
-    Profiles,
-    /// `/deviceManagement/enrollmentProfiles/$count`.
-    ProfilesCount,
-    /// `/deviceManagement/enrollmentProfiles/{id}`.
-    Profile(String),
-    /// `/deviceManagement/enrollmentProfiles/{id}/{operation}`.
-    ProfileOperation {
-        /// The profile id.
-        id: String,
-        /// The operation.
-        op: ProfileOp,
-    },
-    /// `/deviceManagement/importedAppleDeviceIdentities`.
-    Devices,
-    /// `/deviceManagement/importedAppleDeviceIdentities/$count`.
-    DevicesCount,
-    /// `/deviceManagement/importedAppleDeviceIdentities/{id}`.
-    Device(String),
-    /// `/deviceManagement/importedAppleDeviceIdentities/importAppleDeviceIdentityList`.
-    ImportDevices,
-    /// `/deviceManagement/depGateway.legacyDefaultToken`.
-    DefaultToken,
+/// Every row of [`table`], in document order.
+pub fn rows() -> &'static [Operation] {
+    table().rows()
 }
 
-impl LegacyRoute {
-    /// The path segment that names the legacy resource (for "Resource not found for the
-    /// segment" when the layer is switched off).
-    pub fn segment(&self) -> &'static str {
-        match self {
-            Self::OrgSettings { .. } | Self::OrgSetting { .. } | Self::OrgOperation { .. } => {
-                "organization"
-            }
-            Self::CollectionOperation(op) => op.name(),
-            Self::Profiles
-            | Self::ProfilesCount
-            | Self::Profile(_)
-            | Self::ProfileOperation { .. } => "enrollmentProfiles",
-            Self::Devices | Self::DevicesCount | Self::Device(_) | Self::ImportDevices => {
-                "importedAppleDeviceIdentities"
-            }
-            Self::DefaultToken => DEFAULT_TOKEN_SEGMENT,
-        }
-    }
-}
+const ORG: &str = "/organization/{organization-id}";
+const ORG_SETTINGS: &str = "/organization/{organization-id}/depOnboardingSettings";
+const ORG_SETTING: &str =
+    "/organization/{organization-id}/depOnboardingSettings/{depOnboardingSetting-id}";
+const OLD_PROFILES: &str = "/deviceManagement/enrollmentProfiles";
+const OLD_PROFILE_PATH: &str = "/deviceManagement/enrollmentProfiles/{enrollmentProfile-id}";
+const OLD_DEVICES: &str = "/deviceManagement/importedAppleDeviceIdentities";
+const OLD_DEVICE_PATH: &str =
+    "/deviceManagement/importedAppleDeviceIdentities/{importedAppleDeviceIdentity-id}";
+const MULTI_LIST: &str = "/deviceManagement/depOnboardingSettings";
+const MULTI: &str = "/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}";
 
-impl CollectionOp {
-    /// The operation's Graph name.
-    pub fn name(self) -> &'static str {
-        COLLECTION_OPS
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("operation", |(name, _)| name)
-    }
-}
+const NONE: Query = Query::Ignored;
 
-fn collection_op(seg: &Segment) -> Option<CollectionOp> {
-    COLLECTION_OPS
-        .iter()
-        .find(|(name, _)| seg.is_operation(name))
-        .map(|&(_, op)| op)
-}
-
-fn not_found(seg: &Segment) -> ApiError {
-    ApiError::SegmentNotFound(seg.name.clone())
-}
-
-fn only(tail: &[Segment], route: LegacyRoute) -> Result<LegacyRoute, ApiError> {
-    match tail.first() {
-        None => Ok(route),
-        Some(extra) => Err(not_found(extra)),
-    }
-}
-
-/// Resolves an old path below `/beta`; `None` when the path is not one of the old forms (the
-/// current route table decides then).
-pub fn resolve(segments: &[Segment]) -> Option<Result<LegacyRoute, ApiError>> {
-    let (first, rest) = segments.split_first()?;
-    if first.is("organization") {
-        return resolve_organization(first, rest);
-    }
-    if !first.is("deviceManagement") || first.args.is_some() {
-        return None;
-    }
-    let (second, rest) = rest.split_first()?;
-    if second.is("enrollmentProfiles") {
-        return Some(match second.key() {
-            Some(id) => resolve_profile(id, rest),
-            None => resolve_profiles(rest),
-        });
-    }
-    if second.is("importedAppleDeviceIdentities") {
-        return Some(match second.key() {
-            Some(id) => only(rest, LegacyRoute::Device(id)),
-            None => resolve_devices(rest),
-        });
-    }
-    if second.is(DEFAULT_TOKEN_SEGMENT) && second.args.is_none() {
-        return Some(only(rest, LegacyRoute::DefaultToken));
-    }
-    if second.is("depOnboardingSettings") && second.args.is_none() {
-        // Collection-bound only when nothing follows (`…/uploadDepToken` could otherwise be a
-        // setting id) or it is written as a call (`getEncryptionPublicKey()`).
-        if let [op, tail @ ..] = rest
-            && let Some(found) = collection_op(op)
-            && (op.args.is_some() || tail.is_empty())
-        {
-            return Some(only(tail, LegacyRoute::CollectionOperation(found)));
-        }
-    }
-    None
-}
-
-fn resolve_organization(
-    first: &Segment,
-    rest: &[Segment],
-) -> Option<Result<LegacyRoute, ApiError>> {
-    let (org, rest) = if let Some(org) = first.key() {
-        (org, rest)
+/// A single-token row: what the multi-token operation `maps_to` does, in the old shape.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one positional argument per column"
+)]
+fn legacy(
+    verb: Verb,
+    path: impl Into<String>,
+    id: impl Into<String>,
+    maps_to: &str,
+    permission: Permission,
+    query: Query,
+    request: Request,
+    reply: Reply,
+    handler: Handler,
+) -> Operation {
+    let path = path.into();
+    // The segment Graph names for these paths since it dropped them.
+    let segment = if path.starts_with("/organization") {
+        "organization"
+    } else if path.starts_with(OLD_PROFILES) {
+        "enrollmentProfiles"
+    } else if path.starts_with(OLD_DEVICES) {
+        "importedAppleDeviceIdentities"
+    } else if path.ends_with("uploadDepToken") {
+        "uploadDepToken"
+    } else if path.ends_with("syncWithAppleDeviceEnrollmentProgram") {
+        "syncWithAppleDeviceEnrollmentProgram"
     } else {
-        let (key, tail) = rest.split_first()?;
-        if key.args.is_some() {
-            return None;
-        }
-        (key.name.clone(), tail)
+        "getEncryptionPublicKey"
     };
-    let (seg, tail) = rest.split_first()?;
-    if seg.is("depOnboardingSettings") {
-        if let Some(id) = seg.key() {
-            return Some(only(tail, LegacyRoute::OrgSetting { org, id }));
-        }
-        return Some(match tail {
-            [] => Ok(LegacyRoute::OrgSettings { org }),
-            [key, more @ ..] if key.args.is_none() && !key.name.starts_with('$') => only(
-                more,
-                LegacyRoute::OrgSetting {
-                    org,
-                    id: key.name.clone(),
-                },
-            ),
-            [other, ..] => Err(not_found(other)),
-        });
-    }
-    let op = collection_op(seg)?;
-    Some(only(tail, LegacyRoute::OrgOperation { org, op }))
-}
-
-fn resolve_profiles(rest: &[Segment]) -> Result<LegacyRoute, ApiError> {
-    match rest {
-        [] => Ok(LegacyRoute::Profiles),
-        [count, tail @ ..] if count.name == "$count" => only(tail, LegacyRoute::ProfilesCount),
-        [key, tail @ ..] if key.args.is_none() && !key.name.starts_with('$') => {
-            resolve_profile(key.name.clone(), tail)
-        }
-        [other, ..] => Err(not_found(other)),
+    Operation {
+        verb,
+        path,
+        id: id.into(),
+        summary: format!("Deprecated single-token API: use {maps_to}"),
+        permission,
+        query,
+        request,
+        reply,
+        tag: TAG_LEGACY,
+        deprecated: true,
+        documented: true,
+        legacy: Some(segment),
+        handler,
     }
 }
 
-fn resolve_profile(id: String, rest: &[Segment]) -> Result<LegacyRoute, ApiError> {
-    let Some((seg, tail)) = rest.split_first() else {
-        return Ok(LegacyRoute::Profile(id));
+/// The single-token API's operations and the default-token resource.
+#[expect(clippy::too_many_lines, reason = "the table itself: one row per operation")]
+#[rustfmt::skip] // rows stay compact, as in api::rows
+pub fn operations() -> Vec<Operation> {
+    use Permission::{Read, Write};
+    use Verb::{Delete, Get, Patch, Post, Put};
+    let old_setting = || Request::Component(OLD_SETTING);
+    let old_device = || Request::Component(OLD_DEVICE);
+    let old_profile = || Request::Component(OLD_ANY_PROFILE);
+    let key = || Reply::Value(EdmType::String, true);
+    let mut ops = vec![
+        legacy(Get, ORG_SETTINGS, "organization.legacy_ListDepOnboardingSettings",
+            &format!("GET {MULTI_LIST}"), Read, Query::Only(COLLECTION_OPTIONS), Request::None,
+            Reply::ComponentCollection(OLD_SETTING), handler!(settings::list)),
+        legacy(Post, ORG_SETTINGS, "organization.legacy_CreateDepOnboardingSettings",
+            &format!("POST {MULTI_LIST}"), Write, NONE, old_setting(),
+            Reply::Component(OLD_SETTING, true), handler!(settings::create)),
+        legacy(Get, ORG_SETTING, "organization.legacy_GetDepOnboardingSettings",
+            &format!("GET {MULTI}"), Read, Query::Only(ENTITY_OPTIONS), Request::None,
+            Reply::Component(OLD_SETTING, false), handler!(settings::get)),
+        legacy(Patch, ORG_SETTING, "organization.legacy_UpdateDepOnboardingSettings",
+            &format!("PATCH {MULTI}"), Write, NONE, old_setting(), Reply::NoContent,
+            handler!(settings::update)),
+        legacy(Delete, ORG_SETTING, "organization.legacy_DeleteDepOnboardingSettings",
+            &format!("DELETE {MULTI}"), Write, NONE, Request::None, Reply::NoContent,
+            handler!(settings::delete)),
+    ];
+    // The collection-bound operations, under the organization and under depOnboardingSettings:
+    // they act on the legacy default token.
+    let owners: [(&str, &str, [Handler; 3]); 2] = [
+        (ORG, "organization", [handler!(settings::org_upload_dep_token),
+            handler!(settings::org_sync_with_apple_device_enrollment_program),
+            handler!(settings::org_get_encryption_public_key)]),
+        (MULTI_LIST, "deviceManagement.depOnboardingSettings", [handler!(settings::upload_dep_token),
+            handler!(settings::sync_with_apple_device_enrollment_program),
+            handler!(settings::get_encryption_public_key)]),
+    ];
+    for (prefix, owner, [upload, sync, get_key]) in owners {
+        ops.extend([
+            legacy(Post, format!("{prefix}/uploadDepToken"),
+                format!("{owner}.legacy_uploadDepToken"),
+                &format!("POST {MULTI}/uploadDepToken (the token goes to the setting whose key decrypts it)"),
+                Write, NONE, Request::Action(UPLOAD_DEP_TOKEN), Reply::NoContent, upload),
+            legacy(Post, format!("{prefix}/syncWithAppleDeviceEnrollmentProgram"),
+                format!("{owner}.legacy_syncWithAppleDeviceEnrollmentProgram"),
+                &format!("POST {MULTI}/syncWithAppleDeviceEnrollmentProgram (on the legacy default token)"),
+                Write, NONE, Request::NoParams, Reply::NoContent, sync),
+            // On a tenant without any token this creates one (so that the old download-key →
+            // upload flow works from scratch): with the read permission, as before the table.
+            legacy(Get, format!("{prefix}/getEncryptionPublicKey()"),
+                format!("{owner}.legacy_getEncryptionPublicKey"),
+                &format!("GET {MULTI}/getEncryptionPublicKey() (of the legacy default token)"),
+                Read, NONE, Request::None, key(), get_key),
+        ]);
+    }
+    ops.extend([
+        legacy(Get, OLD_PROFILES, "deviceManagement.legacy_ListEnrollmentProfiles",
+            &format!("GET {MULTI}/enrollmentProfiles (here: every token's)"), Read,
+            Query::Only(SEARCHABLE_COLLECTION_OPTIONS), Request::None,
+            Reply::ComponentCollection(OLD_ANY_PROFILE), handler!(profiles::list)),
+        legacy(Post, OLD_PROFILES, "deviceManagement.legacy_CreateEnrollmentProfiles",
+            &format!("POST {MULTI}/enrollmentProfiles (here: on the legacy default token)"), Write,
+            NONE, old_profile(), Reply::Component(OLD_ANY_PROFILE, true), handler!(profiles::create)),
+        legacy(Get, format!("{OLD_PROFILES}/$count"), "deviceManagement.legacy_enrollmentProfiles_GetCount",
+            &format!("GET {MULTI}/enrollmentProfiles/$count"), Read,
+            Query::Only(SEARCHABLE_COUNT_OPTIONS), Request::None, Reply::Count,
+            handler!(profiles::count)),
+        legacy(Get, OLD_PROFILE_PATH, "deviceManagement.legacy_GetEnrollmentProfiles",
+            &format!("GET {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Read,
+            Query::Only(ENTITY_OPTIONS), Request::None, Reply::Component(OLD_ANY_PROFILE, false),
+            handler!(profiles::get)),
+        legacy(Patch, OLD_PROFILE_PATH, "deviceManagement.legacy_UpdateEnrollmentProfiles",
+            &format!("PATCH {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Write, NONE,
+            old_profile(), Reply::NoContent, handler!(profiles::update)),
+        legacy(Delete, OLD_PROFILE_PATH, "deviceManagement.legacy_DeleteEnrollmentProfiles",
+            &format!("DELETE {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Write, NONE,
+            Request::None, Reply::NoContent, handler!(profiles::delete)),
+        legacy(Get, format!("{OLD_PROFILE_PATH}/exportMobileConfig()"),
+            "deviceManagement.legacy_enrollmentProfiles_exportMobileConfig",
+            &format!("GET {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}/exportMobileConfig()"),
+            Read, NONE, Request::None, key(), handler!(profiles::export_mobile_config)),
+        legacy(Post, format!("{OLD_PROFILE_PATH}/setDefaultProfile"),
+            "deviceManagement.legacy_enrollmentProfiles_setDefaultProfile",
+            &format!("POST {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}/setDefaultProfile"),
+            Write, NONE, Request::NoParams, Reply::NoContent, handler!(profiles::set_default_profile)),
+        legacy(Post, format!("{OLD_PROFILE_PATH}/updateDeviceProfileAssignment"),
+            "deviceManagement.legacy_enrollmentProfiles_updateDeviceProfileAssignment",
+            &format!("POST {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}/updateDeviceProfileAssignment"),
+            Write, NONE, Request::Action(UPDATE_DEVICE_PROFILE_ASSIGNMENT), Reply::NoContent,
+            handler!(profiles::update_device_profile_assignment)),
+        legacy(Get, OLD_DEVICES, "deviceManagement.legacy_ListImportedAppleDeviceIdentities",
+            &format!("GET {MULTI}/importedAppleDeviceIdentities (here: every token's)"), Read,
+            Query::Only(SEARCHABLE_COLLECTION_OPTIONS), Request::None,
+            Reply::ComponentCollection(OLD_DEVICE), handler!(devices::list)),
+        legacy(Post, OLD_DEVICES, "deviceManagement.legacy_CreateImportedAppleDeviceIdentities",
+            &format!("POST {MULTI}/importedAppleDeviceIdentities (here: on the legacy default token)"),
+            Write, NONE, old_device(), Reply::Component(OLD_DEVICE, true), handler!(devices::create)),
+        legacy(Get, format!("{OLD_DEVICES}/$count"),
+            "deviceManagement.legacy_importedAppleDeviceIdentities_GetCount",
+            &format!("GET {MULTI}/importedAppleDeviceIdentities/$count"), Read,
+            Query::Only(SEARCHABLE_COUNT_OPTIONS), Request::None, Reply::Count,
+            handler!(devices::count)),
+        legacy(Post, format!("{OLD_DEVICES}/importAppleDeviceIdentityList"),
+            "deviceManagement.legacy_importedAppleDeviceIdentities_importAppleDeviceIdentityList",
+            &format!("POST {MULTI}/importedAppleDeviceIdentities/importAppleDeviceIdentityList (here: on the legacy default token)"),
+            Write, NONE, Request::OldImport, Reply::ComponentCollection(OLD_DEVICE_RESULT),
+            handler!(devices::import)),
+        legacy(Get, OLD_DEVICE_PATH, "deviceManagement.legacy_GetImportedAppleDeviceIdentities",
+            &format!("GET {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
+            Read, Query::Only(ENTITY_OPTIONS), Request::None, Reply::Component(OLD_DEVICE, false),
+            handler!(devices::get)),
+        legacy(Patch, OLD_DEVICE_PATH, "deviceManagement.legacy_UpdateImportedAppleDeviceIdentities",
+            &format!("PATCH {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
+            Write, NONE, old_device(), Reply::NoContent, handler!(devices::update)),
+        legacy(Delete, OLD_DEVICE_PATH, "deviceManagement.legacy_DeleteImportedAppleDeviceIdentities",
+            &format!("DELETE {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
+            Write, NONE, Request::None, Reply::NoContent, handler!(devices::delete)),
+    ]);
+    let token = format!("/deviceManagement/{DEFAULT_TOKEN_SEGMENT}");
+    let gateway = |verb, id: &str, summary: &str, permission, request, reply, handler| Operation {
+        verb,
+        path: token.clone(),
+        id: id.to_owned(),
+        summary: summary.to_owned(),
+        permission,
+        query: NONE,
+        request,
+        reply,
+        tag: TAG_GATEWAY,
+        deprecated: false,
+        documented: true,
+        legacy: Some(DEFAULT_TOKEN_SEGMENT),
+        handler,
     };
-    match PROFILE_OPS.iter().find(|(name, _)| seg.is_operation(name)) {
-        Some(&(_, op)) => only(tail, LegacyRoute::ProfileOperation { id, op }),
-        None => Err(not_found(seg)),
-    }
-}
-
-fn resolve_devices(rest: &[Segment]) -> Result<LegacyRoute, ApiError> {
-    match rest {
-        [] => Ok(LegacyRoute::Devices),
-        [count, tail @ ..] if count.name == "$count" => only(tail, LegacyRoute::DevicesCount),
-        [op, tail @ ..] if op.is_operation("importAppleDeviceIdentityList") => {
-            only(tail, LegacyRoute::ImportDevices)
-        }
-        [key, tail @ ..] if key.args.is_none() && !key.name.starts_with('$') => {
-            only(tail, LegacyRoute::Device(key.name.clone()))
-        }
-        [other, ..] => Err(not_found(other)),
-    }
+    ops.extend([
+        gateway(Get, "depGateway.legacyDefaultToken_Get",
+            "Get the legacy default token (where single-token calls go)", Read, Request::None,
+            Reply::Component(DEFAULT_TOKEN, false), handler!(default_token::get)),
+        gateway(Put, "depGateway.legacyDefaultToken_Set",
+            "Designate the legacy default token (`null` clears)", Write,
+            Request::Component(DEFAULT_TOKEN_UPDATE), Reply::NoContent, handler!(default_token::set)),
+        gateway(Patch, "depGateway.legacyDefaultToken_Update",
+            "Designate the legacy default token (same as PUT)", Write,
+            Request::Component(DEFAULT_TOKEN_UPDATE), Reply::NoContent, handler!(default_token::set)),
+        gateway(Delete, "depGateway.legacyDefaultToken_Clear",
+            "Clear the designation (the only token, if there is one, stays the default)", Write,
+            Request::None, Reply::NoContent, handler!(default_token::clear)),
+    ]);
+    ops
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::http::path::split;
-
-    fn route(path: &str) -> Option<Result<LegacyRoute, String>> {
-        resolve(&split(path).unwrap()).map(|r| r.map_err(|e| e.to_string()))
-    }
-
-    #[test]
-    fn resolves_the_old_device_management_paths() {
-        assert_eq!(
-            route("/deviceManagement/enrollmentProfiles/"),
-            Some(Ok(LegacyRoute::Profiles))
-        );
-        assert_eq!(
-            route("/deviceManagement/enrollmentProfiles('a_b')/updateDeviceProfileAssignment"),
-            Some(Ok(LegacyRoute::ProfileOperation {
-                id: "a_b".into(),
-                op: ProfileOp::UpdateDeviceProfileAssignment
-            }))
-        );
-        assert_eq!(
-            route("/devicemanagement/ENROLLMENTPROFILES/a_b/exportMobileConfig()"),
-            Some(Ok(LegacyRoute::ProfileOperation {
-                id: "a_b".into(),
-                op: ProfileOp::ExportMobileConfig
-            }))
-        );
-        assert_eq!(
-            route("/deviceManagement/importedAppleDeviceIdentities/importAppleDeviceIdentityList"),
-            Some(Ok(LegacyRoute::ImportDevices))
-        );
-        assert_eq!(
-            route("/deviceManagement/importedAppleDeviceIdentities/x1"),
-            Some(Ok(LegacyRoute::Device("x1".into())))
-        );
-        assert_eq!(
-            route("/deviceManagement/depOnboardingSettings/getEncryptionPublicKey"),
-            Some(Ok(LegacyRoute::CollectionOperation(
-                CollectionOp::GetEncryptionPublicKey
-            )))
-        );
-        assert_eq!(
-            route("/deviceManagement/enrollmentProfiles/a_b/nope"),
-            Some(Err("Resource not found for the segment 'nope'.".into()))
-        );
-    }
-
-    #[test]
-    fn leaves_the_multi_token_paths_alone() {
-        assert_eq!(route("/deviceManagement/depOnboardingSettings"), None);
-        assert_eq!(
-            route("/deviceManagement/depOnboardingSettings/abc/uploadDepToken"),
-            None
-        );
-        assert_eq!(route("/deviceManagement"), None);
-        assert_eq!(route("/organization"), None);
-    }
-
-    #[test]
-    fn resolves_the_organization_paths() {
-        let org = || "o1".to_owned();
-        assert_eq!(
-            route("/organization/o1/depOnboardingSettings/"),
-            Some(Ok(LegacyRoute::OrgSettings { org: org() }))
-        );
-        assert_eq!(
-            route("/organization('o1')/depOnboardingSettings('s1')"),
-            Some(Ok(LegacyRoute::OrgSetting {
-                org: org(),
-                id: "s1".into()
-            }))
-        );
-        assert_eq!(
-            route("/organization/o1/microsoft.graph.uploadDepToken"),
-            Some(Ok(LegacyRoute::OrgOperation {
-                org: org(),
-                op: CollectionOp::UploadDepToken
-            }))
-        );
-        assert_eq!(route("/organization/o1/branding"), None);
-    }
-}
+#[path = "table_tests.rs"]
+mod tests;

@@ -1,22 +1,20 @@
 //! The organization-scoped depOnboardingSettings (old shape) and the collection-bound
 //! `uploadDepToken`, `syncWithAppleDeviceEnrollmentProgram` and `getEncryptionPublicKey`.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use serde_json::json;
 
 use super::convert::{setting_body_from_old, setting_to_old};
 use super::resolve::{self, DefaultToken, require_default};
-use super::routes::CollectionOp;
-use crate::auth::Permission;
+use crate::api::context::RequestCtx;
+use crate::api::error::ApiError;
+use crate::api::response::{self, GraphResponse, primitive};
+use crate::api::table::{Call, ORGANIZATION_ID, SETTING_ID};
+use crate::api::{json_object, optional_json_object};
 use crate::domain::ids::TenantId;
-use crate::http::context::RequestCtx;
-use crate::http::error::ApiError;
-use crate::http::response::{self, GraphResponse, primitive};
-use crate::http::routes::GraphRequest;
-use crate::http::{AppState, json_object, optional_json_object};
-use crate::odata::QueryOptions;
+use crate::service::Services;
 use crate::service::legacy::{self, ByKeyRefused, SETTING_SPEC as SPEC};
-use crate::service::paging::{self, Page};
+use crate::service::paging::Page;
 use crate::service::{apple, onboarding};
 
 const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
@@ -39,17 +37,13 @@ fn set_path(org: &str) -> String {
 }
 
 /// `GET /organization/{org}/depOnboardingSettings`.
-pub async fn list(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    org: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
+pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let org = c.params.get(ORGANIZATION_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let select = response::selected(&q, &SPEC)?;
-    let page = onboarding::list(&st.services, tenant, &q).await?;
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let page = onboarding::list(st, tenant, q).await?;
     let old = Page {
         items: page.items.iter().map(setting_to_old).collect::<Vec<_>>(),
         skiptoken: page.skiptoken,
@@ -60,25 +54,20 @@ pub async fn list(
         &set_path(org),
         Some(ODATA_TYPE),
         &old,
-        &q,
+        q,
         select.as_deref(),
     ))
 }
 
 /// `GET /organization/{org}/depOnboardingSettings/{id}`.
-pub async fn get(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    org: &str,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
+pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let org = c.params.get(ORGANIZATION_ID);
+    let id = c.params.get(SETTING_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
-    let select = response::selected(&q, &SPEC)?;
-    let setting = onboarding::get(&st.services, tenant, id).await?;
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let setting = onboarding::get(st, tenant, id).await?;
     Ok(response::entity(
         ctx,
         StatusCode::OK,
@@ -90,16 +79,12 @@ pub async fn get(
 }
 
 /// `POST /organization/{org}/depOnboardingSettings` → 201 in the old shape.
-pub async fn create(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    org: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
+pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let org = c.params.get(ORGANIZATION_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
-    let body = setting_body_from_old(json_object(&req.body)?)?;
-    let setting = onboarding::create(&st.services, tenant, body).await?;
+    let body = setting_body_from_old(json_object(c.body)?)?;
+    let setting = onboarding::create(st, tenant, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,
@@ -117,79 +102,86 @@ pub async fn create(
 
 /// `PATCH /organization/{org}/depOnboardingSettings/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
-pub async fn update(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    org: &str,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
+pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let org = c.params.get(ORGANIZATION_ID);
+    let id = c.params.get(SETTING_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
-    let body = setting_body_from_old(json_object(&req.body)?)?;
-    onboarding::update(&st.services, tenant, id, body).await?;
+    let body = setting_body_from_old(json_object(c.body)?)?;
+    onboarding::update(st, tenant, id, body).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE /organization/{org}/depOnboardingSettings/{id}` → 204.
-pub async fn delete(
-    st: &AppState,
-    ctx: &RequestCtx,
-    org: &str,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
+pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let org = c.params.get(ORGANIZATION_ID);
+    let id = c.params.get(SETTING_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
-    onboarding::delete(&st.services, tenant, id).await?;
+    onboarding::delete(st, tenant, id).await?;
     Ok(GraphResponse::no_content())
 }
 
-/// Runs a collection-bound operation on the token it goes to.
-pub async fn collection_operation(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    op: CollectionOp,
-    method: &Method,
+/// Collection-bound `getEncryptionPublicKey()`: the key of the legacy default token (made on
+/// a tenant without any token, see [`key_setting`]).
+pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (svc, tenant) = (c.services, c.tenant);
+    let setting = key_setting(svc, tenant).await?;
+    Ok(primitive(
+        c.ctx,
+        &json!(apple::get_key(svc, tenant, &setting).await?),
+    ))
+}
+
+/// Collection-bound `syncWithAppleDeviceEnrollmentProgram`: syncs the legacy default token.
+pub async fn sync_with_apple_device_enrollment_program(
+    c: Call<'_>,
 ) -> Result<GraphResponse, ApiError> {
-    let svc = &st.services;
-    match (op, method) {
-        (CollectionOp::GetEncryptionPublicKey, &Method::GET) => {
-            let tenant = ctx.require(Permission::Read)?;
-            let setting = key_setting(st, tenant).await?;
-            Ok(primitive(
-                ctx,
-                &json!(apple::get_key(svc, tenant, &setting).await?),
-            ))
-        }
-        (CollectionOp::SyncWithAppleDeviceEnrollmentProgram, &Method::POST) => {
-            let tenant = ctx.require(Permission::Write)?;
-            optional_json_object(&req.body)?;
-            let setting = require_default(
-                svc,
-                tenant,
-                "POST /beta/deviceManagement/depOnboardingSettings/{id}/syncWithAppleDeviceEnrollmentProgram",
-            )
-            .await?;
-            crate::service::sync::trigger(svc, tenant, &setting).await?;
-            Ok(GraphResponse::no_content())
-        }
-        (CollectionOp::UploadDepToken, &Method::POST) => {
-            let tenant = ctx.require(Permission::Write)?;
-            let body = json_object(&req.body)?;
-            upload(st, tenant, apple::parse_upload(&body)?).await?;
-            Ok(GraphResponse::no_content())
-        }
-        _ => Err(ApiError::MethodNotAllowed),
-    }
+    let (svc, tenant) = (c.services, c.tenant);
+    optional_json_object(c.body)?;
+    let setting = require_default(
+        svc,
+        tenant,
+        "POST /beta/deviceManagement/depOnboardingSettings/{id}/syncWithAppleDeviceEnrollmentProgram",
+    )
+    .await?;
+    crate::service::sync::trigger(svc, tenant, &setting).await?;
+    Ok(GraphResponse::no_content())
+}
+
+/// Collection-bound `uploadDepToken`: see [`upload`].
+pub async fn upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let body = json_object(c.body)?;
+    upload(c.services, c.tenant, apple::parse_upload(&body)?).await?;
+    Ok(GraphResponse::no_content())
+}
+
+/// `/organization/{org}/getEncryptionPublicKey()`.
+pub async fn org_get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    check_organization(c.ctx, c.params.get(ORGANIZATION_ID))?;
+    get_encryption_public_key(c).await
+}
+
+/// `/organization/{org}/syncWithAppleDeviceEnrollmentProgram`.
+pub async fn org_sync_with_apple_device_enrollment_program(
+    c: Call<'_>,
+) -> Result<GraphResponse, ApiError> {
+    check_organization(c.ctx, c.params.get(ORGANIZATION_ID))?;
+    sync_with_apple_device_enrollment_program(c).await
+}
+
+/// `/organization/{org}/uploadDepToken`.
+pub async fn org_upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    check_organization(c.ctx, c.params.get(ORGANIZATION_ID))?;
+    upload_dep_token(c).await
 }
 
 /// The setting whose key the old "download the public key" step returns: the legacy default
 /// token, or on a tenant without any token a new one (see [`legacy::key_setting`]).
-async fn key_setting(st: &AppState, tenant: TenantId) -> Result<String, ApiError> {
+async fn key_setting(st: &Services, tenant: TenantId) -> Result<String, ApiError> {
     let per_token =
         "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()";
-    match legacy::key_setting(&st.services, tenant).await? {
+    match legacy::key_setting(st, tenant).await? {
         DefaultToken::One(id) => Ok(id),
         DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(n, per_token)),
         DefaultToken::NoToken => Err(resolve::no_token()),
@@ -198,8 +190,8 @@ async fn key_setting(st: &AppState, tenant: TenantId) -> Result<String, ApiError
 
 /// Collection-bound `uploadDepToken`: to the setting whose key decrypts the token (see
 /// [`legacy::upload_by_key`]).
-async fn upload(st: &AppState, tenant: TenantId, upload: apple::Upload) -> Result<(), ApiError> {
-    legacy::upload_by_key(&st.services, tenant, upload)
+async fn upload(st: &Services, tenant: TenantId, upload: apple::Upload) -> Result<(), ApiError> {
+    legacy::upload_by_key(st, tenant, upload)
         .await
         .map_err(|e| match e {
             ByKeyRefused::NoToken => resolve::no_token(),

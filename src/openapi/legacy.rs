@@ -16,49 +16,34 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{ComponentsBuilder, RefOr};
 
 use super::catalog;
-use super::operations::{Operation, Reply, Request, UPLOAD_DEP_TOKEN, Verb};
 use super::schemas::{self, reference};
+use crate::api::error::ApiError;
+use crate::api::request::MAX_BATCH_REQUESTS as MAX_REQUESTS;
+use crate::api::table::{Call, Operation, Query, Reply, Request, Verb};
 use crate::auth::Permission;
 use crate::domain::devices::{DevicePlatform, EnrollmentState};
 use crate::domain::edm::{EdmType, EntityType, Property};
 use crate::domain::profiles;
-use crate::http::batch::MAX_REQUESTS;
 use crate::legacy::convert::{
     OLD_DEP_PROFILE_PROPERTIES, OLD_DEVICE_PROPERTIES, OLD_PROFILE_PROPERTIES,
     OLD_SETTING_PROPERTIES, enrollment_state_to_old, platform_to_old,
 };
-use crate::legacy::routes::DEFAULT_TOKEN_SEGMENT;
-use crate::service::paging::{
-    COLLECTION_OPTIONS, ENTITY_OPTIONS, SEARCHABLE_COLLECTION_OPTIONS, SEARCHABLE_COUNT_OPTIONS,
+pub use crate::legacy::routes::{
+    DEFAULT_TOKEN, DEFAULT_TOKEN_UPDATE, OLD_ANY_PROFILE, OLD_DEVICE, OLD_DEVICE_RESULT,
+    OLD_SETTING, TAG_GATEWAY, TAG_LEGACY,
 };
 
 /// Prefix of every component this module declares.
 pub const NAMESPACE: &str = "depGateway.";
-/// Old depOnboardingSetting.
-pub const OLD_SETTING: &str = "depGateway.legacy.depOnboardingSetting";
-/// Old importedAppleDeviceIdentity.
-pub const OLD_DEVICE: &str = "depGateway.legacy.importedAppleDeviceIdentity";
-/// Old importedAppleDeviceIdentityResult.
-pub const OLD_DEVICE_RESULT: &str = "depGateway.legacy.importedAppleDeviceIdentityResult";
 /// Old enrollmentProfile (Apple Configurator).
 pub const OLD_PROFILE: &str = "depGateway.legacy.enrollmentProfile";
 /// Old depEnrollmentProfile (one type for iOS and macOS).
 pub const OLD_DEP_PROFILE: &str = "depGateway.legacy.depEnrollmentProfile";
-/// Either old profile type, told apart by `@odata.type`.
-pub const OLD_ANY_PROFILE: &str = "depGateway.legacy.enrollmentProfile.anyType";
-/// The `depGateway.legacyDefaultToken` resource (GET).
-pub const DEFAULT_TOKEN: &str = "depGateway.legacyDefaultToken";
-/// Its PUT/PATCH body.
-pub const DEFAULT_TOKEN_UPDATE: &str = "depGateway.legacyDefaultTokenUpdate";
 /// `$batch` request body.
 pub const BATCH_REQUEST: &str = "depGateway.batchRequestContent";
 /// `$batch` response body.
 pub const BATCH_RESPONSE: &str = "depGateway.batchResponseContent";
 
-/// Tag of the single-token operations.
-pub const TAG_LEGACY: &str = "legacy.singleToken";
-/// Tag of the gateway's own resources.
-pub const TAG_GATEWAY: &str = "depGateway";
 /// Tag of `$batch`.
 pub const TAG_BATCH: &str = "batch";
 
@@ -366,187 +351,30 @@ pub fn old_import_parameters() -> RefOr<Schema> {
         .into()
 }
 
-const ORG: &str = "/organization/{organization-id}";
-const ORG_SETTINGS: &str = "/organization/{organization-id}/depOnboardingSettings";
-const ORG_SETTING: &str =
-    "/organization/{organization-id}/depOnboardingSettings/{depOnboardingSetting-id}";
-const OLD_PROFILES: &str = "/deviceManagement/enrollmentProfiles";
-const OLD_PROFILE_PATH: &str = "/deviceManagement/enrollmentProfiles/{enrollmentProfile-id}";
-const OLD_DEVICES: &str = "/deviceManagement/importedAppleDeviceIdentities";
-const OLD_DEVICE_PATH: &str =
-    "/deviceManagement/importedAppleDeviceIdentities/{importedAppleDeviceIdentity-id}";
-const MULTI: &str = "/deviceManagement/depOnboardingSettings/{depOnboardingSetting-id}";
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one positional argument per column"
-)]
-fn legacy(
-    verb: Verb,
-    path: impl Into<String>,
-    id: impl Into<String>,
-    maps_to: &str,
-    permission: Permission,
-    query: &'static [crate::odata::QueryOption],
-    request: Request,
-    reply: Reply,
-) -> Operation {
+/// `$batch`: answered before the operation table (`http::batch`), documented here.
+pub fn batch_operation() -> Operation {
     Operation {
-        verb,
-        path: path.into(),
-        id: id.into(),
-        summary: format!("Deprecated single-token API: use {maps_to}"),
-        permission,
-        query,
-        request,
-        reply,
-        tag: TAG_LEGACY,
-        deprecated: true,
-    }
-}
-
-/// The single-token API's operations, the default-token resource and `$batch`.
-#[expect(clippy::too_many_lines, reason = "the table itself: one row per operation")]
-#[rustfmt::skip] // rows stay compact, as in operations::operations
-pub fn operations() -> Vec<Operation> {
-    use Permission::{Read, Write};
-    use Verb::{Delete, Get, Patch, Post, Put};
-    let old_setting = || Request::Component(OLD_SETTING);
-    let old_device = || Request::Component(OLD_DEVICE);
-    let old_profile = || Request::Component(OLD_ANY_PROFILE);
-    let key = || Reply::Value(EdmType::String, true);
-    let mut ops = vec![
-        legacy(Get, ORG_SETTINGS, "organization.legacy_ListDepOnboardingSettings",
-            &format!("GET {MULTI_LIST}"), Read, COLLECTION_OPTIONS, Request::None,
-            Reply::ComponentCollection(OLD_SETTING)),
-        legacy(Post, ORG_SETTINGS, "organization.legacy_CreateDepOnboardingSettings",
-            &format!("POST {MULTI_LIST}"), Write, &[], old_setting(),
-            Reply::Component(OLD_SETTING, true)),
-        legacy(Get, ORG_SETTING, "organization.legacy_GetDepOnboardingSettings",
-            &format!("GET {MULTI}"), Read, ENTITY_OPTIONS, Request::None,
-            Reply::Component(OLD_SETTING, false)),
-        legacy(Patch, ORG_SETTING, "organization.legacy_UpdateDepOnboardingSettings",
-            &format!("PATCH {MULTI}"), Write, &[], old_setting(), Reply::NoContent),
-        legacy(Delete, ORG_SETTING, "organization.legacy_DeleteDepOnboardingSettings",
-            &format!("DELETE {MULTI}"), Write, &[], Request::None, Reply::NoContent),
-    ];
-    // The collection-bound operations, under the organization and under depOnboardingSettings:
-    // they act on the legacy default token.
-    for (prefix, owner) in [(ORG.to_owned(), "organization"), ("/deviceManagement/depOnboardingSettings".to_owned(), "deviceManagement.depOnboardingSettings")] {
-        ops.extend([
-            legacy(Post, format!("{prefix}/uploadDepToken"),
-                format!("{owner}.legacy_uploadDepToken"),
-                &format!("POST {MULTI}/uploadDepToken (the token goes to the setting whose key decrypts it)"),
-                Write, &[], Request::Action(UPLOAD_DEP_TOKEN), Reply::NoContent),
-            legacy(Post, format!("{prefix}/syncWithAppleDeviceEnrollmentProgram"),
-                format!("{owner}.legacy_syncWithAppleDeviceEnrollmentProgram"),
-                &format!("POST {MULTI}/syncWithAppleDeviceEnrollmentProgram (on the legacy default token)"),
-                Write, &[], Request::NoParams, Reply::NoContent),
-            legacy(Get, format!("{prefix}/getEncryptionPublicKey()"),
-                format!("{owner}.legacy_getEncryptionPublicKey"),
-                &format!("GET {MULTI}/getEncryptionPublicKey() (of the legacy default token)"),
-                Read, &[], Request::None, key()),
-        ]);
-    }
-    ops.extend([
-        legacy(Get, OLD_PROFILES, "deviceManagement.legacy_ListEnrollmentProfiles",
-            &format!("GET {MULTI}/enrollmentProfiles (here: every token's)"), Read,
-            SEARCHABLE_COLLECTION_OPTIONS, Request::None, Reply::ComponentCollection(OLD_ANY_PROFILE)),
-        legacy(Post, OLD_PROFILES, "deviceManagement.legacy_CreateEnrollmentProfiles",
-            &format!("POST {MULTI}/enrollmentProfiles (here: on the legacy default token)"), Write,
-            &[], old_profile(), Reply::Component(OLD_ANY_PROFILE, true)),
-        legacy(Get, format!("{OLD_PROFILES}/$count"), "deviceManagement.legacy_enrollmentProfiles_GetCount",
-            &format!("GET {MULTI}/enrollmentProfiles/$count"), Read, SEARCHABLE_COUNT_OPTIONS,
-            Request::None, Reply::Count),
-        legacy(Get, OLD_PROFILE_PATH, "deviceManagement.legacy_GetEnrollmentProfiles",
-            &format!("GET {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Read,
-            ENTITY_OPTIONS, Request::None, Reply::Component(OLD_ANY_PROFILE, false)),
-        legacy(Patch, OLD_PROFILE_PATH, "deviceManagement.legacy_UpdateEnrollmentProfiles",
-            &format!("PATCH {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Write, &[],
-            old_profile(), Reply::NoContent),
-        legacy(Delete, OLD_PROFILE_PATH, "deviceManagement.legacy_DeleteEnrollmentProfiles",
-            &format!("DELETE {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Write, &[],
-            Request::None, Reply::NoContent),
-        legacy(Get, format!("{OLD_PROFILE_PATH}/exportMobileConfig()"),
-            "deviceManagement.legacy_enrollmentProfiles_exportMobileConfig",
-            &format!("GET {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}/exportMobileConfig()"),
-            Read, &[], Request::None, key()),
-        legacy(Post, format!("{OLD_PROFILE_PATH}/setDefaultProfile"),
-            "deviceManagement.legacy_enrollmentProfiles_setDefaultProfile",
-            &format!("POST {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}/setDefaultProfile"),
-            Write, &[], Request::NoParams, Reply::NoContent),
-        legacy(Post, format!("{OLD_PROFILE_PATH}/updateDeviceProfileAssignment"),
-            "deviceManagement.legacy_enrollmentProfiles_updateDeviceProfileAssignment",
-            &format!("POST {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}/updateDeviceProfileAssignment"),
-            Write, &[], Request::Action(super::operations::UPDATE_DEVICE_PROFILE_ASSIGNMENT),
-            Reply::NoContent),
-        legacy(Get, OLD_DEVICES, "deviceManagement.legacy_ListImportedAppleDeviceIdentities",
-            &format!("GET {MULTI}/importedAppleDeviceIdentities (here: every token's)"), Read,
-            SEARCHABLE_COLLECTION_OPTIONS, Request::None,
-            Reply::ComponentCollection(OLD_DEVICE)),
-        legacy(Post, OLD_DEVICES, "deviceManagement.legacy_CreateImportedAppleDeviceIdentities",
-            &format!("POST {MULTI}/importedAppleDeviceIdentities (here: on the legacy default token)"),
-            Write, &[], old_device(), Reply::Component(OLD_DEVICE, true)),
-        legacy(Get, format!("{OLD_DEVICES}/$count"),
-            "deviceManagement.legacy_importedAppleDeviceIdentities_GetCount",
-            &format!("GET {MULTI}/importedAppleDeviceIdentities/$count"), Read,
-            SEARCHABLE_COUNT_OPTIONS, Request::None, Reply::Count),
-        legacy(Post, format!("{OLD_DEVICES}/importAppleDeviceIdentityList"),
-            "deviceManagement.legacy_importedAppleDeviceIdentities_importAppleDeviceIdentityList",
-            &format!("POST {MULTI}/importedAppleDeviceIdentities/importAppleDeviceIdentityList (here: on the legacy default token)"),
-            Write, &[], Request::OldImport, Reply::ComponentCollection(OLD_DEVICE_RESULT)),
-        legacy(Get, OLD_DEVICE_PATH, "deviceManagement.legacy_GetImportedAppleDeviceIdentities",
-            &format!("GET {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
-            Read, ENTITY_OPTIONS, Request::None, Reply::Component(OLD_DEVICE, false)),
-        legacy(Patch, OLD_DEVICE_PATH, "deviceManagement.legacy_UpdateImportedAppleDeviceIdentities",
-            &format!("PATCH {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
-            Write, &[], old_device(), Reply::NoContent),
-        legacy(Delete, OLD_DEVICE_PATH, "deviceManagement.legacy_DeleteImportedAppleDeviceIdentities",
-            &format!("DELETE {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
-            Write, &[], Request::None, Reply::NoContent),
-    ]);
-    let token = format!("/deviceManagement/{DEFAULT_TOKEN_SEGMENT}");
-    let gateway = |verb, id: &str, summary: &str, permission, request, reply| Operation {
-        verb,
-        path: token.clone(),
-        id: id.to_owned(),
-        summary: summary.to_owned(),
-        permission,
-        query: &[],
-        request,
-        reply,
-        tag: TAG_GATEWAY,
+        verb: Verb::Post,
+        path: "/$batch".to_owned(),
+        id: "batch_PostBatch".to_owned(),
+        summary: "JSON batching: up to 20 requests in one call".to_owned(),
+        // The batch needs a token; each request is authorised on its own (a 403 comes back
+        // inside the batch).
+        permission: Permission::Read,
+        query: Query::Ignored,
+        request: Request::Component(BATCH_REQUEST),
+        reply: Reply::Component(BATCH_RESPONSE, false),
+        tag: TAG_BATCH,
         deprecated: false,
-    };
-    ops.extend([
-        gateway(Get, "depGateway.legacyDefaultToken_Get",
-            "Get the legacy default token (where single-token calls go)", Read, Request::None,
-            Reply::Component(DEFAULT_TOKEN, false)),
-        gateway(Put, "depGateway.legacyDefaultToken_Set",
-            "Designate the legacy default token (`null` clears)", Write,
-            Request::Component(DEFAULT_TOKEN_UPDATE), Reply::NoContent),
-        gateway(Patch, "depGateway.legacyDefaultToken_Update",
-            "Designate the legacy default token (same as PUT)", Write,
-            Request::Component(DEFAULT_TOKEN_UPDATE), Reply::NoContent),
-        gateway(Delete, "depGateway.legacyDefaultToken_Clear",
-            "Clear the designation (the only token, if there is one, stays the default)", Write,
-            Request::None, Reply::NoContent),
-        Operation {
-            verb: Post,
-            path: "/$batch".to_owned(),
-            id: "batch_PostBatch".to_owned(),
-            summary: "JSON batching: up to 20 requests in one call".to_owned(),
-            // The batch needs a token; each request is authorised on its own (a 403 comes back
-            // inside the batch).
-            permission: Read,
-            query: &[],
-            request: Request::Component(BATCH_REQUEST),
-            reply: Reply::Component(BATCH_RESPONSE, false),
-            tag: TAG_BATCH,
-            deprecated: false,
-        },
-    ]);
-    ops
+        documented: true,
+        legacy: None,
+        handler: crate::handler!(not_in_the_table),
+    }
 }
 
-const MULTI_LIST: &str = "/deviceManagement/depOnboardingSettings";
+/// `$batch` never reaches the table (a nested one is refused before routing).
+async fn not_in_the_table(_: Call<'_>) -> Result<crate::api::response::GraphResponse, ApiError> {
+    Err(ApiError::BadRequest(
+        "A $batch request cannot contain another $batch request.".to_owned(),
+    ))
+}

@@ -9,7 +9,7 @@ pub use keys::{generate_key, get_key, stage_key_of};
 pub use params::{Release, Upload, parse_release, parse_upload};
 
 use super::{Entity, ServiceError, Services};
-use crate::apple::client::{ClientOptions, DepClient};
+use crate::apple::client::ClientOptions;
 use crate::apple::error::AppleError;
 use crate::apple::token_file::ServerTokenCredentials;
 use crate::domain::ValidationError;
@@ -103,12 +103,7 @@ pub async fn upload(
         })
         .await?;
     let (creds, slot) = keys::decrypt(svc, tenant, setting, &pairs, &upload.dep_token)?;
-    let client = DepClient::new(
-        svc.http.clone(),
-        svc.apple_base_url.clone(),
-        creds.clone(),
-        ClientOptions::default(),
-    );
+    let client = svc.apple.connect(creds.clone(), ClientOptions::default());
     let account = client.account().await.map_err(|e| apple_refused(&e))?;
     let sealed = svc.secrets.seal(
         &credentials_context(tenant, setting),
@@ -271,12 +266,7 @@ pub async fn release(
                 })
         })
         .await?;
-    let client = DepClient::new(
-        svc.http.clone(),
-        svc.apple_base_url.clone(),
-        creds,
-        ClientOptions::default(),
-    );
+    let client = svc.apple.connect(creds, ClientOptions::default());
     let results = client
         .disown(&release.serials)
         .await

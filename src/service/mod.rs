@@ -2,17 +2,18 @@
 
 pub mod apple;
 pub mod devices;
+mod lease;
 pub mod legacy;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;
 pub mod profiles;
 pub mod sync;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod vpp_tokens;
 
 use std::sync::Arc;
-
-use anyhow::Context;
 
 use crate::config::Settings;
 use crate::crypto::SecretBox;
@@ -35,10 +36,17 @@ pub struct Services {
     pub max_dep_tokens: i32,
     /// Seals and opens secrets at rest.
     pub secrets: Arc<SecretBox>,
-    /// Apple's DEP web service (or the simulator).
-    pub apple_base_url: url::Url,
-    /// HTTP client for Apple.
-    pub http: reqwest::Client,
+    /// Makes the client of a server token for Apple's DEP web service (or the simulator; an
+    /// in-process fake in unit tests).
+    pub apple: Arc<dyn crate::apple::AppleConnector>,
+    /// What time it is for sync, assignment retries, backoff and leases (a fake in unit tests).
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// The instance's supervised background work: runs triggered syncs and pushes, says when
+    /// shutdown began.
+    pub background: crate::background::Background,
+    /// How long a sync or push lease lasts without renewal (renewed by a heartbeat while the
+    /// work runs).
+    pub lease_secs: u64,
     /// Seconds between periodic syncs; 0 = off.
     pub sync_interval_secs: u64,
     /// First wait before pushing a failed profile assignment to Apple again (doubles per try).
@@ -46,27 +54,30 @@ pub struct Services {
 }
 
 impl Services {
-    /// The services over `db`, with the limits and the Apple endpoint of `settings`.
+    /// The services over `db`, with the limits of `settings`, talking to Apple through `apple`
+    /// and telling time by `clock`; triggered work runs under `background`.
     pub fn new(
         db: Db,
         paging_key: PagingKey,
         secrets: Arc<SecretBox>,
+        apple: Arc<dyn crate::apple::AppleConnector>,
+        clock: Arc<dyn crate::clock::Clock>,
+        background: crate::background::Background,
         settings: &Settings,
-    ) -> anyhow::Result<Self> {
-        Ok(Self {
+    ) -> Self {
+        Self {
             db,
             paging_key,
             max_page_size: settings.max_page_size.max(1),
             max_dep_tokens: settings.max_dep_tokens,
             secrets,
-            apple_base_url: url::Url::parse(&settings.apple_base_url)
-                .context("apple_base_url is not a URL")?,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(60))
-                .build()?,
+            apple,
+            clock,
+            background,
+            lease_secs: settings.lease_secs,
             sync_interval_secs: settings.sync_interval_secs,
             assign_retry_secs: settings.assign_retry_secs,
-        })
+        }
     }
 
     /// Whether the database answers and has every migration applied (`/readyz`).

@@ -6,6 +6,8 @@
 mod fetch;
 mod pages;
 mod scheduler;
+#[cfg(test)]
+mod tests;
 
 pub use scheduler::{start_assignment_worker, start_scheduler};
 
@@ -13,39 +15,26 @@ use std::sync::LazyLock;
 
 use uuid::Uuid;
 
+use super::lease::lease_until;
 use super::{ServiceError, Services, apple};
-use crate::apple::client::{ClientOptions, DepClient};
+use crate::apple::client::ClientOptions;
 use crate::apple::error::{AppleError, SYNC_OK};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
-use crate::domain::time::now_ticks;
+use crate::domain::time::secs_to_ticks;
 use crate::storage::{devices, onboarding_settings, sync_state};
 
 /// Devices per page asked of Apple (its maximum; the service caps larger values).
 const PAGE_LIMIT: u32 = 1000;
-/// How long a lease lasts without renewal; renewed after each page. Longer than the client's
-/// worst case for one page (timeout and retries with backoff).
-const LEASE_SECS: i64 = 300;
 /// The scheduler's longest sleep.
 const MAX_TICK_SECS: u64 = 30;
 /// The earliest retry after Apple throttled a whole sync.
 const MIN_THROTTLE_BACKOFF_SECS: u64 = 60;
-const TICKS_PER_SEC: i64 = 10_000_000;
 /// Runs of one token back to back at most, when requests keep arriving during runs.
 const MAX_ROUNDS: usize = 3;
 
 /// This process's instance id, chosen at startup; lease owners are `<instance>/<run>`.
 static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
-
-fn secs_to_ticks(secs: u64) -> i64 {
-    i64::try_from(secs)
-        .unwrap_or(i64::MAX / TICKS_PER_SEC)
-        .saturating_mul(TICKS_PER_SEC)
-}
-
-fn lease_until() -> i64 {
-    now_ticks() + LEASE_SECS * TICKS_PER_SEC
-}
 
 /// Why a sync run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -58,13 +47,15 @@ enum RunError {
     LeaseLost,
     #[error("the setting no longer holds a server token")]
     NoToken,
+    #[error("the instance is shutting down")]
+    Stopped,
 }
 
 impl RunError {
     fn code(&self) -> i32 {
         match self {
             Self::Apple(e) => e.lsync_error_code(),
-            Self::Service(_) | Self::LeaseLost | Self::NoToken => 500,
+            Self::Service(_) | Self::LeaseLost | Self::NoToken | Self::Stopped => 500,
         }
     }
 }
@@ -73,6 +64,7 @@ impl RunError {
 /// sync as requested and starts it in the background.
 pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<(), ServiceError> {
     let key = setting.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
         .write(tenant, move |c| {
             let mut s = onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| {
@@ -87,16 +79,18 @@ pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<
                 )
                 .into());
             }
-            s.last_sync_triggered_date_time = now_ticks();
+            s.last_sync_triggered_date_time = now;
             onboarding_settings::update(c, tenant, &s)?;
-            sync_state::ensure(c, tenant, &key, now_ticks())?;
+            sync_state::ensure(c, tenant, &key, now)?;
             sync_state::request(c, tenant, &key)?;
             Ok::<_, ServiceError>(())
         })
         .await?;
-    let (svc, setting) = (svc.clone(), setting.to_owned());
-    tokio::spawn(async move {
-        if let Err(e) = sync_token(&svc, tenant, &setting).await {
+    let (svc2, setting) = (svc.clone(), setting.to_owned());
+    // Tracked, so that shutdown waits for the run to stop at a safe point and free its lease.
+    // (During shutdown it does not start: the request stays recorded for whoever runs next.)
+    svc.background.spawn(async move {
+        if let Err(e) = sync_token(&svc2, tenant, &setting).await {
             tracing::error!(%tenant, %setting, error = %e, "DEP sync failed");
         }
     });
@@ -113,20 +107,17 @@ pub async fn sync_token(
     let mut ran = false;
     // A request that arrived while this run held the lease is served at once by another round.
     for _ in 0..MAX_ROUNDS {
+        if svc.background.is_stopping() {
+            break;
+        }
         let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
         let (key, who) = (setting.to_owned(), owner.clone());
+        let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
         let claimed = svc
             .db
             .write(tenant, move |c| {
-                sync_state::ensure(c, tenant, &key, now_ticks())?;
-                Ok::<_, ServiceError>(sync_state::claim(
-                    c,
-                    tenant,
-                    &key,
-                    &who,
-                    now_ticks(),
-                    lease_until(),
-                )?)
+                sync_state::ensure(c, tenant, &key, now)?;
+                Ok::<_, ServiceError>(sync_state::claim(c, tenant, &key, &who, now, until)?)
             })
             .await?;
         if !claimed {
@@ -134,8 +125,13 @@ pub async fn sync_token(
             break;
         }
         ran = true;
-        let started = now_ticks();
+        let started = svc.clock.now_ticks();
+        let (key, who) = (setting.to_owned(), owner.clone());
+        let beat = super::lease::heartbeat(svc, tenant, "sync", move |c, until| {
+            sync_state::renew(c, tenant, &key, &who, until)
+        });
         let result = run(svc, tenant, setting, &owner).await;
+        drop(beat);
         if let Err(e) = &result {
             tracing::warn!(%tenant, %setting, error = %e, "DEP sync did not complete");
         }
@@ -168,12 +164,15 @@ async fn finish(
     result: Result<(), RunError>,
 ) -> Result<(), ServiceError> {
     let interval = secs_to_ticks(svc.sync_interval_secs.max(1));
+    let now = svc.clock.now_ticks();
     let next_run = match &result {
         Err(RunError::Apple(AppleError::RateLimited { retry_after })) => {
             let wait = retry_after.map_or(0, |d| d.as_secs());
-            now_ticks() + secs_to_ticks(wait.max(MIN_THROTTLE_BACKOFF_SECS)).max(interval)
+            now + secs_to_ticks(wait.max(MIN_THROTTLE_BACKOFF_SECS)).max(interval)
         }
-        _ => now_ticks() + interval,
+        // Stopped by a shutdown: due at once, so another instance finishes the run.
+        Err(RunError::Stopped) => now,
+        _ => now + interval,
     };
     let (key, owner) = (setting.to_owned(), owner.to_owned());
     svc.db
@@ -186,10 +185,14 @@ async fn finish(
                         let count = devices::count_synced(c, tenant, &key)?;
                         s.synced_device_count = i32::try_from(count).unwrap_or(i32::MAX);
                     }
-                    Err(RunError::LeaseLost | RunError::NoToken) => {}
+                    Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped) => {}
                     Err(e) => s.last_sync_error_code = e.code(),
                 }
                 onboarding_settings::update(c, tenant, &s)?;
+            }
+            if matches!(result, Err(RunError::Stopped)) {
+                // The run was cut short by a shutdown: whoever runs next finishes it.
+                sync_state::request(c, tenant, &key)?;
             }
             sync_state::release(c, tenant, &key, &owner, next_run)?;
             Ok::<_, ServiceError>(())
@@ -208,15 +211,10 @@ async fn run(svc: &Services, tenant: TenantId, setting: &str, owner: &str) -> Re
     else {
         return Err(RunError::NoToken);
     };
-    let client = DepClient::new(
-        svc.http.clone(),
-        svc.apple_base_url.clone(),
-        creds,
-        ClientOptions::default(),
-    );
+    let client = svc.apple.connect(creds, ClientOptions::default());
     let mut restarted = false;
     let outcome = loop {
-        match fetch::pass(svc, &client, tenant, setting, owner).await {
+        match fetch::pass(svc, client.as_ref(), tenant, setting, owner).await {
             Err(RunError::Apple(e)) if e.is_cursor_error() && !restarted => {
                 tracing::info!(%tenant, %setting, error = %e, "DEP cursor rejected: restarting with a full fetch");
                 restarted = true;

@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use diesel::Connection;
-use diesel::r2d2::{Pool, PooledConnection};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use connection::{ConnectionManager, DbConnection, Target};
@@ -61,6 +62,57 @@ pub enum StorageError {
     /// The blocking task panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The database did not answer within the bound (frozen, or unreachable mid-query).
+    #[error("the database did not answer within {0:?}")]
+    TimedOut(Duration),
+    /// The database could not be reached or answered that it cannot serve.
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+}
+
+impl StorageError {
+    /// Whether the failure is the database's availability (a retry later may succeed: 503),
+    /// not a fault of the request or of this service (500).
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Self::Pool(_)
+            | Self::TimedOut(_)
+            | Self::Unreachable(_)
+            | Self::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            // PostgreSQL's statement_timeout (SQLSTATE 57014, which diesel does not expose).
+            Self::Query(Error::DatabaseError(_, info)) => {
+                info.message().contains("statement timeout")
+            }
+            Self::Query(_) | Self::Task(_) => false,
+        }
+    }
+}
+
+/// How long the database may take: to open a connection, to wait for a free one, and to run a
+/// statement. A database call waits at most `checkout + statement` before answering
+/// [`StorageError::TimedOut`].
+#[derive(Debug, Clone, Copy)]
+pub struct DbTimeouts {
+    /// PostgreSQL `connect_timeout`.
+    pub connect: Duration,
+    /// Longest wait for a pooled connection.
+    pub checkout: Duration,
+    /// PostgreSQL `statement_timeout`, and the client-side wait for one database call.
+    pub statement: Duration,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            checkout: Duration::from_secs(5),
+            statement: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The database handle shared by the whole service.
@@ -68,11 +120,18 @@ pub enum StorageError {
 pub struct Db {
     pool: Pool<ConnectionManager>,
     cache: Arc<ReadCache>,
+    timeouts: DbTimeouts,
 }
 
 impl Db {
-    /// Opens a pool for `url` (creating the SQLite file's directory if needed).
+    /// Opens a pool for `url` (creating the SQLite file's directory if needed) with the default
+    /// [`DbTimeouts`].
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        Self::connect_with(url, pool_size, DbTimeouts::default())
+    }
+
+    /// Opens a pool for `url` with `timeouts`.
+    pub fn connect_with(url: &str, pool_size: u32, timeouts: DbTimeouts) -> anyhow::Result<Self> {
         let target = Target::parse(url)?;
         // Only the embedded SQLite database is written by this process alone (read_cache.rs).
         let cache = Arc::new(ReadCache::new(matches!(target, Target::Sqlite(_))));
@@ -83,24 +142,40 @@ impl Db {
         }
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(timeouts.checkout)
             // A broken connection fails its query and is replaced (has_broken); a ping per
             // checkout would double the queries of every request.
             .test_on_check_out(false)
-            .build(ConnectionManager::new(target))
+            .build(ConnectionManager::new(
+                target,
+                timeouts.connect,
+                timeouts.statement,
+            ))
             .context("opening the database")?;
-        Ok(Self { pool, cache })
+        Ok(Self {
+            pool,
+            cache,
+            timeouts,
+        })
     }
 
     /// Applies pending migrations of the connection's backend; returns how many ran.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.pool.get().context("connecting to the database")?;
         let applied = match &mut *conn {
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-            DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|a| a.len()),
+            DbConnection::Pg(c) => {
+                // A migration may rewrite a large table: no statement timeout while it runs.
+                c.batch_execute(&connection::statement_timeout_sql(Duration::ZERO))?;
+                let applied = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|a| a.len());
+                c.batch_execute(&connection::statement_timeout_sql(self.timeouts.statement))?;
+                applied
+            }
         }
         .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
-        Ok(applied.len())
+        Ok(applied)
     }
 
     /// Whether the database answers and every migration is applied.
@@ -110,7 +185,10 @@ impl Db {
                 DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
                 DbConnection::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
             };
-            Ok(matches!(pending, Ok(false)))
+            // A failed check is an unreachable database, not pending migrations.
+            pending
+                .map(|pending| !pending)
+                .map_err(|e| StorageError::Unreachable(e.to_string()))
         })
         .await
     }
@@ -169,14 +247,27 @@ impl Db {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn: PooledConnection<ConnectionManager> =
                 pool.get().map_err(StorageError::from)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(StorageError::from)?
+            let result = f(&mut conn);
+            // A failure may mean the server went away; then the session must not go back into
+            // the pool, or every later checkout would fail on it until a restart. One ping on
+            // failures only keeps the successful path free of it.
+            if result.is_err() && conn.ping().is_err() {
+                connection::mark_broken();
+            }
+            result
+        });
+        // A frozen server never answers and its statement_timeout cannot fire: the caller stops
+        // waiting after the bound, the blocking thread (and its connection) stays until the
+        // server answers or the connection breaks. A write that times out may still commit.
+        let bound = self.timeouts.checkout + self.timeouts.statement;
+        match tokio::time::timeout(bound, task).await {
+            Ok(joined) => joined.map_err(StorageError::from)?,
+            Err(_) => Err(StorageError::TimedOut(bound).into()),
+        }
     }
 
     /// Runs `f` in a transaction that first locks the tenant's row, so that per-tenant rules

@@ -42,6 +42,18 @@ pub fn get(
     Ok(rows.into_iter().next())
 }
 
+/// The token's lease: its owner (`None` when free) and until when it holds (ticks).
+pub fn lease(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+) -> QueryResult<Option<(Option<String>, i64)>> {
+    let rows: Vec<(Option<String>, i64)> = row(tenant, setting)
+        .select((t::lease_owner, t::lease_until_ticks))
+        .load(conn)?;
+    Ok(rows.into_iter().next())
+}
+
 /// Creates the token's state row if missing, due at `next_run`. Call it inside
 /// [`super::Db::write`]: the tenant lock makes the check-then-insert safe.
 pub fn ensure(
@@ -121,6 +133,24 @@ pub fn advance(
             t::fetch_complete.eq(fetch_complete),
             t::lease_until_ticks.eq(until),
         ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Extends `owner`'s lease to `until`; returns false (change nothing) when `owner` no longer
+/// holds it.
+pub fn renew(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &str,
+    owner: &str,
+    until: i64,
+) -> QueryResult<bool> {
+    let n = diesel::update(t::table)
+        .filter(t::tenant_id.eq(tenant.to_string()))
+        .filter(t::setting_id.eq(setting))
+        .filter(t::lease_owner.eq(owner))
+        .set(t::lease_until_ticks.eq(until))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dep_gateway::apple::client::{ClientOptions, DepClient};
 use dep_gateway::apple::error::AppleError;
@@ -12,6 +12,7 @@ use dep_gateway::apple::profile::dep_profile_from_graph;
 use dep_gateway::apple::token_file::ServerTokenCredentials;
 use dep_gateway::apple::types::{DepProfile, DeviceStatus, OpType, ProfileStatus, serial_status};
 use dep_gateway::apple_sim::{self, SimConfig, SimHandle};
+use dep_gateway::clock::testing::FakeClock;
 use reqwest::Method;
 use serde_json::{Value, json};
 use url::Url;
@@ -284,17 +285,45 @@ async fn retry_after_is_honoured_and_the_call_then_succeeds() {
         max_retries: 3,
         ..ClientOptions::default()
     };
-    let dep = sim.client(sim.server("throttled", 1).await, options);
+    // The client waits on a fake clock: the test decides when Retry-After (1 s) has passed.
+    let clock = Arc::new(FakeClock::default());
+    let dep = Arc::new(
+        sim.client(sim.server("throttled", 1).await, options)
+            .with_clock(clock.clone()),
+    );
     let rule = json!({"endpoint": "account", "response": "too_many_requests", "count": 2});
     sim.inject(rule).await;
 
-    let started = Instant::now();
-    let account = dep.account().await.expect("succeeds after two 429s");
-    let waited = started.elapsed();
+    let call = tokio::spawn({
+        let dep = Arc::clone(&dep);
+        async move { dep.account().await }
+    });
+    for answered in 1..=2 {
+        let waiting = || {
+            let clock = Arc::clone(&clock);
+            async move { (clock.sleepers() == 1).then_some(()) }
+        };
+        crate::helpers::eventually("the client to wait", Duration::from_secs(10), waiting).await;
+        assert_eq!(
+            sim.counter("account").await,
+            answered,
+            "429 number {answered}"
+        );
+        // A moment short of Retry-After: still waiting, nothing sent.
+        clock.advance(Duration::from_millis(999));
+        tokio::task::yield_now().await;
+        assert_eq!(clock.sleepers(), 1);
+        assert_eq!(sim.counter("account").await, answered);
+        clock.advance(Duration::from_millis(1));
+        let next = || {
+            let sim_requests = dep.requests_made();
+            async move { (sim_requests > answered + 1).then_some(()) }
+        };
+        crate::helpers::eventually("the retry", Duration::from_secs(10), next).await;
+    }
+    let account = call.await.unwrap().expect("succeeds after two 429s");
 
     assert_eq!(account.server_name, "throttled");
-    assert!(waited >= Duration::from_millis(1900), "{waited:?}");
-    assert!(waited < Duration::from_secs(6), "{waited:?}");
     assert_eq!(sim.counter("account").await, 3);
     assert_eq!(dep.requests_made(), 4);
 }

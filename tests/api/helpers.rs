@@ -1,16 +1,39 @@
 //! The test harness: a real gateway on a random port per test, on a fresh SQLite file or a
 //! fresh PostgreSQL database, with tokens from its development authority.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use dep_gateway::Application;
 use dep_gateway::auth::{DevAuthority, TokenRequest};
 use dep_gateway::config::Settings;
 use dep_gateway::domain::ids::TenantId;
+use dep_gateway::{Application, Shutdown};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 use uuid::Uuid;
+
+/// How often [`eventually`] looks again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Waits for an outcome: runs `check` until it returns `Some`, failing the test with `what` if
+/// `deadline` passes first. The one place the tests wait; the pause between looks is pacing,
+/// nothing is asserted about how long anything took.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let give_up = Instant::now() + deadline;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(Instant::now() < give_up, "timed out waiting for {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +74,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     /// The self-signed certificate the gateway serves, when started with TLS.
     pub tls_cert: Option<PathBuf>,
+    /// Stops the gateway gracefully; its background work's counters.
+    pub shutdown: Shutdown,
     pg_database: Option<String>,
 }
 
@@ -135,6 +160,7 @@ impl TestApp {
         let audience = settings.auth.audiences.first().cloned().unwrap_or_default();
         let app = Application::build(settings).await.expect("gateway starts");
         let base = app.public_url().to_owned();
+        let shutdown = app.shutdown_handle();
         tokio::spawn(app.run_until_stopped());
         let authority = DevAuthority::load_or_create(&data_dir, &audience).expect("dev authority");
         let mut app = Self {
@@ -144,6 +170,7 @@ impl TestApp {
             tenant: TenantId::new(Uuid::new_v4()),
             data_dir,
             tls_cert,
+            shutdown,
             pg_database,
         };
         app.client = app.client_with(|b| b);
@@ -156,6 +183,18 @@ impl TestApp {
             Some(db) => with_database(&postgres_admin_url(), db),
             None => format!("sqlite://{}", self.data_dir.join("gateway.db").display()),
         }
+    }
+
+    /// Waits until the background workers completed `rounds` more rounds (e.g. "the assignment
+    /// worker looked at the queue twice since now"), for tests asserting that nothing happens.
+    pub async fn after_worker_rounds(&self, rounds: u64) {
+        let background = self.shutdown.background().clone();
+        let target = background.rounds() + rounds;
+        eventually("background worker rounds", Duration::from_secs(20), || {
+            let done = background.rounds() >= target;
+            async move { done.then_some(()) }
+        })
+        .await;
     }
 
     /// A delegated token for `tenant` with `scopes`.

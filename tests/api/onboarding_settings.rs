@@ -61,6 +61,13 @@ async fn create_returns_201_with_the_full_entity(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(fetched, body);
+    let times = [
+        "lastModifiedDateTime",
+        "lastSuccessfulSyncDateTime",
+        "lastSyncTriggeredDateTime",
+    ];
+    crate::profiles::entity_snapshot(&times)
+        .bind(|| insta::assert_json_snapshot!("depOnboardingSetting", body));
 }
 
 async fn create_rejects_read_only_unknown_and_mistyped_properties(backend: Backend) {

@@ -130,6 +130,27 @@ async fn invalid_tokens_are_401(backend: Backend) {
             )),
         ),
         (
+            "iat ten years in the future",
+            Some(format!(
+                "Bearer {}",
+                with(&app, &json!({"iat": now() + 10 * 365 * 86_400}))
+            )),
+        ),
+        (
+            "100-year lifetime",
+            Some(format!(
+                "Bearer {}",
+                with(&app, &json!({"exp": now() + 100 * 365 * 86_400}))
+            )),
+        ),
+        (
+            "25-hour lifetime counted from nbf without iat",
+            Some(format!(
+                "Bearer {}",
+                with(&app, &json!({"iat": null, "exp": now() + 25 * 3600}))
+            )),
+        ),
+        (
             "exp as string",
             Some(format!(
                 "Bearer {}",

@@ -200,7 +200,7 @@ impl DepClient {
                 wait_ms = wait.as_millis(),
                 "Apple DEP asked to retry"
             );
-            tokio::time::sleep(wait).await;
+            self.clock.sleep(wait).await;
             attempt += 1;
         }
     }

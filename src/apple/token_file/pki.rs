@@ -4,15 +4,13 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use openssl::asn1::Asn1Time;
-use openssl::bn::{BigNum, MsbOption};
 use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::{PKey, PKeyRef, Private, Public};
+use openssl::pkey::{HasPublic, PKey, PKeyRef, Private, Public};
 use openssl::rsa::Rsa;
-use openssl::x509::extension::{BasicConstraints, KeyUsage};
-use openssl::x509::{X509, X509Builder, X509NameBuilder};
+use openssl::x509::X509;
+
+use crate::x509::{CertSpec, Usage};
 
 /// Validity of generated certificates. Apple only checks it at upload (reference §9.2), so it
 /// follows `MicroMDM`'s year rather than `NanoDEP`'s one day, leaving admins time to upload.
@@ -46,37 +44,19 @@ pub(super) fn recipient_certificate(pem: &str) -> anyhow::Result<X509> {
     self_signed(&public, &signer, "dep-token-recipient")
 }
 
-fn self_signed<T: openssl::pkey::HasPublic>(
+/// A [`crate::x509::self_signed`] key-encipherment certificate valid from ten minutes ago for
+/// [`CERT_VALIDITY_DAYS`].
+fn self_signed<T: HasPublic>(
     subject_key: &PKeyRef<T>,
     signer: &PKeyRef<Private>,
     common_name: &str,
 ) -> anyhow::Result<X509> {
-    let mut name = X509NameBuilder::new()?;
-    name.append_entry_by_nid(Nid::COMMONNAME, common_name)?;
-    let name = name.build();
-    let mut serial = BigNum::new()?;
-    serial.rand(127, MsbOption::ONE, false)?;
     let now = Utc::now().timestamp();
-    let validity = i64::from(CERT_VALIDITY_DAYS) * 86_400;
-    let mut builder = X509Builder::new()?;
-    builder.set_version(2)?;
-    let serial = serial.to_asn1_integer()?;
-    let not_before = Asn1Time::from_unix(now - BACKDATE_SECS)?;
-    let not_after = Asn1Time::from_unix(now + validity)?;
-    builder.set_serial_number(&serial)?;
-    builder.set_subject_name(&name)?;
-    builder.set_issuer_name(&name)?;
-    builder.set_pubkey(subject_key)?;
-    builder.set_not_before(&not_before)?;
-    builder.set_not_after(&not_after)?;
-    builder.append_extension(BasicConstraints::new().critical().build()?)?;
-    builder.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .key_encipherment()
-            .build()?,
-    )?;
-    builder.sign(signer, MessageDigest::sha256())?;
-    Ok(builder.build())
+    let spec = CertSpec {
+        common_name,
+        not_before: now - BACKDATE_SECS,
+        not_after: now + i64::from(CERT_VALIDITY_DAYS) * 86_400,
+        usage: Usage::KeyEncipherment,
+    };
+    Ok(crate::x509::self_signed(subject_key, signer, &spec)?)
 }

@@ -222,6 +222,82 @@ async fn lifetime_is_enforced() {
 }
 
 #[tokio::test]
+async fn iat_in_the_future_is_refused_beyond_the_leeway() {
+    let t = now();
+    let ten_years = 10 * 365 * 86_400;
+    let future = signed(|c| c["iat"] = json!(t + ten_years));
+    assert_eq!(check(&future).await, Err(AuthError::IssuedInFuture));
+    let within_leeway = signed(|c| c["iat"] = json!(t + 30));
+    assert!(check(&within_leeway).await.is_ok());
+    let iat_string = signed(|c| c["iat"] = json!(t.to_string()));
+    assert_eq!(
+        check(&iat_string).await,
+        Err(AuthError::InvalidClaim("iat".into()))
+    );
+    assert_eq!(
+        AuthError::IssuedInFuture.message(),
+        "Access token validation failure. Lifetime validation failed, the token is issued in the future."
+    );
+}
+
+#[tokio::test]
+async fn lifetime_beyond_the_maximum_is_refused() {
+    let t = now();
+    let day = AuthSettings::default().max_token_lifetime_secs;
+    assert_eq!(day, 86_400);
+    // `iat` and `nbf` pinned to `t`: the claims' own clock may have ticked since.
+    let lasting = |secs: u64| {
+        signed(|c| (c["iat"], c["nbf"], c["exp"]) = (json!(t), json!(t), json!(t + secs)))
+    };
+    let century = lasting(100 * 365 * 86_400);
+    assert_eq!(check(&century).await, Err(AuthError::LifetimeTooLong));
+    let just_over = lasting(day + 1);
+    assert_eq!(check(&just_over).await, Err(AuthError::LifetimeTooLong));
+    let exactly = lasting(day);
+    assert!(check(&exactly).await.is_ok());
+    // Without `iat` the lifetime counts from `nbf`.
+    let no_iat_long = signed(|c| {
+        c.as_object_mut().unwrap().remove("iat");
+        (c["nbf"], c["exp"]) = (json!(t), json!(t + day + 60));
+    });
+    assert_eq!(check(&no_iat_long).await, Err(AuthError::LifetimeTooLong));
+    let no_iat_short = signed(|c| drop(c.as_object_mut().unwrap().remove("iat")));
+    assert!(check(&no_iat_short).await.is_ok());
+    // An old `iat` with a fresh `exp` is still a long-lived token.
+    let old_iat = signed(|c| c["iat"] = json!(t - day));
+    assert_eq!(check(&old_iat).await, Err(AuthError::LifetimeTooLong));
+    // The maximum is configurable.
+    let strict = Authenticator::new(
+        &AuthSettings {
+            max_token_lifetime_secs: 300,
+            ..settings()
+        },
+        Some(dev()),
+        http(),
+    )
+    .await
+    .unwrap();
+    let ten_minutes = signed(|_| {});
+    assert_eq!(
+        strict
+            .authenticate(Some(&format!("Bearer {ten_minutes}")))
+            .await,
+        Err(AuthError::LifetimeTooLong)
+    );
+}
+
+#[test]
+fn dev_token_default_ttl_is_within_the_maximum_lifetime() {
+    use clap::Parser;
+    let cli =
+        crate::cli::Cli::try_parse_from(["dep-gateway", "token", "--tenant", TENANT]).unwrap();
+    let crate::cli::Command::Token { ttl, .. } = cli.command else {
+        panic!("not the token command");
+    };
+    assert!(ttl <= AuthSettings::default().max_token_lifetime_secs);
+}
+
+#[tokio::test]
 async fn claims_of_the_wrong_type_are_refused() {
     let exp_string = signed(|c| c["exp"] = json!((now() + 600).to_string()));
     assert_eq!(

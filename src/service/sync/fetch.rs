@@ -2,18 +2,17 @@
 //! each page committed with the cursor after it.
 
 use super::{PAGE_LIMIT, RunError, lease_until, pages};
-use crate::apple::client::DepClient;
+use crate::apple::DepApi;
 use crate::apple::error::AppleError;
 use crate::apple::types::DevicePage;
 use crate::domain::ids::TenantId;
-use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
 use crate::storage::sync_state;
 
 /// Fetch (if needed) and sync pages until Apple has no more to follow.
 pub(super) async fn pass(
     svc: &Services,
-    client: &DepClient,
+    client: &dyn DepApi,
     tenant: TenantId,
     setting: &str,
     owner: &str,
@@ -32,6 +31,7 @@ pub(super) async fn pass(
     let mut cursor = state.cursor;
     if !state.fetch_complete {
         loop {
+            stop_point(svc)?;
             let page = match client.fetch_devices(cursor.as_deref(), PAGE_LIMIT).await {
                 Err(AppleError::CursorExhausted) => {
                     // The fetch already returned everything: sync from the same cursor.
@@ -63,6 +63,7 @@ pub(super) async fn pass(
         }
     }
     loop {
+        stop_point(svc)?;
         let Some(current) = cursor.clone() else {
             return Err(AppleError::CursorRequired.into());
         };
@@ -85,6 +86,15 @@ pub(super) async fn pass(
     }
 }
 
+/// A safe point between pages: everything before is committed with its cursor, so a shutdown
+/// may end the run here and the next run resumes from the stored cursor.
+fn stop_point(svc: &Services) -> Result<(), RunError> {
+    if svc.background.is_stopping() {
+        return Err(RunError::Stopped);
+    }
+    Ok(())
+}
+
 /// Commits a page's devices and the cursor after it in one write transaction, renewing the
 /// lease; nothing is written if the lease was lost.
 pub(super) async fn commit(
@@ -97,9 +107,9 @@ pub(super) async fn commit(
     fetch_complete: bool,
 ) -> Result<(), RunError> {
     let (key, owner) = (setting.to_owned(), owner.to_owned());
+    let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
     svc.db
         .write(tenant, move |c| {
-            let until = lease_until();
             if !sync_state::advance(
                 c,
                 tenant,
@@ -112,7 +122,7 @@ pub(super) async fn commit(
                 return Err(RunError::LeaseLost);
             }
             if let Some(page) = page {
-                pages::apply(c, tenant, &key, &page.devices, now_ticks())?;
+                pages::apply(c, tenant, &key, &page.devices, now)?;
             }
             Ok(())
         })

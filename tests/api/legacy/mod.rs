@@ -113,13 +113,12 @@ pub fn doc18_profile() -> Value {
 
 /// Polls the setting through the new API (15 s at most) until a sync succeeded.
 pub async fn wait_synced(app: &TestApp, setting: &str) -> Value {
-    for _ in 0..300 {
-        let s = get_json(app, &format!("{SETTINGS}/{setting}")).await;
-        if s["lastSuccessfulSyncDateTime"] != UNSET || s["lastSyncErrorCode"] != 0 {
-            assert_eq!(s["lastSyncErrorCode"], 0, "{s}");
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("sync did not finish");
+    let path = format!("{SETTINGS}/{setting}");
+    let s = crate::helpers::eventually("the sync to finish", Duration::from_secs(15), || async {
+        let s = get_json(app, &path).await;
+        (s["lastSuccessfulSyncDateTime"] != UNSET || s["lastSyncErrorCode"] != 0).then_some(s)
+    })
+    .await;
+    assert_eq!(s["lastSyncErrorCode"], 0, "{s}");
+    s
 }

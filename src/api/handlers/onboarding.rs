@@ -3,15 +3,13 @@
 use actix_web::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::context::RequestCtx;
-use super::error::ApiError;
-use super::response::{self, GraphResponse};
-use super::routes::GraphRequest;
-use super::{AppState, json_object};
-use crate::auth::Permission;
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::response::{self, GraphResponse};
+use crate::api::table::{Call, SETTING_ID};
 use crate::domain::onboarding::ODATA_TYPE;
-use crate::odata::{EntitySpec, Field, FieldKind, QueryOptions};
-use crate::service::{onboarding, paging};
+use crate::odata::{EntitySpec, Field, FieldKind};
+use crate::service::onboarding;
 use crate::storage::onboarding_settings::SPEC;
 
 const SET_PATH: &str = "deviceManagement/depOnboardingSettings";
@@ -40,19 +38,14 @@ static DEVICE_MANAGEMENT: EntitySpec = EntitySpec {
 };
 
 /// `GET /deviceManagement`: the DEP-related members of the singleton.
-pub fn get_device_management(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
-    let select = response::selected(&q, &DEVICE_MANAGEMENT)?;
+pub async fn get_device_management(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &DEVICE_MANAGEMENT)?;
     // The gateway has one Intune account per tenant; its id is the tenant id.
     let body = json!({
         "intuneAccountId": tenant.to_string(),
-        "maximumDepTokens": st.services.max_dep_tokens,
+        "maximumDepTokens": st.max_dep_tokens,
     });
     let mut out = Map::new();
     let context = match &select {
@@ -79,57 +72,44 @@ pub fn get_device_management(
 }
 
 /// `GET /deviceManagement/depOnboardingSettings`.
-pub async fn list_dep_onboarding_settings(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let select = response::selected(&q, &SPEC)?;
-    let page = onboarding::list(&st.services, tenant, &q).await?;
+pub async fn list_dep_onboarding_settings(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let page = onboarding::list(st, tenant, q).await?;
     Ok(response::collection(
         ctx,
         SET_PATH,
         Some(ODATA_TYPE),
         &page,
-        &q,
+        q,
         select.as_deref(),
     ))
 }
 
 /// `GET /deviceManagement/depOnboardingSettings/$count`.
-pub async fn count_dep_onboarding_settings(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
+pub async fn count_dep_onboarding_settings(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let q = &c.query;
     Ok(GraphResponse::count(
-        onboarding::count(&st.services, tenant, &q).await?,
+        onboarding::count(st, tenant, q).await?,
     ))
 }
 
 /// `GET /deviceManagement/depOnboardingSettings/{id}`.
-pub async fn get_dep_onboarding_setting(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::EXPANDABLE_ENTITY_OPTIONS)?;
-    let select = response::selected(&q, &SPEC)?;
+pub async fn get_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let id = c.params.get(SETTING_ID);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
     let expand = q
         .expand
         .as_deref()
         .map(onboarding::expand_names)
         .transpose()?
         .unwrap_or_default();
-    let setting = onboarding::get(&st.services, tenant, id).await?;
-    let expanded = onboarding::expand(&st.services, tenant, id, &expand).await?;
+    let setting = onboarding::get(st, tenant, id).await?;
+    let expanded = onboarding::expand(st, tenant, id, &expand).await?;
     Ok(response::entity_expanded(
         ctx,
         StatusCode::OK,
@@ -142,14 +122,10 @@ pub async fn get_dep_onboarding_setting(
 }
 
 /// `POST /deviceManagement/depOnboardingSettings` → 201 with the new setting.
-pub async fn create_dep_onboarding_setting(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
-    let setting = onboarding::create(&st.services, tenant, body).await?;
+pub async fn create_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let body = json_object(c.body)?;
+    let setting = onboarding::create(st, tenant, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,
@@ -168,25 +144,18 @@ pub async fn create_dep_onboarding_setting(
 /// `PATCH /deviceManagement/depOnboardingSettings/{id}` → 204.
 // GRAPH-COMPAT: real Intune answers PATCH with 204, not the documented 200 + entity
 // (graph-dep-api.md §6; IntuneCD expects 204).
-pub async fn update_dep_onboarding_setting(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
-    onboarding::update(&st.services, tenant, id, body).await?;
+pub async fn update_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let id = c.params.get(SETTING_ID);
+    let body = json_object(c.body)?;
+    onboarding::update(st, tenant, id, body).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE /deviceManagement/depOnboardingSettings/{id}` → 204.
-pub async fn delete_dep_onboarding_setting(
-    st: &AppState,
-    ctx: &RequestCtx,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    onboarding::delete(&st.services, tenant, id).await?;
+pub async fn delete_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let id = c.params.get(SETTING_ID);
+    onboarding::delete(st, tenant, id).await?;
     Ok(GraphResponse::no_content())
 }

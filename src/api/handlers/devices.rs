@@ -3,15 +3,12 @@
 use actix_web::http::StatusCode;
 use serde::Serialize;
 
-use super::context::RequestCtx;
-use super::error::ApiError;
-use super::response::{self, GraphResponse};
-use super::routes::GraphRequest;
-use super::{AppState, json_object};
-use crate::auth::Permission;
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::response::{self, GraphResponse};
+use crate::api::table::{Call, DEVICE_ID, SETTING_ID};
 use crate::domain::devices::{ImportedAppleDeviceIdentityResult, ODATA_TYPE, RESULT_ODATA_TYPE};
-use crate::odata::QueryOptions;
-use crate::service::{devices as service, paging};
+use crate::service::devices as service;
 use crate::storage::devices::SPEC;
 
 fn set_path(setting: &str) -> String {
@@ -19,53 +16,40 @@ fn set_path(setting: &str) -> String {
 }
 
 /// `GET …/importedAppleDeviceIdentities`.
-pub async fn list_imported_devices(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    setting: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let select = response::selected(&q, &SPEC)?;
-    let page = service::list(&st.services, tenant, setting, &q).await?;
+pub async fn list_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let page = service::list(st, tenant, setting, q).await?;
     Ok(response::collection(
         ctx,
         &set_path(setting),
         Some(ODATA_TYPE),
         &page,
-        &q,
+        q,
         select.as_deref(),
     ))
 }
 
 /// `GET …/importedAppleDeviceIdentities/$count`.
-pub async fn count_imported_devices(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    setting: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
+pub async fn count_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    let q = &c.query;
     Ok(GraphResponse::count(
-        service::count(&st.services, tenant, setting, &q).await?,
+        service::count(st, tenant, setting, q).await?,
     ))
 }
 
 /// `GET …/importedAppleDeviceIdentities/{id}`.
-pub async fn get_imported_device(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    setting: &str,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
-    let select = response::selected(&q, &SPEC)?;
-    let device = service::get(&st.services, tenant, setting, id).await?;
+pub async fn get_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let id = c.params.get(DEVICE_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let device = service::get(st, tenant, setting, id).await?;
     Ok(response::entity(
         ctx,
         StatusCode::OK,
@@ -77,15 +61,11 @@ pub async fn get_imported_device(
 }
 
 /// `POST …/importedAppleDeviceIdentities` → 201.
-pub async fn create_imported_device(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    setting: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
-    let device = service::create(&st.services, tenant, setting, body).await?;
+pub async fn create_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let body = json_object(c.body)?;
+    let device = service::create(st, tenant, setting, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,
@@ -108,43 +88,32 @@ pub async fn create_imported_device(
 
 /// `PATCH …/importedAppleDeviceIdentities/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
-pub async fn update_imported_device(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    setting: &str,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
-    service::update(&st.services, tenant, setting, id, body).await?;
+pub async fn update_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let id = c.params.get(DEVICE_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    let body = json_object(c.body)?;
+    service::update(st, tenant, setting, id, body).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE …/importedAppleDeviceIdentities/{id}` → 204.
-pub async fn delete_imported_device(
-    st: &AppState,
-    ctx: &RequestCtx,
-    setting: &str,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    service::delete(&st.services, tenant, setting, id).await?;
+pub async fn delete_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let id = c.params.get(DEVICE_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    service::delete(st, tenant, setting, id).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList` →
 /// `{"value": [importedAppleDeviceIdentityResult…]}`.
-pub async fn import_apple_device_identity_list(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    setting: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
+pub async fn import_apple_device_identity_list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let setting = c.params.get(SETTING_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let body = json_object(c.body)?;
     let request = service::parse_import(&body)?;
-    let results = service::import(&st.services, tenant, setting, request).await?;
+    let results = service::import(st, tenant, setting, request).await?;
     // Serialised straight to bytes: a 20,000-item answer never exists as a JSON tree.
     let body = ImportResponse {
         context: format!(

@@ -22,6 +22,9 @@ pub struct RequestCtx {
     pub url: String,
     /// The authenticated caller, once known.
     pub principal: Option<Principal>,
+    /// The Graph operation id of the matched row, once dispatched (the label of metrics and
+    /// audit events).
+    pub operation: Option<&'static str>,
 }
 
 impl RequestCtx {
@@ -43,6 +46,7 @@ impl RequestCtx {
             public_url: public_url.to_owned(),
             url: format!("{public_url}{path_and_query}"),
             principal: None,
+            operation: None,
         }
     }
 

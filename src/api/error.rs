@@ -66,6 +66,13 @@ pub enum ApiError {
     /// 502: Apple's service failed.
     #[error("{0}")]
     BadGateway(String),
+    /// 408: the request body did not arrive in time.
+    #[error("The request body did not arrive in time.")]
+    RequestTimeout,
+    /// 503: the database is unreachable or frozen, or the connection table is nearly full;
+    /// retry after the given seconds.
+    #[error("The service is temporarily unavailable. Retry after {0} seconds.")]
+    ServiceUnavailable(u64),
     /// 404 for a version segment other than `beta`.
     #[error("Invalid version: {0}")]
     InvalidVersion(String),
@@ -73,6 +80,10 @@ pub enum ApiError {
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// `Retry-After` of a 503 for an unavailable database: about one checkout timeout, so a retry
+/// finds either a recovered database or a fast 503 again.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
@@ -106,6 +117,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::UploadRefused(r) => r.into(),
             ServiceError::OData(o) => o.into(),
             ServiceError::Conflict(m) => Self::Conflict(m),
+            ServiceError::Storage(s) if s.is_unavailable() => {
+                tracing::warn!(error = %s, "database unavailable");
+                Self::ServiceUnavailable(DATABASE_RETRY_AFTER_SECS)
+            }
             ServiceError::Storage(s) => Self::Internal(s.into()),
             ServiceError::Upstream(m) => Self::BadGateway(m),
             ServiceError::Internal(e) => Self::Internal(e),
@@ -170,6 +185,10 @@ impl ApiError {
             Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
             Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "BadGateway"),
+            // GRAPH-COMPAT: `serviceNotAvailable` is Graph's documented code for a 503, sent with
+            // Retry-After, which SDK retry handlers honour (graph-http-conventions.md §2–3).
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "RequestTimeout"),
+            Self::ServiceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "serviceNotAvailable"),
         }
     }
 
@@ -209,7 +228,8 @@ impl ApiError {
         let mut response = GraphResponse::error_json(status, &body);
         if let Self::TooManyRequests {
             retry_after_secs, ..
-        } = self
+        }
+        | Self::ServiceUnavailable(retry_after_secs) = self
         {
             response
                 .headers

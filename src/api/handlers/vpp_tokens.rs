@@ -5,68 +5,49 @@ use actix_web::http::StatusCode;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use super::context::RequestCtx;
-use super::error::ApiError;
-use super::path::unquote;
-use super::response::primitive;
-use super::response::{self, GraphResponse};
-use super::routes::GraphRequest;
-use super::{AppState, json_object};
-use crate::auth::Permission;
+use crate::api::error::ApiError;
+use crate::api::json_object;
+use crate::api::path::unquote;
+use crate::api::response::{self, GraphResponse, primitive};
+use crate::api::table::{Call, VPP_TOKEN_ID};
 use crate::domain::time::parse_ticks;
 use crate::domain::vpp::ODATA_TYPE;
-use crate::odata::QueryOptions;
-use crate::service::{paging, vpp_tokens as service};
+use crate::service::vpp_tokens as service;
 use crate::storage::vpp_tokens::SPEC;
 
 const SET_PATH: &str = "deviceAppManagement/vppTokens";
 const PARAMETER: &str = "expiringBeforeDateTime";
 
 /// `GET /deviceAppManagement/vppTokens`.
-pub async fn list_vpp_tokens(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    let select = response::selected(&q, &SPEC)?;
-    let page = service::list(&st.services, tenant, &q).await?;
+pub async fn list_vpp_tokens(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let page = service::list(st, tenant, q).await?;
     Ok(response::collection(
         ctx,
         SET_PATH,
         Some(ODATA_TYPE),
         &page,
-        &q,
+        q,
         select.as_deref(),
     ))
 }
 
 /// `GET /deviceAppManagement/vppTokens/$count`.
-pub async fn count_vpp_tokens(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    Ok(GraphResponse::count(
-        service::count(&st.services, tenant, &q).await?,
-    ))
+pub async fn count_vpp_tokens(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, tenant) = (c.services, c.tenant);
+    let q = &c.query;
+    Ok(GraphResponse::count(service::count(st, tenant, q).await?))
 }
 
 /// `GET /deviceAppManagement/vppTokens/{id}`.
-pub async fn get_vpp_token(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    let q = QueryOptions::parse(&req.query)?;
-    q.ensure_only(paging::ENTITY_OPTIONS)?;
-    let select = response::selected(&q, &SPEC)?;
-    let token = service::get(&st.services, tenant, id).await?;
+pub async fn get_vpp_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(VPP_TOKEN_ID);
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let q = &c.query;
+    let select = response::selected(q, &SPEC)?;
+    let token = service::get(st, tenant, id).await?;
     Ok(response::entity(
         ctx,
         StatusCode::OK,
@@ -78,14 +59,10 @@ pub async fn get_vpp_token(
 }
 
 /// `POST /deviceAppManagement/vppTokens` → 201 with the new token (its `token` rendered null).
-pub async fn create_vpp_token(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
-    let token = service::create(&st.services, tenant, body).await?;
+pub async fn create_vpp_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let body = json_object(c.body)?;
+    let token = service::create(st, tenant, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,
@@ -103,41 +80,28 @@ pub async fn create_vpp_token(
 
 /// `PATCH /deviceAppManagement/vppTokens/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
-pub async fn update_vpp_token(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    let body = json_object(&req.body)?;
-    service::update(&st.services, tenant, id, body).await?;
+pub async fn update_vpp_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(VPP_TOKEN_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    let body = json_object(c.body)?;
+    service::update(st, tenant, id, body).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE /deviceAppManagement/vppTokens/{id}` → 204.
-pub async fn delete_vpp_token(
-    st: &AppState,
-    ctx: &RequestCtx,
-    id: &str,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Write)?;
-    service::delete(&st.services, tenant, id).await?;
+pub async fn delete_vpp_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let id = c.params.get(VPP_TOKEN_ID);
+    let (st, tenant) = (c.services, c.tenant);
+    service::delete(st, tenant, id).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `GET /deviceManagement/depOnboardingSettings/getExpiringVppTokenCount(expiringBeforeDateTime='…')`
 /// → `{"value": N}`: the tenant's VPP tokens expiring before the date (expired ones included).
-pub async fn get_expiring_vpp_token_count(
-    st: &AppState,
-    ctx: &RequestCtx,
-    req: &GraphRequest,
-    args: Option<&str>,
-) -> Result<GraphResponse, ApiError> {
-    let tenant = ctx.require(Permission::Read)?;
-    QueryOptions::parse(&req.query)?.ensure_only(&[])?;
-    let before = expiring_before(args, &req.query)?;
-    let n = service::count_expiring_before(&st.services, tenant, before).await?;
+pub async fn get_expiring_vpp_token_count(c: Call<'_>) -> Result<GraphResponse, ApiError> {
+    let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
+    let before = expiring_before(c.params.args.as_deref(), c.raw_query)?;
+    let n = service::count_expiring_before(st, tenant, before).await?;
     Ok(primitive(ctx, &json!(i32::try_from(n).unwrap_or(i32::MAX))))
 }
 
