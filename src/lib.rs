@@ -36,6 +36,34 @@ use crate::odata::PagingKey;
 use crate::service::Services;
 use crate::storage::Db;
 
+/// The services over `db`: secrets from the configured key (or the data directory's key file),
+/// Apple through an HTTP connector on the system clock, triggered work under `background`.
+fn services(
+    db: Db,
+    paging_key: PagingKey,
+    background: Background,
+    settings: &Settings,
+) -> anyhow::Result<Services> {
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    let apple_base_url =
+        url::Url::parse(&settings.apple_base_url).context("apple_base_url is not a URL")?;
+    let secrets = Arc::new(crypto::SecretBox::load_or_create(
+        settings.secrets_key.as_deref(),
+        &settings.data_dir,
+    )?);
+    let apple = Arc::new(apple::HttpConnector::new(
+        http,
+        apple_base_url,
+        Arc::clone(&clock),
+    ));
+    Ok(Services::new(
+        db, paging_key, secrets, apple, clock, background, settings,
+    ))
+}
+
 /// A bound, not yet running, gateway.
 pub struct Application {
     addr: SocketAddr,
@@ -89,34 +117,9 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
-        let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()?;
-        let apple_base_url =
-            url::Url::parse(&settings.apple_base_url).context("apple_base_url is not a URL")?;
         let background = Background::new();
         let state = Arc::new(AppState {
-            services: Services {
-                db,
-                paging_key,
-                max_page_size: settings.max_page_size.max(1),
-                max_dep_tokens: settings.max_dep_tokens,
-                secrets: Arc::new(crypto::SecretBox::load_or_create(
-                    settings.secrets_key.as_deref(),
-                    &settings.data_dir,
-                )?),
-                apple: Arc::new(apple::HttpConnector::new(
-                    http,
-                    apple_base_url,
-                    Arc::clone(&clock),
-                )),
-                clock,
-                background: background.clone(),
-                lease_secs: settings.lease_secs,
-                sync_interval_secs: settings.sync_interval_secs,
-                assign_retry_secs: settings.assign_retry_secs,
-            },
+            services: services(db, paging_key, background.clone(), &settings)?,
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,

@@ -8,7 +8,7 @@ use super::response::GraphResponse;
 use crate::auth::{AuthError, Forbidden};
 use crate::domain::ValidationError;
 use crate::odata::ODataError;
-use crate::service::ServiceError;
+use crate::service::{Entity, ServiceError, UploadRefused};
 
 /// Everything a Graph request can fail with. [`ApiError::render`] is the only place that picks
 /// a status and writes the body.
@@ -29,6 +29,15 @@ pub enum ApiError {
     /// 404: no such entity for this tenant.
     #[error("{0}")]
     NotFound(String),
+    /// 404 of a service: no such entity of this kind for this tenant (kept typed so that
+    /// callers answering for another entity can tell which one was missing).
+    #[error("The {entity} with id '{id}' was not found.")]
+    EntityNotFound {
+        /// What was looked for.
+        entity: Entity,
+        /// The id asked for.
+        id: String,
+    },
     /// 405: the resource exists but not with this method.
     #[error("Specified HTTP method is not allowed for the request target.")]
     MethodNotAllowed,
@@ -103,10 +112,9 @@ impl From<ODataError> for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::NotFound { entity, id } => {
-                Self::NotFound(format!("The {entity} with id '{id}' was not found."))
-            }
+            ServiceError::NotFound { entity, id } => Self::EntityNotFound { entity, id },
             ServiceError::Validation(v) => Self::BadRequest(v.message),
+            ServiceError::UploadRefused(r) => r.into(),
             ServiceError::OData(o) => o.into(),
             ServiceError::Conflict(m) => Self::Conflict(m),
             ServiceError::Storage(s) if s.is_unavailable() => {
@@ -120,6 +128,41 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl From<UploadRefused> for ApiError {
+    fn from(r: UploadRefused) -> Self {
+        match r {
+            UploadRefused::NoKeyYet => Self::BadRequest(
+                "This setting has no encryption key yet: call generateEncryptionPublicKey first."
+                    .to_owned(),
+            ),
+            UploadRefused::WrongKey => Self::BadRequest(
+                "The server token was not encrypted to this setting's public key: download the \
+                 certificate from getEncryptionPublicKey, upload it to Apple Business Manager, and \
+                 download a new token."
+                    .to_owned(),
+            ),
+            UploadRefused::OtherServer {
+                held_name,
+                held_uuid,
+                uploaded_uuid,
+            } => Self::BadRequest(format!(
+                "This setting holds the token of Apple MDM server '{held_name}' ({held_uuid}); a \
+                 renewal must come from the same server, not '{uploaded_uuid}'. Create a new \
+                 depOnboardingSetting for another server."
+            )),
+            UploadRefused::HeldBySetting { setting } => Self::Conflict(format!(
+                "This Apple MDM server's token is already held by depOnboardingSetting \
+                 '{setting}' of this tenant; renew it there."
+            )),
+            UploadRefused::HeldByOtherTenant => Self::BadRequest(
+                "This Apple MDM server is already connected to another tenant; a server token can \
+                 serve one tenant only."
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
 impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
@@ -128,7 +171,7 @@ impl ApiError {
             }
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
-            Self::NotFound(_) | Self::InvalidVersion(_) => {
+            Self::NotFound(_) | Self::EntityNotFound { .. } | Self::InvalidVersion(_) => {
                 (StatusCode::NOT_FOUND, "ResourceNotFound")
             }
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest"),
@@ -214,4 +257,78 @@ fn intune_message(message: &str) -> String {
          \"RetryAfter\": null,\r\n  \"ErrorSourceService\": \"\",\r\n  \"HttpHeaders\": \"{{}}\"\r\n}}",
         serde_json::Value::String(message.to_owned())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(e: impl Into<ServiceError>) -> (StatusCode, String) {
+        let api = ApiError::from(e.into());
+        (api.status_and_code().0, api.to_string())
+    }
+
+    /// Clients and scripts read these sentences: they are pinned word for word.
+    #[test]
+    fn upload_refusals_render_as_before() {
+        let cases = [
+            (
+                UploadRefused::NoKeyYet,
+                StatusCode::BAD_REQUEST,
+                "This setting has no encryption key yet: call generateEncryptionPublicKey first.",
+            ),
+            (
+                UploadRefused::WrongKey,
+                StatusCode::BAD_REQUEST,
+                "The server token was not encrypted to this setting's public key: download the certificate from \
+                 getEncryptionPublicKey, upload it to Apple Business Manager, and download a new token.",
+            ),
+            (
+                UploadRefused::OtherServer {
+                    held_name: "Contoso MDM".into(),
+                    held_uuid: "u-1".into(),
+                    uploaded_uuid: "u-2".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "This setting holds the token of Apple MDM server 'Contoso MDM' (u-1); a renewal must come from \
+                 the same server, not 'u-2'. Create a new depOnboardingSetting for another server.",
+            ),
+            (
+                UploadRefused::HeldBySetting {
+                    setting: "s-1".into(),
+                },
+                StatusCode::CONFLICT,
+                "This Apple MDM server's token is already held by depOnboardingSetting 's-1' of this tenant; \
+                 renew it there.",
+            ),
+            (
+                UploadRefused::HeldByOtherTenant,
+                StatusCode::BAD_REQUEST,
+                "This Apple MDM server is already connected to another tenant; a server token can serve one \
+                 tenant only.",
+            ),
+        ];
+        for (refusal, status, text) in cases {
+            assert_eq!(message(refusal), (status, text.to_owned()));
+        }
+    }
+
+    #[test]
+    fn not_found_names_the_entity_and_stays_typed() {
+        let e = ServiceError::not_found(Entity::OnboardingSetting, "x");
+        assert_eq!(
+            message(e),
+            (
+                StatusCode::NOT_FOUND,
+                "The depOnboardingSetting with id 'x' was not found.".to_owned()
+            )
+        );
+        assert!(matches!(
+            ApiError::from(ServiceError::not_found(Entity::EnrollmentProfile, "p")),
+            ApiError::EntityNotFound {
+                entity: Entity::EnrollmentProfile,
+                ..
+            }
+        ));
+    }
 }

@@ -244,7 +244,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: the database answers and its migrations are applied.
 pub async fn readyz(st: SharedState) -> HttpResponse {
-    match st.services.db.ready().await {
+    match st.services.ready().await {
         Ok(true) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Ok(false) => HttpResponse::ServiceUnavailable()
             .content_type("text/plain")

@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::domain::ids::TenantId;
-use crate::storage::{Db, legacy_defaults, onboarding_settings};
+use crate::service::{ServiceError, legacy};
 
 /// Applies pending migrations, then designates `setting` (or clears with `None`); returns the
 /// line to print.
@@ -14,29 +14,19 @@ pub async fn run(
     tenant: TenantId,
     setting: Option<String>,
 ) -> anyhow::Result<String> {
-    let db = Db::connect(&settings.database_url(), 1)?;
-    let migrate = db.clone();
-    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
     let line = match &setting {
         Some(id) => format!("legacy default token of tenant {tenant}: {id}"),
         None => format!("legacy default token of tenant {tenant}: cleared"),
     };
-    db.write(tenant, move |c| -> anyhow::Result<()> {
-        match &setting {
-            Some(id) => {
-                anyhow::ensure!(
-                    onboarding_settings::exists(c, tenant, id)?,
-                    "tenant {tenant} has no depOnboardingSetting '{id}'"
-                );
-                legacy_defaults::designate(c, tenant, id)?;
+    legacy::designate_in_database(&settings.database_url(), tenant, setting)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound { id, .. } => {
+                anyhow::anyhow!("tenant {tenant} has no depOnboardingSetting '{id}'")
             }
-            None => {
-                legacy_defaults::clear(c, tenant)?;
-            }
-        }
-        Ok(())
-    })
-    .await
-    .context("designating the legacy default token")?;
+            ServiceError::Internal(e) => e,
+            other => other.into(),
+        })
+        .context("designating the legacy default token")?;
     Ok(line)
 }

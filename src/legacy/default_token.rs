@@ -15,9 +15,7 @@ use crate::api::json_object;
 use crate::api::response::GraphResponse;
 use crate::api::table::Call;
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
-use crate::service::{ServiceError, Services};
-use crate::storage::{legacy_defaults, onboarding_settings};
+use crate::service::legacy::designate;
 
 /// `GET`: the designated setting (if any) and the one old calls go to now (if decided).
 pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -73,31 +71,4 @@ pub async fn clear(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, tenant) = (c.services, c.tenant);
     designate(st, tenant, None).await?;
     Ok(GraphResponse::no_content())
-}
-
-/// Designates `setting` (which must be one of the tenant's) or clears the designation.
-pub async fn designate(
-    svc: &Services,
-    tenant: TenantId,
-    setting: Option<String>,
-) -> Result<(), ServiceError> {
-    svc.db
-        .write(tenant, move |c| {
-            match &setting {
-                Some(id) => {
-                    if !onboarding_settings::exists(c, tenant, id)? {
-                        return Err(ServiceError::NotFound {
-                            entity: "depOnboardingSetting",
-                            id: id.clone(),
-                        });
-                    }
-                    legacy_defaults::designate(c, tenant, id)?;
-                }
-                None => {
-                    legacy_defaults::clear(c, tenant)?;
-                }
-            }
-            Ok(())
-        })
-        .await
 }

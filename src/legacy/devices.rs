@@ -12,9 +12,9 @@ use crate::api::response::{self, GraphResponse};
 use crate::api::table::{Call, DEVICE_ID};
 use crate::domain::ids::TenantId;
 use crate::service::Services;
-use crate::service::paging::{self, Page};
-use crate::service::{ServiceError, devices as service};
-use crate::storage::devices::{self as repo, SPEC};
+use crate::service::devices as service;
+use crate::service::legacy::{self, DEVICE_SPEC as SPEC};
+use crate::service::paging::Page;
 
 const SET_PATH: &str = "deviceManagement/importedAppleDeviceIdentities";
 const ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentity";
@@ -26,29 +26,7 @@ pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
-    let svc = st;
-    let plan = paging::plan_searchable(
-        &SPEC,
-        "legacy/importedAppleDeviceIdentities",
-        q,
-        &svc.paging_key,
-        svc.max_page_size,
-        Some("serialNumber"),
-    )?;
-    let (query, want_count) = (plan.query.clone(), q.count);
-    let (items, count) = svc
-        .db
-        .run(move |c| {
-            let items = repo::list_in_tenant(c, tenant, &query)?;
-            let count = if want_count {
-                Some(repo::count_in_tenant(c, tenant, query.filter.as_ref())?)
-            } else {
-                None
-            };
-            Ok::<_, ServiceError>((items, count))
-        })
-        .await?;
-    let page = plan.pager.finish(items, &svc.paging_key, count);
+    let page = legacy::identities(st, tenant, q).await?;
     let old = Page {
         items: page.items.iter().map(device_to_old).collect::<Vec<_>>(),
         skiptoken: page.skiptoken,
@@ -68,11 +46,7 @@ pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 pub async fn count(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, tenant) = (c.services, c.tenant);
     let q = &c.query;
-    let filter = paging::count_filter(&SPEC, q, Some("serialNumber"))?;
-    let n = st
-        .db
-        .run(move |c| Ok::<_, ServiceError>(repo::count_in_tenant(c, tenant, filter.as_ref())?))
-        .await?;
+    let n = legacy::count_identities(st, tenant, q).await?;
     Ok(GraphResponse::count(n))
 }
 

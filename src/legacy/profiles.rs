@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::convert::{old_profile_type, profile_body_from_old, profile_to_old};
-use super::resolve::{require_default, token_of_profile, tokens};
+use super::resolve::{require_default, token_of_profile};
 use crate::api::error::ApiError;
 use crate::api::handlers::profiles as current;
 use crate::api::json_object;
@@ -14,7 +14,7 @@ use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
 use crate::domain::profiles;
 use crate::odata;
 use crate::service::Services;
-use crate::service::{ServiceError, paging, profiles as service};
+use crate::service::{Entity, ServiceError, legacy, paging, profiles as service};
 
 const SET_PATH: &str = "deviceManagement/enrollmentProfiles";
 
@@ -41,17 +41,7 @@ async fn all_old(
     st: &Services,
     tenant: crate::domain::ids::TenantId,
 ) -> Result<Vec<Value>, ApiError> {
-    let (ids, _) = tokens(st, tenant).await?;
-    let mut out = Vec::new();
-    for setting in ids {
-        match service::all(st, tenant, &setting).await {
-            Ok(items) => out.extend(items.iter().filter_map(profile_to_old)),
-            // Deleted between the two reads: it has no profiles any more.
-            Err(ServiceError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(out)
+    Ok(legacy::profiles(st, tenant, profile_to_old).await?)
 }
 
 /// `GET /deviceManagement/enrollmentProfiles`: aggregated over the tenant's tokens, filtered,
@@ -214,7 +204,11 @@ where
     let setting = token(&id)?;
     let params = c.params.clone().with(SETTING_ID, setting);
     handler(Call { params, ..c }).await.map_err(|e| match e {
-        ApiError::NotFound(m) if m.contains("depOnboardingSetting") => not_found(&id),
+        // The token named in the id does not exist: to the old API, the profile does not.
+        ApiError::EntityNotFound {
+            entity: Entity::OnboardingSetting,
+            ..
+        } => not_found(&id),
         other => other,
     })
 }

@@ -4,50 +4,10 @@
 
 use crate::api::error::ApiError;
 use crate::domain::ids::TenantId;
-use crate::service::{ServiceError, Services};
-use crate::storage::{devices, legacy_defaults};
+use crate::service::Services;
+use crate::service::legacy;
 
-/// The tenant's legacy default token, as far as it can be decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DefaultToken {
-    /// The tenant has no token.
-    NoToken,
-    /// The token old calls go to.
-    One(String),
-    /// Several tokens and none designated: how many.
-    Ambiguous(usize),
-}
-
-/// Decides the default from the tenant's setting ids and its designation (if any).
-pub fn pick(ids: &[String], designated: Option<&str>) -> DefaultToken {
-    match (designated, ids) {
-        (Some(id), _) if ids.iter().any(|i| i == id) => DefaultToken::One(id.to_owned()),
-        (_, []) => DefaultToken::NoToken,
-        (_, [only]) => DefaultToken::One(only.clone()),
-        (_, many) => DefaultToken::Ambiguous(many.len()),
-    }
-}
-
-/// The tenant's setting ids (oldest first) and its designated default, if any.
-pub async fn tokens(
-    svc: &Services,
-    tenant: TenantId,
-) -> Result<(Vec<String>, Option<String>), ServiceError> {
-    svc.db
-        .run(move |c| {
-            Ok::<_, ServiceError>((
-                legacy_defaults::setting_ids(c, tenant)?,
-                legacy_defaults::designated(c, tenant)?,
-            ))
-        })
-        .await
-}
-
-/// The tenant's legacy default token.
-pub async fn default_token(svc: &Services, tenant: TenantId) -> Result<DefaultToken, ServiceError> {
-    let (ids, designated) = tokens(svc, tenant).await?;
-    Ok(pick(&ids, designated.as_deref()))
-}
+pub use crate::service::legacy::{DefaultToken, default_token, pick, tokens};
 
 /// The 409 of an old tenant-wide call on a tenant with several tokens and no default: it names
 /// the per-token call to make instead.
@@ -97,35 +57,18 @@ pub async fn token_of_device(
     tenant: TenantId,
     id: &str,
 ) -> Result<String, ApiError> {
-    let key = id.to_owned();
-    let found = svc
-        .db
-        .run(move |c| Ok::<_, ServiceError>(devices::setting_of(c, tenant, &key)?))
-        .await?;
-    found.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "The importedAppleDeviceIdentity with id '{id}' was not found."
-        ))
-    })
+    legacy::token_of_device(svc, tenant, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "The importedAppleDeviceIdentity with id '{id}' was not found."
+            ))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ids(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("s{i}")).collect()
-    }
-
-    #[test]
-    fn the_only_token_or_the_designated_one_is_the_default() {
-        assert_eq!(pick(&ids(0), None), DefaultToken::NoToken);
-        assert_eq!(pick(&ids(1), None), DefaultToken::One("s0".into()));
-        assert_eq!(pick(&ids(3), None), DefaultToken::Ambiguous(3));
-        assert_eq!(pick(&ids(3), Some("s2")), DefaultToken::One("s2".into()));
-        // A designation that names no token of the tenant is no designation.
-        assert_eq!(pick(&ids(2), Some("gone")), DefaultToken::Ambiguous(2));
-    }
 
     #[test]
     fn profile_ids_carry_their_token() {

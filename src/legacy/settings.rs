@@ -2,7 +2,7 @@
 //! `uploadDepToken`, `syncWithAppleDeviceEnrollmentProgram` and `getEncryptionPublicKey`.
 
 use actix_web::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::convert::{setting_body_from_old, setting_to_old};
 use super::resolve::{self, DefaultToken, require_default};
@@ -12,14 +12,10 @@ use crate::api::response::{self, GraphResponse, primitive};
 use crate::api::table::{Call, ORGANIZATION_ID, SETTING_ID};
 use crate::api::{json_object, optional_json_object};
 use crate::domain::ids::TenantId;
-use crate::domain::onboarding::OnboardingSetting;
-use crate::domain::time::now_ticks;
 use crate::service::Services;
+use crate::service::legacy::{self, ByKeyRefused, SETTING_SPEC as SPEC};
 use crate::service::paging::Page;
-use crate::service::{ServiceError, apple, onboarding};
-use crate::storage::legacy_defaults;
-use crate::storage::onboarding_settings::{self, SPEC};
-use uuid::Uuid;
+use crate::service::{apple, onboarding};
 
 const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
 
@@ -156,8 +152,7 @@ pub async fn sync_with_apple_device_enrollment_program(
 /// Collection-bound `uploadDepToken`: see [`upload`].
 pub async fn upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let body = json_object(c.body)?;
-    apple::parse_upload(&body)?;
-    upload(c.services, c.tenant, &body).await?;
+    upload(c.services, c.tenant, apple::parse_upload(&body)?).await?;
     Ok(GraphResponse::no_content())
 }
 
@@ -182,128 +177,30 @@ pub async fn org_upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError
 }
 
 /// The setting whose key the old "download the public key" step returns: the legacy default
-/// token; on a tenant without any token, a new setting, designated as the legacy default (so
-/// that the old download-key → upload flow works from scratch, and keeps working when tokens
-/// are added through the multi-token API later).
+/// token, or on a tenant without any token a new one (see [`legacy::key_setting`]).
 async fn key_setting(st: &Services, tenant: TenantId) -> Result<String, ApiError> {
     let per_token =
         "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()";
-    match resolve::default_token(st, tenant).await? {
-        DefaultToken::One(id) => return Ok(id),
-        DefaultToken::Ambiguous(n) => return Err(resolve::ambiguous(n, per_token)),
-        DefaultToken::NoToken => {}
-    }
-    // Decided again under the tenant's write lock, so that concurrent first calls end with one
-    // setting: the first creates and designates it, the others find it designated.
-    let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now_ticks());
-    let max_tokens = st.max_dep_tokens;
-    let decided = st
-        .db
-        .write(tenant, move |c| {
-            let ids = legacy_defaults::setting_ids(c, tenant)?;
-            let designated = legacy_defaults::designated(c, tenant)?;
-            if !ids.is_empty() {
-                return Ok::<_, ServiceError>(resolve::pick(&ids, designated.as_deref()));
-            }
-            if max_tokens < 1 {
-                return Err(crate::domain::ValidationError::new(
-                    "maximumDepTokens is 0: this gateway accepts no DEP token.",
-                )
-                .into());
-            }
-            onboarding_settings::insert(c, tenant, &fresh, now_ticks())?;
-            legacy_defaults::designate(c, tenant, &fresh.id)?;
-            Ok(DefaultToken::One(fresh.id))
-        })
-        .await?;
-    match decided {
+    match legacy::key_setting(st, tenant).await? {
         DefaultToken::One(id) => Ok(id),
         DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(n, per_token)),
         DefaultToken::NoToken => Err(resolve::no_token()),
     }
 }
 
-/// Whether an upload failed only because the setting's keys did not decrypt the token (the
-/// token was made for another setting's key), so the next setting may be tried.
-fn wrong_key(e: &ServiceError) -> bool {
-    // The messages of service::apple's key checks: "not encrypted to this setting's public key"
-    // and "has no encryption key yet". The tests of the collection-bound upload pin them.
-    matches!(e, ServiceError::Validation(v)
-        if v.message.contains("not encrypted to this setting's public key")
-            || v.message.contains("has no encryption key yet"))
-}
-
-/// Whether an upload failed because the setting's key decrypted a token of another Apple MDM
-/// server than the one it holds (the admin registered the same certificate with a second
-/// server): the single-token API then gets a new setting for that server.
-fn other_server(e: &ServiceError) -> bool {
-    // service::apple::check_holder's message; the legacy upload tests pin it.
-    matches!(e, ServiceError::Validation(v) if v.message.contains("a renewal must come from the same server"))
-}
-
-/// A new setting (within `maximumDepTokens`) that shares `key_owner`'s key and holds the
-/// uploaded token; removed again if the upload fails, so a refused upload leaves nothing.
-async fn upload_to_new_setting(
-    st: &Services,
-    tenant: TenantId,
-    key_owner: &str,
-    body: &Map<String, Value>,
-) -> Result<(), ApiError> {
-    let svc = st;
-    let created = onboarding::create(svc, tenant, Map::new()).await?.id;
-    let result = async {
-        apple::stage_key_of(svc, tenant, key_owner, &created).await?;
-        apple::upload(svc, tenant, &created, apple::parse_upload(body)?).await
-    }
-    .await;
-    if let Err(e) = result {
-        if let Err(cleanup) = onboarding::delete(svc, tenant, &created).await {
-            tracing::error!(error = %cleanup, setting = %created, "removing the setting of a failed legacy upload");
-        }
-        return Err(e.into());
-    }
-    Ok(())
-}
-
-/// Collection-bound `uploadDepToken`: the token goes to the setting whose key decrypts it (the
-/// default first) — a renewal of the Apple MDM server it already holds, or the first token of
-/// a setting that `getEncryptionPublicKey` created; a token of another Apple MDM server made
-/// with that key gets a new setting. Nothing is created for a token no key of the tenant
-/// decrypts.
-async fn upload(
-    st: &Services,
-    tenant: TenantId,
-    body: &Map<String, Value>,
-) -> Result<(), ApiError> {
-    let svc = st;
-    let (mut ids, designated) = resolve::tokens(svc, tenant).await?;
-    if ids.is_empty() {
-        return Err(resolve::no_token());
-    }
-    if let DefaultToken::One(first) = resolve::pick(&ids, designated.as_deref()) {
-        ids.retain(|i| *i != first);
-        ids.insert(0, first);
-    }
-    // A setting whose key decrypts a token of another server is remembered, and the others
-    // still tried: one of them may hold that server with a copy of the same key (a renewal).
-    let mut key_owner = None;
-    for setting in &ids {
-        match apple::upload(svc, tenant, setting, apple::parse_upload(body)?).await {
-            Ok(()) => return Ok(()),
-            Err(e) if wrong_key(&e) => {}
-            Err(e) if other_server(&e) => {
-                key_owner.get_or_insert(setting.clone());
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if let Some(owner) = key_owner {
-        return upload_to_new_setting(st, tenant, &owner, body).await;
-    }
-    Err(ApiError::BadRequest(
-        "The server token was not encrypted to the public key of any of this tenant's DEP tokens: \
-         download the certificate from GET /beta/deviceManagement/depOnboardingSettings/getEncryptionPublicKey, \
-         upload it to Apple Business Manager, and download a new token."
-            .to_owned(),
-    ))
+/// Collection-bound `uploadDepToken`: to the setting whose key decrypts the token (see
+/// [`legacy::upload_by_key`]).
+async fn upload(st: &Services, tenant: TenantId, upload: apple::Upload) -> Result<(), ApiError> {
+    legacy::upload_by_key(st, tenant, upload)
+        .await
+        .map_err(|e| match e {
+            ByKeyRefused::NoToken => resolve::no_token(),
+            ByKeyRefused::NoKeyDecrypts => ApiError::BadRequest(
+                "The server token was not encrypted to the public key of any of this tenant's DEP tokens: \
+                 download the certificate from GET /beta/deviceManagement/depOnboardingSettings/getEncryptionPublicKey, \
+                 upload it to Apple Business Manager, and download a new token."
+                    .to_owned(),
+            ),
+            ByKeyRefused::Failed(e) => e.into(),
+        })
 }

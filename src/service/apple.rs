@@ -1,13 +1,17 @@
 //! Onboarding actions that involve Apple: the encryption key pair an admin uploads to Apple
-//! Business Manager, the server-token upload, and sharing with School Data Sync.
+//! Business Manager ([`keys`]), the server-token upload, releasing devices, and sharing with
+//! School Data Sync.
 
-use chrono::Utc;
-use serde_json::{Map, Value};
+mod keys;
+mod params;
 
-use super::{ServiceError, Services};
+pub use keys::{generate_key, get_key, stage_key_of};
+pub use params::{Release, Upload, parse_release, parse_upload};
+
+use super::{Entity, ServiceError, Services};
 use crate::apple::client::ClientOptions;
 use crate::apple::error::AppleError;
-use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
+use crate::apple::token_file::ServerTokenCredentials;
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::domain::onboarding::DepTokenType;
@@ -16,10 +20,39 @@ use crate::storage::apple_tokens::{self as repo, CURRENT, HeldToken, KeyPair, ST
 use crate::storage::{DbConnection, onboarding_settings};
 
 fn setting_not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound {
-        entity: "depOnboardingSetting",
-        id: id.to_owned(),
-    }
+    ServiceError::not_found(Entity::OnboardingSetting, id)
+}
+
+/// Why a server token cannot go to the setting it was uploaded to. The old API's upload tries
+/// the tenant's settings one after another and decides by these; the client's sentences are
+/// written where errors become responses (`http::error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadRefused {
+    /// The setting has no key pair yet (`generateEncryptionPublicKey` was never called).
+    #[error("the setting has no encryption key yet")]
+    NoKeyYet,
+    /// None of the setting's keys decrypts the token: it was made for another certificate.
+    #[error("the server token is not encrypted to the setting's key")]
+    WrongKey,
+    /// The setting holds another Apple MDM server's token; a renewal must be the same server.
+    #[error("the setting holds Apple MDM server {held_uuid}, not {uploaded_uuid}")]
+    OtherServer {
+        /// Name of the server the setting holds (empty if Apple gave none).
+        held_name: String,
+        /// Apple's id of the server the setting holds.
+        held_uuid: String,
+        /// Apple's id of the server the uploaded token is for.
+        uploaded_uuid: String,
+    },
+    /// Another setting of the tenant holds this Apple MDM server.
+    #[error("depOnboardingSetting {setting} holds this Apple MDM server")]
+    HeldBySetting {
+        /// The setting that holds it.
+        setting: String,
+    },
+    /// Another tenant holds this Apple MDM server.
+    #[error("another tenant holds this Apple MDM server")]
+    HeldByOtherTenant,
 }
 
 fn ensure_setting(
@@ -34,182 +67,8 @@ fn ensure_setting(
     }
 }
 
-fn key_context(tenant: TenantId, setting: &str, slot: &str) -> String {
-    format!("{tenant}/{setting}/key/{slot}")
-}
-
 fn credentials_context(tenant: TenantId, setting: &str) -> String {
     format!("{tenant}/{setting}/credentials")
-}
-
-/// `generateEncryptionPublicKey`: a new RSA key pair for the setting, staged until a server
-/// token decrypts with it; returns its PEM certificate.
-pub async fn generate_key(
-    svc: &Services,
-    tenant: TenantId,
-    setting: &str,
-) -> Result<String, ServiceError> {
-    let (key_pem, cert_pem) =
-        token_file::generate_key_and_certificate(&format!("dep-gateway {setting}"))
-            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
-    let pair = KeyPair {
-        slot: STAGED.to_owned(),
-        private_key: svc
-            .secrets
-            .seal(&key_context(tenant, setting, STAGED), key_pem.as_bytes()),
-        certificate: cert_pem.clone(),
-    };
-    let key = setting.to_owned();
-    svc.db
-        .write(tenant, move |c| {
-            ensure_setting(c, tenant, &key)?;
-            repo::put_key_pair(c, tenant, &key, &pair, now_ticks())?;
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
-    Ok(cert_pem)
-}
-
-/// Stages a copy of setting `from`'s key pair (its current one, else its staged one) as the
-/// staged key of setting `to`, so that a server token encrypted to `from`'s certificate can be
-/// uploaded to `to` (one certificate may be registered with several Apple MDM servers).
-pub async fn stage_key_of(
-    svc: &Services,
-    tenant: TenantId,
-    from: &str,
-    to: &str,
-) -> Result<(), ServiceError> {
-    let (from, to) = (from.to_owned(), to.to_owned());
-    let secrets = svc.secrets.clone();
-    svc.db
-        .write(tenant, move |c| {
-            ensure_setting(c, tenant, &to)?;
-            let pairs = repo::key_pairs(c, tenant, &from)?;
-            let pair = pairs
-                .iter()
-                .find(|p| p.slot == CURRENT)
-                .or_else(|| pairs.iter().find(|p| p.slot == STAGED))
-                .ok_or_else(|| setting_not_found(&from))?;
-            let private = secrets
-                .open(&key_context(tenant, &from, &pair.slot), &pair.private_key)
-                .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
-            let staged = KeyPair {
-                slot: STAGED.to_owned(),
-                private_key: secrets.seal(&key_context(tenant, &to, STAGED), &private),
-                certificate: pair.certificate.clone(),
-            };
-            repo::put_key_pair(c, tenant, &to, &staged, now_ticks())?;
-            Ok(())
-        })
-        .await
-}
-
-/// `getEncryptionPublicKey()`: the certificate of the current key pair, else of the staged one;
-/// a setting without any gets one generated (the old "download the public key" first step).
-pub async fn get_key(
-    svc: &Services,
-    tenant: TenantId,
-    setting: &str,
-) -> Result<String, ServiceError> {
-    let key = setting.to_owned();
-    let pairs = svc
-        .db
-        .run(move |c| {
-            ensure_setting(c, tenant, &key)?;
-            Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
-        })
-        .await?;
-    let pick = |slot: &str| {
-        pairs
-            .iter()
-            .find(|p| p.slot == slot)
-            .map(|p| p.certificate.clone())
-    };
-    match pick(CURRENT).or_else(|| pick(STAGED)) {
-        Some(cert) => Ok(cert),
-        None => generate_key(svc, tenant, setting).await,
-    }
-}
-
-/// The parameters of `uploadDepToken`.
-pub struct Upload {
-    /// Apple ID (Managed Apple ID) the token was downloaded with.
-    pub apple_id: String,
-    /// The `.p7m` file's content.
-    pub dep_token: String,
-}
-
-/// Validates an `uploadDepToken` body.
-pub fn parse_upload(body: &Map<String, Value>) -> Result<Upload, ValidationError> {
-    if let Some(other) = body
-        .keys()
-        .find(|k| !matches!(k.as_str(), "appleId" | "depToken") && !k.contains('@'))
-    {
-        return Err(ValidationError::new(format!(
-            "'{other}' is not a parameter of uploadDepToken."
-        )));
-    }
-    let text = |name: &str, max: usize| match body.get(name) {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= max => Ok(s.clone()),
-        Some(Value::String(_)) => Err(ValidationError::new(format!(
-            "The parameter '{name}' is empty or longer than {max} characters."
-        ))),
-        Some(other) => Err(ValidationError::wrong_type(name, "Edm.String", other)),
-        None => Err(ValidationError::new(format!(
-            "The parameter '{name}' is required."
-        ))),
-    };
-    Ok(Upload {
-        apple_id: text("appleId", 256)?,
-        dep_token: text("depToken", 64 * 1024)?,
-    })
-}
-
-fn token_error(e: &TokenFileError) -> ServiceError {
-    let message = match e {
-        TokenFileError::WrongKey => "The server token was not encrypted to this setting's public key: download the \
-            certificate from getEncryptionPublicKey, upload it to Apple Business Manager, and download a new token."
-            .to_owned(),
-        TokenFileError::Expired(at) => format!("The server token expired on {at}; download a new one from Apple Business Manager."),
-        other => format!("The server token could not be read: {other}."),
-    };
-    ValidationError::new(message).into()
-}
-
-/// Decrypts with the staged key first (a renewal made for a new key), then the current one.
-fn decrypt(
-    svc: &Services,
-    tenant: TenantId,
-    setting: &str,
-    pairs: &[KeyPair],
-    p7m: &str,
-) -> Result<(ServerTokenCredentials, String), ServiceError> {
-    if pairs.is_empty() {
-        return Err(ValidationError::new(
-            "This setting has no encryption key yet: call generateEncryptionPublicKey first.",
-        )
-        .into());
-    }
-    let mut last = TokenFileError::WrongKey;
-    for slot in [STAGED, CURRENT] {
-        let Some(pair) = pairs.iter().find(|p| p.slot == slot) else {
-            continue;
-        };
-        let key = svc
-            .secrets
-            .open(&key_context(tenant, setting, slot), &pair.private_key)
-            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
-        let key = String::from_utf8_lossy(&key).into_owned();
-        match token_file::read_server_token_p7m(p7m, &key, &pair.certificate) {
-            Ok(creds) => {
-                token_file::check_not_expired(&creds, Utc::now()).map_err(|e| token_error(&e))?;
-                return Ok((creds, slot.to_owned()));
-            }
-            Err(TokenFileError::WrongKey) => {}
-            Err(e) => last = e,
-        }
-    }
-    Err(token_error(&last))
 }
 
 /// What Apple said about a token it would not accept.
@@ -243,7 +102,7 @@ pub async fn upload(
             Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
         })
         .await?;
-    let (creds, slot) = decrypt(svc, tenant, setting, &pairs, &upload.dep_token)?;
+    let (creds, slot) = keys::decrypt(svc, tenant, setting, &pairs, &upload.dep_token)?;
     let client = svc.apple.connect(creds.clone(), ClientOptions::default());
     let account = client.account().await.map_err(|e| apple_refused(&e))?;
     let sealed = svc.secrets.seal(
@@ -272,11 +131,11 @@ pub async fn upload(
             if let Some(pair) = staged {
                 // The staged key decrypted the token: it becomes current.
                 let private = secrets
-                    .open(&key_context(tenant, &key, STAGED), &pair.private_key)
+                    .open(&keys::key_context(tenant, &key, STAGED), &pair.private_key)
                     .unwrap_or_default();
                 let current = KeyPair {
                     slot: CURRENT.to_owned(),
-                    private_key: secrets.seal(&key_context(tenant, &key, CURRENT), &private),
+                    private_key: secrets.seal(&keys::key_context(tenant, &key, CURRENT), &private),
                     certificate: pair.certificate,
                 };
                 repo::put_key_pair(c, tenant, &key, &current, now_ticks())?;
@@ -319,22 +178,18 @@ fn check_holder(
     if let Some(current) = repo::held(c, tenant, setting)?
         && current.server_uuid != server_uuid
     {
-        return Err(ValidationError::new(format!(
-            "This setting holds the token of Apple MDM server '{}' ({}); a renewal must come from the same \
-             server, not '{server_uuid}'. Create a new depOnboardingSetting for another server.",
-            current.server_name.unwrap_or_default(),
-            current.server_uuid
-        ))
+        return Err(UploadRefused::OtherServer {
+            held_name: current.server_name.unwrap_or_default(),
+            held_uuid: current.server_uuid,
+            uploaded_uuid: server_uuid.to_owned(),
+        }
         .into());
     }
     match repo::holder_of(c, tenant, server_uuid)? {
-        Some(Ok(other)) if other != setting => Err(ServiceError::Conflict(format!(
-            "This Apple MDM server's token is already held by depOnboardingSetting '{other}' of this tenant; renew it there."
-        ))),
-        Some(Err(())) => Err(ValidationError::new(
-            "This Apple MDM server is already connected to another tenant; a server token can serve one tenant only.",
-        )
-        .into()),
+        Some(Ok(other)) if other != setting => {
+            Err(UploadRefused::HeldBySetting { setting: other }.into())
+        }
+        Some(Err(())) => Err(UploadRefused::HeldByOtherTenant.into()),
         _ => Ok(()),
     }
 }
@@ -376,54 +231,6 @@ pub async fn share_with_school_data_sync(
             Ok(())
         })
         .await
-}
-
-/// The parameters of `releaseAppleDevices`.
-pub struct Release {
-    /// Serial numbers to release, normalised.
-    pub serials: Vec<String>,
-}
-
-/// Validates a `releaseAppleDevices` body: `depToken` (a non-empty string; Graph documents it
-/// without saying what it must hold, so only its presence is checked) and
-/// `deviceSerialNumbers` (1–1,000 serial numbers, Apple's per-request limit).
-pub fn parse_release(body: &Map<String, Value>) -> Result<Release, ValidationError> {
-    if let Some(other) = body
-        .keys()
-        .find(|k| !matches!(k.as_str(), "depToken" | "deviceSerialNumbers") && !k.contains('@'))
-    {
-        return Err(ValidationError::new(format!(
-            "'{other}' is not a parameter of releaseAppleDevices."
-        )));
-    }
-    match body.get("depToken") {
-        Some(Value::String(s)) if !s.trim().is_empty() => {}
-        Some(Value::String(_)) | None => {
-            return Err(ValidationError::new(
-                "The parameter 'depToken' is required.",
-            ));
-        }
-        Some(other) => return Err(ValidationError::wrong_type("depToken", "Edm.String", other)),
-    }
-    let Some(Value::Array(items)) = body.get("deviceSerialNumbers") else {
-        return Err(ValidationError::new(
-            "The parameter 'deviceSerialNumbers' is required and must be an array of serial numbers.",
-        ));
-    };
-    if items.is_empty() || items.len() > 1000 {
-        return Err(ValidationError::new(
-            "'deviceSerialNumbers' must hold between 1 and 1000 serial numbers.",
-        ));
-    }
-    let serials = items
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| ValidationError::wrong_type("deviceSerialNumbers", "Edm.String", v))
-                .and_then(crate::domain::devices::normalize_serial)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Release { serials })
 }
 
 /// `releaseAppleDevices`: disowns the devices at Apple (irreversible there) and marks the

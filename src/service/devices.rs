@@ -1,18 +1,19 @@
 //! Use cases of a token's imported Apple device identities: CRUD, bulk import and recording a
 //! requested profile assignment.
 
-use std::collections::{HashMap, HashSet};
+mod bulk_import;
+
+pub use bulk_import::{ImportRequest, import, parse_import};
+
+use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services};
+use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
-use crate::domain::devices::{
-    DiscoverySource, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
-    normalize_serial,
-};
+use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial};
 use crate::domain::ids::TenantId;
 use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
@@ -24,7 +25,7 @@ pub const MAX_IMPORT: usize = 20_000;
 /// Most serial numbers one `updateDeviceProfileAssignment` call may carry.
 pub const MAX_ASSIGN: usize = 10_000;
 
-const ENTITY: &str = "importedAppleDeviceIdentity";
+const ENTITY: Entity = Entity::DeviceIdentity;
 
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {
@@ -42,7 +43,7 @@ fn ensure_setting(
         Ok(())
     } else {
         Err(ServiceError::NotFound {
-            entity: "depOnboardingSetting",
+            entity: Entity::OnboardingSetting,
             id: setting.to_owned(),
         })
     }
@@ -225,128 +226,6 @@ pub async fn delete(
         .await
 }
 
-/// A parsed `importAppleDeviceIdentityList` body.
-pub struct ImportRequest {
-    /// The identities, validated and normalised, in request order.
-    pub identities: Vec<ImportedAppleDeviceIdentity>,
-    /// Replace identities the tenant already holds.
-    pub overwrite: bool,
-}
-
-/// Validates an `importAppleDeviceIdentityList` body: any malformed item fails the whole call.
-pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, ValidationError> {
-    let mut overwrite = false;
-    let mut items = None;
-    for (name, value) in body {
-        match name.as_str() {
-            "importedAppleDeviceIdentities" => items = Some(value),
-            "overwriteImportedDeviceIdentities" => {
-                overwrite = value
-                    .as_bool()
-                    .ok_or_else(|| ValidationError::wrong_type(name, "Edm.Boolean", value))?;
-            }
-            _ if name.contains('@') => {}
-            _ => {
-                return Err(ValidationError::new(format!(
-                    "'{name}' is not a parameter of importAppleDeviceIdentityList."
-                )));
-            }
-        }
-    }
-    let Some(Value::Array(items)) = items else {
-        return Err(ValidationError::new(
-            "The parameter 'importedAppleDeviceIdentities' is required and must be an array of importedAppleDeviceIdentity.",
-        ));
-    };
-    if items.len() > MAX_IMPORT {
-        return Err(ValidationError::new(format!(
-            "An import may carry at most {MAX_IMPORT} identities; this one carries {}. Split it.",
-            items.len()
-        )));
-    }
-    let now = now_ticks();
-    let identities = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let object = item.as_object().ok_or_else(|| {
-                ValidationError::new(format!(
-                    "importedAppleDeviceIdentities[{i}] is not an object."
-                ))
-            })?;
-            new_identity(object, now).map_err(|e| {
-                ValidationError::new(format!("importedAppleDeviceIdentities[{i}]: {}", e.message))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ImportRequest {
-        identities,
-        overwrite,
-    })
-}
-
-/// `importAppleDeviceIdentityList`: one transaction. A serial already held by the tenant is
-/// replaced (and moved to this token) only with `overwrite`; a serial repeated in the request is
-/// imported once. Each item's result says whether it was imported.
-pub async fn import(
-    svc: &Services,
-    tenant: TenantId,
-    setting: &str,
-    request: ImportRequest,
-) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
-    let key = setting.to_owned();
-    svc.db
-        .write(tenant, move |c| {
-            ensure_setting(c, tenant, &key)?;
-            let serials: Vec<String> = request
-                .identities
-                .iter()
-                .map(|d| d.serial_number.clone())
-                .collect();
-            let existing: HashMap<String, ImportedAppleDeviceIdentity> =
-                repo::find_by_serials(c, tenant, &serials)?
-                    .into_iter()
-                    .map(|(_, d)| (d.serial_number.clone(), d))
-                    .collect();
-            let mut seen = HashSet::new();
-            let mut checked_profiles: HashMap<String, Option<String>> = HashMap::new();
-            let (mut fresh, mut results) = (Vec::new(), Vec::new());
-            for mut device in request.identities {
-                if let Some(requested) = device.requested_enrollment_profile_id.clone() {
-                    if let Some(guid) = checked_profiles.get(&requested) {
-                        device.requested_enrollment_profile_id.clone_from(guid);
-                    } else {
-                        check_requested_profile(c, tenant, &key, &mut device)?;
-                        checked_profiles
-                            .insert(requested, device.requested_enrollment_profile_id.clone());
-                    }
-                }
-                let first = seen.insert(device.serial_number.clone());
-                let status = match existing.get(&device.serial_number) {
-                    _ if !first => false,
-                    Some(stored) if request.overwrite => {
-                        device.id.clone_from(&stored.id);
-                        device.created_date_time = stored.created_date_time;
-                        repo::update(c, tenant, &key, &device)?;
-                        true
-                    }
-                    Some(_) => false,
-                    None => {
-                        fresh.push(device.clone());
-                        true
-                    }
-                };
-                results.push(ImportedAppleDeviceIdentityResult {
-                    identity: device,
-                    status,
-                });
-            }
-            repo::insert_many(c, tenant, &key, &fresh)?;
-            Ok(results)
-        })
-        .await
-}
-
 /// The `deviceIds` parameter of `updateDeviceProfileAssignment`: serial numbers, normalised.
 pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationError> {
     if let Some(other) = body.keys().find(|k| *k != "deviceIds" && !k.contains('@')) {
@@ -391,7 +270,7 @@ pub async fn assign_profile(
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {
-                    entity: "enrollmentProfile",
+                    entity: Entity::EnrollmentProfile,
                     id: profile_id,
                 });
             };

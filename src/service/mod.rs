@@ -3,6 +3,7 @@
 pub mod apple;
 pub mod devices;
 mod lease;
+pub mod legacy;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;
@@ -12,15 +13,21 @@ pub mod sync;
 pub(crate) mod test_support;
 pub mod vpp_tokens;
 
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::crypto::SecretBox;
 use crate::domain::ValidationError;
 use crate::odata::{ODataError, PagingKey};
 use crate::storage::{Db, StorageError};
 
+pub use apple::UploadRefused;
+
 /// What the services need: the database and a few limits.
 #[derive(Clone)]
 pub struct Services {
-    /// The database.
-    pub db: Db,
+    /// The database: only services (and the storage functions they call) touch it.
+    pub(in crate::service) db: Db,
     /// Signs `$skiptoken` values.
     pub paging_key: PagingKey,
     /// Largest page a list returns.
@@ -28,12 +35,12 @@ pub struct Services {
     /// `maximumDepTokens`.
     pub max_dep_tokens: i32,
     /// Seals and opens secrets at rest.
-    pub secrets: std::sync::Arc<crate::crypto::SecretBox>,
+    pub secrets: Arc<SecretBox>,
     /// Makes the client of a server token for Apple's DEP web service (or the simulator; an
     /// in-process fake in unit tests).
-    pub apple: std::sync::Arc<dyn crate::apple::AppleConnector>,
+    pub apple: Arc<dyn crate::apple::AppleConnector>,
     /// What time it is for sync, assignment retries, backoff and leases (a fake in unit tests).
-    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub clock: Arc<dyn crate::clock::Clock>,
     /// The instance's supervised background work: runs triggered syncs and pushes, says when
     /// shutdown began.
     pub background: crate::background::Background,
@@ -46,14 +53,79 @@ pub struct Services {
     pub assign_retry_secs: u64,
 }
 
+impl Services {
+    /// The services over `db`, with the limits of `settings`, talking to Apple through `apple`
+    /// and telling time by `clock`; triggered work runs under `background`.
+    pub fn new(
+        db: Db,
+        paging_key: PagingKey,
+        secrets: Arc<SecretBox>,
+        apple: Arc<dyn crate::apple::AppleConnector>,
+        clock: Arc<dyn crate::clock::Clock>,
+        background: crate::background::Background,
+        settings: &Settings,
+    ) -> Self {
+        Self {
+            db,
+            paging_key,
+            max_page_size: settings.max_page_size.max(1),
+            max_dep_tokens: settings.max_dep_tokens,
+            secrets,
+            apple,
+            clock,
+            background,
+            lease_secs: settings.lease_secs,
+            sync_interval_secs: settings.sync_interval_secs,
+            assign_retry_secs: settings.assign_retry_secs,
+        }
+    }
+
+    /// Whether the database answers and has every migration applied (`/readyz`).
+    pub async fn ready(&self) -> Result<bool, StorageError> {
+        self.db.ready().await
+    }
+}
+
+/// The kinds of entity a use case can fail to find; callers that answer for another entity
+/// (the old API's profile ids name their token) tell them apart by this, never by a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A depOnboardingSetting (a DEP token).
+    OnboardingSetting,
+    /// An enrollment profile of a token.
+    EnrollmentProfile,
+    /// An imported Apple device identity of a token.
+    DeviceIdentity,
+    /// A VPP token.
+    VppToken,
+}
+
+impl Entity {
+    /// The Graph type name.
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            Self::OnboardingSetting => "depOnboardingSetting",
+            Self::EnrollmentProfile => "enrollmentProfile",
+            Self::DeviceIdentity => "importedAppleDeviceIdentity",
+            Self::VppToken => "vppToken",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.graph_name())
+    }
+}
+
 /// Why a use case failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// The entity does not exist for this tenant.
     #[error("{entity} '{id}' was not found")]
     NotFound {
-        /// Graph type name.
-        entity: &'static str,
+        /// What was looked for.
+        entity: Entity,
         /// The id asked for.
         id: String,
     },
@@ -63,6 +135,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A server token cannot go to the setting it was uploaded to.
+    #[error(transparent)]
+    UploadRefused(#[from] UploadRefused),
     /// The OData query options are invalid or unsupported.
     #[error(transparent)]
     OData(#[from] ODataError),
@@ -75,6 +150,16 @@ pub enum ServiceError {
     /// Anything else that is not the caller's fault (logged, hidden from the client).
     #[error(transparent)]
     Internal(anyhow::Error),
+}
+
+impl ServiceError {
+    /// `entity` `id` does not exist for this tenant.
+    pub fn not_found(entity: Entity, id: &str) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_owned(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for ServiceError {

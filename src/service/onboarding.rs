@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services};
+use super::{Entity, ServiceError, Services};
 use super::{devices, profiles};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
@@ -14,7 +14,7 @@ use crate::domain::time::now_ticks;
 use crate::odata::{self, QueryOptions};
 use crate::storage::onboarding_settings::{self as repo, SPEC};
 
-const ENTITY: &str = "depOnboardingSetting";
+const ENTITY: Entity = Entity::OnboardingSetting;
 
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {

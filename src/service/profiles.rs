@@ -1,19 +1,22 @@
 //! Use cases of a token's enrollment profiles: CRUD, type casts, defaults per platform,
 //! mobileconfig export and device assignment.
 
-use std::sync::OnceLock;
+mod shape;
+
+pub use shape::spec;
+use shape::{render, type_of};
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services, vpp_tokens};
+use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
-use crate::domain::edm::{self, EdmType, EntityType};
+use crate::domain::edm::{self, EntityType};
 use crate::domain::ids::TenantId;
 use crate::domain::profiles::{self, Platform};
 use crate::domain::time::now_ticks;
-use crate::odata::{EntitySpec, Field, FieldKind, QueryOptions};
+use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::onboarding_settings;
 use crate::storage::profiles::{self as repo, ProfileRecord};
@@ -21,60 +24,13 @@ use crate::storage::profiles::{self as repo, ProfileRecord};
 /// Most profiles one token may hold (they are filtered and paged in memory).
 pub const MAX_PROFILES_PER_TOKEN: i64 = 1000;
 
-const ENTITY: &str = "enrollmentProfile";
+const ENTITY: Entity = Entity::EnrollmentProfile;
 
 /// The profile property naming a VPP token.
 const VPP_TOKEN: &str = "companyPortalVppTokenId";
 
 /// A secret property that is stored but never rendered.
 const WRITE_ONLY_PASSWORD: &str = "adminAccountPassword";
-
-/// `$filter`/`$orderby`/`$select` properties of the polymorphic set: every scalar property of
-/// every profile type (a property the item's type lacks behaves as null).
-pub fn spec() -> &'static EntitySpec {
-    static SPEC: OnceLock<EntitySpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let mut fields: Vec<Field> = vec![Field {
-            name: "id",
-            column: "id",
-            kind: FieldKind::Id,
-            nullable: false,
-            filterable: true,
-            sortable: true,
-        }];
-        for ty in profiles::all_profile_types() {
-            for p in ty.all_properties() {
-                if !fields.iter().any(|f| f.name == p.name) {
-                    fields.push(field(p));
-                }
-            }
-        }
-        EntitySpec {
-            entity: "microsoft.graph.enrollmentProfile",
-            fields: Vec::leak(fields),
-        }
-    })
-}
-
-fn field(p: &edm::Property) -> Field {
-    let (kind, scalar) = match p.ty {
-        EdmType::Boolean => (FieldKind::Bool, true),
-        EdmType::String => (FieldKind::Text, true),
-        EdmType::Int32 => (FieldKind::Int, true),
-        EdmType::Guid => (FieldKind::Id, true),
-        EdmType::DateTimeOffset => (FieldKind::DateTime, true),
-        EdmType::Enum(e) => (FieldKind::Enum(e.members), true),
-        _ => (FieldKind::Collection, false),
-    };
-    Field {
-        name: p.name,
-        column: p.name,
-        kind,
-        nullable: true,
-        filterable: scalar,
-        sortable: scalar,
-    }
-}
 
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {
@@ -85,37 +41,9 @@ fn not_found(id: &str) -> ServiceError {
 
 fn setting_not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {
-        entity: "depOnboardingSetting",
+        entity: Entity::OnboardingSetting,
         id: id.to_owned(),
     }
-}
-
-fn type_of(rec: &ProfileRecord) -> Result<&'static EntityType, ServiceError> {
-    profiles::find_profile_type(&rec.odata_type)
-        .ok_or_else(|| ServiceError::Storage(anyhow_storage(&rec.odata_type)))
-}
-
-fn anyhow_storage(odata_type: &str) -> crate::storage::StorageError {
-    crate::storage::StorageError::Query(diesel::result::Error::DeserializationError(
-        format!("unknown stored profile type {odata_type}").into(),
-    ))
-}
-
-/// A profile as Graph renders it: `@odata.type`, `id`, then every property of its type, with
-/// `isDefault` derived from the token's default designations.
-fn render(rec: &ProfileRecord, defaults: &[(String, String)]) -> Result<Value, ServiceError> {
-    let ty = type_of(rec)?;
-    let mut props = rec.properties.clone();
-    let is_default = defaults.iter().any(|(_, id)| *id == rec.id);
-    props.insert("isDefault".to_owned(), Value::Bool(is_default));
-    // The macOS local admin password is write-only: it is never sent back.
-    if props.contains_key(WRITE_ONLY_PASSWORD) {
-        props.insert(WRITE_ONLY_PASSWORD.to_owned(), Value::Null);
-    }
-    let mut out = Map::new();
-    out.insert("@odata.type".to_owned(), Value::String(ty.odata_type()));
-    out.extend(edm::render_with_id(ty, &rec.id, &props));
-    Ok(Value::Object(out))
 }
 
 /// A token's default designations as (platform, profile id).

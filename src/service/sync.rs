@@ -69,7 +69,7 @@ pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<
         .write(tenant, move |c| {
             let mut s = onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| {
                 ServiceError::NotFound {
-                    entity: "depOnboardingSetting",
+                    entity: super::Entity::OnboardingSetting,
                     id: key.clone(),
                 }
             })?;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paging::{self, Page};
-use super::{ServiceError, Services};
+use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::domain::time::{format_ticks, now_ticks};
@@ -15,7 +15,7 @@ use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::vpp_tokens::{self as repo, SPEC};
 
-const ENTITY: &str = "vppToken";
+const ENTITY: Entity = Entity::VppToken;
 
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound {

@@ -673,6 +673,8 @@ async fn expiring_vpp_token_count_counts_before_the_date(backend: Backend) {
 /// A database of its own (the gateway's is private to the harness), migrated.
 struct OwnDb {
     services: Services,
+    /// The same database, for what the test stores behind the services' back.
+    db: Db,
     pg_database: Option<(String, String)>,
     dir: std::path::PathBuf,
 }
@@ -700,25 +702,32 @@ impl OwnDb {
         };
         let db = Db::connect(&url, 2).expect("database");
         db.migrate().expect("migrations");
-        let services = Services {
-            db,
-            paging_key: PagingKey([7; 32]),
+        let settings = dep_gateway::config::Settings {
             max_page_size: 100,
             max_dep_tokens: 10,
-            secrets: std::sync::Arc::new(dep_gateway::crypto::SecretBox::new([9; 32])),
-            apple: std::sync::Arc::new(dep_gateway::apple::HttpConnector::new(
-                reqwest::Client::new(),
-                url::Url::parse("http://127.0.0.1:9").expect("url"),
-                std::sync::Arc::new(dep_gateway::clock::SystemClock),
-            )),
-            clock: std::sync::Arc::new(dep_gateway::clock::SystemClock),
-            background: dep_gateway::background::Background::new(),
             lease_secs: 30,
             sync_interval_secs: 0,
             assign_retry_secs: 60,
+            ..dep_gateway::config::Settings::default()
         };
+        let clock: std::sync::Arc<dyn dep_gateway::clock::Clock> =
+            std::sync::Arc::new(dep_gateway::clock::SystemClock);
+        let services = Services::new(
+            db.clone(),
+            PagingKey([7; 32]),
+            std::sync::Arc::new(dep_gateway::crypto::SecretBox::new([9; 32])),
+            std::sync::Arc::new(dep_gateway::apple::HttpConnector::new(
+                reqwest::Client::new(),
+                url::Url::parse("http://127.0.0.1:9").expect("url"),
+                clock.clone(),
+            )),
+            clock,
+            dep_gateway::background::Background::new(),
+            &settings,
+        );
         Self {
             services,
+            db,
             pg_database,
             dir,
         }
@@ -765,7 +774,7 @@ async fn company_portal_vpp_token_check_names_the_problem(backend: Backend) {
     .unwrap();
     expired.expiration_date_time = parse_ticks("2020-06-01T00:00:00Z").unwrap();
     let stored = expired.clone();
-    svc.db
+    own.db
         .write(tenant, move |c| {
             repo::insert(c, tenant, &stored, now).map_err(ServiceError::from)
         })
