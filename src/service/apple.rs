@@ -94,14 +94,7 @@ pub async fn upload(
     setting: &str,
     upload: Upload,
 ) -> Result<(), ServiceError> {
-    let key = setting.to_owned();
-    let pairs = svc
-        .db
-        .run(move |c| {
-            ensure_setting(c, tenant, &key)?;
-            Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
-        })
-        .await?;
+    let pairs = keys::key_pairs(svc, tenant, setting).await?;
     let (creds, slot) = keys::decrypt(svc, tenant, setting, &pairs, &upload.dep_token)?;
     let client = svc.apple.connect(creds.clone(), ClientOptions::default());
     let account = client.account().await.map_err(|e| apple_refused(&e))?;

@@ -84,14 +84,7 @@ pub async fn get_key(
     tenant: TenantId,
     setting: &str,
 ) -> Result<String, ServiceError> {
-    let key = setting.to_owned();
-    let pairs = svc
-        .db
-        .run(move |c| {
-            ensure_setting(c, tenant, &key)?;
-            Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
-        })
-        .await?;
+    let pairs = key_pairs(svc, tenant, setting).await?;
     let pick = |slot: &str| {
         pairs
             .iter()
@@ -102,6 +95,21 @@ pub async fn get_key(
         Some(cert) => Ok(cert),
         None => generate_key(svc, tenant, setting).await,
     }
+}
+
+/// The setting's key pairs (current and staged); not found when the setting does not exist.
+pub(super) async fn key_pairs(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &str,
+) -> Result<Vec<KeyPair>, ServiceError> {
+    let key = setting.to_owned();
+    svc.db
+        .run(move |c| {
+            ensure_setting(c, tenant, &key)?;
+            Ok::<_, ServiceError>(repo::key_pairs(c, tenant, &key)?)
+        })
+        .await
 }
 
 fn token_error(e: &TokenFileError) -> ServiceError {
