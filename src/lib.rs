@@ -106,6 +106,7 @@ impl Application {
             (None, None) => None,
             _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
         };
+        settings.enrollment_url()?;
         let (db, paging_key) = open_database(&settings).await?;
         let auth = Authenticator::new(
             &settings.auth,
