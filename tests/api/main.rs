@@ -12,6 +12,7 @@ mod clients;
 mod connections;
 mod conventions;
 mod devices;
+mod enrollment_url;
 mod generated_sdk;
 mod hardening;
 mod legacy;
