@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod connections;
 mod conventions;
+mod cors;
 mod devices;
 mod enrollment_url;
 mod generated_sdk;
