@@ -71,7 +71,7 @@ const cfg = CONFIG;
 })();
 </script>";
 
-/// Serves `page` (as it is when asked) at `/` and keeps what is POSTed to `/result`; returns
+/// Serves `page` (as it is when asked) at `/` and keeps what is posted to `/result`; returns
 /// the page's origin.
 fn serve_page(page: Arc<Mutex<String>>, result: Arc<Mutex<Option<Value>>>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("page port");
