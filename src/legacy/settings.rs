@@ -9,9 +9,9 @@ use super::resolve::{self, DefaultToken, require_default};
 use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
 use crate::api::response::{self, GraphResponse, primitive};
-use crate::api::table::{Call, ORGANIZATION_ID, SETTING_ID};
+use crate::api::table::{Call, ORGANIZATION_ID};
 use crate::api::{json_object, optional_json_object};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy::{self, ByKeyRefused, SETTING_SPEC as SPEC};
 use crate::service::paging::Page;
@@ -62,7 +62,7 @@ pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 /// `GET /organization/{org}/depOnboardingSettings/{id}`.
 pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let org = c.params.get(ORGANIZATION_ID);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
     let q = &c.query;
@@ -104,7 +104,7 @@ pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
 pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let org = c.params.get(ORGANIZATION_ID);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
     let body = setting_body_from_old(json_object(c.body)?)?;
@@ -115,7 +115,7 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 /// `DELETE /organization/{org}/depOnboardingSettings/{id}` → 204.
 pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let org = c.params.get(ORGANIZATION_ID);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
     onboarding::delete(st, tenant, id).await?;
@@ -178,11 +178,11 @@ pub async fn org_upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError
 
 /// The setting whose key the old "download the public key" step returns: the legacy default
 /// token, or on a tenant without any token a new one (see [`legacy::key_setting`]).
-async fn key_setting(st: &Services, tenant: TenantId) -> Result<String, ApiError> {
+async fn key_setting(st: &Services, tenant: TenantId) -> Result<SettingId, ApiError> {
     let per_token =
         "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()";
     match legacy::key_setting(st, tenant).await? {
-        DefaultToken::One(id) => Ok(id),
+        DefaultToken::One(id) => Ok(SettingId::from(id)),
         DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(n, per_token)),
         DefaultToken::NoToken => Err(resolve::no_token()),
     }

@@ -12,7 +12,7 @@ use std::future::Future;
 use serde_json::Map;
 
 use super::{DefaultToken, pick, tokens};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::apple::{self, Upload, UploadRefused};
 use crate::service::{ServiceError, Services, onboarding};
 
@@ -91,13 +91,13 @@ pub async fn upload_by_key(
     let order = upload_order(ids, designated.as_deref());
     let placement = place(&order, |setting| {
         let upload = upload.clone();
-        async move { apple::upload(svc, tenant, &setting, upload).await }
+        async move { apple::upload(svc, tenant, &SettingId::from(setting), upload).await }
     })
     .await?;
     match placement {
         Placement::Held(_) => Ok(()),
         Placement::NewSettingWithKeyOf(owner) => {
-            Ok(upload_to_new_setting(svc, tenant, &owner, upload).await?)
+            Ok(upload_to_new_setting(svc, tenant, &SettingId::from(owner), upload).await?)
         }
         Placement::NoKeyDecrypts => Err(ByKeyRefused::NoKeyDecrypts),
     }
@@ -108,10 +108,10 @@ pub async fn upload_by_key(
 async fn upload_to_new_setting(
     svc: &Services,
     tenant: TenantId,
-    key_owner: &str,
+    key_owner: &SettingId,
     upload: Upload,
 ) -> Result<(), ServiceError> {
-    let created = onboarding::create(svc, tenant, Map::new()).await?.id;
+    let created = SettingId::from(onboarding::create(svc, tenant, Map::new()).await?.id);
     let result = async {
         apple::stage_key_of(svc, tenant, key_owner, &created).await?;
         apple::upload(svc, tenant, &created, upload).await
