@@ -15,7 +15,7 @@ use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy::{self, ByKeyRefused, SETTING_SPEC as SPEC};
 use crate::service::paging::Page;
-use crate::service::{apple, onboarding};
+use crate::service::{dep_tokens, onboarding};
 
 const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
 
@@ -129,7 +129,7 @@ pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, Api
     let setting = key_setting(svc, tenant).await?;
     Ok(primitive(
         c.ctx,
-        &json!(apple::get_key(svc, tenant, &setting).await?),
+        &json!(dep_tokens::get_key(svc, tenant, &setting).await?),
     ))
 }
 
@@ -152,7 +152,7 @@ pub async fn sync_with_apple_device_enrollment_program(
 /// Collection-bound `uploadDepToken`: see [`upload`].
 pub async fn upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let body = json_object(c.body)?;
-    upload(c.services, c.tenant, apple::parse_upload(&body)?).await?;
+    upload(c.services, c.tenant, dep_tokens::parse_upload(&body)?).await?;
     Ok(GraphResponse::no_content())
 }
 
@@ -190,7 +190,11 @@ async fn key_setting(st: &Services, tenant: TenantId) -> Result<SettingId, ApiEr
 
 /// Collection-bound `uploadDepToken`: to the setting whose key decrypts the token (see
 /// [`legacy::upload_by_key`]).
-async fn upload(st: &Services, tenant: TenantId, upload: apple::Upload) -> Result<(), ApiError> {
+async fn upload(
+    st: &Services,
+    tenant: TenantId,
+    upload: dep_tokens::Upload,
+) -> Result<(), ApiError> {
     legacy::upload_by_key(st, tenant, upload)
         .await
         .map_err(|e| match e {

@@ -26,7 +26,7 @@ use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 
 use super::lease::{heartbeat, lease_until};
-use super::{ServiceError, Services, apple};
+use super::{ServiceError, Services, dep_tokens};
 use crate::apple::DepApi;
 use crate::apple::client::ClientOptions;
 use crate::apple::profile::dep_profile_from_graph;
@@ -172,7 +172,7 @@ impl Push<'_> {
                     let creds = if rows.is_empty() {
                         None
                     } else {
-                        apple::credentials(&svc, c, tenant, &key)?.map(|(creds, _)| creds)
+                        dep_tokens::credentials(&svc, c, tenant, &key)?.map(|(creds, _)| creds)
                     };
                     Ok::<_, ServiceError>((rows, creds))
                 })

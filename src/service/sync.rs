@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 use super::lease::lease_until;
-use super::{ServiceError, Services, apple};
+use super::{ServiceError, Services, dep_tokens};
 use crate::apple::client::ClientOptions;
 use crate::apple::error::{AppleError, SYNC_OK};
 use crate::domain::ValidationError;
@@ -215,7 +215,7 @@ async fn run(
     let (svc2, key) = (svc.clone(), setting.to_owned());
     let Some((creds, _held)) = svc
         .db
-        .run(move |c| apple::credentials(&svc2, c, tenant, &key))
+        .run(move |c| dep_tokens::credentials(&svc2, c, tenant, &key))
         .await?
     else {
         return Err(RunError::NoToken);

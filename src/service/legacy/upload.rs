@@ -4,7 +4,7 @@
 //! created; a token of another Apple MDM server made with that key gets a new setting. Nothing
 //! is created for a token no key of the tenant decrypts.
 //!
-//! The decision ([`place`]) reads only the typed refusals of [`apple::upload`], so it is tested
+//! The decision ([`place`]) reads only the typed refusals of [`dep_tokens::upload`], so it is tested
 //! here with scripted answers.
 
 use std::future::Future;
@@ -13,7 +13,7 @@ use serde_json::Map;
 
 use super::{DefaultToken, pick, tokens};
 use crate::domain::ids::{SettingId, TenantId};
-use crate::service::apple::{self, Upload, UploadRefused};
+use crate::service::dep_tokens::{self, Upload, UploadRefused};
 use crate::service::{ServiceError, Services, onboarding};
 
 /// Why an upload by key went to no setting.
@@ -91,7 +91,7 @@ pub async fn upload_by_key(
     let order = upload_order(ids, designated.as_deref());
     let placement = place(&order, |setting| {
         let upload = upload.clone();
-        async move { apple::upload(svc, tenant, &SettingId::from(setting), upload).await }
+        async move { dep_tokens::upload(svc, tenant, &SettingId::from(setting), upload).await }
     })
     .await?;
     match placement {
@@ -113,8 +113,8 @@ async fn upload_to_new_setting(
 ) -> Result<(), ServiceError> {
     let created = SettingId::from(onboarding::create(svc, tenant, Map::new()).await?.id);
     let result = async {
-        apple::stage_key_of(svc, tenant, key_owner, &created).await?;
-        apple::upload(svc, tenant, &created, upload).await
+        dep_tokens::stage_key_of(svc, tenant, key_owner, &created).await?;
+        dep_tokens::upload(svc, tenant, &created, upload).await
     }
     .await;
     if let Err(e) = result {

@@ -1,6 +1,7 @@
-//! Onboarding actions that involve Apple: the encryption key pair an admin uploads to Apple
-//! Business Manager ([`keys`]), the server-token upload, releasing devices, and sharing with
-//! School Data Sync.
+//! What a setting does with its DEP token: the encryption key pair an admin uploads to Apple
+//! Business Manager ([`keys`]), the server-token upload, the Apple session credentials of a held
+//! token, releasing devices, and sharing with School Data Sync. (Named for the tokens, not
+//! `apple`: `crate::apple` is the protocol client this module calls.)
 
 mod keys;
 mod params;
