@@ -249,7 +249,7 @@ impl Push<'_> {
                 .await?;
             return Ok(true);
         };
-        let url = template.render(self.setting, profile_id);
+        let url = template.render(self.setting.as_str(), profile_id);
         let definition = dep_profile_from_graph(&record.odata_type, &record.properties, &url);
         let digest = digest(&definition);
         let uuid = match stored {

@@ -211,7 +211,7 @@ pub async fn create(
     if let Some(url) = &svc.enrollment_url {
         props.insert(
             "configurationEndpointUrl".to_owned(),
-            Value::String(url.render(setting, &id)),
+            Value::String(url.render(setting.as_str(), &id)),
         );
     }
     props.insert("isDefault".to_owned(), Value::Bool(false));
