@@ -195,34 +195,10 @@ impl ImportedAppleDeviceIdentity {
             // GRAPH-COMPAT: import lists, restored GET bodies and whole-body PATCHes of
             // config-as-code tools carry the derived values; the CSDL marks none read-only, so
             // they are type-checked and ignored (the gateway's own values stand).
-            _ if self.type_checks_derived(name, value)? => {}
+            _ if type_checks_derived(name, value)? => {}
             _ => return Err(ValidationError::unknown_property(name, TYPE_NAME)),
         }
         Ok(())
-    }
-
-    /// Whether `name` is a derived property (then `value` must be of its type); `false` for
-    /// any other name.
-    fn type_checks_derived(&self, name: &str, value: &Value) -> Result<bool, ValidationError> {
-        match name {
-            "createdDateTime" | "lastContactedDateTime" => {
-                datetime(name, value)?;
-            }
-            "enrollmentState" => {
-                member::<EnrollmentState>(name, value)?;
-            }
-            "discoverySource" => {
-                member::<DiscoverySource>(name, value)?;
-            }
-            "isDeleted" => {
-                nullable(value, |v| boolean(name, v))?;
-            }
-            "requestedEnrollmentProfileAssignmentDateTime" => {
-                nullable(value, |v| datetime(name, v))?;
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
     }
 
     fn apply_serial(&mut self, value: &Value, write: Write) -> Result<(), ValidationError> {
@@ -241,6 +217,30 @@ impl ImportedAppleDeviceIdentity {
         }
         Ok(())
     }
+}
+
+/// Whether `name` is a derived property (then `value` must be of its type); `false` for
+/// any other name.
+fn type_checks_derived(name: &str, value: &Value) -> Result<bool, ValidationError> {
+    match name {
+        "createdDateTime" | "lastContactedDateTime" => {
+            datetime(name, value)?;
+        }
+        "enrollmentState" => {
+            member::<EnrollmentState>(name, value)?;
+        }
+        "discoverySource" => {
+            member::<DiscoverySource>(name, value)?;
+        }
+        "isDeleted" => {
+            nullable(value, |v| boolean(name, v))?;
+        }
+        "requestedEnrollmentProfileAssignmentDateTime" => {
+            nullable(value, |v| datetime(name, v))?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn nullable<T>(

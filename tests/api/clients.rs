@@ -257,7 +257,10 @@ async fn patched_back_timestamps_at_client_precision_repeat_the_stored_value(bac
         assert!(msg.contains("lastModifiedDateTime"), "{msg}");
         let got: Value = app.get(&item).await.json().await.unwrap();
         assert_eq!(got["tokenName"], format!("q{digits}"));
-        stored = got["lastModifiedDateTime"].as_str().unwrap().to_owned();
+        got["lastModifiedDateTime"]
+            .as_str()
+            .unwrap()
+            .clone_into(&mut stored);
     }
 
     let devices = format!("{item}/importedAppleDeviceIdentities");

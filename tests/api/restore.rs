@@ -4,9 +4,11 @@
 //! multi-token API and through the retired single-token one. Graph's documented create bodies
 //! are accepted; derived values are type-checked and ignored (README "Write bodies").
 //!
-//! Annotations: IntuneCD keeps `@odata.type` (a polymorphic create needs it) and other tools send
-//! the whole GET body, `@odata.context` included; copies to another token keep every annotation,
-//! copies to another tenant drop `@odata.context`.
+//! Two body forms: copies to another token send the whole GET body (annotations included, as
+//! `IntuneManagement` and Terraform-style tools do); copies to another tenant send it as `IntuneCD`
+//! stores it: its `remove_keys` drops `id`, `@odata.context`, `isDefault`, `createdDateTime` and
+//! `lastModifiedDateTime` and keeps `@odata.type` (almenscorner/IntuneCD,
+//! `intunecdlib/remove_keys.py`).
 
 use dep_gateway::domain::ids::TenantId;
 use reqwest::{Method, Response};
@@ -104,12 +106,21 @@ impl<'a> Caller<'a> {
     }
 }
 
-/// A GET body as a restore sends it: without `id`, and without `@odata.context` when `strip`.
+/// Keys `IntuneCD` removes from a stored object (those of them these entities have).
+const INTUNECD_REMOVES: &[&str] = &[
+    "id",
+    "@odata.context",
+    "isDefault",
+    "createdDateTime",
+    "lastModifiedDateTime",
+];
+
+/// A GET body as a restore sends it: without `id`, and as `IntuneCD` stores it when `strip`.
 fn restore_body(got: &Value, strip: bool) -> Value {
     let mut body = got.as_object().unwrap().clone();
     body.remove("id");
     if strip {
-        body.remove("@odata.context");
+        body.retain(|k, _| !INTUNECD_REMOVES.contains(&k.as_str()));
     }
     Value::Object(body)
 }
@@ -529,7 +540,19 @@ async fn documented_create_bodies_are_accepted(backend: Backend) {
         Value::Null
     );
 
-    // Wrong types stay 400s and create nothing.
+    assert_eq!(
+        device["requestedEnrollmentProfileAssignmentDateTime"],
+        Value::Null
+    );
+}
+
+/// Wrong types in documented properties stay 400s and create nothing.
+async fn documented_properties_of_the_wrong_type_are_400s(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = Caller::of(&app, app.tenant);
+    let setting = a.new_setting(&json!({})).await;
+    let path = profiles_of(&setting);
+    let devices = format!("{SETTINGS}/{setting}/importedAppleDeviceIdentities");
     for (path, body, needle) in [
         (
             SETTINGS.to_owned(),
@@ -571,8 +594,16 @@ async fn documented_create_bodies_are_accepted(backend: Backend) {
         assert!(msg.contains(needle), "{body}: {msg}");
     }
     assert_eq!(a.get(SETTINGS).await["value"].as_array().unwrap().len(), 1);
-    assert_eq!(a.get(&path).await["value"].as_array().unwrap().len(), 1);
-    assert_eq!(a.get(&devices).await["value"].as_array().unwrap().len(), 1);
+    assert_eq!(a.get(&path).await["value"].as_array().unwrap().len(), 0);
+    assert_eq!(a.get(&devices).await["value"].as_array().unwrap().len(), 0);
+
+    // And on PATCH, where nothing of the body is applied.
+    let item = format!("{SETTINGS}/{setting}");
+    let bad = json!({"tokenName": "changed", "lastSyncTriggeredDateTime": null});
+    let resp = a.send(Method::PATCH, &item, Some(&bad)).await;
+    let msg = assert_graph_error(resp, 400, "BadRequest").await;
+    assert!(msg.contains("lastSyncTriggeredDateTime"), "{msg}");
+    assert_eq!(a.get(&item).await["tokenName"], Value::Null);
 }
 
 on_both_backends!(
@@ -580,4 +611,5 @@ on_both_backends!(
     a_synced_setting_and_its_identities_restore_to_another_token_and_tenant,
     the_single_token_api_restores_settings_profiles_and_identities,
     documented_create_bodies_are_accepted,
+    documented_properties_of_the_wrong_type_are_400s,
 );
