@@ -153,4 +153,6 @@ fn valid_types() -> String {
 }
 
 #[cfg(test)]
+mod restore_tests;
+#[cfg(test)]
 mod tests;
