@@ -170,7 +170,7 @@ impl OnboardingSetting {
             | "enrollmentProfiles"
             | "importedAppleDeviceIdentities" => {
                 return Err(ValidationError::new(format!(
-                    "Cannot apply PATCH to navigation property '{name}' on type '{TYPE_NAME}'."
+                    "Cannot write navigation property '{name}' through type '{TYPE_NAME}'."
                 )));
             }
             // GRAPH-COMPAT: SDK models and portal traffic send `id` and `@odata.*` annotations
