@@ -27,8 +27,10 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 pub const MAX_PROFILE_ID_CHARS: usize = 256;
 /// Whether a write body creates an identity or patches a stored one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Write {
+pub enum Write {
+    /// A POST (or an import item): every writable property may be set.
     Create,
+    /// A PATCH of a stored identity: `serialNumber` may only be repeated.
     Update,
 }
 
@@ -128,7 +130,7 @@ impl ImportedAppleDeviceIdentity {
         self.requested_enrollment_profile_id = profile_id;
     }
 
-    /// Applies a create (`creating`) or PATCH body. Writable: `serialNumber` (on PATCH only its
+    /// Applies a create ([`Write::Create`]) or PATCH body. Writable: `serialNumber` (on PATCH only its
     /// current value), `description`, `platform`, `isSupervised`, `requestedEnrollmentProfileId`.
     /// Server-managed properties are type-checked and ignored on create, and on PATCH accepted
     /// only when they repeat the current value. `id` and `@` annotations are ignored; unknown
@@ -138,13 +140,8 @@ impl ImportedAppleDeviceIdentity {
     pub fn apply(
         &mut self,
         body: &Map<String, Value>,
-        creating: bool,
+        write: Write,
     ) -> Result<(), ValidationError> {
-        let write = if creating {
-            Write::Create
-        } else {
-            Write::Update
-        };
         let mut next = self.clone();
         for (name, value) in body {
             next.apply_one(name, value, write)?;

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::domain::devices::DiscoverySource;
+use crate::domain::devices::{DiscoverySource, Write};
 use crate::domain::edm;
 use crate::domain::profiles::{
     DEP_ENROLLMENT_PROFILE, DEP_IOS_ENROLLMENT_PROFILE, DEP_MACOS_ENROLLMENT_PROFILE,
@@ -233,7 +233,7 @@ fn a_device_round_trips_through_the_old_shape() {
     assert_eq!(old.len(), 1 + 10);
     let body = device_body_from_old(old.clone()).unwrap();
     let mut back = ImportedAppleDeviceIdentity::new("d1".into(), String::new(), 42);
-    back.apply(&body, true).unwrap();
+    back.apply(&body, Write::Create).unwrap();
     assert_eq!(back.serial_number, device.serial_number);
     assert_eq!(back.description, device.description);
     assert_eq!(back.platform, device.platform);
