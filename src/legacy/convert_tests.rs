@@ -3,12 +3,13 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::domain::devices::{DiscoverySource, Write};
+use crate::domain::devices::DiscoverySource;
 use crate::domain::edm;
 use crate::domain::profiles::{
     DEP_ENROLLMENT_PROFILE, DEP_IOS_ENROLLMENT_PROFILE, DEP_MACOS_ENROLLMENT_PROFILE,
     DEP_TVOS_ENROLLMENT_PROFILE, ENROLLMENT_PROFILE,
 };
+use crate::domain::values::Write;
 
 fn object(v: Value) -> Map<String, Value> {
     match v {
@@ -253,7 +254,7 @@ fn a_setting_has_only_the_old_properties() {
     // The old GET body is a valid old PATCH body that changes nothing.
     let body = setting_body_from_old(old).unwrap();
     let mut again = setting.clone();
-    again.apply(&body).unwrap();
+    again.apply(&body, Write::Update).unwrap();
     assert_eq!(again, setting);
     assert!(setting_body_from_old(object(json!({"tokenName": "x"}))).is_err());
 }
