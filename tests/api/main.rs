@@ -14,6 +14,7 @@ mod conventions;
 mod devices;
 mod generated_sdk;
 mod hardening;
+mod lease_takeover;
 mod legacy;
 mod oidc;
 mod onboarding_settings;
