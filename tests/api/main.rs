@@ -12,6 +12,7 @@ mod clients;
 mod connections;
 mod conventions;
 mod devices;
+mod fidelity_small;
 mod generated_sdk;
 mod hardening;
 mod lease_takeover;
