@@ -8,6 +8,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use dep_gateway::domain::ids::SettingId;
 use dep_gateway::domain::time::parse_ticks;
 use dep_gateway::storage::{Db, StorageError, sync_state};
 use reqwest::Method;
@@ -72,7 +73,7 @@ impl Drop for Instance {
 /// The token's lease (owner, until in ticks) and whether a sync is requested.
 async fn lease(app: &TestApp, setting: &str) -> (Option<String>, i64, bool) {
     let db = Db::connect(&app.database_url(), 1).expect("database");
-    let (tenant, key) = (app.tenant, setting.to_owned());
+    let (tenant, key) = (app.tenant, SettingId::new(setting));
     db.run(move |c| {
         let (owner, until) = sync_state::lease(c, tenant, &key)?.unwrap_or((None, 0));
         let requested = sync_state::get(c, tenant, &key)?.is_some_and(|s| s.requested);

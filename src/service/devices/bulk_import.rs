@@ -9,7 +9,7 @@ use crate::domain::ValidationError;
 use crate::domain::devices::{
     DevicePlatform, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
 };
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
@@ -80,7 +80,7 @@ pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, Validati
 pub async fn import(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     request: ImportRequest,
 ) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();
