@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use dep_gateway::domain::ids::SettingId;
-use dep_gateway::domain::time::parse_ticks;
+use dep_gateway::domain::time::{parse_ticks, secs_to_ticks};
 use dep_gateway::storage::{Db, StorageError, sync_state};
 use reqwest::Method;
 use serde_json::json;
@@ -139,6 +139,15 @@ async fn a_killed_instances_token_is_taken_over_within_one_lease(backend: Backen
     first.child.wait().expect("wait");
     let (dead_owner, dead_until, _) = lease(&app, &id).await;
     assert_eq!(dead_owner.as_deref(), Some(owner.as_str()));
+    // The dead lease ends LEASE_SECS after the process's last renewal, which came before the
+    // kill, which followed the recorded trigger by a moment. Both times are the gateway's own
+    // records: with the default 30 s lease (`lease_secs` ignored), renewed every 10 s, `until`
+    // would lie at least 20 s past the trigger.
+    let triggered_at = parse_ticks(&triggered).expect("a date");
+    assert!(
+        dead_until - triggered_at <= secs_to_ticks(LEASE_SECS + 8),
+        "the dead lease outlives lease_secs: until {dead_until}, triggered {triggered_at}"
+    );
 
     let second = Instance::start(&app, &sim, "second");
     // Deadline polling only: the second process must finish a whole sync once the dead lease
