@@ -23,6 +23,7 @@ mod openapi;
 mod pausable_proxy;
 mod profile_push;
 mod profiles;
+mod restore;
 mod security;
 mod shutdown;
 mod sync;
