@@ -8,6 +8,7 @@ use super::convert::{setting_body_from_old, setting_to_old};
 use super::resolve::{self, DefaultToken, require_default};
 use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
+use crate::api::handlers::onboarding_actions;
 use crate::api::response::{self, GraphResponse, primitive};
 use crate::api::table::{Call, ORGANIZATION_ID};
 use crate::api::{json_object, optional_json_object};
@@ -130,7 +131,7 @@ pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, Api
     let setting = key_setting(svc, c.ctx, tenant).await?;
     Ok(primitive(
         c.ctx,
-        &json!(dep_tokens::get_key(svc, tenant, &setting).await?),
+        &json!(onboarding_actions::download_key(svc, c.ctx, tenant, &setting).await?),
     ))
 }
 

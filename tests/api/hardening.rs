@@ -355,6 +355,28 @@ async fn read_permission_changes_no_state(backend: Backend) {
     assert_eq!(resp.status(), 200);
     let staged = resp.json::<Value>().await.unwrap()["value"].clone();
     assert_ne!(staged, created_key);
+
+    // A token created without a key: a reader's download would generate one, so it is refused and
+    // the token stays keyless (a writer's download then generates it).
+    let fresh = app.create_setting(&json!({"tokenName": "keyless"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let download = format!("{SETTINGS}/{fresh}/getEncryptionPublicKey()");
+    for _ in 0..2 {
+        let resp = as_reader(Method::GET, download.clone())
+            .send()
+            .await
+            .unwrap();
+        let message = assert_graph_error(resp, 403, "Forbidden").await;
+        assert!(message.contains(READ_WRITE), "{message}");
+    }
+    let resp = app.get(&download).await;
+    assert_eq!(resp.status(), 200);
+    let generated = resp.json::<Value>().await.unwrap()["value"].clone();
+    let resp = as_reader(Method::GET, download).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "a reader reads an existing key");
+    assert_eq!(resp.json::<Value>().await.unwrap()["value"], generated);
 }
 
 on_both_backends!(read_permission_changes_no_state);
