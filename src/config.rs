@@ -11,8 +11,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod operability;
 mod redact;
 
+pub use operability::TokenWarningSettings;
 pub use redact::{redact_url, scrub_url_secrets};
 
 /// Every setting of the gateway.
@@ -87,6 +89,15 @@ pub struct Settings {
     /// Serve the retired single-token DEP API (`/organization/…`, `deviceManagement/enrollmentProfiles`,
     /// …) by translating it onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
     pub legacy_api: bool,
+    /// Serve `GET /metrics` on its own listener at this address instead of the main one.
+    pub metrics_bind: Option<String>,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>` (a static
+    /// secret for the scraper, not a Graph token).
+    pub metrics_token: Option<String>,
+    /// `/readyz` also checks that Apple's DEP web service (`apple_base_url`) answers.
+    pub readyz_apple: bool,
+    /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
+    pub token_warnings: TokenWarningSettings,
 }
 
 impl Default for Settings {
@@ -122,6 +133,10 @@ impl Default for Settings {
             tls_key: None,
             throttling: ThrottleSettings::default(),
             legacy_api: true,
+            metrics_bind: None,
+            metrics_token: None,
+            readyz_apple: false,
+            token_warnings: TokenWarningSettings::default(),
         }
     }
 }
@@ -328,6 +343,8 @@ impl fmt::Debug for Settings {
             .field("auth", &self.auth)
             .field("tls_cert", &self.tls_cert)
             .field("throttling", &self.throttling)
+            .field("metrics_bind", &self.metrics_bind)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }

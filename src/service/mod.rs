@@ -11,6 +11,7 @@ pub mod profiles;
 pub mod sync;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod token_health;
 pub mod vpp_tokens;
 
 use std::sync::Arc;
@@ -51,6 +52,10 @@ pub struct Services {
     pub sync_interval_secs: u64,
     /// First wait before pushing a failed profile assignment to Apple again (doubles per try).
     pub assign_retry_secs: u64,
+    /// The instance's Prometheus metrics (sync runs and token warnings are counted here).
+    pub metrics: Arc<crate::telemetry::Metrics>,
+    /// When tokens are warned about.
+    pub token_warnings: crate::config::TokenWarningSettings,
 }
 
 impl Services {
@@ -77,7 +82,17 @@ impl Services {
             lease_secs: settings.lease_secs,
             sync_interval_secs: settings.sync_interval_secs,
             assign_retry_secs: settings.assign_retry_secs,
+            metrics: Arc::new(crate::telemetry::Metrics::new()),
+            token_warnings: settings.token_warnings.clone(),
         }
+    }
+
+    /// The same services counting into `metrics` (the application's registry, which the
+    /// metrics endpoint renders).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::telemetry::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Whether the database answers and has every migration applied (`/readyz`).

@@ -274,6 +274,8 @@ impl Env {
             lease_secs: 30,
             sync_interval_secs: 3600,
             assign_retry_secs: 60,
+            metrics: Arc::new(crate::telemetry::Metrics::new()),
+            token_warnings: crate::config::TokenWarningSettings::default(),
         };
         let env = Self {
             svc,

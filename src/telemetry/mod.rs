@@ -14,3 +14,8 @@ pub fn init(filter: &str, json: bool) {
         builder.try_init()
     };
 }
+
+pub mod apple;
+pub mod metrics;
+
+pub use metrics::Metrics;
