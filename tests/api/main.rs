@@ -15,6 +15,7 @@ mod devices;
 mod generated_sdk;
 mod hardening;
 mod legacy;
+mod metrics;
 mod oidc;
 mod onboarding_settings;
 mod openapi;
