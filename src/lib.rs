@@ -63,7 +63,10 @@ fn services(
         )),
         Arc::clone(&metrics),
     ));
-    Ok(Services::new(db, paging_key, secrets, apple, clock, background, settings).with_metrics(metrics))
+    Ok(
+        Services::new(db, paging_key, secrets, apple, clock, background, settings)
+            .with_metrics(metrics),
+    )
 }
 
 /// A bound, not yet running, gateway.

@@ -16,7 +16,11 @@ use crate::service::token_health::{TokenLine, report_in_database};
 pub const EXIT_ATTENTION: u8 = 2;
 
 /// Prints the report and says how to exit.
-pub async fn run(settings: &Settings, tenant: Option<TenantId>, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    settings: &Settings,
+    tenant: Option<TenantId>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let lines = report_in_database(&settings.database_url(), &settings.token_warnings, tenant)
         .await
         .map_err(anyhow::Error::from)
@@ -36,7 +40,15 @@ pub async fn run(settings: &Settings, tenant: Option<TenantId>, json: bool) -> a
 /// The lines as an aligned text table.
 pub fn table(lines: &[TokenLine]) -> String {
     let header = [
-        "KIND", "TENANT", "ID", "NAME", "EXPIRES", "DAYS", "LAST SYNC", "LAST ERROR", "DEVICES",
+        "KIND",
+        "TENANT",
+        "ID",
+        "NAME",
+        "EXPIRES",
+        "DAYS",
+        "LAST SYNC",
+        "LAST ERROR",
+        "DEVICES",
         "STATUS",
     ];
     let rows: Vec<[String; 10]> = lines
@@ -53,7 +65,8 @@ pub fn table(lines: &[TokenLine]) -> String {
                     .as_deref()
                     .map_or_else(|| "never".to_owned(), |t| t.chars().take(19).collect()),
                 l.last_error.clone(),
-                l.device_count.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                l.device_count
+                    .map_or_else(|| "-".to_owned(), |n| n.to_string()),
                 l.status.as_str().to_owned(),
             ]
         })

@@ -37,11 +37,10 @@ fn bearer_matches(req: &HttpRequest, expected: &str) -> bool {
     let (Some(value), None) = (values.next(), values.next()) else {
         return false;
     };
-    let Some(given) = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-    else {
+    let Some(given) = value.to_str().ok().and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    }) else {
         return false;
     };
     let (a, b) = (given.as_bytes(), expected.as_bytes());

@@ -118,7 +118,11 @@ pub async fn check(svc: &Services) -> Result<Vec<Issued>, ServiceError> {
     let mut per_tenant: BTreeMap<TenantId, (Vec<(Key, String)>, Vec<Key>)> = BTreeMap::new();
     for (key, label) in &holding {
         if !warned.contains(key) {
-            per_tenant.entry(key.0).or_default().0.push((key.clone(), label.clone()));
+            per_tenant
+                .entry(key.0)
+                .or_default()
+                .0
+                .push((key.clone(), label.clone()));
         }
     }
     for key in warned.iter().filter(|k| !holding.contains_key(*k)) {

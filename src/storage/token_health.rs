@@ -96,19 +96,21 @@ pub fn dep_tokens(
         .collect();
     Ok(rows
         .into_iter()
-        .filter_map(|(t, id, name, expiration, last_sync, last_error, devices)| {
-            let failures = failures.get(&(t.clone(), id.clone())).copied().unwrap_or(0);
-            Some(DepTokenRow {
-                tenant: t.parse().ok()?,
-                id,
-                name,
-                expiration,
-                last_sync,
-                last_error,
-                devices,
-                failures,
-            })
-        })
+        .filter_map(
+            |(t, id, name, expiration, last_sync, last_error, devices)| {
+                let failures = failures.get(&(t.clone(), id.clone())).copied().unwrap_or(0);
+                Some(DepTokenRow {
+                    tenant: t.parse().ok()?,
+                    id,
+                    name,
+                    expiration,
+                    last_sync,
+                    last_error,
+                    devices,
+                    failures,
+                })
+            },
+        )
         .collect())
 }
 
@@ -136,16 +138,18 @@ pub fn vpp_tokens(
     let rows: Vec<(String, String, Option<String>, String, i64, i64, String)> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(t, id, display, org, expiration, last_sync, last_status)| {
-            Some(VppTokenRow {
-                tenant: t.parse().ok()?,
-                id,
-                name: display.unwrap_or(org),
-                expiration,
-                last_sync,
-                last_status,
-            })
-        })
+        .filter_map(
+            |(t, id, display, org, expiration, last_sync, last_status)| {
+                Some(VppTokenRow {
+                    tenant: t.parse().ok()?,
+                    id,
+                    name: display.unwrap_or(org),
+                    expiration,
+                    last_sync,
+                    last_status,
+                })
+            },
+        )
         .collect())
 }
 
@@ -180,7 +184,9 @@ pub fn record_sync(
     match current {
         Some(n) if n == next => {}
         Some(_) => {
-            diesel::update(key()).set(f::consecutive.eq(next)).execute(conn)?;
+            diesel::update(key())
+                .set(f::consecutive.eq(next))
+                .execute(conn)?;
         }
         None if next == 0 => {}
         None => {

@@ -174,53 +174,110 @@ impl Metrics {
         r.register(Box::new(queue_depth.clone()))
             .expect("unique metric");
         Self {
-            http_requests: counter(&r, "http_requests_total",
+            http_requests: counter(
+                &r,
+                "http_requests_total",
                 "Graph requests by operation id (the row's Graph operation id; \"$batch\", or \"none\" when no row matched) and status class.",
-                &["operation", "status_class"]),
-            http_duration: histogram(&r, "http_request_duration_seconds",
-                "Graph request latency by operation id, from arrival to response.", &["operation"]),
-            throttled: counter(&r, "throttled_requests_total",
+                &["operation", "status_class"],
+            ),
+            http_duration: histogram(
+                &r,
+                "http_request_duration_seconds",
+                "Graph request latency by operation id, from arrival to response.",
+                &["operation"],
+            ),
+            throttled: counter(
+                &r,
+                "throttled_requests_total",
                 "Graph requests refused with 429 by the gateway's own limits, by scope (tenant or app).",
-                &["scope"]),
-            apple_calls: counter(&r, "apple_requests_total",
+                &["scope"],
+            ),
+            apple_calls: counter(
+                &r,
+                "apple_requests_total",
                 "Calls to Apple's DEP web service by endpoint and outcome (ok, error, throttled, transport).",
-                &["endpoint", "outcome"]),
-            apple_duration: histogram(&r, "apple_request_duration_seconds",
+                &["endpoint", "outcome"],
+            ),
+            apple_duration: histogram(
+                &r,
+                "apple_request_duration_seconds",
                 "Latency of calls to Apple's DEP web service by endpoint (retries and session renewal included).",
-                &["endpoint"]),
-            devices_fetched: counter(&r, "sync_devices_fetched_total",
+                &["endpoint"],
+            ),
+            devices_fetched: counter(
+                &r,
+                "sync_devices_fetched_total",
                 "Device records received from Apple by endpoint (fetch: full fetch, sync: changes).",
-                &["endpoint"]),
-            serial_outcomes: counter(&r, "assignment_serial_outcomes_total",
+                &["endpoint"],
+            ),
+            serial_outcomes: counter(
+                &r,
+                "assignment_serial_outcomes_total",
                 "Per-serial results Apple gave to profile assignments (SUCCESS, NOT_ACCESSIBLE, FAILED, THROTTLED, …).",
-                &["outcome"]),
-            sync_runs: counter(&r, "sync_runs_total",
+                &["outcome"],
+            ),
+            sync_runs: counter(
+                &r,
+                "sync_runs_total",
                 "DEP sync runs by outcome (ok, apple_error, failed, lease_lost, no_token, stopped).",
-                &["outcome"]),
-            sync_duration: histogram(&r, "sync_run_duration_seconds",
-                "Duration of DEP sync runs by outcome.", &["outcome"]),
-            token_warnings: counter(&r, "token_warnings_total",
+                &["outcome"],
+            ),
+            sync_duration: histogram(
+                &r,
+                "sync_run_duration_seconds",
+                "Duration of DEP sync runs by outcome.",
+                &["outcome"],
+            ),
+            token_warnings: counter(
+                &r,
+                "token_warnings_total",
                 "Token lifecycle warnings issued by this instance, by token kind (dep, vpp) and warning (expires_30d, …, expired, terms_not_signed, sync_failing).",
-                &["kind", "warning"]),
-            pool_gauges: gauge(&r, "db_pool_connections",
-                "Database pool connections by state (max, open, in_use).", &["state"]),
-            pool_checkouts: single(&r, "db_pool_checkouts_total",
-                "Connections checked out of the database pool."),
-            pool_wait_micros: single(&r, "db_pool_checkout_wait_microseconds_total",
-                "Time spent waiting for database pool checkouts, in microseconds."),
-            pool_timeouts: single(&r, "db_pool_checkout_timeouts_total",
-                "Database pool checkouts that gave up waiting (answered 503)."),
-            restarts: single(&r, "background_restarts_total",
-                "Background workers restarted after a panic."),
-            token_expiry: gauge(&r, "dep_token_expiry_seconds",
+                &["kind", "warning"],
+            ),
+            pool_gauges: gauge(
+                &r,
+                "db_pool_connections",
+                "Database pool connections by state (max, open, in_use).",
+                &["state"],
+            ),
+            pool_checkouts: single(
+                &r,
+                "db_pool_checkouts_total",
+                "Connections checked out of the database pool.",
+            ),
+            pool_wait_micros: single(
+                &r,
+                "db_pool_checkout_wait_microseconds_total",
+                "Time spent waiting for database pool checkouts, in microseconds.",
+            ),
+            pool_timeouts: single(
+                &r,
+                "db_pool_checkout_timeouts_total",
+                "Database pool checkouts that gave up waiting (answered 503).",
+            ),
+            restarts: single(
+                &r,
+                "background_restarts_total",
+                "Background workers restarted after a panic.",
+            ),
+            token_expiry: gauge(
+                &r,
+                "dep_token_expiry_seconds",
                 "Seconds until the DEP token's tokenExpirationDateTime (negative once expired); one series per token.",
-                &["tenant", "token"]),
-            token_error: gauge(&r, "dep_token_last_sync_error_code",
+                &["tenant", "token"],
+            ),
+            token_error: gauge(
+                &r,
+                "dep_token_last_sync_error_code",
                 "The DEP token's lastSyncErrorCode (0: the last sync succeeded); one series per token.",
-                &["tenant", "token"]),
-            token_since_sync: gauge(&r, "dep_token_seconds_since_last_sync",
+                &["tenant", "token"],
+            ),
+            token_since_sync: gauge(
+                &r,
+                "dep_token_seconds_since_last_sync",
                 "Seconds since the DEP token's last successful sync (absent when it never synced); one series per token.",
-                &["tenant", "token"]),
+                &["tenant", "token"],
+            ),
             queue_depth,
             registry: r,
             scrape: Mutex::new(()),
@@ -281,7 +338,9 @@ impl Metrics {
 
     /// Counts one token lifecycle warning.
     pub fn token_warning(&self, kind: &str, warning: &str) {
-        self.token_warnings.with_label_values(&[kind, warning]).inc();
+        self.token_warnings
+            .with_label_values(&[kind, warning])
+            .inc();
     }
 
     /// The Prometheus text exposition of everything, with `snapshot`'s values.
@@ -346,10 +405,20 @@ mod tests {
     #[test]
     fn counts_render_with_labels_and_snapshot_values() {
         let m = Metrics::new();
-        m.http_request("deviceManagement_ListDepOnboardingSettings", 200, Duration::from_millis(3));
+        m.http_request(
+            "deviceManagement_ListDepOnboardingSettings",
+            200,
+            Duration::from_millis(3),
+        );
         m.http_request("none", 401, Duration::ZERO);
         let snap = Snapshot {
-            pool: PoolStats { max_size: 8, connections: 2, in_use: 1, checkouts: 5, ..PoolStats::default() },
+            pool: PoolStats {
+                max_size: 8,
+                connections: 2,
+                in_use: 1,
+                checkouts: 5,
+                ..PoolStats::default()
+            },
             assignment_queue_depth: 3,
             background_restarts: 2,
             dep_tokens: vec![TokenGauges {
@@ -362,13 +431,21 @@ mod tests {
         };
         let text = m.render(&snap);
         assert!(text.contains("dep_gateway_http_requests_total{operation=\"deviceManagement_ListDepOnboardingSettings\",status_class=\"2xx\"} 1"), "{text}");
-        assert!(text.contains("dep_gateway_http_requests_total{operation=\"none\",status_class=\"4xx\"} 1"));
+        assert!(text.contains(
+            "dep_gateway_http_requests_total{operation=\"none\",status_class=\"4xx\"} 1"
+        ));
         assert!(text.contains("dep_gateway_db_pool_connections{state=\"in_use\"} 1"));
         assert!(text.contains("dep_gateway_db_pool_checkouts_total 5"));
         assert!(text.contains("dep_gateway_assignment_queue_depth 3"));
         assert!(text.contains("dep_gateway_background_restarts_total 2"));
-        assert!(text.contains("dep_gateway_dep_token_expiry_seconds{tenant=\"t\",token=\"s\"} 86400"));
-        assert!(text.contains("dep_gateway_dep_token_last_sync_error_code{tenant=\"t\",token=\"s\"} 403"));
+        assert!(
+            text.contains("dep_gateway_dep_token_expiry_seconds{tenant=\"t\",token=\"s\"} 86400")
+        );
+        assert!(
+            text.contains(
+                "dep_gateway_dep_token_last_sync_error_code{tenant=\"t\",token=\"s\"} 403"
+            )
+        );
         assert!(!text.contains("dep_gateway_dep_token_seconds_since_last_sync{"));
         // A token gone from the database is gone from the next scrape; counters never go down.
         let text = m.render(&Snapshot::default());

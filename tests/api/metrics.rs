@@ -38,7 +38,10 @@ async fn scrape_at(client: &reqwest::Client, base: &str) -> Scrape {
         .expect("scrape");
     assert_eq!(resp.status(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
-    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
     let text = resp.text().await.unwrap();
     let values = text
         .lines()
@@ -67,12 +70,20 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
     let sim = Sim::start().await;
     let app = spawn(backend, &sim, 3600).await;
     let before = scrape(&app).await;
-    assert_eq!(before.get("dep_gateway_db_pool_connections{state=\"max\"}"), 4.0);
+    assert_eq!(
+        before.get("dep_gateway_db_pool_connections{state=\"max\"}"),
+        4.0
+    );
 
     for _ in 0..3 {
         assert_eq!(app.get(SETTINGS).await.status(), 200);
     }
-    let anonymous = app.client.get(format!("{}{SETTINGS}", app.base)).send().await.unwrap();
+    let anonymous = app
+        .client
+        .get(format!("{}{SETTINGS}", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     let id = setting_with_token(&app, &sim, "server-metrics", 25).await;
     sync_ok(&app, &id).await;
@@ -81,12 +92,21 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
     let moved = |series: &str| after.get(series) - before.get(series);
     assert_eq!(moved(&requests(LIST, "2xx")), 3.0, "{}", after.text);
     assert_eq!(
-        moved(&format!("dep_gateway_http_request_duration_seconds_count{{operation=\"{LIST}\"}}")),
+        moved(&format!(
+            "dep_gateway_http_request_duration_seconds_count{{operation=\"{LIST}\"}}"
+        )),
         3.0
     );
-    assert_eq!(moved(&requests("none", "4xx")), 1.0, "the unauthenticated GET");
     assert_eq!(
-        moved(&requests("deviceManagement.depOnboardingSetting_uploadDepToken", "2xx")),
+        moved(&requests("none", "4xx")),
+        1.0,
+        "the unauthenticated GET"
+    );
+    assert_eq!(
+        moved(&requests(
+            "deviceManagement.depOnboardingSetting_uploadDepToken",
+            "2xx"
+        )),
         1.0
     );
     // 25 devices in pages of 10: three fetch pages, then one empty sync page.
@@ -97,19 +117,37 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
         25.0
     );
     assert_eq!(moved("dep_gateway_sync_runs_total{outcome=\"ok\"}"), 1.0);
-    assert_eq!(moved("dep_gateway_sync_run_duration_seconds_count{outcome=\"ok\"}"), 1.0);
+    assert_eq!(
+        moved("dep_gateway_sync_run_duration_seconds_count{outcome=\"ok\"}"),
+        1.0
+    );
     assert!(moved("dep_gateway_db_pool_checkouts_total") > 0.0);
 
     // One series per token, labelled by tenant and token id only.
     let labels = format!("{{tenant=\"{}\",token=\"{id}\"}}", app.tenant);
     let expiry = after.get(&format!("dep_gateway_dep_token_expiry_seconds{labels}"));
-    assert!(expiry > 300.0 * 86_400.0 && expiry < 367.0 * 86_400.0, "{expiry}");
-    assert!(after.has(&format!("dep_gateway_dep_token_last_sync_error_code{labels}")));
-    assert_eq!(after.get(&format!("dep_gateway_dep_token_last_sync_error_code{labels}")), 0.0);
-    let since = after.get(&format!("dep_gateway_dep_token_seconds_since_last_sync{labels}"));
+    assert!(
+        expiry > 300.0 * 86_400.0 && expiry < 367.0 * 86_400.0,
+        "{expiry}"
+    );
+    assert!(after.has(&format!(
+        "dep_gateway_dep_token_last_sync_error_code{labels}"
+    )));
+    assert_eq!(
+        after.get(&format!(
+            "dep_gateway_dep_token_last_sync_error_code{labels}"
+        )),
+        0.0
+    );
+    let since = after.get(&format!(
+        "dep_gateway_dep_token_seconds_since_last_sync{labels}"
+    ));
     assert!((0.0..3_600.0).contains(&since), "{since}");
     for private in ["server-metrics", "mdm-admin@example.com"] {
-        assert!(!after.text.contains(private), "{private} leaked into the metrics");
+        assert!(
+            !after.text.contains(private),
+            "{private} leaked into the metrics"
+        );
     }
 
     // A deleted token's series disappear.
@@ -136,16 +174,29 @@ async fn a_failed_sync_is_counted_with_its_error_code(backend: Backend) {
         (s.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}") >= 1.0).then_some(s)
     })
     .await;
-    assert_eq!(after.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}"), 1.0);
-    assert_eq!(after.get("dep_gateway_sync_runs_total{outcome=\"ok\"}"), 0.0);
+    assert_eq!(
+        after.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}"),
+        1.0
+    );
+    assert_eq!(
+        after.get("dep_gateway_sync_runs_total{outcome=\"ok\"}"),
+        0.0
+    );
     assert_eq!(
         after.get(&apple("fetch_devices", "error")) - before.get(&apple("fetch_devices", "error")),
         1.0,
         "{}",
         after.text
     );
-    assert_eq!(after.get(&format!("dep_gateway_dep_token_last_sync_error_code{labels}")), 403.0);
-    assert!(!after.has(&format!("dep_gateway_dep_token_seconds_since_last_sync{labels}")));
+    assert_eq!(
+        after.get(&format!(
+            "dep_gateway_dep_token_last_sync_error_code{labels}"
+        )),
+        403.0
+    );
+    assert!(!after.has(&format!(
+        "dep_gateway_dep_token_seconds_since_last_sync{labels}"
+    )));
 }
 
 async fn throttled_requests_are_counted(backend: Backend) {
@@ -158,8 +209,15 @@ async fn throttled_requests_are_counted(backend: Backend) {
     }
     assert_eq!(refused, 2);
     let s = scrape(&app).await;
-    assert_eq!(s.get("dep_gateway_throttled_requests_total{scope=\"tenant\"}"), 2.0);
-    assert_eq!(s.get(&requests("none", "4xx")), 2.0, "throttled before routing");
+    assert_eq!(
+        s.get("dep_gateway_throttled_requests_total{scope=\"tenant\"}"),
+        2.0
+    );
+    assert_eq!(
+        s.get(&requests("none", "4xx")),
+        2.0,
+        "throttled before routing"
+    );
     assert_eq!(s.get(&requests(LIST, "2xx")), 2.0);
 }
 
@@ -176,10 +234,16 @@ async fn batch_items_count_as_their_operations(backend: Backend) {
 }
 
 async fn a_metrics_token_is_required_when_configured(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |s| s.metrics_token = Some("scrape-secret".into())).await;
+    let app =
+        TestApp::spawn_with(backend, |s| s.metrics_token = Some("scrape-secret".into())).await;
     let url = format!("{}/metrics", app.base);
     let graph_token = app.token();
-    for bearer in [None, Some("wrong"), Some("scrape-secre"), Some(graph_token.as_str())] {
+    for bearer in [
+        None,
+        Some("wrong"),
+        Some("scrape-secre"),
+        Some(graph_token.as_str()),
+    ] {
         let mut req = app.client.get(&url);
         if let Some(b) = bearer {
             req = req.bearer_auth(b);
@@ -187,16 +251,32 @@ async fn a_metrics_token_is_required_when_configured(backend: Backend) {
         let resp = req.send().await.unwrap();
         assert_graph_error(resp, 401, "InvalidAuthenticationToken").await;
     }
-    let ok = app.client.get(&url).bearer_auth("scrape-secret").send().await.unwrap();
+    let ok = app
+        .client
+        .get(&url)
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    assert!(ok.text().await.unwrap().contains("dep_gateway_db_pool_connections{state=\"max\"} 4"));
+    assert!(
+        ok.text()
+            .await
+            .unwrap()
+            .contains("dep_gateway_db_pool_connections{state=\"max\"} 4")
+    );
 }
 
 async fn metrics_bind_moves_the_endpoint_to_its_own_listener(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| s.metrics_bind = Some("127.0.0.1:0".into())).await;
     let metrics_base = app.metrics_base.clone().expect("a metrics listener");
     assert_ne!(metrics_base, app.base);
-    let main = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    let main = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_ne!(main.status(), 200, "not on the main listener any more");
     assert_eq!(app.get(SETTINGS).await.status(), 200);
     let s = scrape_at(&app.client, &metrics_base).await;
@@ -205,7 +285,12 @@ async fn metrics_bind_moves_the_endpoint_to_its_own_listener(backend: Backend) {
 
 async fn readyz_reports_each_check(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let resp = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let resp = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(
@@ -221,7 +306,15 @@ async fn readyz_reports_each_check(backend: Backend) {
         s.apple_base_url = url;
     })
     .await;
-    let body: Value = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap().json().await.unwrap();
+    let body: Value = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["status"], "ready", "{body}");
     assert_eq!(body["checks"]["apple"]["status"], "ok", "{body}");
 
@@ -233,13 +326,23 @@ async fn readyz_reports_each_check(backend: Backend) {
         s.apple_base_url = url;
     })
     .await;
-    let resp = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let resp = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 503);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "unavailable", "{body}");
     assert_eq!(body["checks"]["database"]["status"], "ok", "{body}");
     assert_eq!(body["checks"]["apple"]["status"], "unavailable", "{body}");
-    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200, "liveness does not depend on Apple");
 }
 

@@ -38,7 +38,10 @@ async fn warnings(env: &Env) -> Vec<String> {
     issued
         .into_iter()
         .map(|w| {
-            assert_eq!((w.tenant, w.kind, w.token.as_str()), (env.tenant, DEP, env.setting.as_str()));
+            assert_eq!(
+                (w.tenant, w.kind, w.token.as_str()),
+                (env.tenant, DEP, env.setting.as_str())
+            );
             w.warning
         })
         .collect()
@@ -49,14 +52,23 @@ fn thresholds_hold_from_their_day_to_expiry() {
     let s = TokenWarningSettings::default();
     let now = 1_000 * DAY;
     let labels = |exp: i64, err: Option<i32>, failures: i32| -> Vec<String> {
-        active(&s, exp, err, failures, now).into_iter().map(|(_, l)| l).collect()
+        active(&s, exp, err, failures, now)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect()
     };
     assert!(labels(now + 31 * DAY, Some(0), 0).is_empty());
     assert_eq!(labels(now + 30 * DAY, Some(0), 0), ["expires_30d"]);
-    assert_eq!(labels(now + 6 * DAY, None, 0), ["expires_30d", "expires_14d", "expires_7d"]);
+    assert_eq!(
+        labels(now + 6 * DAY, None, 0),
+        ["expires_30d", "expires_14d", "expires_7d"]
+    );
     assert_eq!(labels(now, None, 0), ["expired"]);
     assert!(labels(UNSET_TICKS, None, 0).is_empty());
-    assert_eq!(labels(now + 99 * DAY, Some(403), 3), ["terms_not_signed", "sync_failing"]);
+    assert_eq!(
+        labels(now + 99 * DAY, Some(403), 3),
+        ["terms_not_signed", "sync_failing"]
+    );
     assert!(labels(now + 99 * DAY, Some(500), 2).is_empty());
     // The key names the expiration: a renewed token is a new crossing.
     assert_ne!(
@@ -70,7 +82,10 @@ async fn expiry_warnings_come_once_per_crossing_and_again_after_renewal() {
     let env = Env::new().await;
     expire_in(&env, 20 * DAY).await;
     assert_eq!(warnings(&env).await, ["expires_30d"]);
-    assert!(warnings(&env).await.is_empty(), "not again on the next check");
+    assert!(
+        warnings(&env).await.is_empty(),
+        "not again on the next check"
+    );
     env.advance(days(7));
     assert_eq!(warnings(&env).await, ["expires_14d"]);
     env.advance(days(12));
@@ -92,8 +107,14 @@ async fn expiry_warnings_come_once_per_crossing_and_again_after_renewal() {
     assert_eq!(warnings(&env).await, ["expires_30d"]);
 
     let text = env.svc.metrics.render(&Default::default());
-    for (warning, n) in [("expires_30d", 2), ("expires_14d", 1), ("expires_1d", 1), ("expired", 1)] {
-        let line = format!("dep_gateway_token_warnings_total{{kind=\"dep\",warning=\"{warning}\"}} {n}\n");
+    for (warning, n) in [
+        ("expires_30d", 2),
+        ("expires_14d", 1),
+        ("expires_1d", 1),
+        ("expired", 1),
+    ] {
+        let line =
+            format!("dep_gateway_token_warnings_total{{kind=\"dep\",warning=\"{warning}\"}} {n}\n");
         assert!(text.contains(&line), "{line} in {text}");
     }
 }
@@ -102,13 +123,27 @@ async fn expiry_warnings_come_once_per_crossing_and_again_after_renewal() {
 async fn failing_syncs_and_unsigned_terms_warn_once_and_rearm_after_a_success() {
     let env = Env::new().await;
     expire_in(&env, 300 * DAY).await;
-    let sync = || async { sync_token(&env.svc, env.tenant, &env.setting).await.expect("sync") };
+    let sync = || async {
+        sync_token(&env.svc, env.tenant, &env.setting)
+            .await
+            .expect("sync")
+    };
     for _ in 0..2 {
-        env.apple.state().errors.push_back(AppleError::TermsNotSigned);
+        env.apple
+            .state()
+            .errors
+            .push_back(AppleError::TermsNotSigned);
         assert!(sync().await);
     }
-    assert_eq!(warnings(&env).await, ["terms_not_signed"], "2 failures: below the threshold");
-    env.apple.state().errors.push_back(AppleError::TermsNotSigned);
+    assert_eq!(
+        warnings(&env).await,
+        ["terms_not_signed"],
+        "2 failures: below the threshold"
+    );
+    env.apple
+        .state()
+        .errors
+        .push_back(AppleError::TermsNotSigned);
     assert!(sync().await);
     assert_eq!(warnings(&env).await, ["sync_failing"]);
     assert!(warnings(&env).await.is_empty());
@@ -116,12 +151,30 @@ async fn failing_syncs_and_unsigned_terms_warn_once_and_rearm_after_a_success() 
     assert!(sync().await, "a successful run");
     assert!(warnings(&env).await.is_empty());
     for _ in 0..3 {
-        env.apple.state().errors.push_back(AppleError::Transport("down".into()));
+        env.apple
+            .state()
+            .errors
+            .push_back(AppleError::Transport("down".into()));
         assert!(sync().await);
     }
-    assert_eq!(warnings(&env).await, ["sync_failing"], "re-armed by the success");
+    assert_eq!(
+        warnings(&env).await,
+        ["sync_failing"],
+        "re-armed by the success"
+    );
     let text = env.svc.metrics.render(&Default::default());
-    assert!(text.contains("dep_gateway_token_warnings_total{kind=\"dep\",warning=\"sync_failing\"} 2\n"), "{text}");
-    assert!(text.contains("dep_gateway_sync_runs_total{outcome=\"apple_error\"} 6\n"), "{text}");
-    assert!(text.contains("dep_gateway_sync_runs_total{outcome=\"ok\"} 1\n"), "{text}");
+    assert!(
+        text.contains(
+            "dep_gateway_token_warnings_total{kind=\"dep\",warning=\"sync_failing\"} 2\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("dep_gateway_sync_runs_total{outcome=\"apple_error\"} 6\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dep_gateway_sync_runs_total{outcome=\"ok\"} 1\n"),
+        "{text}"
+    );
 }
