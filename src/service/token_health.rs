@@ -78,6 +78,8 @@ pub fn active(
 }
 
 type Key = (TenantId, String, String, String);
+/// Per tenant: the warnings to record (with their labels) and those to forget.
+type TenantWork = (Vec<(Key, String)>, Vec<Key>);
 
 fn conditions(
     settings: &TokenWarningSettings,
@@ -115,7 +117,7 @@ pub async fn check(svc: &Services) -> Result<Vec<Issued>, ServiceError> {
         .await?;
     let holding = conditions(&svc.token_warnings, &deps, &vpps, now);
     let warned: BTreeSet<Key> = warned.into_iter().collect();
-    let mut per_tenant: BTreeMap<TenantId, (Vec<(Key, String)>, Vec<Key>)> = BTreeMap::new();
+    let mut per_tenant: BTreeMap<TenantId, TenantWork> = BTreeMap::new();
     for (key, label) in &holding {
         if !warned.contains(key) {
             per_tenant
@@ -152,7 +154,7 @@ pub async fn check(svc: &Services) -> Result<Vec<Issued>, ServiceError> {
             warning,
         }));
     }
-    let issued = tightest(issued);
+    let issued = tightest(&issued);
     for w in &issued {
         announce(svc, w, &deps, &vpps);
     }
@@ -161,14 +163,14 @@ pub async fn check(svc: &Services) -> Result<Vec<Issued>, ServiceError> {
 
 /// Of the expiry thresholds a token crossed at once (first seen 5 days before expiry crosses
 /// 30, 14 and 7), only the tightest is announced; all are recorded.
-fn tightest(issued: Vec<Issued>) -> Vec<Issued> {
+fn tightest(issued: &[Issued]) -> Vec<Issued> {
     let days = |w: &Issued| {
         w.warning
             .strip_prefix("expires_")
             .and_then(|d| d.trim_end_matches('d').parse::<u32>().ok())
     };
     let mut best: BTreeMap<(TenantId, &str, String), u32> = BTreeMap::new();
-    for w in &issued {
+    for w in issued {
         if let Some(d) = days(w) {
             let slot = best.entry((w.tenant, w.kind, w.token.clone())).or_insert(d);
             *slot = (*slot).min(d);

@@ -56,6 +56,7 @@ pub struct VppTokenRow {
 }
 
 type DepRaw = (String, String, Option<String>, i64, i64, i32, i32);
+type VppRaw = (String, String, Option<String>, String, i64, i64, String);
 
 /// Every DEP token holding a server token (of `tenant`, or of all tenants), ordered by tenant and
 /// id, with its consecutive failures. Two queries.
@@ -135,7 +136,7 @@ pub fn vpp_tokens(
     if let Some(t) = tenant {
         query = query.filter(v::tenant_id.eq(t.to_string()));
     }
-    let rows: Vec<(String, String, Option<String>, String, i64, i64, String)> = query.load(conn)?;
+    let rows: Vec<VppRaw> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(

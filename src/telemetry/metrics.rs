@@ -109,6 +109,13 @@ pub struct Metrics {
     sync_runs: IntCounterVec,
     sync_duration: HistogramVec,
     token_warnings: IntCounterVec,
+    /// Set from a [`Snapshot`] at each scrape; the lock serialises scrapes (the per-token
+    /// gauges are reset and refilled on each).
+    scraped: Mutex<Scraped>,
+}
+
+/// The metrics whose values are read at scrape time.
+struct Scraped {
     pool_gauges: IntGaugeVec,
     pool_checkouts: IntCounter,
     pool_wait_micros: IntCounter,
@@ -118,8 +125,6 @@ pub struct Metrics {
     token_expiry: IntGaugeVec,
     token_error: IntGaugeVec,
     token_since_sync: IntGaugeVec,
-    /// Serialises scrapes: the per-token gauges are reset and refilled on each.
-    scrape: Mutex<()>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -159,13 +164,8 @@ fn single(r: &Registry, name: &str, help: &str) -> IntCounter {
     c
 }
 
-impl Metrics {
-    /// A fresh registry with every metric at zero.
-    ///
-    /// # Panics
-    /// Never at run time: names and labels are constants, so a mistake fails every test at once.
-    pub fn new() -> Self {
-        let r = Registry::new_custom(Some("dep_gateway".to_owned()), None).expect("valid prefix");
+impl Scraped {
+    fn new(r: &Registry) -> Self {
         let queue_depth = IntGauge::new(
             "assignment_queue_depth",
             "Profile assignments waiting to be pushed to Apple (due or waiting for a retry).",
@@ -174,6 +174,64 @@ impl Metrics {
         r.register(Box::new(queue_depth.clone()))
             .expect("unique metric");
         Self {
+            pool_gauges: gauge(
+                r,
+                "db_pool_connections",
+                "Database pool connections by state (max, open, in_use).",
+                &["state"],
+            ),
+            pool_checkouts: single(
+                r,
+                "db_pool_checkouts_total",
+                "Connections checked out of the database pool.",
+            ),
+            pool_wait_micros: single(
+                r,
+                "db_pool_checkout_wait_microseconds_total",
+                "Time spent waiting for database pool checkouts, in microseconds.",
+            ),
+            pool_timeouts: single(
+                r,
+                "db_pool_checkout_timeouts_total",
+                "Database pool checkouts that gave up waiting (answered 503).",
+            ),
+            restarts: single(
+                r,
+                "background_restarts_total",
+                "Background workers restarted after a panic.",
+            ),
+            token_expiry: gauge(
+                r,
+                "dep_token_expiry_seconds",
+                "Seconds until the DEP token's tokenExpirationDateTime (negative once expired); one series per token.",
+                &["tenant", "token"],
+            ),
+            token_error: gauge(
+                r,
+                "dep_token_last_sync_error_code",
+                "The DEP token's lastSyncErrorCode (0: the last sync succeeded); one series per token.",
+                &["tenant", "token"],
+            ),
+            token_since_sync: gauge(
+                r,
+                "dep_token_seconds_since_last_sync",
+                "Seconds since the DEP token's last successful sync (absent when it never synced); one series per token.",
+                &["tenant", "token"],
+            ),
+            queue_depth,
+        }
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric at zero.
+    ///
+    /// # Panics
+    /// Never at run time: names and labels are constants, so a mistake fails every test at once.
+    pub fn new() -> Self {
+        let r = Registry::new_custom(Some("dep_gateway".to_owned()), None).expect("valid prefix");
+        Self {
+            scraped: Mutex::new(Scraped::new(&r)),
             http_requests: counter(
                 &r,
                 "http_requests_total",
@@ -234,53 +292,7 @@ impl Metrics {
                 "Token lifecycle warnings issued by this instance, by token kind (dep, vpp) and warning (expires_30d, …, expired, terms_not_signed, sync_failing).",
                 &["kind", "warning"],
             ),
-            pool_gauges: gauge(
-                &r,
-                "db_pool_connections",
-                "Database pool connections by state (max, open, in_use).",
-                &["state"],
-            ),
-            pool_checkouts: single(
-                &r,
-                "db_pool_checkouts_total",
-                "Connections checked out of the database pool.",
-            ),
-            pool_wait_micros: single(
-                &r,
-                "db_pool_checkout_wait_microseconds_total",
-                "Time spent waiting for database pool checkouts, in microseconds.",
-            ),
-            pool_timeouts: single(
-                &r,
-                "db_pool_checkout_timeouts_total",
-                "Database pool checkouts that gave up waiting (answered 503).",
-            ),
-            restarts: single(
-                &r,
-                "background_restarts_total",
-                "Background workers restarted after a panic.",
-            ),
-            token_expiry: gauge(
-                &r,
-                "dep_token_expiry_seconds",
-                "Seconds until the DEP token's tokenExpirationDateTime (negative once expired); one series per token.",
-                &["tenant", "token"],
-            ),
-            token_error: gauge(
-                &r,
-                "dep_token_last_sync_error_code",
-                "The DEP token's lastSyncErrorCode (0: the last sync succeeded); one series per token.",
-                &["tenant", "token"],
-            ),
-            token_since_sync: gauge(
-                &r,
-                "dep_token_seconds_since_last_sync",
-                "Seconds since the DEP token's last successful sync (absent when it never synced); one series per token.",
-                &["tenant", "token"],
-            ),
-            queue_depth,
             registry: r,
-            scrape: Mutex::new(()),
         }
     }
 
@@ -345,8 +357,8 @@ impl Metrics {
 
     /// The Prometheus text exposition of everything, with `snapshot`'s values.
     pub fn render(&self, snapshot: &Snapshot) -> String {
-        let _one_at_a_time = self
-            .scrape
+        let m = self
+            .scraped
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let pool = &snapshot.pool;
@@ -355,32 +367,32 @@ impl Metrics {
             ("open", pool.connections),
             ("in_use", pool.in_use),
         ] {
-            self.pool_gauges
+            m.pool_gauges
                 .with_label_values(&[state])
                 .set(i64::from(value));
         }
-        catch_up(&self.pool_checkouts, pool.checkouts);
+        catch_up(&m.pool_checkouts, pool.checkouts);
         catch_up(
-            &self.pool_wait_micros,
+            &m.pool_wait_micros,
             u64::try_from(pool.checkout_wait.as_micros()).unwrap_or(u64::MAX),
         );
-        catch_up(&self.pool_timeouts, pool.timeouts);
-        catch_up(&self.restarts, snapshot.background_restarts);
-        self.queue_depth.set(snapshot.assignment_queue_depth);
+        catch_up(&m.pool_timeouts, pool.timeouts);
+        catch_up(&m.restarts, snapshot.background_restarts);
+        m.queue_depth.set(snapshot.assignment_queue_depth);
         // Deleted tokens must disappear: the per-token series are rebuilt on every scrape.
-        self.token_expiry.reset();
-        self.token_error.reset();
-        self.token_since_sync.reset();
+        m.token_expiry.reset();
+        m.token_error.reset();
+        m.token_since_sync.reset();
         for t in &snapshot.dep_tokens {
             let labels = [t.tenant.as_str(), t.token.as_str()];
-            self.token_expiry
+            m.token_expiry
                 .with_label_values(&labels)
                 .set(t.seconds_to_expiry);
-            self.token_error
+            m.token_error
                 .with_label_values(&labels)
                 .set(t.last_sync_error_code);
             if let Some(since) = t.seconds_since_sync {
-                self.token_since_sync.with_label_values(&labels).set(since);
+                m.token_since_sync.with_label_values(&labels).set(since);
             }
         }
         let mut out = Vec::new();

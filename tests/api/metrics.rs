@@ -14,15 +14,15 @@ use crate::sync::{SETTINGS, Sim, setting_with_token, spawn, sync_ok};
 
 const LIST: &str = "deviceManagement_ListDepOnboardingSetting";
 
-/// One scrape: `name{labels}` → value.
+/// One scrape: `name{labels}` → value (the integer ones: counts, gauges, bucket counts).
 struct Scrape {
     text: String,
-    values: BTreeMap<String, f64>,
+    values: BTreeMap<String, i64>,
 }
 
 impl Scrape {
-    fn get(&self, series: &str) -> f64 {
-        self.values.get(series).copied().unwrap_or(0.0)
+    fn get(&self, series: &str) -> i64 {
+        self.values.get(series).copied().unwrap_or(0)
     }
 
     fn has(&self, series: &str) -> bool {
@@ -39,7 +39,7 @@ async fn scrape_at(client: &reqwest::Client, base: &str) -> Scrape {
     assert_eq!(resp.status(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
+        content_type.starts_with("text/plain; version=0.4"),
         "{content_type}"
     );
     let text = resp.text().await.unwrap();
@@ -72,7 +72,7 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
     let before = scrape(&app).await;
     assert_eq!(
         before.get("dep_gateway_db_pool_connections{state=\"max\"}"),
-        4.0
+        4
     );
 
     for _ in 0..3 {
@@ -90,16 +90,16 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
 
     let after = scrape(&app).await;
     let moved = |series: &str| after.get(series) - before.get(series);
-    assert_eq!(moved(&requests(LIST, "2xx")), 3.0, "{}", after.text);
+    assert_eq!(moved(&requests(LIST, "2xx")), 3, "{}", after.text);
     assert_eq!(
         moved(&format!(
             "dep_gateway_http_request_duration_seconds_count{{operation=\"{LIST}\"}}"
         )),
-        3.0
+        3
     );
     assert_eq!(
         moved(&requests("none", "4xx")),
-        1.0,
+        1,
         "the unauthenticated GET"
     );
     assert_eq!(
@@ -107,29 +107,26 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
             "deviceManagement.depOnboardingSetting_uploadDepToken",
             "2xx"
         )),
-        1.0
+        1
     );
     // 25 devices in pages of 10: three fetch pages, then one empty sync page.
-    assert_eq!(moved(&apple("fetch_devices", "ok")), 3.0, "{}", after.text);
-    assert_eq!(moved(&apple("sync_devices", "ok")), 1.0);
+    assert_eq!(moved(&apple("fetch_devices", "ok")), 3, "{}", after.text);
+    assert_eq!(moved(&apple("sync_devices", "ok")), 1);
     assert_eq!(
         moved("dep_gateway_sync_devices_fetched_total{endpoint=\"fetch_devices\"}"),
-        25.0
+        25
     );
-    assert_eq!(moved("dep_gateway_sync_runs_total{outcome=\"ok\"}"), 1.0);
+    assert_eq!(moved("dep_gateway_sync_runs_total{outcome=\"ok\"}"), 1);
     assert_eq!(
         moved("dep_gateway_sync_run_duration_seconds_count{outcome=\"ok\"}"),
-        1.0
+        1
     );
-    assert!(moved("dep_gateway_db_pool_checkouts_total") > 0.0);
+    assert!(moved("dep_gateway_db_pool_checkouts_total") > 0);
 
     // One series per token, labelled by tenant and token id only.
     let labels = format!("{{tenant=\"{}\",token=\"{id}\"}}", app.tenant);
     let expiry = after.get(&format!("dep_gateway_dep_token_expiry_seconds{labels}"));
-    assert!(
-        expiry > 300.0 * 86_400.0 && expiry < 367.0 * 86_400.0,
-        "{expiry}"
-    );
+    assert!(expiry > 300 * 86_400 && expiry < 367 * 86_400, "{expiry}");
     assert!(after.has(&format!(
         "dep_gateway_dep_token_last_sync_error_code{labels}"
     )));
@@ -137,12 +134,12 @@ async fn scrapes_move_by_the_work_done(backend: Backend) {
         after.get(&format!(
             "dep_gateway_dep_token_last_sync_error_code{labels}"
         )),
-        0.0
+        0
     );
     let since = after.get(&format!(
         "dep_gateway_dep_token_seconds_since_last_sync{labels}"
     ));
-    assert!((0.0..3_600.0).contains(&since), "{since}");
+    assert!((0..3_600).contains(&since), "{since}");
     for private in ["server-metrics", "mdm-admin@example.com"] {
         assert!(
             !after.text.contains(private),
@@ -171,20 +168,17 @@ async fn a_failed_sync_is_counted_with_its_error_code(backend: Backend) {
     let labels = format!("{{tenant=\"{}\",token=\"{id}\"}}", app.tenant);
     let after = eventually("the failed run", Duration::from_secs(20), || async {
         let s = scrape(&app).await;
-        (s.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}") >= 1.0).then_some(s)
+        (s.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}") >= 1).then_some(s)
     })
     .await;
     assert_eq!(
         after.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}"),
-        1.0
+        1
     );
-    assert_eq!(
-        after.get("dep_gateway_sync_runs_total{outcome=\"ok\"}"),
-        0.0
-    );
+    assert_eq!(after.get("dep_gateway_sync_runs_total{outcome=\"ok\"}"), 0);
     assert_eq!(
         after.get(&apple("fetch_devices", "error")) - before.get(&apple("fetch_devices", "error")),
-        1.0,
+        1,
         "{}",
         after.text
     );
@@ -192,7 +186,7 @@ async fn a_failed_sync_is_counted_with_its_error_code(backend: Backend) {
         after.get(&format!(
             "dep_gateway_dep_token_last_sync_error_code{labels}"
         )),
-        403.0
+        403
     );
     assert!(!after.has(&format!(
         "dep_gateway_dep_token_seconds_since_last_sync{labels}"
@@ -211,14 +205,14 @@ async fn throttled_requests_are_counted(backend: Backend) {
     let s = scrape(&app).await;
     assert_eq!(
         s.get("dep_gateway_throttled_requests_total{scope=\"tenant\"}"),
-        2.0
+        2
     );
     assert_eq!(
         s.get(&requests("none", "4xx")),
-        2.0,
+        2,
         "throttled before routing"
     );
-    assert_eq!(s.get(&requests(LIST, "2xx")), 2.0);
+    assert_eq!(s.get(&requests(LIST, "2xx")), 2);
 }
 
 async fn batch_items_count_as_their_operations(backend: Backend) {
@@ -229,8 +223,8 @@ async fn batch_items_count_as_their_operations(backend: Backend) {
     ]});
     assert_eq!(app.post_json("/beta/$batch", &body).await.status(), 200);
     let s = scrape(&app).await;
-    assert_eq!(s.get(&requests("$batch", "2xx")), 1.0, "{}", s.text);
-    assert_eq!(s.get(&requests(LIST, "2xx")), 2.0);
+    assert_eq!(s.get(&requests("$batch", "2xx")), 1, "{}", s.text);
+    assert_eq!(s.get(&requests(LIST, "2xx")), 2);
 }
 
 async fn a_metrics_token_is_required_when_configured(backend: Backend) {
@@ -268,7 +262,7 @@ async fn a_metrics_token_is_required_when_configured(backend: Backend) {
 }
 
 async fn metrics_bind_moves_the_endpoint_to_its_own_listener(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |s| s.metrics_bind = Some("127.0.0.1:0".into())).await;
+    let app = TestApp::spawn_with(backend, |s| s.metrics_bind = Some("127.0.1:0".into())).await;
     let metrics_base = app.metrics_base.clone().expect("a metrics listener");
     assert_ne!(metrics_base, app.base);
     let main = app
@@ -280,7 +274,7 @@ async fn metrics_bind_moves_the_endpoint_to_its_own_listener(backend: Backend) {
     assert_ne!(main.status(), 200, "not on the main listener any more");
     assert_eq!(app.get(SETTINGS).await.status(), 200);
     let s = scrape_at(&app.client, &metrics_base).await;
-    assert_eq!(s.get(&requests(LIST, "2xx")), 1.0, "{}", s.text);
+    assert_eq!(s.get(&requests(LIST, "2xx")), 1, "{}", s.text);
 }
 
 async fn readyz_reports_each_check(backend: Backend) {
@@ -318,7 +312,7 @@ async fn readyz_reports_each_check(backend: Backend) {
     assert_eq!(body["status"], "ready", "{body}");
     assert_eq!(body["checks"]["apple"]["status"], "ok", "{body}");
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let app = TestApp::spawn_with(backend, move |s| {

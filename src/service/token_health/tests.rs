@@ -11,6 +11,7 @@ use crate::domain::time::{TICKS_PER_SECOND, UNSET_TICKS};
 use crate::service::sync::sync_token;
 use crate::service::test_support::Env;
 use crate::storage::{onboarding_settings, token_health};
+use crate::telemetry::metrics::Snapshot;
 
 const DAY: i64 = 86_400 * TICKS_PER_SECOND;
 
@@ -106,7 +107,7 @@ async fn expiry_warnings_come_once_per_crossing_and_again_after_renewal() {
     env.advance(days(340));
     assert_eq!(warnings(&env).await, ["expires_30d"]);
 
-    let text = env.svc.metrics.render(&Default::default());
+    let text = env.svc.metrics.render(&Snapshot::default());
     for (warning, n) in [
         ("expires_30d", 2),
         ("expires_14d", 1),
@@ -162,7 +163,7 @@ async fn failing_syncs_and_unsigned_terms_warn_once_and_rearm_after_a_success() 
         ["sync_failing"],
         "re-armed by the success"
     );
-    let text = env.svc.metrics.render(&Default::default());
+    let text = env.svc.metrics.render(&Snapshot::default());
     assert!(
         text.contains(
             "dep_gateway_token_warnings_total{kind=\"dep\",warning=\"sync_failing\"} 2\n"
