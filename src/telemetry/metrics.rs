@@ -16,6 +16,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+pub use super::snapshot::{PoolStats, Snapshot, TokenGauges};
+
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -26,51 +28,6 @@ use prometheus::{
 const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
-
-/// The values read at scrape time.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    /// The database pool.
-    pub pool: PoolStats,
-    /// Assignments waiting to be pushed to Apple (due now or waiting for their retry).
-    pub assignment_queue_depth: i64,
-    /// Background worker restarts after a panic since start.
-    pub background_restarts: u64,
-    /// One entry per DEP token (onboarding setting holding a server token).
-    pub dep_tokens: Vec<TokenGauges>,
-}
-
-/// The database pool's state and its checkout history since start.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PoolStats {
-    /// The pool's maximum size.
-    pub max_size: u32,
-    /// Connections open (idle or checked out).
-    pub connections: u32,
-    /// Connections checked out.
-    pub in_use: u32,
-    /// Checkouts that succeeded.
-    pub checkouts: u64,
-    /// Time spent waiting for those checkouts.
-    pub checkout_wait: Duration,
-    /// Checkouts that gave up (`db_checkout_timeout_secs`).
-    pub timeouts: u64,
-}
-
-/// The gauges of one DEP token.
-#[derive(Debug, Clone)]
-pub struct TokenGauges {
-    /// The tenant id.
-    pub tenant: String,
-    /// The onboarding setting (token) id.
-    pub token: String,
-    /// Seconds until `tokenExpirationDateTime` (negative once expired).
-    pub seconds_to_expiry: i64,
-    /// `lastSyncErrorCode` (0 = the last sync succeeded).
-    pub last_sync_error_code: i64,
-    /// Seconds since `lastSuccessfulSyncDateTime`; `None` when it never synced.
-    pub seconds_since_sync: Option<i64>,
-}
 
 /// How one Apple call ended, as a label value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -411,57 +368,4 @@ fn catch_up(counter: &IntCounter, total: u64) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_render_with_labels_and_snapshot_values() {
-        let m = Metrics::new();
-        m.http_request(
-            "deviceManagement_ListDepOnboardingSettings",
-            200,
-            Duration::from_millis(3),
-        );
-        m.http_request("none", 401, Duration::ZERO);
-        let snap = Snapshot {
-            pool: PoolStats {
-                max_size: 8,
-                connections: 2,
-                in_use: 1,
-                checkouts: 5,
-                ..PoolStats::default()
-            },
-            assignment_queue_depth: 3,
-            background_restarts: 2,
-            dep_tokens: vec![TokenGauges {
-                tenant: "t".into(),
-                token: "s".into(),
-                seconds_to_expiry: 86_400,
-                last_sync_error_code: 403,
-                seconds_since_sync: None,
-            }],
-        };
-        let text = m.render(&snap);
-        assert!(text.contains("dep_gateway_http_requests_total{operation=\"deviceManagement_ListDepOnboardingSettings\",status_class=\"2xx\"} 1"), "{text}");
-        assert!(text.contains(
-            "dep_gateway_http_requests_total{operation=\"none\",status_class=\"4xx\"} 1"
-        ));
-        assert!(text.contains("dep_gateway_db_pool_connections{state=\"in_use\"} 1"));
-        assert!(text.contains("dep_gateway_db_pool_checkouts_total 5"));
-        assert!(text.contains("dep_gateway_assignment_queue_depth 3"));
-        assert!(text.contains("dep_gateway_background_restarts_total 2"));
-        assert!(
-            text.contains("dep_gateway_dep_token_expiry_seconds{tenant=\"t\",token=\"s\"} 86400")
-        );
-        assert!(
-            text.contains(
-                "dep_gateway_dep_token_last_sync_error_code{tenant=\"t\",token=\"s\"} 403"
-            )
-        );
-        assert!(!text.contains("dep_gateway_dep_token_seconds_since_last_sync{"));
-        // A token gone from the database is gone from the next scrape; counters never go down.
-        let text = m.render(&Snapshot::default());
-        assert!(!text.contains("dep_gateway_dep_token_expiry_seconds{"));
-        assert!(text.contains("dep_gateway_db_pool_checkouts_total 5"));
-    }
-}
+mod tests;

@@ -17,5 +17,6 @@ pub fn init(filter: &str, json: bool) {
 
 pub mod apple;
 pub mod metrics;
+pub mod snapshot;
 
 pub use metrics::Metrics;
