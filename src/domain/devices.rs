@@ -5,6 +5,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::ValidationError;
+use super::ids::Serial;
 use super::time::repeats_ticks;
 use super::time::{UNSET_TICKS, format_ticks, graph_datetime};
 use super::values::{boolean, datetime, optional_string, read_only, same_datetime};
@@ -24,9 +25,6 @@ const TYPE_NAME: &str = "microsoft.graph.importedAppleDeviceIdentity";
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 /// Longest accepted `requestedEnrollmentProfileId` (a `{token}_{guid}` id is 73 characters).
 pub const MAX_PROFILE_ID_CHARS: usize = 256;
-/// Shortest and longest normalised serial number.
-pub const SERIAL_CHARS: std::ops::RangeInclusive<usize> = 8..=20;
-
 /// Whether a write body creates an identity or patches a stored one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Write {
@@ -63,7 +61,7 @@ pub struct ImportedAppleDeviceIdentity {
     pub requested_enrollment_profile_assignment_date_time: Option<i64>,
     /// Profile the admin wants applied at the next enrollment.
     pub requested_enrollment_profile_id: Option<String>,
-    /// Normalised serial number (see [`normalize_serial`]).
+    /// Normalised serial number (see [`Serial`](super::ids::Serial)).
     pub serial_number: String,
 }
 
@@ -85,29 +83,6 @@ fn optional_datetime<S: Serializer>(ticks: &Option<i64>, s: S) -> Result<S::Ok, 
     match ticks {
         Some(t) => s.serialize_str(&format_ticks(*t)),
         None => s.serialize_none(),
-    }
-}
-
-/// A serial number as stored: whitespace removed, upper-cased, then 8 to 20 ASCII letters and
-/// digits.
-pub fn normalize_serial(s: &str) -> Result<String, ValidationError> {
-    let serial: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if SERIAL_CHARS.contains(&serial.chars().count())
-        && serial.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        Ok(serial)
-    } else {
-        Err(ValidationError::new(format!(
-            "The serial number '{}' is not valid: after removing spaces and upper-casing it must \
-             be {} to {} ASCII letters and digits.",
-            s.chars().take(64).collect::<String>(),
-            SERIAL_CHARS.start(),
-            SERIAL_CHARS.end()
-        )))
     }
 }
 
@@ -245,7 +220,7 @@ impl ImportedAppleDeviceIdentity {
         let serial = value
             .as_str()
             .ok_or_else(|| ValidationError::wrong_type("serialNumber", "Edm.String", value))
-            .and_then(normalize_serial)?;
+            .and_then(|s| Serial::parse(s).map(String::from))?;
         if write == Write::Create {
             self.serial_number = serial;
         } else if serial != self.serial_number {

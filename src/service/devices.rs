@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
-use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial};
-use crate::domain::ids::TenantId;
+use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
+use crate::domain::ids::Serial;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
@@ -27,24 +28,24 @@ pub const MAX_ASSIGN: usize = 10_000;
 
 const ENTITY: Entity = Entity::DeviceIdentity;
 
-fn not_found(id: &str) -> ServiceError {
+fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: ENTITY,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 
 fn ensure_setting(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<(), ServiceError> {
     if onboarding_settings::exists(c, tenant, setting)? {
         Ok(())
     } else {
         Err(ServiceError::NotFound {
             entity: Entity::OnboardingSetting,
-            id: setting.to_owned(),
+            id: setting.to_string(),
         })
     }
 }
@@ -53,7 +54,7 @@ fn ensure_setting(
 pub async fn list(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &QueryOptions,
 ) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
     let set = format!("depOnboardingSettings/{setting}/importedAppleDeviceIdentities");
@@ -86,7 +87,7 @@ pub async fn list(
 pub async fn count(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
     let filter = paging::count_filter(&SPEC, q, Some("serialNumber"))?;
@@ -103,7 +104,7 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
@@ -121,7 +122,7 @@ pub async fn get(
 fn check_requested_profile(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     d: &mut ImportedAppleDeviceIdentity,
 ) -> Result<(), ServiceError> {
     let Some(requested) = d.requested_enrollment_profile_id.clone() else {
@@ -145,7 +146,7 @@ fn check_requested_profile(
 pub async fn create(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     body: Map<String, Value>,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let mut device = new_identity(&body, now_ticks())?;
@@ -184,7 +185,7 @@ fn new_identity(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
@@ -210,7 +211,7 @@ pub async fn update(
 pub async fn delete(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
@@ -249,7 +250,7 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
         .map(|v| {
             v.as_str()
                 .ok_or_else(|| ValidationError::wrong_type("deviceIds", "Edm.String", v))
-                .and_then(normalize_serial)
+                .and_then(|s| Serial::parse(s).map(String::from))
         })
         .collect()
 }
@@ -260,7 +261,7 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
 pub async fn assign_profile(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     profile_id: &str,
     serials: Vec<String>,
 ) -> Result<(), ServiceError> {
@@ -301,7 +302,7 @@ pub async fn assign_profile(
 pub(crate) fn serials_not_held<'a>(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     serials: &'a [String],
 ) -> diesel::QueryResult<Vec<&'a str>> {
     let held: HashSet<String> = repo::find_by_serials(c, tenant, serials)?

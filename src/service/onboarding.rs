@@ -7,7 +7,7 @@ use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use super::{devices, profiles};
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::domain::profiles::Platform;
 use crate::domain::time::now_ticks;
@@ -16,10 +16,10 @@ use crate::storage::onboarding_settings::{self as repo, SPEC};
 
 const ENTITY: Entity = Entity::OnboardingSetting;
 
-fn not_found(id: &str) -> ServiceError {
+fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: ENTITY,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 
@@ -89,7 +89,7 @@ pub fn expand_names(raw: &str) -> Result<Vec<&'static str>, ServiceError> {
 pub async fn expand(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: &SettingId,
     names: &[&'static str],
 ) -> Result<Vec<(&'static str, Value)>, ServiceError> {
     let mut out = Vec::new();
@@ -133,11 +133,11 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: &SettingId,
 ) -> Result<OnboardingSetting, ServiceError> {
-    let key = id.to_owned();
+    let key = id.clone();
     svc.db
-        .read_cached(tenant, "depOnboardingSetting", id, move |c| {
+        .read_cached(tenant, "depOnboardingSetting", id.as_str(), move |c| {
             repo::get(c, tenant, &key).map_err(ServiceError::from)
         })
         .await?
@@ -172,10 +172,10 @@ pub async fn create(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: &SettingId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let key = id.to_owned();
+    let key = id.clone();
     svc.db
         .write(tenant, move |c| {
             let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
@@ -188,8 +188,8 @@ pub async fn update(
 }
 
 /// Deletes a setting and everything the token owns.
-pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
-    let key = id.to_owned();
+pub async fn delete(svc: &Services, tenant: TenantId, id: &SettingId) -> Result<(), ServiceError> {
+    let key = id.clone();
     svc.db
         .write(tenant, move |c| {
             if repo::delete(c, tenant, &key)? {

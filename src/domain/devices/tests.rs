@@ -74,10 +74,17 @@ fn result_adds_status() {
 #[test]
 fn normalises_serial_numbers() {
     assert_eq!(
-        normalize_serial(" c02t 0hl0 ggc0 ").unwrap(),
+        crate::domain::ids::Serial::parse(" c02t 0hl0 ggc0 ")
+            .unwrap()
+            .as_str(),
         "C02T0HL0GGC0"
     );
-    assert_eq!(normalize_serial("dmpxxxxx").unwrap(), "DMPXXXXX");
+    assert_eq!(
+        crate::domain::ids::Serial::parse("dmpxxxxx")
+            .unwrap()
+            .as_str(),
+        "DMPXXXXX"
+    );
     for bad in [
         "SHORT12",
         "ABCDEFGHIJKLMNOPQRSTU",
@@ -85,7 +92,7 @@ fn normalises_serial_numbers() {
         "C02T0HL0GGÇ0",
         "",
     ] {
-        let err = normalize_serial(bad).unwrap_err().message;
+        let err = crate::domain::ids::Serial::parse(bad).unwrap_err().message;
         assert!(
             err.contains("8 to 20 ASCII letters and digits"),
             "{bad}: {err}"
