@@ -15,7 +15,7 @@ use super::schema::{
     dep_onboarding_settings as s, dep_profile_assignments as queue, dep_sync_failures as f,
     dep_token_credentials as creds, token_warnings as w, vpp_tokens as v,
 };
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 
 /// A DEP token (an onboarding setting holding an Apple server token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,13 +168,13 @@ pub fn queue_depth(conn: &mut DbConnection) -> QueryResult<i64> {
 pub fn record_sync(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     failed: bool,
 ) -> QueryResult<i32> {
     let key = || {
         f::table
             .filter(f::tenant_id.eq(tenant.to_string()))
-            .filter(f::setting_id.eq(setting.to_owned()))
+            .filter(f::setting_id.eq(setting.as_str().to_owned()))
     };
     let current: Option<i32> = key().select(f::consecutive).first(conn).optional()?;
     let next = if failed {
@@ -194,7 +194,7 @@ pub fn record_sync(
             diesel::insert_into(f::table)
                 .values((
                     f::tenant_id.eq(tenant.to_string()),
-                    f::setting_id.eq(setting.to_owned()),
+                    f::setting_id.eq(setting.as_str().to_owned()),
                     f::consecutive.eq(next),
                 ))
                 .execute(conn)?;
