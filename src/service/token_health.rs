@@ -226,7 +226,8 @@ pub fn start_checker(svc: &Services) {
                     if let Err(e) = check(&svc).await {
                         tracing::warn!(error = %e, "token lifecycle check failed");
                     }
-                    svc.background.round_done();
+                    // No `round_done`: tests count the sync and assignment workers' rounds, and
+                    // an hourly check must not satisfy their "N more rounds".
                     let go_on = tokio::select! {
                         () = svc.clock.sleep(Duration::from_secs(interval)) => !svc.background.is_stopping(),
                         () = svc.background.stopping() => false,
