@@ -39,7 +39,7 @@ async fn scrape_at(client: &reqwest::Client, base: &str) -> Scrape {
     assert_eq!(resp.status(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(
-        content_type.starts_with("text/plain; version=0.4"),
+        content_type.starts_with("text/plain; version=0.0.4"),
         "{content_type}"
     );
     let text = resp.text().await.unwrap();
