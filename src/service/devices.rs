@@ -17,6 +17,7 @@ use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
 use crate::domain::ids::Serial;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
+use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
 use crate::storage::{DbConnection, onboarding_settings, profiles};
@@ -176,7 +177,7 @@ fn new_identity(
 ) -> Result<ImportedAppleDeviceIdentity, ValidationError> {
     let mut device =
         ImportedAppleDeviceIdentity::new(Uuid::new_v4().to_string(), String::new(), now);
-    device.apply(body, true)?;
+    device.apply(body, Write::Create)?;
     device.discovery_source = DiscoverySource::AdminImport;
     Ok(device)
 }
@@ -195,7 +196,7 @@ pub async fn update(
             ensure_setting(c, tenant, &key)?;
             let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
             let before = device.requested_enrollment_profile_id.clone();
-            device.apply(&body, false)?;
+            device.apply(&body, Write::Update)?;
             if device.requested_enrollment_profile_id != before {
                 check_requested_profile(c, tenant, &key, &mut device)?;
                 let requested = device.requested_enrollment_profile_id.clone();

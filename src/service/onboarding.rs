@@ -11,6 +11,7 @@ use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::domain::profiles::Platform;
 use crate::domain::time::now_ticks;
+use crate::domain::values::Write;
 use crate::odata::{self, QueryOptions};
 use crate::storage::onboarding_settings::{self as repo, SPEC};
 
@@ -152,7 +153,7 @@ pub async fn create(
 ) -> Result<OnboardingSetting, ServiceError> {
     let now = now_ticks();
     let mut setting = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
-    setting.apply(&body)?;
+    setting.apply(&body, Write::Create)?;
     let max = svc.max_dep_tokens;
     svc.db
         .write(tenant, move |c| {
@@ -179,7 +180,7 @@ pub async fn update(
     svc.db
         .write(tenant, move |c| {
             let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
-            setting.apply(&body)?;
+            setting.apply(&body, Write::Update)?;
             setting.last_modified_date_time = now_ticks();
             repo::update(c, tenant, &setting)?;
             Ok(())
