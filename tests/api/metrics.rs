@@ -166,9 +166,12 @@ async fn a_failed_sync_is_counted_with_its_error_code(backend: Backend) {
     .await;
     crate::sync::trigger(&app, &id).await;
     let labels = format!("{{tenant=\"{}\",token=\"{id}\"}}", app.tenant);
+    // The run is counted as it ends, its error code is stored just after: wait for both.
+    let code = format!("dep_gateway_dep_token_last_sync_error_code{labels}");
     let after = eventually("the failed run", Duration::from_secs(20), || async {
         let s = scrape(&app).await;
-        (s.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}") >= 1).then_some(s)
+        (s.get("dep_gateway_sync_runs_total{outcome=\"apple_error\"}") >= 1 && s.get(&code) == 403)
+            .then_some(s)
     })
     .await;
     assert_eq!(
