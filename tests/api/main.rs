@@ -19,6 +19,7 @@ mod generated_sdk;
 mod hardening;
 mod lease_takeover;
 mod legacy;
+mod metrics;
 mod oidc;
 mod onboarding_settings;
 mod openapi;
