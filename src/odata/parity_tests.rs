@@ -37,6 +37,7 @@ fn nullable_dep() -> &'static EntitySpec {
     Box::leak(Box::new(EntitySpec {
         entity: DEP.entity,
         fields: Box::leak(fields.into_boxed_slice()),
+        types: &[],
     }))
 }
 

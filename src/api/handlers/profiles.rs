@@ -10,7 +10,7 @@ use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
 use crate::api::{json_object, optional_json_object};
 use crate::domain::edm::EntityType;
 use crate::domain::profiles::{self, Platform};
-use crate::service::{devices, profiles as service};
+use crate::service::{devices, paging, profiles as service};
 
 fn set_path(setting: &str) -> String {
     format!("deviceManagement/depOnboardingSettings('{setting}')/enrollmentProfiles")
@@ -42,6 +42,7 @@ pub async fn list_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, ApiE
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
+    paging::check_no_navigations(q, service::spec().entity)?;
     let page = service::list(st, tenant, setting, q, cast_type(cast)).await?;
     Ok(response::collection(
         ctx,
@@ -72,6 +73,7 @@ pub async fn get_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiErr
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
+    paging::check_no_navigations(q, service::spec().entity)?;
     let profile = service::get(st, tenant, setting, id, cast_type(cast)).await?;
     Ok(response::entity(
         ctx,
