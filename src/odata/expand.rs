@@ -154,15 +154,62 @@ mod tests {
         assert!(all.len() == 1 && all[0].is_all());
         assert_eq!(names("*, a"), ["*", "a"]);
         assert!(!parse_expand("a").unwrap()[0].is_all());
+        assert_eq!(parse_expand("a").unwrap()[0].options, QueryOptions::default());
+    }
+
+    #[test]
+    fn parses_nested_options() {
+        let items = parse_expand(
+            "enrollmentProfiles($select=id,displayName;$filter=startswith(displayName,'a;b)');top=2;$ORDERBY=displayName desc;$skip=1),importedAppleDeviceIdentities",
+        )
+        .unwrap();
+        assert_eq!(items.len(), 2);
+        let q = &items[0].options;
+        assert_eq!(q.select, Some(vec!["id".into(), "displayName".into()]));
+        assert_eq!(
+            q.raw(QueryOption::Filter),
+            Some("startswith(displayName,'a;b)')")
+        );
+        assert_eq!((q.top, q.skip), (Some(2), Some(1)));
+        assert!(q.orderby.as_ref().unwrap()[0].descending);
+        assert_eq!(items[1].options, QueryOptions::default());
+        let one = parse_expand("enrollmentProfiles ( $select=id )").unwrap();
+        assert_eq!(one[0].name, "enrollmentProfiles");
+        assert_eq!(one[0].options.select, Some(vec!["id".into()]));
     }
 
     #[test]
     fn rejects_nesting_paths_duplicates_and_junk() {
         let msg = |raw: &str| parse_expand(raw).unwrap_err().to_string();
-        let nested = "Nested query options in $expand are not supported.";
-        assert_eq!(msg("defaultIosEnrollmentProfile($select=id)"), nested);
-        assert_eq!(msg("a,b($select=id,displayName),c"), nested);
-        assert_eq!(msg("*($levels=2)"), nested);
+        assert_eq!(
+            msg("a($expand=b)"),
+            "Nested $expand options (more than one level) in $expand are not supported."
+        );
+        assert_eq!(
+            msg("a($search=x)"),
+            "Nested $search options in $expand are not supported."
+        );
+        assert_eq!(
+            msg("a($count=true)"),
+            "Nested $count options in $expand are not supported."
+        );
+        assert_eq!(
+            msg("a($skiptoken=x)"),
+            "Nested paging and format options in $expand are not supported."
+        );
+        assert_eq!(
+            msg("a($frob=1)"),
+            "The query parameter '$frob' is not supported."
+        );
+        assert_eq!(
+            msg("a($top=1;top=2)"),
+            "Query option '$top' was specified more than once, but it must be specified at most once."
+        );
+        assert_eq!(
+            msg("a($top=x)"),
+            "Invalid value 'x' for query option '$top': expected a non-negative integer."
+        );
+        assert!(msg("a($filter=b eq)").starts_with("Syntax error in $filter"));
         assert_eq!(
             msg("a/b"),
             "Property path 'a/b' is not supported in $expand."
@@ -179,11 +226,14 @@ mod tests {
             msg("*,*"),
             "The navigation property '*' appears more than once in $expand."
         );
-        for raw in ["", "a,,b", "a,", "a b", "microsoft.graph.x", "$ref", "a)"] {
+        for raw in [
+            "", "a,,b", "a,", "a b", "microsoft.graph.x", "$ref", "a)", "a(", "a()", "a($top)",
+            "*($levels=2)", "a(b)c",
+        ] {
             assert_eq!(
                 msg(raw),
                 format!(
-                    "Invalid value '{raw}' for query option '$expand': expected a comma-separated list of navigation property names."
+                    "Invalid value '{raw}' for query option '$expand': expected a comma-separated list of navigation property names, each optionally followed by (options)."
                 ),
                 "{raw}"
             );
