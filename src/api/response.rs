@@ -138,7 +138,15 @@ pub fn entity<T: Serialize>(
     item: &T,
     select: Option<&[&str]>,
 ) -> GraphResponse {
-    entity_expanded(ctx, status, set_path, odata_type, item, select, &Expanded::default())
+    entity_expanded(
+        ctx,
+        status,
+        set_path,
+        odata_type,
+        item,
+        select,
+        &Expanded::default(),
+    )
 }
 
 /// `$expand`ed navigations of the items of a response: their `@odata.context` projection

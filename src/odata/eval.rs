@@ -69,7 +69,11 @@ fn is_of(types: &[&str], item: &Value) -> bool {
 
 /// The value a leaf tests: null through a cast the item does not satisfy, and case-mapped.
 fn operand(target: &Target, item: &Value) -> Option<SqlValue> {
-    if target.cast.as_ref().is_some_and(|types| !is_of(types, item)) {
+    if target
+        .cast
+        .as_ref()
+        .is_some_and(|types| !is_of(types, item))
+    {
         return None;
     }
     match (json_value(target.field, item), target.case) {

@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::odata::spec::{Field, FieldKind, SpecType};
-use crate::odata::{compile_filter, resolve_select};
 use crate::odata::filter::parse_filter;
 use crate::odata::spec::tests::DEP;
+use crate::odata::spec::{Field, FieldKind, SpecType};
+use crate::odata::{compile_filter, resolve_select};
 
 const GUID: &str = "1ec10a60-0a60-1ec1-600a-c11e600ac11e";
 
@@ -395,9 +395,15 @@ fn evaluates_isof_and_casts_on_polymorphic_sets() {
     let ok = |ids: &[&str]| Ok(ids.iter().map(|i| (*i).to_owned()).collect::<Vec<_>>());
     let cases: &[(&str, &[&str])] = &[
         (&format!("isof('{IOS}')"), &["p1", "p4"]),
-        ("isof('microsoft.graph.depEnrollmentBaseProfile')", &["p1", "p2", "p4"]),
+        (
+            "isof('microsoft.graph.depEnrollmentBaseProfile')",
+            &["p1", "p2", "p4"],
+        ),
         ("isof(graph.enrollmentProfile)", &["p1", "p2", "p3", "p4"]),
-        ("not isof('#microsoft.graph.depMacOSEnrollmentProfile')", &["p1", "p3", "p4"]),
+        (
+            "not isof('#microsoft.graph.depMacOSEnrollmentProfile')",
+            &["p1", "p3", "p4"],
+        ),
         (&format!("{IOS}/iTunesPairingMode eq 'allow'"), &["p1"]),
         ("iTunesPairingMode eq 'allow'", &["p1", "p2"]),
         (&format!("{IOS}/iTunesPairingMode has 'ALLOW'"), &["p1"]),

@@ -154,7 +154,10 @@ mod tests {
         assert!(all.len() == 1 && all[0].is_all());
         assert_eq!(names("*, a"), ["*", "a"]);
         assert!(!parse_expand("a").unwrap()[0].is_all());
-        assert_eq!(parse_expand("a").unwrap()[0].options, QueryOptions::default());
+        assert_eq!(
+            parse_expand("a").unwrap()[0].options,
+            QueryOptions::default()
+        );
     }
 
     #[test]
@@ -227,8 +230,18 @@ mod tests {
             "The navigation property '*' appears more than once in $expand."
         );
         for raw in [
-            "", "a,,b", "a,", "a b", "microsoft.graph.x", "$ref", "a)", "a(", "a()", "a($top)",
-            "*($levels=2)", "a(b)c",
+            "",
+            "a,,b",
+            "a,",
+            "a b",
+            "microsoft.graph.x",
+            "$ref",
+            "a)",
+            "a(",
+            "a()",
+            "a($top)",
+            "*($levels=2)",
+            "a(b)c",
         ] {
             assert_eq!(
                 msg(raw),

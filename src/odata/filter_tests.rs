@@ -216,7 +216,6 @@ fn rejects_unsupported_constructs() {
             "geo.distance(a, b) eq 1",
             "The function 'geo.distance' is not supported in $filter.",
         ),
-
         (
             "a add 1 eq 2",
             "The operator 'add' is not supported in $filter.",
@@ -314,7 +313,11 @@ fn parses_case_functions_has_isof_and_casts() {
         ),
         (
             &format!("{IOS}/iTunesPairingMode eq 'allow'"),
-            compare(op("iTunesPairingMode", Some(IOS), None), CmpOp::Eq, s("allow")),
+            compare(
+                op("iTunesPairingMode", Some(IOS), None),
+                CmpOp::Eq,
+                s("allow"),
+            ),
         ),
         (
             &format!("tolower({IOS}/displayName) eq 'x'"),

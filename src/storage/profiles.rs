@@ -77,11 +77,7 @@ pub fn list_by_setting(
     let rows: Vec<ProfileRow> = profiles::table
         .filter(profiles::tenant_id.eq(tenant.to_string()))
         .filter(profiles::setting_id.eq_any(settings))
-        .order((
-            profiles::setting_id,
-            profiles::created_ticks,
-            profiles::id,
-        ))
+        .order((profiles::setting_id, profiles::created_ticks, profiles::id))
         .select(ProfileRow::as_select())
         .load(conn)?;
     Ok(rows
@@ -99,7 +95,11 @@ pub fn defaults_by_setting(
     defaults::table
         .filter(defaults::tenant_id.eq(tenant.to_string()))
         .filter(defaults::setting_id.eq_any(settings))
-        .select((defaults::setting_id, defaults::platform, defaults::profile_id))
+        .select((
+            defaults::setting_id,
+            defaults::platform,
+            defaults::profile_id,
+        ))
         .load(conn)
 }
 

@@ -21,6 +21,7 @@ mod openapi;
 mod pausable_proxy;
 mod profile_push;
 mod profiles;
+mod query_options;
 mod security;
 mod shutdown;
 mod sync;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::domain::ValidationError;
+use crate::domain::devices::ODATA_TYPE as DEVICE_TYPE;
 use crate::domain::ids::TenantId;
 use crate::domain::profiles::Platform;
 use crate::odata::{self, EntitySpec, ExpandItem, QueryOption, QueryOptions, SortKey};
@@ -237,12 +238,22 @@ async fn devices_by_setting(
     let settings = ids.to_vec();
     let rows = svc
         .db
-        .run(move |c| Ok::<_, ServiceError>(devices_repo::list_by_setting(c, tenant, &settings, &page)?))
+        .run(move |c| {
+            Ok::<_, ServiceError>(devices_repo::list_by_setting(c, tenant, &settings, &page)?)
+        })
         .await?;
     let mut by_setting: HashMap<String, Vec<Value>> = HashMap::new();
     for (setting, device) in rows {
-        let json = serde_json::to_value(device).unwrap_or_default();
-        by_setting.entry(setting).or_default().push(json);
+        // As the identities' own collection renders them: `@odata.type` first.
+        let mut json = Map::new();
+        json.insert("@odata.type".to_owned(), Value::from(DEVICE_TYPE));
+        if let Ok(Value::Object(props)) = serde_json::to_value(device) {
+            json.extend(props);
+        }
+        by_setting
+            .entry(setting)
+            .or_default()
+            .push(Value::Object(json));
     }
     Ok(ids
         .iter()

@@ -45,7 +45,10 @@ pub async fn by_setting(
         .await?;
     let mut out: HashMap<String, TokenProfiles> = HashMap::new();
     for (setting, platform, id) in defaults {
-        out.entry(setting).or_default().defaults.push((platform, id));
+        out.entry(setting)
+            .or_default()
+            .defaults
+            .push((platform, id));
     }
     for (setting, record) in records {
         let token = out.entry(setting).or_default();
