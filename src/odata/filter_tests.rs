@@ -243,11 +243,11 @@ fn rejects_unsupported_constructs() {
     ]);
 }
 
-fn op(name: &str, cast: Option<&str>, case: Option<CaseFunction>) -> Operand {
+fn op(name: &str, type_cast: Option<&str>, case_fn: Option<CaseFunction>) -> Operand {
     Operand {
         name: name.to_owned(),
-        cast: cast.map(str::to_owned),
-        case,
+        cast: type_cast.map(str::to_owned),
+        case: case_fn,
     }
 }
 

@@ -109,10 +109,10 @@ pub fn count_filter(
     q: &QueryOptions,
     search_properties: &[&str],
 ) -> Result<Option<SqlCondition>, ServiceError> {
-    q.ensure_only(if !search_properties.is_empty() {
-        SEARCHABLE_COUNT_OPTIONS
-    } else {
+    q.ensure_only(if search_properties.is_empty() {
         COUNT_OPTIONS
+    } else {
+        SEARCHABLE_COUNT_OPTIONS
     })?;
     Ok(effective_filter(q, search_properties)?
         .map(|f| odata::compile_filter(&f, spec))
@@ -267,10 +267,10 @@ pub fn plan_searchable(
     search_properties: &[&str],
 ) -> Result<ListPlan, ServiceError> {
     // The row already limited the options; `$expand` is the handler's (navigations differ).
-    q.ensure_only(if !search_properties.is_empty() {
-        EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS
-    } else {
+    q.ensure_only(if search_properties.is_empty() {
         COLLECTION_OPTIONS
+    } else {
+        EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS
     })?;
     let filter = effective_filter(q, search_properties)?
         .map(|f| odata::compile_filter(&f, spec))

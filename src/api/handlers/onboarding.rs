@@ -114,7 +114,8 @@ pub async fn get_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, Ap
     let setting = onboarding::get(st, tenant, id).await?;
     let expanded = Expanded {
         context: plan.iter().map(Expansion::context).collect(),
-        values: onboarding::expand_page(st, tenant, &[setting.id.clone()], &plan).await?,
+        values: onboarding::expand_page(st, tenant, std::slice::from_ref(&setting.id), &plan)
+            .await?,
     };
     Ok(response::entity_expanded(
         ctx,
