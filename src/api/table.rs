@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::response::GraphResponse;
 use crate::auth::Permission;
 use crate::domain::edm::{EdmType, EntityType};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::odata::{QueryOption, QueryOptions};
 use crate::service::Services;
 
@@ -174,6 +174,12 @@ impl Params {
             .iter()
             .find(|(n, _)| *n == name)
             .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The `{depOnboardingSetting-id}` key as a typed id (parsed here, at the edge; an unknown
+    /// id is the service's `404`).
+    pub fn setting(&self) -> SettingId {
+        SettingId::new(self.get(SETTING_ID))
     }
 
     /// The same parameters with `{name}` set to `value` (adapters that call another

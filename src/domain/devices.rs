@@ -5,9 +5,9 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::ValidationError;
-use super::time::repeats_ticks;
+use super::ids::Serial;
 use super::time::{UNSET_TICKS, format_ticks, graph_datetime};
-use super::values::{boolean, datetime, optional_string, read_only, same_datetime};
+use super::values::{Write, boolean, datetime, optional_string};
 
 mod enums;
 
@@ -24,15 +24,6 @@ const TYPE_NAME: &str = "microsoft.graph.importedAppleDeviceIdentity";
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 /// Longest accepted `requestedEnrollmentProfileId` (a `{token}_{guid}` id is 73 characters).
 pub const MAX_PROFILE_ID_CHARS: usize = 256;
-/// Shortest and longest normalised serial number.
-pub const SERIAL_CHARS: std::ops::RangeInclusive<usize> = 8..=20;
-
-/// Whether a write body creates an identity or patches a stored one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Write {
-    Create,
-    Update,
-}
 
 /// One Apple device identity of a token, in Graph's property order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -63,7 +54,7 @@ pub struct ImportedAppleDeviceIdentity {
     pub requested_enrollment_profile_assignment_date_time: Option<i64>,
     /// Profile the admin wants applied at the next enrollment.
     pub requested_enrollment_profile_id: Option<String>,
-    /// Normalised serial number (see [`normalize_serial`]).
+    /// Normalised serial number (see [`Serial`](super::ids::Serial)).
     pub serial_number: String,
 }
 
@@ -85,29 +76,6 @@ fn optional_datetime<S: Serializer>(ticks: &Option<i64>, s: S) -> Result<S::Ok, 
     match ticks {
         Some(t) => s.serialize_str(&format_ticks(*t)),
         None => s.serialize_none(),
-    }
-}
-
-/// A serial number as stored: whitespace removed, upper-cased, then 8 to 20 ASCII letters and
-/// digits.
-pub fn normalize_serial(s: &str) -> Result<String, ValidationError> {
-    let serial: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if SERIAL_CHARS.contains(&serial.chars().count())
-        && serial.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        Ok(serial)
-    } else {
-        Err(ValidationError::new(format!(
-            "The serial number '{}' is not valid: after removing spaces and upper-casing it must \
-             be {} to {} ASCII letters and digits.",
-            s.chars().take(64).collect::<String>(),
-            SERIAL_CHARS.start(),
-            SERIAL_CHARS.end()
-        )))
     }
 }
 
@@ -153,23 +121,18 @@ impl ImportedAppleDeviceIdentity {
         self.requested_enrollment_profile_id = profile_id;
     }
 
-    /// Applies a create (`creating`) or PATCH body. Writable: `serialNumber` (on PATCH only its
-    /// current value), `description`, `platform`, `isSupervised`, `requestedEnrollmentProfileId`.
-    /// Server-managed properties are type-checked and ignored on create, and on PATCH accepted
-    /// only when they repeat the current value. `id` and `@` annotations are ignored; unknown
-    /// properties are rejected. A create that names a profile stamps its assignment time with
+    /// Applies a create or PATCH body. Writable: `serialNumber` (on PATCH only its current
+    /// value: it is the identity), `description`, `platform`, `isSupervised`,
+    /// `requestedEnrollmentProfileId`. The properties the gateway derives (from Apple's syncs,
+    /// the MDM state or its own clock) are type-checked and ignored. `id` and `@` annotations
+    /// are ignored; unknown properties are rejected. A create that names a profile stamps its assignment time with
     /// `createdDateTime`; on PATCH the caller stamps it (see [`Self::assign_profile`]). On error
     /// `self` is unchanged.
     pub fn apply(
         &mut self,
         body: &Map<String, Value>,
-        creating: bool,
+        write: Write,
     ) -> Result<(), ValidationError> {
-        let write = if creating {
-            Write::Create
-        } else {
-            Write::Update
-        };
         let mut next = self.clone();
         for (name, value) in body {
             next.apply_one(name, value, write)?;
@@ -205,47 +168,20 @@ impl ImportedAppleDeviceIdentity {
             }
             // GRAPH-COMPAT: SDK models send `id` and `@odata.*` annotations in write bodies.
             _ if name == "id" || name.contains('@') => {}
-            // GRAPH-COMPAT: import lists and create bodies built from an earlier GET carry
-            // server-managed values (the service sets its own on create); config-as-code tools
-            // PATCH back whole GET bodies, so on PATCH a server-managed property is accepted
-            // when it repeats the stored value.
-            _ => match (self.repeats_stored(name, value)?, write) {
-                (Some(_), Write::Create) => {}
-                (Some(unchanged), Write::Update) => read_only(name, TYPE_NAME, unchanged)?,
-                (None, _) => return Err(ValidationError::unknown_property(name, TYPE_NAME)),
-            },
+            // GRAPH-COMPAT: import lists, restored GET bodies and whole-body PATCHes of
+            // config-as-code tools carry the derived values; the CSDL marks none read-only, so
+            // they are type-checked and ignored (the gateway's own values stand).
+            _ if type_checks_derived(name, value)? => {}
+            _ => return Err(ValidationError::unknown_property(name, TYPE_NAME)),
         }
         Ok(())
-    }
-
-    /// For a server-managed property, whether `value` repeats the stored value; `None` for any
-    /// other name.
-    fn repeats_stored(&self, name: &str, value: &Value) -> Result<Option<bool>, ValidationError> {
-        let unchanged = match name {
-            "createdDateTime" => same_datetime(name, value, self.created_date_time)?,
-            "lastContactedDateTime" => same_datetime(name, value, self.last_contacted_date_time)?,
-            "enrollmentState" => member::<EnrollmentState>(name, value)? == self.enrollment_state,
-            "discoverySource" => member::<DiscoverySource>(name, value)? == self.discovery_source,
-            "isDeleted" => nullable(value, |v| boolean(name, v))? == self.is_deleted,
-            "requestedEnrollmentProfileAssignmentDateTime" => {
-                match (
-                    nullable(value, |v| datetime(name, v))?,
-                    self.requested_enrollment_profile_assignment_date_time,
-                ) {
-                    (Some(sent), Some(stored)) => repeats_ticks(sent, stored),
-                    (sent, stored) => sent == stored,
-                }
-            }
-            _ => return Ok(None),
-        };
-        Ok(Some(unchanged))
     }
 
     fn apply_serial(&mut self, value: &Value, write: Write) -> Result<(), ValidationError> {
         let serial = value
             .as_str()
             .ok_or_else(|| ValidationError::wrong_type("serialNumber", "Edm.String", value))
-            .and_then(normalize_serial)?;
+            .and_then(|s| Serial::parse(s).map(String::from))?;
         if write == Write::Create {
             self.serial_number = serial;
         } else if serial != self.serial_number {
@@ -257,6 +193,30 @@ impl ImportedAppleDeviceIdentity {
         }
         Ok(())
     }
+}
+
+/// Whether `name` is a derived property (then `value` must be of its type); `false` for
+/// any other name.
+fn type_checks_derived(name: &str, value: &Value) -> Result<bool, ValidationError> {
+    match name {
+        "createdDateTime" | "lastContactedDateTime" => {
+            datetime(name, value)?;
+        }
+        "enrollmentState" => {
+            member::<EnrollmentState>(name, value)?;
+        }
+        "discoverySource" => {
+            member::<DiscoverySource>(name, value)?;
+        }
+        "isDeleted" => {
+            nullable(value, |v| boolean(name, v))?;
+        }
+        "requestedEnrollmentProfileAssignmentDateTime" => {
+            nullable(value, |v| datetime(name, v))?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn nullable<T>(

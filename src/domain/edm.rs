@@ -8,8 +8,7 @@ mod value;
 mod tests;
 
 pub use value::{
-    apply, apply_create, render, render_property, render_with_id, type_name_matches,
-    unqualified_type_name,
+    apply, render, render_property, render_with_id, type_name_matches, unqualified_type_name,
 };
 
 /// Namespace of every type modelled here.
@@ -120,7 +119,7 @@ impl ComplexType {
 pub enum Access {
     /// Clients set it on create and PATCH.
     Writable,
-    /// The service sets it; a write body may only repeat the stored value.
+    /// The service sets it; a write body's value is type-checked and ignored.
     ServerManaged,
 }
 
@@ -139,7 +138,7 @@ pub struct Property {
     pub max_chars: usize,
     /// Most items accepted in a collection.
     pub max_items: usize,
-    /// For server-managed properties: how the value does change, appended to the error message.
+    /// For server-managed properties: how the value does change (documentation only).
     pub note: &'static str,
 }
 

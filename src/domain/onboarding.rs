@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::ValidationError;
 use super::time::{UNSET_TICKS, graph_datetime};
-use super::values::{boolean, int32, optional_string, read_only, same_datetime, scope_tags};
+use super::values::{Write, boolean, datetime, int32, optional_string, scope_tags};
 
 /// Graph type name of the entity.
 pub const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
@@ -103,19 +103,31 @@ impl OnboardingSetting {
         }
     }
 
-    /// Applies a create or PATCH body. Writable properties change; read-only ones are accepted
-    /// only when they repeat the current value; `id` and `@odata.*` annotations are ignored;
-    /// navigation and unknown properties are rejected. On error `self` is unchanged.
-    pub fn apply(&mut self, body: &Map<String, Value>) -> Result<(), ValidationError> {
+    /// Applies a create or PATCH body. Every property Microsoft's CSDL declares is accepted
+    /// (its value must type-check): the writable ones change; `appleIdentifier` is stored from a
+    /// create (until `uploadDepToken` replaces it) and ignored on PATCH; the values the gateway
+    /// derives from the uploaded token, from Apple's syncs or from its own clock are ignored.
+    /// `id` and `@odata.*` annotations are ignored; navigation and unknown properties are
+    /// rejected. On error `self` is unchanged.
+    pub fn apply(
+        &mut self,
+        body: &Map<String, Value>,
+        write: Write,
+    ) -> Result<(), ValidationError> {
         let mut next = self.clone();
         for (name, value) in body {
-            next.apply_one(name, value)?;
+            next.apply_one(name, value, write)?;
         }
         *self = next;
         Ok(())
     }
 
-    fn apply_one(&mut self, name: &str, value: &Value) -> Result<(), ValidationError> {
+    fn apply_one(
+        &mut self,
+        name: &str,
+        value: &Value,
+        write: Write,
+    ) -> Result<(), ValidationError> {
         match name {
             "tokenName" => self.token_name = optional_string(name, value, MAX_TOKEN_NAME_CHARS)?,
             "shareTokenWithSchoolDataSyncService" => {
@@ -125,51 +137,32 @@ impl OnboardingSetting {
                 self.data_sharing_consent_granted = boolean(name, value)?;
             }
             "roleScopeTagIds" => self.role_scope_tag_ids = scope_tags(value)?,
+            // GRAPH-COMPAT: Graph's "Create depOnboardingSetting" example (graph-dep-api.md §5.2)
+            // sends `appleIdentifier`; a restored setting keeps it until a token upload names
+            // the Apple ID that really holds the token. On PATCH it is the upload's to change.
             "appleIdentifier" => {
                 let v = optional_string(name, value, MAX_TOKEN_NAME_CHARS)?;
-                read_only(name, TYPE_NAME, v == self.apple_identifier)?;
+                if write == Write::Create {
+                    self.apple_identifier = v;
+                }
             }
-            "tokenExpirationDateTime" => read_only(
-                name,
-                TYPE_NAME,
-                same_datetime(name, value, self.token_expiration_date_time)?,
-            )?,
-            "lastModifiedDateTime" => {
-                read_only(
-                    name,
-                    TYPE_NAME,
-                    same_datetime(name, value, self.last_modified_date_time)?,
-                )?;
+            // GRAPH-COMPAT: the same example (and every restored GET body) carries the values
+            // the token and Apple's syncs determine; the CSDL marks none read-only, so they
+            // are type-checked and ignored: storing them would claim a token, an expiry or a
+            // sync the gateway never had (Terraform picks tokens by `tokenType`, the PowerShell
+            // sample throttles on `lastSyncTriggeredDateTime`).
+            "tokenExpirationDateTime"
+            | "lastModifiedDateTime"
+            | "lastSuccessfulSyncDateTime"
+            | "lastSyncTriggeredDateTime" => {
+                datetime(name, value)?;
             }
-            "lastSuccessfulSyncDateTime" => {
-                read_only(
-                    name,
-                    TYPE_NAME,
-                    same_datetime(name, value, self.last_successful_sync_date_time)?,
-                )?;
+            "lastSyncErrorCode" | "syncedDeviceCount" => {
+                int32(name, value)?;
             }
-            "lastSyncTriggeredDateTime" => {
-                read_only(
-                    name,
-                    TYPE_NAME,
-                    same_datetime(name, value, self.last_sync_triggered_date_time)?,
-                )?;
+            "tokenType" => {
+                token_type(value)?;
             }
-            "lastSyncErrorCode" => {
-                read_only(
-                    name,
-                    TYPE_NAME,
-                    int32(name, value)? == self.last_sync_error_code,
-                )?;
-            }
-            "syncedDeviceCount" => {
-                read_only(
-                    name,
-                    TYPE_NAME,
-                    int32(name, value)? == self.synced_device_count,
-                )?;
-            }
-            "tokenType" => read_only(name, TYPE_NAME, token_type(value)? == self.token_type)?,
             "defaultIosEnrollmentProfile"
             | "defaultMacOsEnrollmentProfile"
             | "defaultTvOSEnrollmentProfile"
@@ -177,7 +170,7 @@ impl OnboardingSetting {
             | "enrollmentProfiles"
             | "importedAppleDeviceIdentities" => {
                 return Err(ValidationError::new(format!(
-                    "Cannot apply PATCH to navigation property '{name}' on type '{TYPE_NAME}'."
+                    "Cannot write navigation property '{name}' through type '{TYPE_NAME}'."
                 )));
             }
             // GRAPH-COMPAT: SDK models and portal traffic send `id` and `@odata.*` annotations
@@ -214,11 +207,14 @@ mod tests {
     #[test]
     fn writable_properties_change() {
         let mut s = setting();
-        s.apply(&body(
-            &json!({"tokenName": "Reseller A", "dataSharingConsentGranted": true,
+        s.apply(
+            &body(
+                &json!({"tokenName": "Reseller A", "dataSharingConsentGranted": true,
             "roleScopeTagIds": ["0", "7"], "@odata.type": "#microsoft.graph.depOnboardingSetting",
             "id": "ignored"}),
-        ))
+            ),
+            Write::Update,
+        )
         .unwrap();
         assert_eq!(s.token_name.as_deref(), Some("Reseller A"));
         assert!(s.data_sharing_consent_granted);
@@ -226,29 +222,89 @@ mod tests {
         assert_eq!(s.id, "40342229-2229-4034-2922-344029223440");
     }
 
+    /// Graph's documented create body (graph-dep-api.md §5.2, D21 placeholders).
+    fn documented_create_body() -> Map<String, Value> {
+        body(
+            &json!({"@odata.type": "#microsoft.graph.depOnboardingSetting",
+            "appleIdentifier": "Apple Identifier value",
+            "tokenExpirationDateTime": "2016-12-31T23:59:54.0503068-08:00",
+            "lastSuccessfulSyncDateTime": "2017-01-01T00:02:49.3205976-08:00",
+            "lastSyncTriggeredDateTime": "2017-01-01T00:02:43.5775915-08:00",
+            "shareTokenWithSchoolDataSyncService": true, "lastSyncErrorCode": 1,
+            "tokenType": "dep", "tokenName": "Token Name value", "syncedDeviceCount": 1,
+            "dataSharingConsentGranted": true, "roleScopeTagIds": ["Role Scope Tag Ids value"]}),
+        )
+    }
+
     #[test]
-    fn read_only_properties_accept_their_current_value_only() {
+    fn documented_create_body_stores_its_own_values_and_ignores_derived_ones() {
         let mut s = setting();
-        s.apply(&body(&json!({"syncedDeviceCount": 0, "tokenType": "none",
-            "tokenExpirationDateTime": "0001-01-01T00:00:00Z"})))
-            .unwrap();
-        let err = s
-            .apply(&body(&json!({"syncedDeviceCount": 5})))
-            .unwrap_err();
-        assert!(
-            err.message.contains("'syncedDeviceCount' is read-only"),
-            "{}",
-            err.message
+        s.apply(&documented_create_body(), Write::Create).unwrap();
+        assert_eq!(
+            s.apple_identifier.as_deref(),
+            Some("Apple Identifier value")
         );
+        assert_eq!(s.token_name.as_deref(), Some("Token Name value"));
+        assert!(s.share_token_with_school_data_sync_service);
+        assert!(s.data_sharing_consent_granted);
+        assert_eq!(s.role_scope_tag_ids, ["Role Scope Tag Ids value"]);
+        // Derived from the token and Apple's syncs: still the new setting's.
+        let fresh = setting();
+        assert_eq!(s.token_type, DepTokenType::None);
+        assert_eq!(
+            s.token_expiration_date_time,
+            fresh.token_expiration_date_time
+        );
+        assert_eq!(s.last_successful_sync_date_time, UNSET_TICKS);
+        assert_eq!(s.last_sync_triggered_date_time, UNSET_TICKS);
+        assert_eq!((s.last_sync_error_code, s.synced_device_count), (0, 0));
+    }
+
+    #[test]
+    fn patch_accepts_derived_values_without_storing_them() {
+        let mut s = setting();
+        s.apple_identifier = Some("admin@example.com".into());
+        let mut patch = documented_create_body();
+        patch.insert("lastModifiedDateTime".into(), json!("2020-01-01T00:00:00Z"));
+        s.apply(&patch, Write::Update).unwrap();
+        assert_eq!(s.apple_identifier.as_deref(), Some("admin@example.com"));
+        assert_eq!(s.token_name.as_deref(), Some("Token Name value"));
+        assert_eq!(s.token_type, DepTokenType::None);
+        assert_eq!((s.last_sync_error_code, s.synced_device_count), (0, 0));
+        assert_eq!(s.last_modified_date_time, 0);
+    }
+
+    #[test]
+    fn derived_values_must_still_type_check() {
+        for (name, bad) in [
+            ("syncedDeviceCount", json!("5")),
+            ("lastSyncErrorCode", json!(1.5)),
+            ("tokenExpirationDateTime", json!("tomorrow")),
+            ("lastSyncTriggeredDateTime", json!(null)),
+            ("tokenType", json!("vpp")),
+            ("appleIdentifier", json!(7)),
+        ] {
+            for write in [Write::Create, Write::Update] {
+                let mut s = setting();
+                let err = s.apply(&body(&json!({ name: bad })), write).unwrap_err();
+                assert!(
+                    err.message.contains(name) || err.message.contains("depTokenType"),
+                    "{name}: {}",
+                    err.message
+                );
+                assert_eq!(s, setting());
+            }
+        }
     }
 
     #[test]
     fn failed_apply_changes_nothing() {
         let mut s = setting();
         let before = s.clone();
-        let err = s.apply(&body(
-            &json!({"tokenName": "x", "dataSharingConsentGranted": "yes"}),
-        ));
+        let err = s.apply(
+            &body(&json!({"tokenName": "x", "dataSharingConsentGranted": "yes"})),
+            Write::Create,
+        );
         assert!(err.is_err());
         assert_eq!(s, before);
     }
@@ -256,14 +312,16 @@ mod tests {
     #[test]
     fn rejects_unknown_navigation_and_mistyped_properties() {
         let mut s = setting();
-        let unknown = s.apply(&body(&json!({"tokenNmae": "x"}))).unwrap_err();
+        let unknown = s
+            .apply(&body(&json!({"tokenNmae": "x"})), Write::Create)
+            .unwrap_err();
         assert!(
             unknown.message.contains("'tokenNmae' does not exist"),
             "{}",
             unknown.message
         );
         let nav = s
-            .apply(&body(&json!({"enrollmentProfiles": []})))
+            .apply(&body(&json!({"enrollmentProfiles": []})), Write::Update)
             .unwrap_err();
         assert!(
             nav.message.contains("navigation property"),
@@ -271,16 +329,17 @@ mod tests {
             nav.message
         );
         let typed = s
-            .apply(&body(&json!({"roleScopeTagIds": "0"})))
+            .apply(&body(&json!({"roleScopeTagIds": "0"})), Write::Update)
             .unwrap_err();
         assert!(
             typed.message.contains("Collection(Edm.String)"),
             "{}",
             typed.message
         );
-        let long = s.apply(&body(
-            &json!({"tokenName": "x".repeat(MAX_TOKEN_NAME_CHARS + 1)}),
-        ));
+        let long = s.apply(
+            &body(&json!({"tokenName": "x".repeat(MAX_TOKEN_NAME_CHARS + 1)})),
+            Write::Create,
+        );
         assert!(long.is_err());
     }
 

@@ -2,8 +2,9 @@
 //! profile's type from `@odata.type`, default platforms, the cross-property rules and the
 //! Apple Configurator `.mobileconfig` export.
 //!
-//! Create: [`create_type`], then `edm::apply_create` on the properties seeded with the
-//! server-managed values (`configurationEndpointUrl`, `isDefault: false`), then
+//! Create: [`create_type`], then `edm::apply` on the properties seeded with the
+//! server-managed values (`configurationEndpointUrl`, `isDefault: false`, which a body's
+//! values never replace), then
 //! [`apply_create_defaults`] and [`check_rules`]. PATCH: [`check_patch_type`], `edm::apply`,
 //! [`check_rules`]. Responses: `edm::render_with_id` after the `@odata.type`.
 
@@ -151,5 +152,7 @@ fn valid_types() -> String {
         .join(", ")
 }
 
+#[cfg(test)]
+mod restore_tests;
 #[cfg(test)]
 mod tests;

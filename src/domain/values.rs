@@ -10,6 +10,16 @@ use super::time::{parse_ticks, repeats_ticks};
 pub const MAX_SCOPE_TAGS: usize = 500;
 const MAX_SCOPE_TAG_CHARS: usize = 128;
 
+/// Whether a write body creates an entity or patches a stored one: some properties are stored
+/// from a create body but not from a PATCH (see the README's "Write bodies" table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// `POST` to a collection (a restore or copy sends a whole GET body here).
+    Create,
+    /// `PATCH` of a stored entity.
+    Update,
+}
+
 /// GRAPH-COMPAT: config-as-code tools PATCH back the whole GET body; a read-only property is
 /// accepted when it repeats the stored value and rejected when it tries to change it.
 pub fn read_only(name: &str, type_name: &str, unchanged: bool) -> Result<(), ValidationError> {

@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use crate::config::Settings;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::{ServiceError, legacy};
 
 /// Applies pending migrations, then designates `setting` (or clears with `None`); returns the
@@ -18,15 +18,19 @@ pub async fn run(
         Some(id) => format!("legacy default token of tenant {tenant}: {id}"),
         None => format!("legacy default token of tenant {tenant}: cleared"),
     };
-    legacy::designate_in_database(&settings.database_url(), tenant, setting)
-        .await
-        .map_err(|e| match e {
-            ServiceError::NotFound { id, .. } => {
-                anyhow::anyhow!("tenant {tenant} has no depOnboardingSetting '{id}'")
-            }
-            ServiceError::Internal(e) => e,
-            other => other.into(),
-        })
-        .context("designating the legacy default token")?;
+    legacy::designate_in_database(
+        &settings.database_url(),
+        tenant,
+        setting.map(SettingId::from),
+    )
+    .await
+    .map_err(|e| match e {
+        ServiceError::NotFound { id, .. } => {
+            anyhow::anyhow!("tenant {tenant} has no depOnboardingSetting '{id}'")
+        }
+        ServiceError::Internal(e) => e,
+        other => other.into(),
+    })
+    .context("designating the legacy default token")?;
     Ok(line)
 }

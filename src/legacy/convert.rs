@@ -102,7 +102,7 @@ pub fn setting_to_old(setting: &OnboardingSetting) -> Map<String, Value> {
 }
 
 /// An old depOnboardingSetting body (create or PATCH): only old properties may appear; what
-/// remains is a valid body for the current type, whose rules (read-only properties …) apply.
+/// remains is a valid body for the current type, whose rules (types, derived values ignored …) apply.
 pub fn setting_body_from_old(
     body: Map<String, Value>,
 ) -> Result<Map<String, Value>, ValidationError> {

@@ -9,6 +9,7 @@ use crate::domain::profiles::{
     DEP_ENROLLMENT_PROFILE, DEP_IOS_ENROLLMENT_PROFILE, DEP_MACOS_ENROLLMENT_PROFILE,
     DEP_TVOS_ENROLLMENT_PROFILE, ENROLLMENT_PROFILE,
 };
+use crate::domain::values::Write;
 
 fn object(v: Value) -> Map<String, Value> {
     match v {
@@ -233,7 +234,7 @@ fn a_device_round_trips_through_the_old_shape() {
     assert_eq!(old.len(), 1 + 10);
     let body = device_body_from_old(old.clone()).unwrap();
     let mut back = ImportedAppleDeviceIdentity::new("d1".into(), String::new(), 42);
-    back.apply(&body, true).unwrap();
+    back.apply(&body, Write::Create).unwrap();
     assert_eq!(back.serial_number, device.serial_number);
     assert_eq!(back.description, device.description);
     assert_eq!(back.platform, device.platform);
@@ -253,7 +254,7 @@ fn a_setting_has_only_the_old_properties() {
     // The old GET body is a valid old PATCH body that changes nothing.
     let body = setting_body_from_old(old).unwrap();
     let mut again = setting.clone();
-    again.apply(&body).unwrap();
+    again.apply(&body, Write::Update).unwrap();
     assert_eq!(again, setting);
     assert!(setting_body_from_old(object(json!({"tokenName": "x"}))).is_err());
 }

@@ -15,6 +15,7 @@ use crate::api::json_object;
 use crate::api::response::GraphResponse;
 use crate::api::table::Call;
 use crate::domain::ValidationError;
+use crate::domain::ids::SettingId;
 use crate::service::legacy::designate;
 
 /// `GET`: the designated setting (if any) and the one old calls go to now (if decided).
@@ -49,7 +50,7 @@ pub async fn set(c: Call<'_>) -> Result<GraphResponse, ApiError> {
         );
     }
     match body.get("depOnboardingSettingId") {
-        Some(Value::String(id)) => designate(st, tenant, Some(id.clone())).await?,
+        Some(Value::String(id)) => designate(st, tenant, Some(SettingId::new(id))).await?,
         Some(Value::Null) => designate(st, tenant, None).await?,
         Some(other) => {
             return Err(

@@ -10,7 +10,7 @@ use crate::api::error::ApiError;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
 use crate::api::table::{Call, DEVICE_ID};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::devices as service;
 use crate::service::legacy::{self, DEVICE_SPEC as SPEC};
@@ -89,7 +89,7 @@ pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     Ok(resp)
 }
 
-async fn default_for(st: &Services, tenant: TenantId, tail: &str) -> Result<String, ApiError> {
+async fn default_for(st: &Services, tenant: TenantId, tail: &str) -> Result<SettingId, ApiError> {
     require_default(
         st,
         tenant,

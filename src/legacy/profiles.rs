@@ -11,6 +11,7 @@ use crate::api::handlers::profiles as current;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
 use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
+use crate::domain::ids::SettingId;
 use crate::domain::profiles;
 use crate::odata;
 use crate::service::Services;
@@ -25,7 +26,7 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// The profile's token; an unknown token of the id is the profile's 404, not the token's.
-fn token(id: &str) -> Result<&str, ApiError> {
+fn token(id: &str) -> Result<SettingId, ApiError> {
     token_of_profile(id).ok_or_else(|| not_found(id))
 }
 
@@ -92,7 +93,7 @@ pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
-    let profile = service::get(st, tenant, token(id)?, id, None)
+    let profile = service::get(st, tenant, &token(id)?, id, None)
         .await
         .map_err(|e| profile_error(id, e))?;
     let old = profile_to_old(&profile).ok_or_else(|| not_found(id))?;
@@ -151,7 +152,7 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
-    let setting = token(id)?;
+    let setting = &token(id)?;
     let current = service::get(st, tenant, setting, id, None)
         .await
         .map_err(|e| profile_error(id, e))?;
@@ -170,7 +171,7 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
-    service::delete(st, tenant, token(id)?, id)
+    service::delete(st, tenant, &token(id)?, id)
         .await
         .map_err(|e| profile_error(id, e))?;
     Ok(GraphResponse::no_content())
@@ -202,7 +203,7 @@ where
 {
     let id = c.params.get(PROFILE_ID).to_owned();
     let setting = token(&id)?;
-    let params = c.params.clone().with(SETTING_ID, setting);
+    let params = c.params.clone().with(SETTING_ID, setting.as_str());
     handler(Call { params, ..c }).await.map_err(|e| match e {
         // The token named in the id does not exist: to the old API, the profile does not.
         ApiError::EntityNotFound {

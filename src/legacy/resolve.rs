@@ -3,7 +3,7 @@
 //! token, or the one an admin designated), never to a guess.
 
 use crate::api::error::ApiError;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy;
 
@@ -36,19 +36,17 @@ pub async fn require_default(
     svc: &Services,
     tenant: TenantId,
     per_token_call: &str,
-) -> Result<String, ApiError> {
+) -> Result<SettingId, ApiError> {
     match default_token(svc, tenant).await? {
-        DefaultToken::One(id) => Ok(id),
+        DefaultToken::One(id) => Ok(SettingId::from(id)),
         DefaultToken::NoToken => Err(no_token()),
         DefaultToken::Ambiguous(n) => Err(ambiguous(n, per_token_call)),
     }
 }
 
 /// The token part of a profile id (`{tokenId}_{guid}`), if it has one.
-pub fn token_of_profile(id: &str) -> Option<&str> {
-    id.split_once('_')
-        .map(|(token, _)| token)
-        .filter(|t| !t.is_empty())
+pub fn token_of_profile(id: &str) -> Option<SettingId> {
+    ProfileId::parse(id).map(|p| p.setting().clone())
 }
 
 /// The token that holds the tenant's identity `id` (404 when the tenant has none).
@@ -56,9 +54,10 @@ pub async fn token_of_device(
     svc: &Services,
     tenant: TenantId,
     id: &str,
-) -> Result<String, ApiError> {
+) -> Result<SettingId, ApiError> {
     legacy::token_of_device(svc, tenant, id)
         .await?
+        .map(SettingId::from)
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "The importedAppleDeviceIdentity with id '{id}' was not found."
@@ -72,7 +71,7 @@ mod tests {
 
     #[test]
     fn profile_ids_carry_their_token() {
-        assert_eq!(token_of_profile("abc_def"), Some("abc"));
+        assert_eq!(token_of_profile("abc_def"), Some(SettingId::new("abc")));
         assert_eq!(token_of_profile("plain-guid"), None);
         assert_eq!(token_of_profile("_x"), None);
     }

@@ -9,13 +9,13 @@ use super::resolve::{self, DefaultToken, require_default};
 use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
 use crate::api::response::{self, GraphResponse, primitive};
-use crate::api::table::{Call, ORGANIZATION_ID, SETTING_ID};
+use crate::api::table::{Call, ORGANIZATION_ID};
 use crate::api::{json_object, optional_json_object};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy::{self, ByKeyRefused, SETTING_SPEC as SPEC};
 use crate::service::paging::Page;
-use crate::service::{apple, onboarding};
+use crate::service::{dep_tokens, onboarding};
 
 const ODATA_TYPE: &str = "#microsoft.graph.depOnboardingSetting";
 
@@ -62,7 +62,7 @@ pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 /// `GET /organization/{org}/depOnboardingSettings/{id}`.
 pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let org = c.params.get(ORGANIZATION_ID);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
     let q = &c.query;
@@ -104,7 +104,7 @@ pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
 pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let org = c.params.get(ORGANIZATION_ID);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
     let body = setting_body_from_old(json_object(c.body)?)?;
@@ -115,7 +115,7 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 /// `DELETE /organization/{org}/depOnboardingSettings/{id}` → 204.
 pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let org = c.params.get(ORGANIZATION_ID);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     check_organization(ctx, org)?;
     onboarding::delete(st, tenant, id).await?;
@@ -129,7 +129,7 @@ pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, Api
     let setting = key_setting(svc, tenant).await?;
     Ok(primitive(
         c.ctx,
-        &json!(apple::get_key(svc, tenant, &setting).await?),
+        &json!(dep_tokens::get_key(svc, tenant, &setting).await?),
     ))
 }
 
@@ -152,7 +152,7 @@ pub async fn sync_with_apple_device_enrollment_program(
 /// Collection-bound `uploadDepToken`: see [`upload`].
 pub async fn upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let body = json_object(c.body)?;
-    upload(c.services, c.tenant, apple::parse_upload(&body)?).await?;
+    upload(c.services, c.tenant, dep_tokens::parse_upload(&body)?).await?;
     Ok(GraphResponse::no_content())
 }
 
@@ -178,11 +178,11 @@ pub async fn org_upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError
 
 /// The setting whose key the old "download the public key" step returns: the legacy default
 /// token, or on a tenant without any token a new one (see [`legacy::key_setting`]).
-async fn key_setting(st: &Services, tenant: TenantId) -> Result<String, ApiError> {
+async fn key_setting(st: &Services, tenant: TenantId) -> Result<SettingId, ApiError> {
     let per_token =
         "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()";
     match legacy::key_setting(st, tenant).await? {
-        DefaultToken::One(id) => Ok(id),
+        DefaultToken::One(id) => Ok(SettingId::from(id)),
         DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(n, per_token)),
         DefaultToken::NoToken => Err(resolve::no_token()),
     }
@@ -190,7 +190,11 @@ async fn key_setting(st: &Services, tenant: TenantId) -> Result<String, ApiError
 
 /// Collection-bound `uploadDepToken`: to the setting whose key decrypts the token (see
 /// [`legacy::upload_by_key`]).
-async fn upload(st: &Services, tenant: TenantId, upload: apple::Upload) -> Result<(), ApiError> {
+async fn upload(
+    st: &Services,
+    tenant: TenantId,
+    upload: dep_tokens::Upload,
+) -> Result<(), ApiError> {
     legacy::upload_by_key(st, tenant, upload)
         .await
         .map_err(|e| match e {

@@ -13,9 +13,11 @@ use uuid::Uuid;
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
-use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial};
-use crate::domain::ids::TenantId;
+use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
+use crate::domain::ids::Serial;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
+use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
 use crate::storage::{DbConnection, onboarding_settings, profiles};
@@ -27,24 +29,24 @@ pub const MAX_ASSIGN: usize = 10_000;
 
 const ENTITY: Entity = Entity::DeviceIdentity;
 
-fn not_found(id: &str) -> ServiceError {
+fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: ENTITY,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 
 fn ensure_setting(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<(), ServiceError> {
     if onboarding_settings::exists(c, tenant, setting)? {
         Ok(())
     } else {
         Err(ServiceError::NotFound {
             entity: Entity::OnboardingSetting,
-            id: setting.to_owned(),
+            id: setting.to_string(),
         })
     }
 }
@@ -53,7 +55,7 @@ fn ensure_setting(
 pub async fn list(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &QueryOptions,
 ) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
     let set = format!("depOnboardingSettings/{setting}/importedAppleDeviceIdentities");
@@ -86,7 +88,7 @@ pub async fn list(
 pub async fn count(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
     let filter = paging::count_filter(&SPEC, q, &["serialNumber"])?;
@@ -103,7 +105,7 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
@@ -121,7 +123,7 @@ pub async fn get(
 fn check_requested_profile(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     d: &mut ImportedAppleDeviceIdentity,
 ) -> Result<(), ServiceError> {
     let Some(requested) = d.requested_enrollment_profile_id.clone() else {
@@ -145,7 +147,7 @@ fn check_requested_profile(
 pub async fn create(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     body: Map<String, Value>,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let mut device = new_identity(&body, now_ticks())?;
@@ -175,7 +177,7 @@ fn new_identity(
 ) -> Result<ImportedAppleDeviceIdentity, ValidationError> {
     let mut device =
         ImportedAppleDeviceIdentity::new(Uuid::new_v4().to_string(), String::new(), now);
-    device.apply(body, true)?;
+    device.apply(body, Write::Create)?;
     device.discovery_source = DiscoverySource::AdminImport;
     Ok(device)
 }
@@ -184,7 +186,7 @@ fn new_identity(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
@@ -194,7 +196,7 @@ pub async fn update(
             ensure_setting(c, tenant, &key)?;
             let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
             let before = device.requested_enrollment_profile_id.clone();
-            device.apply(&body, false)?;
+            device.apply(&body, Write::Update)?;
             if device.requested_enrollment_profile_id != before {
                 check_requested_profile(c, tenant, &key, &mut device)?;
                 let requested = device.requested_enrollment_profile_id.clone();
@@ -210,7 +212,7 @@ pub async fn update(
 pub async fn delete(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
@@ -249,7 +251,7 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
         .map(|v| {
             v.as_str()
                 .ok_or_else(|| ValidationError::wrong_type("deviceIds", "Edm.String", v))
-                .and_then(normalize_serial)
+                .and_then(|s| Serial::parse(s).map(String::from))
         })
         .collect()
 }
@@ -260,7 +262,7 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
 pub async fn assign_profile(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     profile_id: &str,
     serials: Vec<String>,
 ) -> Result<(), ServiceError> {
@@ -301,7 +303,7 @@ pub async fn assign_profile(
 pub(crate) fn serials_not_held<'a>(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     serials: &'a [String],
 ) -> diesel::QueryResult<Vec<&'a str>> {
     let held: HashSet<String> = repo::find_by_serials(c, tenant, serials)?

@@ -1,6 +1,6 @@
 //! Use cases over the multi-token model. One place for the rules; no HTTP types here.
 
-pub mod apple;
+pub mod dep_tokens;
 pub mod devices;
 mod lease;
 pub mod legacy;
@@ -21,7 +21,7 @@ use crate::domain::ValidationError;
 use crate::odata::{ODataError, PagingKey};
 use crate::storage::{Db, StorageError};
 
-pub use apple::UploadRefused;
+pub use dep_tokens::UploadRefused;
 
 /// What the services need: the database and a few limits.
 #[derive(Clone)]

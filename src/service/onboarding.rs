@@ -10,18 +10,19 @@ pub use expand::{Expansion, Nav, expand_page, plan as plan_expand};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::domain::time::now_ticks;
+use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::onboarding_settings::{self as repo, SPEC};
 
 const ENTITY: Entity = Entity::OnboardingSetting;
 
-fn not_found(id: &str) -> ServiceError {
+fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: ENTITY,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 
@@ -72,11 +73,11 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: &SettingId,
 ) -> Result<OnboardingSetting, ServiceError> {
-    let key = id.to_owned();
+    let key = id.clone();
     svc.db
-        .read_cached(tenant, "depOnboardingSetting", id, move |c| {
+        .read_cached(tenant, "depOnboardingSetting", id.as_str(), move |c| {
             repo::get(c, tenant, &key).map_err(ServiceError::from)
         })
         .await?
@@ -91,7 +92,7 @@ pub async fn create(
 ) -> Result<OnboardingSetting, ServiceError> {
     let now = now_ticks();
     let mut setting = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
-    setting.apply(&body)?;
+    setting.apply(&body, Write::Create)?;
     let max = svc.max_dep_tokens;
     svc.db
         .write(tenant, move |c| {
@@ -111,14 +112,14 @@ pub async fn create(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: &SettingId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let key = id.to_owned();
+    let key = id.clone();
     svc.db
         .write(tenant, move |c| {
             let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
-            setting.apply(&body)?;
+            setting.apply(&body, Write::Update)?;
             setting.last_modified_date_time = now_ticks();
             repo::update(c, tenant, &setting)?;
             Ok(())
@@ -127,8 +128,8 @@ pub async fn update(
 }
 
 /// Deletes a setting and everything the token owns.
-pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
-    let key = id.to_owned();
+pub async fn delete(svc: &Services, tenant: TenantId, id: &SettingId) -> Result<(), ServiceError> {
+    let key = id.clone();
     svc.db
         .write(tenant, move |c| {
             if repo::delete(c, tenant, &key)? {

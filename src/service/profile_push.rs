@@ -26,12 +26,12 @@ use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 
 use super::lease::{heartbeat, lease_until};
-use super::{ServiceError, Services, apple};
+use super::{ServiceError, Services, dep_tokens};
 use crate::apple::DepApi;
 use crate::apple::client::ClientOptions;
 use crate::apple::profile::dep_profile_from_graph;
 use crate::apple::types::serial_status;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::storage::profile_push::{
     self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PENDING, PROFILE_DELETED,
     Queued,
@@ -57,7 +57,7 @@ static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
 pub fn enqueue_in(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     serials: &[String],
     profile_id: &str,
     now: i64,
@@ -81,7 +81,7 @@ pub fn enqueue_in(
 
 /// Starts a push of the token's due assignments in the background (tracked, so shutdown waits
 /// for it to stop between batches; during shutdown the rows stay due for the next instance).
-pub fn kick(svc: &Services, tenant: TenantId, setting: &str) {
+pub fn kick(svc: &Services, tenant: TenantId, setting: &SettingId) {
     let (svc2, setting) = (svc.clone(), setting.to_owned());
     svc.background.spawn(async move {
         if let Err(e) = push_token(&svc2, tenant, &setting).await {
@@ -113,7 +113,7 @@ pub async fn push_due(svc: &Services) -> Result<(), ServiceError> {
 pub async fn push_token(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<bool, ServiceError> {
     let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
     let (key, who) = (setting.to_owned(), owner.clone());
@@ -154,7 +154,7 @@ pub async fn push_token(
 struct Push<'a> {
     svc: &'a Services,
     tenant: TenantId,
-    setting: &'a str,
+    setting: &'a SettingId,
     owner: &'a str,
     client: Option<Arc<dyn DepApi>>,
 }
@@ -172,7 +172,7 @@ impl Push<'_> {
                     let creds = if rows.is_empty() {
                         None
                     } else {
-                        apple::credentials(&svc, c, tenant, &key)?.map(|(creds, _)| creds)
+                        dep_tokens::credentials(&svc, c, tenant, &key)?.map(|(creds, _)| creds)
                     };
                     Ok::<_, ServiceError>((rows, creds))
                 })

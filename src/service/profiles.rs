@@ -15,7 +15,7 @@ use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
 use crate::domain::edm::{self, EntityType};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::profiles::{self, Platform};
 use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
@@ -34,17 +34,17 @@ const VPP_TOKEN: &str = "companyPortalVppTokenId";
 /// A secret property that is stored but never rendered.
 const WRITE_ONLY_PASSWORD: &str = "adminAccountPassword";
 
-fn not_found(id: &str) -> ServiceError {
+fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: ENTITY,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 
-fn setting_not_found(id: &str) -> ServiceError {
+fn setting_not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: Entity::OnboardingSetting,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 
@@ -55,7 +55,7 @@ type Defaults = Vec<(String, String)>;
 fn load_all(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<(Vec<ProfileRecord>, Defaults), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
@@ -69,7 +69,7 @@ fn load_all(
 fn load_one(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<(ProfileRecord, Defaults), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
@@ -83,7 +83,7 @@ fn load_one(
 async fn rendered(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     cast: Option<&'static EntityType>,
 ) -> Result<Vec<Value>, ServiceError> {
     let key = setting.to_owned();
@@ -103,7 +103,7 @@ async fn rendered(
 pub async fn all(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<Vec<Value>, ServiceError> {
     rendered(svc, tenant, setting, None).await
 }
@@ -112,7 +112,7 @@ pub async fn all(
 pub async fn list(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &QueryOptions,
     cast: Option<&'static EntityType>,
 ) -> Result<Page<Value>, ServiceError> {
@@ -136,7 +136,7 @@ pub async fn list(
 pub async fn count(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &QueryOptions,
     cast: Option<&'static EntityType>,
 ) -> Result<i64, ServiceError> {
@@ -156,7 +156,7 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
     cast: Option<&'static EntityType>,
 ) -> Result<Value, ServiceError> {
@@ -175,7 +175,7 @@ pub async fn get(
 pub async fn default_profile(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     platform: Platform,
 ) -> Result<Option<Value>, ServiceError> {
     let key = setting.to_owned();
@@ -194,7 +194,7 @@ pub async fn default_profile(
 pub async fn create(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     body: Map<String, Value>,
     endpoint_base: &str,
 ) -> Result<Value, ServiceError> {
@@ -248,7 +248,7 @@ pub async fn create(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
@@ -319,7 +319,7 @@ fn check_vpp_token(
 pub async fn delete(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<(), ServiceError> {
     let (setting, key) = (setting.to_owned(), id.to_owned());
@@ -342,7 +342,7 @@ pub async fn delete(
 pub async fn set_default(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<(), ServiceError> {
     let (setting, key) = (setting.to_owned(), id.to_owned());
@@ -368,7 +368,7 @@ pub async fn set_default(
 pub async fn export_mobile_config(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> Result<String, ServiceError> {
     let (setting_key, key) = (setting.to_owned(), id.to_owned());

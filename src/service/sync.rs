@@ -16,11 +16,11 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 use super::lease::lease_until;
-use super::{ServiceError, Services, apple};
+use super::{ServiceError, Services, dep_tokens};
 use crate::apple::client::ClientOptions;
 use crate::apple::error::{AppleError, SYNC_OK};
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::secs_to_ticks;
 use crate::storage::{devices, onboarding_settings, sync_state};
 
@@ -62,7 +62,11 @@ impl RunError {
 
 /// `syncWithAppleDeviceEnrollmentProgram`: stamps `lastSyncTriggeredDateTime`, marks the token's
 /// sync as requested and starts it in the background.
-pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<(), ServiceError> {
+pub async fn trigger(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &SettingId,
+) -> Result<(), ServiceError> {
     let key = setting.to_owned();
     let now = svc.clock.now_ticks();
     svc.db
@@ -70,7 +74,7 @@ pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<
             let mut s = onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| {
                 ServiceError::NotFound {
                     entity: super::Entity::OnboardingSetting,
-                    id: key.clone(),
+                    id: key.to_string(),
                 }
             })?;
             if crate::storage::apple_tokens::held(c, tenant, &key)?.is_none() {
@@ -102,7 +106,7 @@ pub async fn trigger(svc: &Services, tenant: TenantId, setting: &str) -> Result<
 pub async fn sync_token(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<bool, ServiceError> {
     let mut ran = false;
     // A request that arrived while this run held the lease is served at once by another round.
@@ -158,7 +162,7 @@ pub async fn sync_token(
 async fn finish(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     started: i64,
     result: Result<(), RunError>,
@@ -202,11 +206,16 @@ async fn finish(
 
 /// One run: full fetch unless one completed, then incremental sync; a cursor error resets the
 /// cursor and restarts with a full fetch, once.
-async fn run(svc: &Services, tenant: TenantId, setting: &str, owner: &str) -> Result<(), RunError> {
+async fn run(
+    svc: &Services,
+    tenant: TenantId,
+    setting: &SettingId,
+    owner: &str,
+) -> Result<(), RunError> {
     let (svc2, key) = (svc.clone(), setting.to_owned());
     let Some((creds, _held)) = svc
         .db
-        .run(move |c| apple::credentials(&svc2, c, tenant, &key))
+        .run(move |c| dep_tokens::credentials(&svc2, c, tenant, &key))
         .await?
     else {
         return Err(RunError::NoToken);

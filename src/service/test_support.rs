@@ -22,7 +22,7 @@ use crate::apple::types::{
 use crate::apple::{AppleConnector, DepApi};
 use crate::background::Background;
 use crate::clock::testing::FakeClock;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::odata::PagingKey;
 use crate::storage::apple_tokens::{self, HeldToken};
@@ -239,7 +239,7 @@ pub struct Env {
     /// The tenant.
     pub tenant: TenantId,
     /// The setting holding the token.
-    pub setting: String,
+    pub setting: SettingId,
     dir: std::path::PathBuf,
 }
 
@@ -280,7 +280,7 @@ impl Env {
             apple,
             clock,
             tenant: TenantId::new(Uuid::new_v4()),
-            setting: Uuid::new_v4().to_string(),
+            setting: SettingId::from(Uuid::new_v4().to_string()),
             dir,
         };
         env.hold_token().await;
@@ -303,11 +303,11 @@ impl Env {
                 onboarding_settings::insert(
                     c,
                     tenant,
-                    &OnboardingSetting::new(id.clone(), now),
+                    &OnboardingSetting::new(id.to_string(), now),
                     now,
                 )?;
                 let held = HeldToken {
-                    setting_id: id,
+                    setting_id: id.to_string(),
                     server_uuid: "F00".into(),
                     server_name: Some("fake".into()),
                     credentials: sealed,

@@ -17,10 +17,10 @@ use crate::storage::vpp_tokens::{self as repo, SPEC};
 
 const ENTITY: Entity = Entity::VppToken;
 
-fn not_found(id: &str) -> ServiceError {
+fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
         entity: ENTITY,
-        id: id.to_owned(),
+        id: id.as_ref().to_owned(),
     }
 }
 

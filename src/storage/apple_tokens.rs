@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{dep_token_credentials as creds, dep_token_keys as keys};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 
 /// Key slot that becomes current once a server token decrypts with it.
 pub const STAGED: &str = "staged";
@@ -44,11 +44,11 @@ pub struct HeldToken {
 pub fn key_pairs(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Vec<KeyPair>> {
     keys::table
         .filter(keys::tenant_id.eq(tenant.to_string()))
-        .filter(keys::setting_id.eq(setting))
+        .filter(keys::setting_id.eq(setting.as_str()))
         .select(KeyPair::as_select())
         .load(conn)
 }
@@ -57,7 +57,7 @@ pub fn key_pairs(
 pub fn put_key_pair(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     pair: &KeyPair,
     now: i64,
 ) -> QueryResult<()> {
@@ -65,7 +65,7 @@ pub fn put_key_pair(
     diesel::insert_into(keys::table)
         .values((
             keys::tenant_id.eq(tenant.to_string()),
-            keys::setting_id.eq(setting),
+            keys::setting_id.eq(setting.as_str()),
             keys::slot.eq(&pair.slot),
             keys::private_key.eq(&pair.private_key),
             keys::certificate.eq(&pair.certificate),
@@ -79,12 +79,12 @@ pub fn put_key_pair(
 pub fn delete_key_pair(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     slot: &str,
 ) -> QueryResult<()> {
     diesel::delete(keys::table)
         .filter(keys::tenant_id.eq(tenant.to_string()))
-        .filter(keys::setting_id.eq(setting))
+        .filter(keys::setting_id.eq(setting.as_str()))
         .filter(keys::slot.eq(slot))
         .execute(conn)
         .map(drop)
@@ -94,11 +94,11 @@ pub fn delete_key_pair(
 pub fn held(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Option<HeldToken>> {
     creds::table
         .filter(creds::tenant_id.eq(tenant.to_string()))
-        .filter(creds::setting_id.eq(setting))
+        .filter(creds::setting_id.eq(setting.as_str()))
         .select(HeldToken::as_select())
         .load(conn)
         .map(|rows| rows.into_iter().next())

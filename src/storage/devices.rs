@@ -10,7 +10,7 @@ use super::{DbConnection, PageQuery};
 use crate::domain::devices::{
     DevicePlatform, DiscoverySource, EnrollmentState, ImportedAppleDeviceIdentity,
 };
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
 mod by_setting;
@@ -111,10 +111,10 @@ struct DeviceRow {
 }
 
 impl DeviceRow {
-    fn from_domain(tenant: TenantId, setting: &str, d: &ImportedAppleDeviceIdentity) -> Self {
+    fn from_domain(tenant: TenantId, setting: &SettingId, d: &ImportedAppleDeviceIdentity) -> Self {
         Self {
             tenant_id: tenant.to_string(),
-            setting_id: setting.to_owned(),
+            setting_id: setting.as_str().to_owned(),
             id: d.id.clone(),
             serial_number: d.serial_number.clone(),
             description: d.description.clone(),
@@ -161,8 +161,8 @@ fn in_tenant<'a>(tenant: TenantId) -> Boxed<'a> {
         .into_boxed()
 }
 
-fn scoped<'a>(tenant: TenantId, setting: &str) -> Boxed<'a> {
-    in_tenant(tenant).filter(dsl::setting_id.eq(setting.to_owned()))
+fn scoped<'a>(tenant: TenantId, setting: &SettingId) -> Boxed<'a> {
+    in_tenant(tenant).filter(dsl::setting_id.eq(setting.as_str().to_owned()))
 }
 
 /// The page `q` asks for, of the identities `query` selects.
@@ -202,7 +202,7 @@ fn count_of(
 pub fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     q: &PageQuery,
 ) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
     page_of(conn, scoped(tenant, setting), q)
@@ -212,7 +212,7 @@ pub fn list(
 pub fn count(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     filter: Option<&SqlCondition>,
 ) -> QueryResult<i64> {
     count_of(conn, scoped(tenant, setting), filter)
@@ -222,7 +222,7 @@ pub fn count(
 pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> QueryResult<Option<ImportedAppleDeviceIdentity>> {
     // No LIMIT: see `onboarding_settings::get`.
@@ -256,7 +256,7 @@ pub fn find_by_serials(
 pub fn insert_many(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     devices: &[ImportedAppleDeviceIdentity],
 ) -> QueryResult<()> {
     for chunk in devices.chunks(INSERT_CHUNK) {
@@ -278,7 +278,7 @@ pub fn insert_many(
 pub fn update(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     d: &ImportedAppleDeviceIdentity,
 ) -> QueryResult<bool> {
     let n = diesel::update(dsl::imported_devices)
@@ -293,12 +293,12 @@ pub fn update(
 pub fn delete(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> QueryResult<bool> {
     let n = diesel::delete(dsl::imported_devices)
         .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .filter(dsl::setting_id.eq(setting))
+        .filter(dsl::setting_id.eq(setting.as_str()))
         .filter(dsl::id.eq(id))
         .execute(conn)?;
     Ok(n == 1)
@@ -308,7 +308,7 @@ pub fn delete(
 pub fn assign_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     serials: &[String],
     profile: &str,
     now: i64,
@@ -317,7 +317,7 @@ pub fn assign_profile(
     for chunk in serials.chunks(LOOKUP_CHUNK) {
         updated += diesel::update(dsl::imported_devices)
             .filter(dsl::tenant_id.eq(tenant.to_string()))
-            .filter(dsl::setting_id.eq(setting))
+            .filter(dsl::setting_id.eq(setting.as_str()))
             .filter(dsl::serial_number.eq_any(chunk))
             .set((
                 dsl::requested_enrollment_profile_id.eq(profile),
@@ -330,7 +330,11 @@ pub fn assign_profile(
 
 /// How many of a token's identities came from Apple's DEP sync and are not deleted
 /// (`syncedDeviceCount`).
-pub fn count_synced(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<i64> {
+pub fn count_synced(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &SettingId,
+) -> QueryResult<i64> {
     scoped(tenant, setting)
         .filter(dsl::discovery_source.eq(DiscoverySource::DeviceEnrollmentProgram.as_str()))
         .filter(dsl::is_deleted.is_null().or(dsl::is_deleted.eq(false)))
@@ -342,14 +346,14 @@ pub fn count_synced(conn: &mut DbConnection, tenant: TenantId, setting: &str) ->
 pub fn mark_deleted(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     serials: &[String],
 ) -> QueryResult<usize> {
     let mut updated = 0;
     for chunk in serials.chunks(LOOKUP_CHUNK) {
         updated += diesel::update(dsl::imported_devices)
             .filter(dsl::tenant_id.eq(tenant.to_string()))
-            .filter(dsl::setting_id.eq(setting))
+            .filter(dsl::setting_id.eq(setting.as_str()))
             .filter(dsl::serial_number.eq_any(chunk))
             .set(dsl::is_deleted.eq(Some(true)))
             .execute(conn)?;

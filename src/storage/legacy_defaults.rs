@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::dep_onboarding_settings::dsl as settings;
 use super::schema::legacy_default_tokens::dsl;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 
 /// The setting the tenant designated, if any.
 pub fn designated(conn: &mut DbConnection, tenant: TenantId) -> QueryResult<Option<String>> {
@@ -19,14 +19,18 @@ pub fn designated(conn: &mut DbConnection, tenant: TenantId) -> QueryResult<Opti
 
 /// Designates `setting` (which must be a setting of the tenant: the foreign key says so),
 /// replacing any earlier designation.
-pub fn designate(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<()> {
+pub fn designate(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &SettingId,
+) -> QueryResult<()> {
     // Delete then insert: MultiBackend has no ON CONFLICT; callers run this in a write
     // transaction, so nobody sees the gap.
     clear(conn, tenant)?;
     diesel::insert_into(dsl::legacy_default_tokens)
         .values((
             dsl::tenant_id.eq(tenant.to_string()),
-            dsl::setting_id.eq(setting),
+            dsl::setting_id.eq(setting.as_str()),
         ))
         .execute(conn)?;
     Ok(())

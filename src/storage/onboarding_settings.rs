@@ -7,7 +7,7 @@ use diesel::sql_types::Text;
 use super::dyn_sql::DynCondition;
 use super::schema::dep_onboarding_settings::{self as t, dsl};
 use super::{DbConnection, PageQuery};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::{DepTokenType, OnboardingSetting};
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
@@ -211,13 +211,13 @@ pub fn count(
 pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
-    id: &str,
+    id: &SettingId,
 ) -> QueryResult<Option<OnboardingSetting>> {
     // No LIMIT on this hot primary-key read: SQLite re-prepares a statement with a bound LIMIT
     // on every execution (callgrind: ~180k of ~300k instructions of an authenticated GET).
     // Not boxed either: a statically typed query finds its cached statement without building
     // its SQL text first.
-    let tenant = tenant.to_string();
+    let (tenant, id) = (tenant.to_string(), id.as_str());
     macro_rules! query {
         () => {
             dsl::dep_onboarding_settings
@@ -239,9 +239,9 @@ pub fn get(
 }
 
 /// Whether the tenant has a setting with this id.
-pub fn exists(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
+pub fn exists(conn: &mut DbConnection, tenant: TenantId, id: &SettingId) -> QueryResult<bool> {
     scoped(tenant)
-        .filter(dsl::id.eq(id.to_owned()))
+        .filter(dsl::id.eq(id.as_str().to_owned()))
         .count()
         .get_result::<i64>(conn)
         .map(|n| n > 0)
@@ -275,10 +275,10 @@ pub fn update(
 }
 
 /// Deletes a setting; returns whether it existed.
-pub fn delete(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConnection, tenant: TenantId, id: &SettingId) -> QueryResult<bool> {
     let n = diesel::delete(dsl::dep_onboarding_settings)
         .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .filter(dsl::id.eq(id))
+        .filter(dsl::id.eq(id.as_str()))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -11,7 +11,7 @@ use super::DbConnection;
 use super::schema::{
     dep_apple_profiles as defined, dep_assign_leases as leases, dep_profile_assignments as queue,
 };
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 
 /// Rows per multi-row INSERT and per `IN (…)` list.
 const CHUNK: usize = 500;
@@ -37,13 +37,13 @@ pub struct AppleProfile {
 pub fn apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     profile_id: &str,
 ) -> QueryResult<Option<AppleProfile>> {
     // No LIMIT: see `onboarding_settings::get`.
     let rows: Vec<AppleProfile> = defined::table
         .filter(defined::tenant_id.eq(tenant.to_string()))
-        .filter(defined::setting_id.eq(setting))
+        .filter(defined::setting_id.eq(setting.as_str()))
         .filter(defined::profile_id.eq(profile_id))
         .select(AppleProfile::as_select())
         .load(conn)?;
@@ -54,13 +54,13 @@ pub fn apple_profile(
 pub fn forget_apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     profile_id: &str,
 ) -> QueryResult<()> {
     diesel::delete(
         defined::table
             .filter(defined::tenant_id.eq(tenant.to_string()))
-            .filter(defined::setting_id.eq(setting))
+            .filter(defined::setting_id.eq(setting.as_str()))
             .filter(defined::profile_id.eq(profile_id)),
     )
     .execute(conn)
@@ -72,7 +72,7 @@ pub fn forget_apple_profile(
 pub fn put_apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     profile_id: &str,
     profile: &AppleProfile,
     now: i64,
@@ -81,7 +81,7 @@ pub fn put_apple_profile(
     diesel::insert_into(defined::table)
         .values((
             defined::tenant_id.eq(tenant.to_string()),
-            defined::setting_id.eq(setting),
+            defined::setting_id.eq(setting.as_str()),
             defined::profile_id.eq(profile_id),
             defined::profile_uuid.eq(&profile.profile_uuid),
             defined::digest.eq(&profile.digest),
@@ -121,7 +121,7 @@ pub struct Queued<'a> {
 pub fn enqueue(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     serials: &[String],
     entry: &Queued<'_>,
     now: i64,
@@ -135,7 +135,7 @@ pub fn enqueue(
         diesel::delete(
             queue::table
                 .filter(queue::tenant_id.eq(tenant.to_string()))
-                .filter(queue::setting_id.eq(setting))
+                .filter(queue::setting_id.eq(setting.as_str()))
                 .filter(queue::serial_number.eq_any(chunk)),
         )
         .execute(conn)?;
@@ -143,7 +143,7 @@ pub fn enqueue(
             .iter()
             .map(|serial| NewAssignment {
                 tenant_id: tenant.to_string(),
-                setting_id: setting,
+                setting_id: setting.as_str(),
                 serial_number: serial,
                 profile_id,
                 status,
@@ -168,14 +168,14 @@ pub fn enqueue(
 pub fn requeue_status(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     status: &str,
     at: i64,
 ) -> QueryResult<usize> {
     diesel::update(
         queue::table
             .filter(queue::tenant_id.eq(tenant.to_string()))
-            .filter(queue::setting_id.eq(setting))
+            .filter(queue::setting_id.eq(setting.as_str()))
             .filter(queue::status.eq(status)),
     )
     .set((queue::status.eq(PENDING), queue::next_attempt_ticks.eq(at)))
@@ -206,12 +206,12 @@ pub struct Assignment {
 pub fn due(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     now: i64,
 ) -> QueryResult<Vec<Assignment>> {
     queue::table
         .filter(queue::tenant_id.eq(tenant.to_string()))
-        .filter(queue::setting_id.eq(setting))
+        .filter(queue::setting_id.eq(setting.as_str()))
         .filter(queue::next_attempt_ticks.le(now))
         .order(queue::serial_number)
         .select(Assignment::as_select())
@@ -222,11 +222,11 @@ pub fn due(
 pub fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Vec<Assignment>> {
     queue::table
         .filter(queue::tenant_id.eq(tenant.to_string()))
-        .filter(queue::setting_id.eq(setting))
+        .filter(queue::setting_id.eq(setting.as_str()))
         .order(queue::serial_number)
         .select(Assignment::as_select())
         .load(conn)
@@ -234,7 +234,7 @@ pub fn list(
 
 /// Every (tenant, setting) with a due row at `now`. The queue's only cross-tenant query: the
 /// background worker serves every tenant, then handles each token under its tenant.
-pub fn due_tokens(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(TenantId, String)>> {
+pub fn due_tokens(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(TenantId, SettingId)>> {
     let rows: Vec<(String, String)> = queue::table
         .filter(queue::next_attempt_ticks.le(now))
         .select((queue::tenant_id, queue::setting_id))
@@ -243,7 +243,7 @@ pub fn due_tokens(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(TenantI
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(t, s)| Some((t.parse().ok()?, s)))
+        .filter_map(|(t, s)| Some((t.parse().ok()?, SettingId::from(s))))
         .collect())
 }
 
@@ -266,7 +266,7 @@ pub struct Outcome {
 pub fn record(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     profile_id: &str,
     outcomes: &[(&Assignment, Outcome)],
     now: i64,
@@ -283,7 +283,7 @@ pub fn record(
             diesel::update(
                 queue::table
                     .filter(queue::tenant_id.eq(tenant.to_string()))
-                    .filter(queue::setting_id.eq(setting))
+                    .filter(queue::setting_id.eq(setting.as_str()))
                     .filter(queue::profile_id.eq(profile_id))
                     .filter(queue::updated_ticks.eq(seen))
                     .filter(queue::serial_number.eq_any(chunk)),
@@ -306,7 +306,7 @@ pub fn record(
 pub fn claim(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     now: i64,
     until: i64,
@@ -314,14 +314,14 @@ pub fn claim(
     let scoped = || {
         leases::table
             .filter(leases::tenant_id.eq(tenant.to_string()))
-            .filter(leases::setting_id.eq(setting.to_owned()))
+            .filter(leases::setting_id.eq(setting.as_str().to_owned()))
     };
     let exists: Vec<String> = scoped().select(leases::setting_id).load(conn)?;
     if exists.is_empty() {
         diesel::insert_into(leases::table)
             .values((
                 leases::tenant_id.eq(tenant.to_string()),
-                leases::setting_id.eq(setting),
+                leases::setting_id.eq(setting.as_str()),
                 leases::lease_owner.eq(None::<String>),
                 leases::lease_until_ticks.eq(0_i64),
             ))
@@ -345,14 +345,14 @@ pub fn claim(
 pub fn renew(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     until: i64,
 ) -> QueryResult<bool> {
     let n = diesel::update(
         leases::table
             .filter(leases::tenant_id.eq(tenant.to_string()))
-            .filter(leases::setting_id.eq(setting))
+            .filter(leases::setting_id.eq(setting.as_str()))
             .filter(leases::lease_owner.eq(owner)),
     )
     .set(leases::lease_until_ticks.eq(until))
@@ -364,13 +364,13 @@ pub fn renew(
 pub fn release(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
 ) -> QueryResult<()> {
     diesel::update(
         leases::table
             .filter(leases::tenant_id.eq(tenant.to_string()))
-            .filter(leases::setting_id.eq(setting))
+            .filter(leases::setting_id.eq(setting.as_str()))
             .filter(leases::lease_owner.eq(owner)),
     )
     .set((

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::DbConnection;
 use super::schema::{default_profiles as defaults, enrollment_profiles as profiles};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 
 /// A stored profile: its id, its Graph type name and its properties (without `id`).
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +46,11 @@ impl ProfileRow {
 
 fn scoped<'a>(
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> profiles::BoxedQuery<'a, super::connection::MultiBackend> {
     profiles::table
         .filter(profiles::tenant_id.eq(tenant.to_string()))
-        .filter(profiles::setting_id.eq(setting.to_owned()))
+        .filter(profiles::setting_id.eq(setting.as_str().to_owned()))
         .into_boxed()
 }
 
@@ -58,7 +58,7 @@ fn scoped<'a>(
 pub fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Vec<ProfileRecord>> {
     let rows: Vec<ProfileRow> = scoped(tenant, setting)
         .order((profiles::created_ticks, profiles::id))
@@ -104,7 +104,7 @@ pub fn defaults_by_setting(
 }
 
 /// How many profiles one token holds.
-pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<i64> {
+pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &SettingId) -> QueryResult<i64> {
     scoped(tenant, setting).count().get_result(conn)
 }
 
@@ -112,7 +112,7 @@ pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryR
 pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> QueryResult<Option<ProfileRecord>> {
     // No LIMIT: see `onboarding_settings::get`.
@@ -127,14 +127,14 @@ pub fn get(
 pub fn insert(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     p: &ProfileRecord,
     now: i64,
 ) -> QueryResult<()> {
     diesel::insert_into(profiles::table)
         .values(ProfileRow {
             tenant_id: tenant.to_string(),
-            setting_id: setting.to_owned(),
+            setting_id: setting.as_str().to_owned(),
             id: p.id.clone(),
             odata_type: p.odata_type.clone(),
             properties: Value::Object(p.properties.clone()).to_string(),
@@ -148,12 +148,12 @@ pub fn insert(
 pub fn update(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     p: &ProfileRecord,
 ) -> QueryResult<bool> {
     let n = diesel::update(profiles::table)
         .filter(profiles::tenant_id.eq(tenant.to_string()))
-        .filter(profiles::setting_id.eq(setting))
+        .filter(profiles::setting_id.eq(setting.as_str()))
         .filter(profiles::id.eq(&p.id))
         .set(profiles::properties.eq(Value::Object(p.properties.clone()).to_string()))
         .execute(conn)?;
@@ -164,12 +164,12 @@ pub fn update(
 pub fn delete(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     id: &str,
 ) -> QueryResult<bool> {
     let n = diesel::delete(profiles::table)
         .filter(profiles::tenant_id.eq(tenant.to_string()))
-        .filter(profiles::setting_id.eq(setting))
+        .filter(profiles::setting_id.eq(setting.as_str()))
         .filter(profiles::id.eq(id))
         .execute(conn)?;
     Ok(n == 1)
@@ -179,11 +179,11 @@ pub fn delete(
 pub fn defaults(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Vec<(String, String)>> {
     defaults::table
         .filter(defaults::tenant_id.eq(tenant.to_string()))
-        .filter(defaults::setting_id.eq(setting))
+        .filter(defaults::setting_id.eq(setting.as_str()))
         .select((defaults::platform, defaults::profile_id))
         .load(conn)
 }
@@ -193,19 +193,19 @@ pub fn defaults(
 pub fn set_default(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     platform: &str,
     profile_id: &str,
 ) -> QueryResult<()> {
     diesel::delete(defaults::table)
         .filter(defaults::tenant_id.eq(tenant.to_string()))
-        .filter(defaults::setting_id.eq(setting))
+        .filter(defaults::setting_id.eq(setting.as_str()))
         .filter(defaults::platform.eq(platform))
         .execute(conn)?;
     diesel::insert_into(defaults::table)
         .values((
             defaults::tenant_id.eq(tenant.to_string()),
-            defaults::setting_id.eq(setting),
+            defaults::setting_id.eq(setting.as_str()),
             defaults::platform.eq(platform),
             defaults::profile_id.eq(profile_id),
         ))

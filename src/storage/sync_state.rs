@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{dep_sync_state as t, dep_token_credentials as creds};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 
 /// The stored sync state of one token.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -23,10 +23,13 @@ pub struct SyncState {
     pub next_run_ticks: i64,
 }
 
-fn row(tenant: TenantId, setting: &str) -> t::BoxedQuery<'static, super::connection::MultiBackend> {
+fn row(
+    tenant: TenantId,
+    setting: &SettingId,
+) -> t::BoxedQuery<'static, super::connection::MultiBackend> {
     t::table
         .filter(t::tenant_id.eq(tenant.to_string()))
-        .filter(t::setting_id.eq(setting.to_owned()))
+        .filter(t::setting_id.eq(setting.as_str().to_owned()))
         .into_boxed()
 }
 
@@ -34,7 +37,7 @@ fn row(tenant: TenantId, setting: &str) -> t::BoxedQuery<'static, super::connect
 pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Option<SyncState>> {
     let rows: Vec<SyncState> = row(tenant, setting)
         .select(SyncState::as_select())
@@ -46,7 +49,7 @@ pub fn get(
 pub fn lease(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> QueryResult<Option<(Option<String>, i64)>> {
     let rows: Vec<(Option<String>, i64)> = row(tenant, setting)
         .select((t::lease_owner, t::lease_until_ticks))
@@ -59,7 +62,7 @@ pub fn lease(
 pub fn ensure(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     next_run: i64,
 ) -> QueryResult<()> {
     if get(conn, tenant, setting)?.is_some() {
@@ -68,7 +71,7 @@ pub fn ensure(
     diesel::insert_into(t::table)
         .values((
             t::tenant_id.eq(tenant.to_string()),
-            t::setting_id.eq(setting),
+            t::setting_id.eq(setting.as_str()),
             t::cursor.eq(None::<String>),
             t::fetch_complete.eq(false),
             t::requested.eq(false),
@@ -81,10 +84,10 @@ pub fn ensure(
 }
 
 /// Marks a sync as requested (the row must exist).
-pub fn request(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> QueryResult<()> {
+pub fn request(conn: &mut DbConnection, tenant: TenantId, setting: &SettingId) -> QueryResult<()> {
     diesel::update(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
-        .filter(t::setting_id.eq(setting))
+        .filter(t::setting_id.eq(setting.as_str()))
         .set(t::requested.eq(true))
         .execute(conn)
         .map(drop)
@@ -95,14 +98,14 @@ pub fn request(conn: &mut DbConnection, tenant: TenantId, setting: &str) -> Quer
 pub fn claim(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     now: i64,
     until: i64,
 ) -> QueryResult<bool> {
     let n = diesel::update(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
-        .filter(t::setting_id.eq(setting))
+        .filter(t::setting_id.eq(setting.as_str()))
         .filter(t::lease_owner.is_null().or(t::lease_until_ticks.lt(now)))
         .set((
             t::lease_owner.eq(owner),
@@ -118,7 +121,7 @@ pub fn claim(
 pub fn advance(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     cursor: Option<&str>,
     fetch_complete: bool,
@@ -126,7 +129,7 @@ pub fn advance(
 ) -> QueryResult<bool> {
     let n = diesel::update(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
-        .filter(t::setting_id.eq(setting))
+        .filter(t::setting_id.eq(setting.as_str()))
         .filter(t::lease_owner.eq(owner))
         .set((
             t::cursor.eq(cursor),
@@ -142,13 +145,13 @@ pub fn advance(
 pub fn renew(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     until: i64,
 ) -> QueryResult<bool> {
     let n = diesel::update(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
-        .filter(t::setting_id.eq(setting))
+        .filter(t::setting_id.eq(setting.as_str()))
         .filter(t::lease_owner.eq(owner))
         .set(t::lease_until_ticks.eq(until))
         .execute(conn)?;
@@ -159,13 +162,13 @@ pub fn renew(
 pub fn release(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     next_run: i64,
 ) -> QueryResult<bool> {
     let n = diesel::update(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
-        .filter(t::setting_id.eq(setting))
+        .filter(t::setting_id.eq(setting.as_str()))
         .filter(t::lease_owner.eq(owner))
         .set((
             t::lease_owner.eq(None::<String>),
@@ -182,7 +185,7 @@ pub struct DueToken {
     /// Its tenant.
     pub tenant: TenantId,
     /// The setting holding it.
-    pub setting: String,
+    pub setting: SettingId,
     /// False when it has no state row yet (never synced, never scheduled).
     pub has_state: bool,
 }
@@ -216,13 +219,15 @@ pub fn due(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<DueToken>> {
         .into_iter()
         .filter_map(|(tn, setting)| {
             let tenant = tn.parse().ok()?;
-            match states.get(&(tn, setting.clone())) {
+            let known = states.get(&(tn, setting.clone())).copied();
+            let setting = SettingId::from(setting);
+            match known {
                 None => Some(DueToken {
                     tenant,
                     setting,
                     has_state: false,
                 }),
-                Some(&(requested, next, free)) => {
+                Some((requested, next, free)) => {
                     (free && (requested || next <= now)).then_some(DueToken {
                         tenant,
                         setting,

@@ -213,8 +213,9 @@ fn truncated(stamp: &str, digits: usize) -> String {
 }
 
 /// `msgraph-beta-sdk` keeps timestamps as Python `datetime`s (microseconds), so a GET body it sends
-/// back in a PATCH carries read-only timestamps cut to 6 digits; JavaScript `Date`s keep 3. Both
-/// repeat the stored value; any other value is still a change of a read-only property.
+/// back in a PATCH carries server-set timestamps cut to 6 digits; JavaScript `Date`s keep 3. Both
+/// are accepted; so is any other valid time, which is ignored (README "Write bodies"): the
+/// stored value stands.
 async fn patched_back_timestamps_at_client_precision_repeat_the_stored_value(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let setting = app.create_setting(&json!({"tokenName": "precision"})).await;
@@ -231,21 +232,35 @@ async fn patched_back_timestamps_at_client_precision_repeat_the_stored_value(bac
         let got: Value = app.get(&item).await.json().await.unwrap();
         assert_eq!(got["tokenName"], format!("p{digits}"));
         let stored_now = got["lastModifiedDateTime"].as_str().unwrap().to_owned();
-        // Another microsecond is another time: rejected, nothing changes.
+        // Another microsecond is another time: accepted, and the server's time stands.
         let (whole, fraction) = stored_now.trim_end_matches('Z').split_once('.').unwrap();
         let micros: u32 = fraction[..6].parse().unwrap();
         let other = format!("{whole}.{:06}Z", (micros + 1) % 1_000_000);
         let resp = app
             .patch_json(
                 &item,
-                &json!({"tokenName": "no", "lastModifiedDateTime": other}),
+                &json!({"tokenName": format!("q{digits}"), "lastModifiedDateTime": other}),
+            )
+            .await;
+        assert_eq!(resp.status(), 204, "{digits} digits, another time");
+        let got: Value = app.get(&item).await.json().await.unwrap();
+        assert_eq!(got["tokenName"], format!("q{digits}"));
+        assert_ne!(got["lastModifiedDateTime"], Value::String(other));
+        // A time that is not one is still a 400 that changes nothing.
+        let resp = app
+            .patch_json(
+                &item,
+                &json!({"tokenName": "no", "lastModifiedDateTime": "yesterday"}),
             )
             .await;
         let msg = assert_graph_error(resp, 400, "BadRequest").await;
         assert!(msg.contains("lastModifiedDateTime"), "{msg}");
         let got: Value = app.get(&item).await.json().await.unwrap();
-        assert_eq!(got["tokenName"], format!("p{digits}"));
-        stored = stored_now;
+        assert_eq!(got["tokenName"], format!("q{digits}"));
+        got["lastModifiedDateTime"]
+            .as_str()
+            .unwrap()
+            .clone_into(&mut stored);
     }
 
     let devices = format!("{item}/importedAppleDeviceIdentities");

@@ -338,7 +338,7 @@ async fn patch_and_delete(backend: Backend) {
     assert_eq!(after["isSupervised"], true);
     for (body, needle) in [
         (json!({"serialNumber": "C02OTHER0001"}), "serialNumber"),
-        (json!({"enrollmentState": "enrolled"}), "enrollmentState"),
+        (json!({"enrollmentState": "sideways"}), "enrollmentState"),
         (json!({"isSupervised": "true"}), "Edm.Boolean"),
     ] {
         let msg = assert_graph_error(app.patch_json(&item, &body).await, 400, "BadRequest").await;

@@ -22,6 +22,7 @@ mod pausable_proxy;
 mod profile_push;
 mod profiles;
 mod query_options;
+mod restore;
 mod security;
 mod shutdown;
 mod sync;

@@ -70,11 +70,16 @@ async fn create_returns_201_with_the_full_entity(backend: Backend) {
         .bind(|| insta::assert_json_snapshot!("depOnboardingSetting", body));
 }
 
-async fn create_rejects_read_only_unknown_and_mistyped_properties(backend: Backend) {
+/// Derived properties are accepted (see restore.rs) but must still be of their type.
+async fn create_rejects_unknown_mistyped_and_navigation_properties(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for (body, needle) in [
-        (json!({"syncedDeviceCount": 12}), "read-only"),
-        (json!({"tokenType": "dep"}), "read-only"),
+        (json!({"syncedDeviceCount": "12"}), "Edm.Int32"),
+        (json!({"tokenType": "vpp"}), "depTokenType"),
+        (
+            json!({"tokenExpirationDateTime": "soon"}),
+            "Edm.DateTimeOffset",
+        ),
         (json!({"tokenNmae": "x"}), "'tokenNmae' does not exist"),
         (json!({"tokenName": 7}), "Edm.String"),
         (json!({"dataSharingConsentGranted": "true"}), "Edm.Boolean"),
@@ -115,15 +120,35 @@ async fn patch_is_partial_and_answers_204(backend: Backend) {
     round_trip.as_object_mut().unwrap().remove("@odata.context");
     assert_eq!(app.patch_json(&path, &round_trip).await.status(), 204);
 
+    // GRAPH-COMPAT: a derived value that differs is accepted and ignored (README "Write bodies").
+    let resp = app
+        .patch_json(
+            &path,
+            &json!({"lastSyncErrorCode": 5, "syncedDeviceCount": 9, "tokenType": "dep",
+                "appleIdentifier": "someone@example.com"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    let ignored: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(
+        (&ignored["lastSyncErrorCode"], &ignored["syncedDeviceCount"]),
+        (&json!(0), &json!(0))
+    );
+    assert_eq!(ignored["tokenType"], "none");
+    assert_eq!(ignored["appleIdentifier"], Value::Null);
+
     // A failed PATCH changes nothing, even the properties it would have set validly.
     let resp = app
         .patch_json(
             &path,
-            &json!({"tokenName": "never", "lastSyncErrorCode": 5}),
+            &json!({"tokenName": "never", "lastSyncErrorCode": "5"}),
         )
         .await;
     let msg = assert_graph_error(resp, 400, "BadRequest").await;
-    assert!(msg.contains("'lastSyncErrorCode' is read-only"), "{msg}");
+    assert!(
+        msg.contains("'lastSyncErrorCode'") && msg.contains("Edm.Int32"),
+        "{msg}"
+    );
     let unchanged: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(unchanged["tokenName"], "after");
 
@@ -538,7 +563,7 @@ async fn tenants_never_see_each_other(backend: Backend) {
 
 on_both_backends!(
     create_returns_201_with_the_full_entity,
-    create_rejects_read_only_unknown_and_mistyped_properties,
+    create_rejects_unknown_mistyped_and_navigation_properties,
     patch_is_partial_and_answers_204,
     delete_removes_the_setting,
     list_count_and_select,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use dep_gateway::domain::ids::TenantId;
+use dep_gateway::domain::ids::{SettingId, TenantId};
 use dep_gateway::storage::Db;
 use dep_gateway::storage::profile_push::{self, Assignment};
 use reqwest::Method;
@@ -64,7 +64,7 @@ async fn assign(app: &TestApp, setting: &str, profile: &str, serials: &[String])
 /// property for Apple's per-device result).
 async fn rows(app: &TestApp, setting: &str) -> HashMap<String, Assignment> {
     let db = Db::connect(&app.database_url(), 1).expect("database");
-    let (tenant, key): (TenantId, String) = (app.tenant, setting.to_owned());
+    let (tenant, key): (TenantId, SettingId) = (app.tenant, SettingId::new(setting));
     let rows: Vec<Assignment> = db
         .run(move |c| {
             profile_push::list(c, tenant, &key).map_err(dep_gateway::storage::StorageError::Query)

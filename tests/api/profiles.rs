@@ -162,7 +162,7 @@ async fn create_rejects_bad_types_and_bodies(backend: Backend) {
             "iTunesPairingMode",
         ),
         (
-            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "isDefault": true}),
+            json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "isDefault": "yes"}),
             "isDefault",
         ),
     ] {
@@ -278,7 +278,7 @@ async fn patch_validates_and_answers_204(backend: Backend) {
             json!({"@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile", "description": "x"}),
             "type",
         ),
-        (json!({"isDefault": true}), "isDefault"),
+        (json!({"isDefault": 1}), "isDefault"),
         (
             json!({"description": "never", "registrationDisabled": true}),
             "'registrationDisabled'",

@@ -6,6 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use dep_gateway::domain::ids::SettingId;
 use dep_gateway::storage::{Db, StorageError, sync_state};
 use reqwest::Method;
 use serde_json::json;
@@ -16,7 +17,7 @@ use crate::sync::{Sim, setting_with_token, sync_ok};
 /// The token's lease owner and whether a sync is requested.
 async fn lease(app: &TestApp, setting: &str) -> (Option<String>, bool) {
     let db = Db::connect(&app.database_url(), 1).expect("database");
-    let (tenant, key) = (app.tenant, setting.to_owned());
+    let (tenant, key) = (app.tenant, SettingId::new(setting));
     db.run(move |c| {
         let owner = sync_state::lease(c, tenant, &key)?.and_then(|(owner, _)| owner);
         let requested = sync_state::get(c, tenant, &key)?.is_some_and(|s| s.requested);

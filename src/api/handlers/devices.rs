@@ -6,19 +6,20 @@ use serde::Serialize;
 use crate::api::error::ApiError;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
-use crate::api::table::{Call, DEVICE_ID, SETTING_ID};
+use crate::api::table::{Call, DEVICE_ID};
 use crate::domain::devices::{ImportedAppleDeviceIdentityResult, ODATA_TYPE, RESULT_ODATA_TYPE};
+use crate::domain::ids::SettingId;
 use crate::service::devices as service;
 use crate::service::paging;
 use crate::storage::devices::SPEC;
 
-fn set_path(setting: &str) -> String {
+fn set_path(setting: &SettingId) -> String {
     format!("deviceManagement/depOnboardingSettings('{setting}')/importedAppleDeviceIdentities")
 }
 
 /// `GET …/importedAppleDeviceIdentities`.
 pub async fn list_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
@@ -36,7 +37,7 @@ pub async fn list_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiErro
 
 /// `GET …/importedAppleDeviceIdentities/$count`.
 pub async fn count_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let (st, tenant) = (c.services, c.tenant);
     let q = &c.query;
     Ok(GraphResponse::count(
@@ -46,7 +47,7 @@ pub async fn count_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiErr
 
 /// `GET …/importedAppleDeviceIdentities/{id}`.
 pub async fn get_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(DEVICE_ID);
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
@@ -65,7 +66,7 @@ pub async fn get_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError>
 
 /// `POST …/importedAppleDeviceIdentities` → 201.
 pub async fn create_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
     let device = service::create(st, tenant, setting, body).await?;
@@ -92,7 +93,7 @@ pub async fn create_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiErr
 /// `PATCH …/importedAppleDeviceIdentities/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
 pub async fn update_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(DEVICE_ID);
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
@@ -102,7 +103,7 @@ pub async fn update_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiErr
 
 /// `DELETE …/importedAppleDeviceIdentities/{id}` → 204.
 pub async fn delete_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(DEVICE_ID);
     let (st, tenant) = (c.services, c.tenant);
     service::delete(st, tenant, setting, id).await?;
@@ -112,7 +113,7 @@ pub async fn delete_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiErr
 /// `POST …/importedAppleDeviceIdentities/importAppleDeviceIdentityList` →
 /// `{"value": [importedAppleDeviceIdentityResult…]}`.
 pub async fn import_apple_device_identity_list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
     let request = service::parse_import(&body)?;

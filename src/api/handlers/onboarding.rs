@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::api::error::ApiError;
 use crate::api::json_object;
 use crate::api::response::{self, Expanded, GraphResponse};
-use crate::api::table::{Call, SETTING_ID};
+use crate::api::table::Call;
 use crate::domain::onboarding::ODATA_TYPE;
 use crate::odata::{EntitySpec, Field, FieldKind};
 use crate::service::onboarding::{self, Expansion};
@@ -107,7 +107,7 @@ pub async fn count_dep_onboarding_settings(c: Call<'_>) -> Result<GraphResponse,
 /// `GET /deviceManagement/depOnboardingSettings/{id}`.
 pub async fn get_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
     let plan = onboarding::plan_expand(q.expand.as_deref(), st.max_page_size)?;
@@ -153,7 +153,7 @@ pub async fn create_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse,
 // (graph-dep-api.md §6; IntuneCD expects 204).
 pub async fn update_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, tenant) = (c.services, c.tenant);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     let body = json_object(c.body)?;
     onboarding::update(st, tenant, id, body).await?;
     Ok(GraphResponse::no_content())
@@ -162,7 +162,7 @@ pub async fn update_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse,
 /// `DELETE /deviceManagement/depOnboardingSettings/{id}` → 204.
 pub async fn delete_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, tenant) = (c.services, c.tenant);
-    let id = c.params.get(SETTING_ID);
+    let id = &c.params.setting();
     onboarding::delete(st, tenant, id).await?;
     Ok(GraphResponse::no_content())
 }

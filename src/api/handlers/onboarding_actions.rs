@@ -5,27 +5,27 @@ use serde_json::json;
 
 use crate::api::error::ApiError;
 use crate::api::response::{GraphResponse, primitive};
-use crate::api::table::{Call, SETTING_ID};
+use crate::api::table::Call;
 use crate::api::{json_object, optional_json_object};
-use crate::service::apple;
+use crate::service::dep_tokens;
 
 /// `POST …/{id}/generateEncryptionPublicKey` → `{"value": "<PEM>"}`.
 pub async fn generate_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     optional_json_object(c.body)?;
-    let key = apple::generate_key(c.services, c.tenant, c.params.get(SETTING_ID)).await?;
+    let key = dep_tokens::generate_key(c.services, c.tenant, &c.params.setting()).await?;
     Ok(primitive(c.ctx, &json!(key)))
 }
 
 /// `GET …/{id}/getEncryptionPublicKey()` → `{"value": "<PEM>"}`.
 pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let key = apple::get_key(c.services, c.tenant, c.params.get(SETTING_ID)).await?;
+    let key = dep_tokens::get_key(c.services, c.tenant, &c.params.setting()).await?;
     Ok(primitive(c.ctx, &json!(key)))
 }
 
 /// `POST …/{id}/uploadDepToken` → 204.
 pub async fn upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let upload = apple::parse_upload(&json_object(c.body)?)?;
-    apple::upload(c.services, c.tenant, c.params.get(SETTING_ID), upload).await?;
+    let upload = dep_tokens::parse_upload(&json_object(c.body)?)?;
+    dep_tokens::upload(c.services, c.tenant, &c.params.setting(), upload).await?;
     Ok(GraphResponse::no_content())
 }
 
@@ -41,8 +41,8 @@ pub async fn unshare_for_school_data_sync_service(c: Call<'_>) -> Result<GraphRe
 
 async fn school_data_sync(c: Call<'_>, share: bool) -> Result<GraphResponse, ApiError> {
     optional_json_object(c.body)?;
-    let setting = c.params.get(SETTING_ID);
-    apple::share_with_school_data_sync(c.services, c.tenant, setting, share).await?;
+    let setting = &c.params.setting();
+    dep_tokens::share_with_school_data_sync(c.services, c.tenant, setting, share).await?;
     Ok(GraphResponse::no_content())
 }
 
@@ -51,13 +51,13 @@ pub async fn sync_with_apple_device_enrollment_program(
     c: Call<'_>,
 ) -> Result<GraphResponse, ApiError> {
     optional_json_object(c.body)?;
-    crate::service::sync::trigger(c.services, c.tenant, c.params.get(SETTING_ID)).await?;
+    crate::service::sync::trigger(c.services, c.tenant, &c.params.setting()).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `POST …/{id}/releaseAppleDevices` → 204.
 pub async fn release_apple_devices(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let release = apple::parse_release(&json_object(c.body)?)?;
-    apple::release(c.services, c.tenant, c.params.get(SETTING_ID), release).await?;
+    let release = dep_tokens::parse_release(&json_object(c.body)?)?;
+    dep_tokens::release(c.services, c.tenant, &c.params.setting(), release).await?;
     Ok(GraphResponse::no_content())
 }

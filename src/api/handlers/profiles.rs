@@ -6,13 +6,14 @@ use serde_json::json;
 
 use crate::api::error::ApiError;
 use crate::api::response::{self, GraphResponse};
-use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
+use crate::api::table::{Call, PROFILE_ID};
 use crate::api::{json_object, optional_json_object};
 use crate::domain::edm::EntityType;
+use crate::domain::ids::SettingId;
 use crate::domain::profiles::{self, Platform};
 use crate::service::{devices, paging, profiles as service};
 
-fn set_path(setting: &str) -> String {
+fn set_path(setting: &SettingId) -> String {
     format!("deviceManagement/depOnboardingSettings('{setting}')/enrollmentProfiles")
 }
 
@@ -28,7 +29,7 @@ fn cast_type(cast: Option<&'static str>) -> Option<&'static EntityType> {
     cast.and_then(profiles::find_profile_type)
 }
 
-fn cast_path(setting: &str, cast: Option<&'static str>) -> String {
+fn cast_path(setting: &SettingId, cast: Option<&'static str>) -> String {
     match cast {
         Some(name) => format!("{}/microsoft.graph.{name}", set_path(setting)),
         None => set_path(setting),
@@ -37,7 +38,7 @@ fn cast_path(setting: &str, cast: Option<&'static str>) -> String {
 
 /// `GET …/enrollmentProfiles[/microsoft.graph.{type}]`.
 pub async fn list_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let cast = c.params.cast;
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
@@ -56,7 +57,7 @@ pub async fn list_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, ApiE
 
 /// `GET …/enrollmentProfiles[/microsoft.graph.{type}]/$count`.
 pub async fn count_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let cast = c.params.cast;
     let (st, tenant) = (c.services, c.tenant);
     let q = &c.query;
@@ -67,7 +68,7 @@ pub async fn count_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, Api
 
 /// `GET …/enrollmentProfiles/{id}[/microsoft.graph.{type}]`.
 pub async fn get_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(PROFILE_ID);
     let cast = c.params.cast;
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
@@ -87,7 +88,7 @@ pub async fn get_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiErr
 
 /// `POST …/enrollmentProfiles` → 201 with the profile of the requested `@odata.type`.
 pub async fn create_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
     let endpoint = format!("{}/enroll", ctx.public_url);
@@ -112,7 +113,7 @@ pub async fn create_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
 /// `PATCH …/enrollmentProfiles/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
 pub async fn update_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
@@ -122,7 +123,7 @@ pub async fn update_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
 
 /// `DELETE …/enrollmentProfiles/{id}` → 204.
 pub async fn delete_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
     service::delete(st, tenant, setting, id).await?;
@@ -131,7 +132,7 @@ pub async fn delete_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
 
 /// `GET …/{id}/exportMobileConfig()` → `{"value": "<mobileconfig>"}`.
 pub async fn export_mobile_config(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(PROFILE_ID);
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let value = service::export_mobile_config(st, tenant, setting, id).await?;
@@ -140,7 +141,7 @@ pub async fn export_mobile_config(c: Call<'_>) -> Result<GraphResponse, ApiError
 
 /// `POST …/{id}/setDefaultProfile` → 204.
 pub async fn set_default_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
     optional_json_object(c.body)?;
@@ -150,7 +151,7 @@ pub async fn set_default_profile(c: Call<'_>) -> Result<GraphResponse, ApiError>
 
 /// `POST …/{id}/updateDeviceProfileAssignment` → 204.
 pub async fn update_device_profile_assignment(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
@@ -163,7 +164,7 @@ pub async fn update_device_profile_assignment(c: Call<'_>) -> Result<GraphRespon
 // GRAPH-COMPAT: with no default set, the navigation is empty; OData answers an empty
 // single-valued navigation with 204, which the SDKs turn into null.
 pub async fn get_default_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = c.params.get(SETTING_ID);
+    let setting = &c.params.setting();
     let platform = platform(&c)?;
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;

@@ -161,27 +161,19 @@ fn apply_accepts_nulls_where_nullable() {
 }
 
 #[test]
-fn server_managed_accepts_only_the_stored_value() {
-    let mut current = obj(&json!({"serverUrl": "https://x"}));
-    apply(
-        &DERIVED,
-        &mut current,
-        &obj(&json!({"serverUrl": "https://x", "isDefault": false})),
-    )
-    .unwrap();
-    let err = apply(
-        &DERIVED,
-        &mut current,
-        &obj(&json!({"serverUrl": "https://y"})),
-    )
-    .unwrap_err()
-    .message;
-    assert!(
-        err.contains("'serverUrl' is read-only") && err.ends_with("It is generated."),
-        "{err}"
-    );
-    let err = apply_err(&json!({"isDefault": true}));
-    assert!(err.contains("'isDefault' is read-only"), "{err}");
+fn server_managed_values_are_type_checked_and_ignored() {
+    let mut current = obj(&json!({"serverUrl": "https://generated"}));
+    let body = obj(&json!({"serverUrl": "https://copied", "isDefault": true, "name": "n"}));
+    apply(&DERIVED, &mut current, &body).unwrap();
+    assert_eq!(current["serverUrl"], "https://generated");
+    assert!(current.get("isDefault").is_none());
+    assert_eq!(current["name"], "n");
+    apply(&DERIVED, &mut current, &obj(&json!({"serverUrl": null}))).unwrap();
+    assert_eq!(current["serverUrl"], "https://generated");
+    let err = apply_err(&json!({"isDefault": "yes"}));
+    assert!(err.contains("'Edm.Boolean'"), "{err}");
+    let err = apply_err(&json!({"isDefault": null}));
+    assert!(err.contains("cannot be null"), "{err}");
 }
 
 #[test]
@@ -279,16 +271,4 @@ fn type_names_match_loosely() {
     assert!(!type_name_matches("#other.outer", "outer"));
     assert_eq!(unqualified_type_name("#microsoft.graph.x"), "x");
     assert_eq!(unqualified_type_name("#µ"), "µ");
-}
-
-#[test]
-fn apply_create_type_checks_and_ignores_server_managed_values() {
-    let mut current = obj(&json!({"serverUrl": "https://generated"}));
-    let body = obj(&json!({"serverUrl": "https://copied", "isDefault": true, "name": "n"}));
-    apply_create(&DERIVED, &mut current, &body).unwrap();
-    assert_eq!(current["serverUrl"], "https://generated");
-    assert!(current.get("isDefault").is_none());
-    assert_eq!(current["name"], "n");
-    let err = apply_create(&DERIVED, &mut current, &obj(&json!({"isDefault": "yes"})));
-    assert!(err.unwrap_err().message.contains("'Edm.Boolean'"));
 }

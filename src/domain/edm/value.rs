@@ -82,38 +82,20 @@ fn default_value(p: &Property) -> Value {
     }
 }
 
-/// Applies a PATCH body to `current` (the stored properties). Writable properties are
-/// validated, normalised (canonical enum members, lower-case GUIDs, Graph-formatted dates, complex
-/// values with every member) and stored; server-managed ones are accepted only when they repeat
-/// the stored value; `id` and every key containing `@` are ignored; navigation and unknown
-/// properties are rejected. On error `current` is unchanged.
+/// Applies a create or PATCH body to `current` (the stored properties, seeded by the caller on
+/// create). Writable properties are validated, normalised (canonical enum members, lower-case
+/// GUIDs, Graph-formatted dates, complex values with every member) and stored; server-managed
+/// ones are validated and ignored (the service keeps its own value); `id` and every key
+/// containing `@` are ignored; navigation and unknown properties are rejected. On error
+/// `current` is unchanged.
 pub fn apply(
     ty: &EntityType,
     current: &mut Map<String, Value>,
     body: &Map<String, Value>,
 ) -> Result<(), ValidationError> {
-    apply_body(ty, current, body, false)
-}
-
-/// [`apply`] for a create body: server-managed properties are type-checked and then ignored
-/// (the service sets its own values), so a body copied from another profile's GET is accepted.
-pub fn apply_create(
-    ty: &EntityType,
-    current: &mut Map<String, Value>,
-    body: &Map<String, Value>,
-) -> Result<(), ValidationError> {
-    apply_body(ty, current, body, true)
-}
-
-fn apply_body(
-    ty: &EntityType,
-    current: &mut Map<String, Value>,
-    body: &Map<String, Value>,
-    creating: bool,
-) -> Result<(), ValidationError> {
     let mut next = current.clone();
     for (name, value) in body {
-        apply_one(ty, &mut next, name, value, creating)?;
+        apply_one(ty, &mut next, name, value)?;
     }
     *current = next;
     Ok(())
@@ -124,7 +106,6 @@ fn apply_one(
     next: &mut Map<String, Value>,
     name: &str,
     value: &Value,
-    creating: bool,
 ) -> Result<(), ValidationError> {
     // GRAPH-COMPAT: SDK models and portal traffic send `id` and `@odata.*` annotations in write
     // bodies (graph-http-conventions.md §4.2); they are ignored.
@@ -145,19 +126,11 @@ fn apply_one(
         Access::Writable => {
             next.insert(name.to_owned(), normalised);
         }
-        // GRAPH-COMPAT: config-as-code tools PATCH back the whole GET body (and create from a
-        // copied one); a server-managed property is accepted when it repeats the stored value.
-        Access::ServerManaged if creating || normalised == render_property(p, next.get(name)) => {}
-        Access::ServerManaged => {
-            let note = if p.note.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", p.note)
-            };
-            return Err(ValidationError::new(format!(
-                "The property '{name}' is read-only on type '{type_name}' and cannot be changed.{note}"
-            )));
-        }
+        // GRAPH-COMPAT: Microsoft's CSDL marks none of these read-only, and config-as-code
+        // tools create from a copied GET body (IntuneCD, Terraform: `configurationEndpointUrl`,
+        // `isDefault: true`) and PATCH back whole bodies: the value is type-checked, then the
+        // service's own stands (`Property::note` says how it does change).
+        Access::ServerManaged => {}
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::{MAX_IMPORT, check_requested_profile, ensure_setting, new_identity};
 use crate::domain::ValidationError;
 use crate::domain::devices::{ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult};
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
@@ -78,7 +78,7 @@ pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, Validati
 pub async fn import(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     request: ImportRequest,
 ) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();

@@ -13,7 +13,7 @@ use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, profiles};
 use crate::domain::ValidationError;
 use crate::domain::devices::ImportedAppleDeviceIdentity;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
@@ -73,7 +73,7 @@ pub async fn default_token(svc: &Services, tenant: TenantId) -> Result<DefaultTo
 pub async fn designate(
     svc: &Services,
     tenant: TenantId,
-    setting: Option<String>,
+    setting: Option<SettingId>,
 ) -> Result<(), ServiceError> {
     designate_on(&svc.db, tenant, setting).await
 }
@@ -83,7 +83,7 @@ pub async fn designate(
 pub async fn designate_in_database(
     database_url: &str,
     tenant: TenantId,
-    setting: Option<String>,
+    setting: Option<SettingId>,
 ) -> Result<(), ServiceError> {
     let db = Db::connect(database_url, 1).map_err(ServiceError::Internal)?;
     let migrate = db.clone();
@@ -97,13 +97,16 @@ pub async fn designate_in_database(
 async fn designate_on(
     db: &Db,
     tenant: TenantId,
-    setting: Option<String>,
+    setting: Option<SettingId>,
 ) -> Result<(), ServiceError> {
     db.write(tenant, move |c| {
         match &setting {
             Some(id) => {
                 if !onboarding_settings::exists(c, tenant, id)? {
-                    return Err(ServiceError::not_found(Entity::OnboardingSetting, id));
+                    return Err(ServiceError::not_found(
+                        Entity::OnboardingSetting,
+                        id.as_str(),
+                    ));
                 }
                 legacy_defaults::designate(c, tenant, id)?;
             }
@@ -153,7 +156,7 @@ fn create_first(
         .into());
     }
     onboarding_settings::insert(c, tenant, &fresh, now_ticks())?;
-    legacy_defaults::designate(c, tenant, &fresh.id)?;
+    legacy_defaults::designate(c, tenant, &SettingId::new(&fresh.id))?;
     Ok(DefaultToken::One(fresh.id))
 }
 
@@ -222,7 +225,7 @@ pub async fn profiles(
     let (ids, _) = tokens(svc, tenant).await?;
     let mut out = Vec::new();
     for setting in ids {
-        match profiles::all(svc, tenant, &setting).await {
+        match profiles::all(svc, tenant, &SettingId::from(setting)).await {
             Ok(items) => out.extend(items.iter().filter_map(&convert)),
             // Deleted between the two reads: it has no profiles any more.
             Err(ServiceError::NotFound {

@@ -4,7 +4,7 @@
 //! created; a token of another Apple MDM server made with that key gets a new setting. Nothing
 //! is created for a token no key of the tenant decrypts.
 //!
-//! The decision ([`place`]) reads only the typed refusals of [`apple::upload`], so it is tested
+//! The decision ([`place`]) reads only the typed refusals of [`dep_tokens::upload`], so it is tested
 //! here with scripted answers.
 
 use std::future::Future;
@@ -12,8 +12,8 @@ use std::future::Future;
 use serde_json::Map;
 
 use super::{DefaultToken, pick, tokens};
-use crate::domain::ids::TenantId;
-use crate::service::apple::{self, Upload, UploadRefused};
+use crate::domain::ids::{SettingId, TenantId};
+use crate::service::dep_tokens::{self, Upload, UploadRefused};
 use crate::service::{ServiceError, Services, onboarding};
 
 /// Why an upload by key went to no setting.
@@ -91,13 +91,13 @@ pub async fn upload_by_key(
     let order = upload_order(ids, designated.as_deref());
     let placement = place(&order, |setting| {
         let upload = upload.clone();
-        async move { apple::upload(svc, tenant, &setting, upload).await }
+        async move { dep_tokens::upload(svc, tenant, &SettingId::from(setting), upload).await }
     })
     .await?;
     match placement {
         Placement::Held(_) => Ok(()),
         Placement::NewSettingWithKeyOf(owner) => {
-            Ok(upload_to_new_setting(svc, tenant, &owner, upload).await?)
+            Ok(upload_to_new_setting(svc, tenant, &SettingId::from(owner), upload).await?)
         }
         Placement::NoKeyDecrypts => Err(ByKeyRefused::NoKeyDecrypts),
     }
@@ -108,13 +108,13 @@ pub async fn upload_by_key(
 async fn upload_to_new_setting(
     svc: &Services,
     tenant: TenantId,
-    key_owner: &str,
+    key_owner: &SettingId,
     upload: Upload,
 ) -> Result<(), ServiceError> {
-    let created = onboarding::create(svc, tenant, Map::new()).await?.id;
+    let created = SettingId::from(onboarding::create(svc, tenant, Map::new()).await?.id);
     let result = async {
-        apple::stage_key_of(svc, tenant, key_owner, &created).await?;
-        apple::upload(svc, tenant, &created, upload).await
+        dep_tokens::stage_key_of(svc, tenant, key_owner, &created).await?;
+        dep_tokens::upload(svc, tenant, &created, upload).await
     }
     .await;
     if let Err(e) = result {

@@ -5,7 +5,7 @@ use super::{PAGE_LIMIT, RunError, lease_until, pages};
 use crate::apple::DepApi;
 use crate::apple::error::AppleError;
 use crate::apple::types::DevicePage;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::{ServiceError, Services};
 use crate::storage::sync_state;
 
@@ -14,7 +14,7 @@ pub(super) async fn pass(
     svc: &Services,
     client: &dyn DepApi,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
 ) -> Result<(), RunError> {
     let (key, state_tenant) = (setting.to_owned(), tenant);
@@ -100,7 +100,7 @@ fn stop_point(svc: &Services) -> Result<(), RunError> {
 pub(super) async fn commit(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     owner: &str,
     page: Option<DevicePage>,
     cursor: Option<String>,

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::apple::types::{Device, OpType};
 use crate::domain::devices::{
-    DiscoverySource, ImportedAppleDeviceIdentity, normalize_serial, platform_from_device_family,
+    DiscoverySource, ImportedAppleDeviceIdentity, platform_from_device_family,
 };
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{Serial, SettingId, TenantId};
 use crate::service::profile_push;
 use crate::storage::{DbConnection, devices, profiles};
 
@@ -18,7 +18,7 @@ use crate::storage::{DbConnection, devices, profiles};
 fn latest_per_serial(page: &[Device]) -> Vec<(String, &Device)> {
     let mut latest: HashMap<String, (usize, &Device)> = HashMap::new();
     for (i, d) in page.iter().enumerate() {
-        let Ok(serial) = normalize_serial(&d.serial_number) else {
+        let Ok(serial) = Serial::parse(&d.serial_number).map(String::from) else {
             tracing::warn!(serial = %d.serial_number.chars().take(32).collect::<String>(), "skipping a device with an invalid serial number");
             continue;
         };
@@ -50,7 +50,7 @@ fn refresh(identity: &mut ImportedAppleDeviceIdentity, device: &Device) {
 pub fn apply(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     page: &[Device],
     now: i64,
 ) -> diesel::QueryResult<()> {
@@ -107,7 +107,7 @@ pub fn apply(
 fn queue_arrivals(
     conn: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     arrived: &[(bool, ImportedAppleDeviceIdentity)],
     now: i64,
 ) -> diesel::QueryResult<()> {

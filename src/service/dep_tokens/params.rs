@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::domain::ValidationError;
+use crate::domain::ids::Serial;
 
 /// The parameters of `uploadDepToken`.
 #[derive(Clone)]
@@ -81,7 +82,7 @@ pub fn parse_release(body: &Map<String, Value>) -> Result<Release, ValidationErr
         .map(|v| {
             v.as_str()
                 .ok_or_else(|| ValidationError::wrong_type("deviceSerialNumbers", "Edm.String", v))
-                .and_then(crate::domain::devices::normalize_serial)
+                .and_then(|s| Serial::parse(s).map(String::from))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Release { serials })

@@ -1,6 +1,7 @@
-//! Onboarding actions that involve Apple: the encryption key pair an admin uploads to Apple
-//! Business Manager ([`keys`]), the server-token upload, releasing devices, and sharing with
-//! School Data Sync.
+//! What a setting does with its DEP token: the encryption key pair an admin uploads to Apple
+//! Business Manager ([`keys`]), the server-token upload, the Apple session credentials of a held
+//! token, releasing devices, and sharing with School Data Sync. (Named for the tokens, not
+//! `apple`: `crate::apple` is the protocol client this module calls.)
 
 mod keys;
 mod params;
@@ -13,14 +14,14 @@ use crate::apple::client::ClientOptions;
 use crate::apple::error::AppleError;
 use crate::apple::token_file::ServerTokenCredentials;
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::DepTokenType;
 use crate::domain::time::{now_ticks, to_ticks};
 use crate::storage::apple_tokens::{self as repo, CURRENT, HeldToken, KeyPair, STAGED};
 use crate::storage::{DbConnection, onboarding_settings};
 
-fn setting_not_found(id: &str) -> ServiceError {
-    ServiceError::not_found(Entity::OnboardingSetting, id)
+fn setting_not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
+    ServiceError::not_found(Entity::OnboardingSetting, id.as_ref())
 }
 
 /// Why a server token cannot go to the setting it was uploaded to. The old API's upload tries
@@ -58,7 +59,7 @@ pub enum UploadRefused {
 fn ensure_setting(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<(), ServiceError> {
     if onboarding_settings::exists(c, tenant, setting)? {
         Ok(())
@@ -67,7 +68,7 @@ fn ensure_setting(
     }
 }
 
-fn credentials_context(tenant: TenantId, setting: &str) -> String {
+fn credentials_context(tenant: TenantId, setting: &SettingId) -> String {
     format!("{tenant}/{setting}/credentials")
 }
 
@@ -91,7 +92,7 @@ fn apple_refused(e: &AppleError) -> ServiceError {
 pub async fn upload(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     upload: Upload,
 ) -> Result<(), ServiceError> {
     let pairs = keys::key_pairs(svc, tenant, setting).await?;
@@ -103,7 +104,7 @@ pub async fn upload(
         &serde_json::to_vec(&creds).unwrap_or_default(),
     );
     let held = HeldToken {
-        setting_id: setting.to_owned(),
+        setting_id: setting.to_string(),
         server_uuid: account.server_uuid.clone(),
         server_name: Some(account.server_name.clone()),
         credentials: sealed,
@@ -165,7 +166,7 @@ pub async fn upload(
 fn check_holder(
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     server_uuid: &str,
 ) -> Result<(), ServiceError> {
     if let Some(current) = repo::held(c, tenant, setting)?
@@ -179,7 +180,7 @@ fn check_holder(
         .into());
     }
     match repo::holder_of(c, tenant, server_uuid)? {
-        Some(Ok(other)) if other != setting => {
+        Some(Ok(other)) if other != setting.as_str() => {
             Err(UploadRefused::HeldBySetting { setting: other }.into())
         }
         Some(Err(())) => Err(UploadRefused::HeldByOtherTenant.into()),
@@ -192,7 +193,7 @@ pub fn credentials(
     svc: &Services,
     c: &mut DbConnection,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<Option<(ServerTokenCredentials, HeldToken)>, ServiceError> {
     let Some(held) = repo::held(c, tenant, setting)? else {
         return Ok(None);
@@ -210,7 +211,7 @@ pub fn credentials(
 pub async fn share_with_school_data_sync(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     share: bool,
 ) -> Result<(), ServiceError> {
     let key = setting.to_owned();
@@ -232,7 +233,7 @@ pub async fn share_with_school_data_sync(
 pub async fn release(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     release: Release,
 ) -> Result<(), ServiceError> {
     let (key, serials) = (setting.to_owned(), release.serials.clone());

@@ -6,12 +6,12 @@ use chrono::Utc;
 use super::{UploadRefused, ensure_setting, setting_not_found};
 use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
 use crate::domain::ValidationError;
-use crate::domain::ids::TenantId;
+use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
 use crate::storage::apple_tokens::{self as repo, CURRENT, KeyPair, STAGED};
 
-pub(super) fn key_context(tenant: TenantId, setting: &str, slot: &str) -> String {
+pub(super) fn key_context(tenant: TenantId, setting: &SettingId, slot: &str) -> String {
     format!("{tenant}/{setting}/key/{slot}")
 }
 
@@ -20,7 +20,7 @@ pub(super) fn key_context(tenant: TenantId, setting: &str, slot: &str) -> String
 pub async fn generate_key(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<String, ServiceError> {
     let (key_pem, cert_pem) =
         token_file::generate_key_and_certificate(&format!("dep-gateway {setting}"))
@@ -49,10 +49,10 @@ pub async fn generate_key(
 pub async fn stage_key_of(
     svc: &Services,
     tenant: TenantId,
-    from: &str,
-    to: &str,
+    from: &SettingId,
+    to: &SettingId,
 ) -> Result<(), ServiceError> {
-    let (from, to) = (from.to_owned(), to.to_owned());
+    let (from, to) = (from.clone(), to.clone());
     let secrets = svc.secrets.clone();
     svc.db
         .write(tenant, move |c| {
@@ -82,7 +82,7 @@ pub async fn stage_key_of(
 pub async fn get_key(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<String, ServiceError> {
     let pairs = key_pairs(svc, tenant, setting).await?;
     let pick = |slot: &str| {
@@ -101,7 +101,7 @@ pub async fn get_key(
 pub(super) async fn key_pairs(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
 ) -> Result<Vec<KeyPair>, ServiceError> {
     let key = setting.to_owned();
     svc.db
@@ -127,7 +127,7 @@ fn token_error(e: &TokenFileError) -> ServiceError {
 pub(super) fn decrypt(
     svc: &Services,
     tenant: TenantId,
-    setting: &str,
+    setting: &SettingId,
     pairs: &[KeyPair],
     p7m: &str,
 ) -> Result<(ServerTokenCredentials, String), ServiceError> {
