@@ -212,7 +212,11 @@ async fn expand_on_the_settings_collection(backend: Backend) {
     );
     assert_eq!(ids(&a["enrollmentProfiles"], "id"), [f.alpha.as_str()]);
     assert_eq!(ids(&b["enrollmentProfiles"], "id"), Vec::<String>::new());
+}
 
+async fn expand_star_pages_the_settings(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    fixture(&app).await;
     // `*` expands every navigation Graph declares; paging of the settings is unaffected.
     let body = json_ok(&app, &format!("{SETTINGS}?$expand=*&$top=1")).await;
     let first = &body["value"][0];
@@ -636,6 +640,7 @@ async fn filter_functions_on_sql_backed_sets(backend: Backend) {
 
 on_both_backends!(
     expand_on_the_settings_collection,
+    expand_star_pages_the_settings,
     expand_on_one_setting_takes_nested_options,
     expand_star_on_types_without_navigations,
     bad_expand_options_are_graph_400s_and_ids_are_checked,
