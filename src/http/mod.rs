@@ -3,6 +3,7 @@
 //! Graph request to the operation table (`crate::api`).
 
 pub mod batch;
+pub mod cors;
 pub mod docs;
 pub mod edge;
 pub mod guard;

@@ -266,6 +266,7 @@ pub async fn assign_profile(
     profile_id: &str,
     serials: Vec<String>,
 ) -> Result<(), ServiceError> {
+    super::profile_push::enrollment_url(svc)?;
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     svc.db
         .write(tenant, move |c| {

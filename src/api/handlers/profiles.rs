@@ -93,8 +93,7 @@ pub async fn create_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
     let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
-    let endpoint = format!("{}/enroll", ctx.public_url);
-    let profile = service::create(st, tenant, setting, body, &endpoint).await?;
+    let profile = service::create(st, tenant, setting, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,
