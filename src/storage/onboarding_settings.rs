@@ -81,6 +81,7 @@ pub static SPEC: EntitySpec = EntitySpec {
             sortable: false,
         },
     ],
+    types: &[],
 };
 
 const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {

@@ -97,6 +97,7 @@ pub static SPEC: EntitySpec = EntitySpec {
             false,
         ),
     ],
+    types: &[],
 };
 
 const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {

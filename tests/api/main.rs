@@ -26,6 +26,7 @@ mod openapi;
 mod pausable_proxy;
 mod profile_push;
 mod profiles;
+mod query_options;
 mod restore;
 mod security;
 mod shutdown;
