@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, READ_WRITE, TestApp, assert_graph_error};
+use crate::helpers::{Backend, READ_WRITE, TestApp, assert_graph_error, with_mdm};
 use crate::on_both_backends;
 
 const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
@@ -119,7 +119,7 @@ fn by_id<'a>(body: &'a Value, want: &[&String]) -> Vec<&'a Value> {
 }
 
 async fn expand_on_the_settings_collection(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let f = fixture(&app).await;
 
     // The URL: each setting carries its own profiles, and nothing else changes.
@@ -215,7 +215,7 @@ async fn expand_on_the_settings_collection(backend: Backend) {
 }
 
 async fn expand_star_pages_the_settings(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     fixture(&app).await;
     // `*` expands every navigation Graph declares; paging of the settings is unaffected.
     let body = json_ok(&app, &format!("{SETTINGS}?$expand=*&$top=1")).await;
@@ -239,7 +239,7 @@ async fn expand_star_pages_the_settings(backend: Backend) {
 }
 
 async fn expand_on_one_setting_takes_nested_options(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let f = fixture(&app).await;
 
     // The URL.
@@ -281,7 +281,7 @@ async fn expand_on_one_setting_takes_nested_options(backend: Backend) {
 }
 
 async fn expand_star_on_types_without_navigations(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let f = fixture(&app).await;
     let profiles = format!("{SETTINGS}/{}/enrollmentProfiles", f.a);
     let devices = format!("{SETTINGS}/{}/importedAppleDeviceIdentities", f.a);
@@ -315,7 +315,7 @@ async fn expand_star_on_types_without_navigations(backend: Backend) {
 }
 
 async fn bad_expand_options_are_graph_400s_and_ids_are_checked(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     // Validated before anything is read: an empty tenant still gets the 400s.
     let empty = setting(&app, "empty").await;
     for (query, needle) in [
@@ -486,7 +486,7 @@ async fn search_matches_token_names_and_apple_ids(backend: Backend) {
 }
 
 async fn filter_functions_casts_and_isof(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let f = fixture(&app).await;
     let profiles = format!("{SETTINGS}/{}/enrollmentProfiles", f.a);
     let devices = format!("{SETTINGS}/{}/importedAppleDeviceIdentities", f.a);
@@ -598,7 +598,7 @@ async fn refusals(app: &TestApp, profiles: &str, devices: &str) {
 
 /// The same constructs on the SQL-backed sets (identities and settings), compiled to SQL.
 async fn filter_functions_on_sql_backed_sets(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let f = fixture(&app).await;
     let devices = format!("{SETTINGS}/{}/importedAppleDeviceIdentities", f.a);
     for (url, want) in [
