@@ -111,7 +111,7 @@ fn compare(field: &Field, op: CmpOp, value: &Literal) -> Result<Test, ODataError
     }
     // Only equality on text ignores case; ordering compares the raw value (bytewise, like the
     // "C" collation), and `Id` stays exact.
-    let fold = equality && field.kind == FieldKind::Text;
+    let fold = equality && field.kind.is_text();
     let value = folded(typed_value(field, value)?, fold);
     Ok(Test::Compare { op, value, fold })
 }
@@ -123,7 +123,7 @@ fn in_list(field: &Field, values: &[Literal]) -> Result<Test, ODataError> {
             property: field.name,
         });
     }
-    let fold = field.kind == FieldKind::Text;
+    let fold = field.kind.is_text();
     let values = values
         .iter()
         .map(|v| typed_value(field, v).map(|v| folded(v, fold)))
@@ -132,7 +132,10 @@ fn in_list(field: &Field, values: &[Literal]) -> Result<Test, ODataError> {
 }
 
 fn function(field: &Field, func: StringFunction, value: &str) -> Result<Test, ODataError> {
-    if !matches!(field.kind, FieldKind::Text | FieldKind::Id) {
+    if !matches!(
+        field.kind,
+        FieldKind::Text | FieldKind::Serial | FieldKind::Id
+    ) {
         return Err(ODataError::OperatorNotAllowed {
             op: func.name(),
             property: field.name,
@@ -159,10 +162,11 @@ fn typed_value(field: &Field, value: &Literal) -> Result<SqlValue, ODataError> {
         expected,
     };
     match (field.kind, value) {
-        (FieldKind::Id | FieldKind::Text, Literal::String(s) | Literal::Guid(s)) => {
-            Ok(SqlValue::Text(s.clone()))
-        }
-        (FieldKind::Id | FieldKind::Text, _) => Err(mismatch("a string")),
+        (
+            FieldKind::Id | FieldKind::Text | FieldKind::Serial,
+            Literal::String(s) | Literal::Guid(s),
+        ) => Ok(SqlValue::Text(s.clone())),
+        (FieldKind::Id | FieldKind::Text | FieldKind::Serial, _) => Err(mismatch("a string")),
         (FieldKind::Int, Literal::Int(n)) => Ok(SqlValue::Int(*n)),
         (FieldKind::Int, _) => Err(mismatch("an integer")),
         (FieldKind::Bool, Literal::Bool(b)) => Ok(SqlValue::Bool(*b)),

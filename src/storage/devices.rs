@@ -68,7 +68,7 @@ pub static SPEC: EntitySpec = EntitySpec {
             FieldKind::Id,
             true,
         ),
-        field("serialNumber", "serial_number", FieldKind::Text, false),
+        field("serialNumber", "serial_number", FieldKind::Serial, false),
     ],
 };
 
