@@ -14,6 +14,7 @@ mod conventions;
 mod devices;
 mod generated_sdk;
 mod hardening;
+mod identity_counts;
 mod legacy;
 mod oidc;
 mod onboarding_settings;
