@@ -5,6 +5,7 @@ mod helpers;
 
 mod apple_client;
 mod apple_onboarding;
+mod apple_session;
 mod apple_sim;
 mod batch;
 mod cli;

@@ -19,7 +19,7 @@ use crate::on_both_backends;
 use crate::sync::{SETTINGS, Sim, by_serial, setting_with_token, sync_ok};
 
 /// A gateway on `sim` without periodic sync, retrying failed pushes after 1 s (doubling).
-async fn spawn(backend: Backend, sim: &Sim) -> TestApp {
+pub(crate) async fn spawn(backend: Backend, sim: &Sim) -> TestApp {
     let url = sim.url();
     TestApp::spawn_with(backend, move |s| {
         s.apple_base_url = url;
@@ -34,7 +34,12 @@ fn profiles_path(setting: &str) -> String {
 }
 
 /// Creates a profile of `odata_type` and returns its id.
-async fn create_profile(app: &TestApp, setting: &str, odata_type: &str, name: &str) -> String {
+pub(crate) async fn create_profile(
+    app: &TestApp,
+    setting: &str,
+    odata_type: &str,
+    name: &str,
+) -> String {
     let resp = app
         .post_json(
             &profiles_path(setting),
@@ -47,7 +52,7 @@ async fn create_profile(app: &TestApp, setting: &str, odata_type: &str, name: &s
     body["id"].as_str().unwrap().to_owned()
 }
 
-async fn assign(app: &TestApp, setting: &str, profile: &str, serials: &[String]) {
+pub(crate) async fn assign(app: &TestApp, setting: &str, profile: &str, serials: &[String]) {
     let resp = app
         .post_json(
             &format!(
@@ -77,7 +82,7 @@ async fn rows(app: &TestApp, setting: &str) -> HashMap<String, Assignment> {
 }
 
 /// Polls the rows (30 s at most) until `done` holds.
-async fn wait_rows(
+pub(crate) async fn wait_rows(
     app: &TestApp,
     setting: &str,
     done: impl Fn(&HashMap<String, Assignment>) -> bool,
@@ -94,7 +99,7 @@ async fn wait_rows(
     .await
 }
 
-fn settled(r: &HashMap<String, Assignment>, n: usize) -> bool {
+pub(crate) fn settled(r: &HashMap<String, Assignment>, n: usize) -> bool {
     r.len() == n && r.values().all(|a| a.next_attempt_ticks.is_none())
 }
 
@@ -115,7 +120,12 @@ async fn apple_profiles(sim: &Sim, server: &str) -> HashMap<String, Option<Strin
 }
 
 /// A synced token of `devices` devices: (setting, sorted serials).
-async fn synced(app: &TestApp, sim: &Sim, server: &str, devices: u32) -> (String, Vec<String>) {
+pub(crate) async fn synced(
+    app: &TestApp,
+    sim: &Sim,
+    server: &str,
+    devices: u32,
+) -> (String, Vec<String>) {
     let setting = setting_with_token(app, sim, server, devices).await;
     sync_ok(app, &setting).await;
     let mut serials: Vec<String> = by_serial(app, &setting).await.into_keys().collect();
