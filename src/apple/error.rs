@@ -117,16 +117,26 @@ pub(crate) fn error_code(body: &str) -> Option<String> {
     plain.then_some(code)
 }
 
+/// Whether the session's access token had expired when Apple refused a call: decides whether a
+/// `401` is [`AppleError::TokenExpired`] (renew the server token) or a plain refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccessToken {
+    /// Apple said so, or the token's own expiry has passed.
+    Expired,
+    /// Still within its lifetime.
+    Current,
+}
+
 /// The error of a non-success answer that is neither retried nor re-authenticated. Bodies are
 /// matched by substring per status, as Apple's are not uniform (reference §1.2).
-pub(crate) fn from_response(status: u16, body: &str, token_expired: bool) -> AppleError {
+pub(crate) fn from_response(status: u16, body: &str, token: AccessToken) -> AppleError {
     let has = |needle: &str| body.contains(needle);
     match status {
         400 if has("EXPIRED_CURSOR") => AppleError::CursorExpired,
         400 if has("INVALID_CURSOR") => AppleError::CursorInvalid,
         400 if has("EXHAUSTED_CURSOR") => AppleError::CursorExhausted,
         400 if has("CURSOR_REQUIRED") => AppleError::CursorRequired,
-        401 if token_expired => AppleError::TokenExpired,
+        401 if token == AccessToken::Expired => AppleError::TokenExpired,
         401 => AppleError::Unauthorized,
         403 if has("T_C_NOT_SIGNED") => AppleError::TermsNotSigned,
         _ => upstream(status, body),
@@ -149,29 +159,35 @@ mod tests {
     #[test]
     fn bodies_of_every_shape_map_to_variants() {
         assert_eq!(
-            from_response(400, "\"INVALID_CURSOR\"", false),
+            from_response(400, "\"INVALID_CURSOR\"", AccessToken::Current),
             AppleError::CursorInvalid
         );
         assert_eq!(
-            from_response(400, "EXPIRED_CURSOR", false),
+            from_response(400, "EXPIRED_CURSOR", AccessToken::Current),
             AppleError::CursorExpired
         );
         assert_eq!(
-            from_response(400, "EXHAUSTED_CURSOR", false),
+            from_response(400, "EXHAUSTED_CURSOR", AccessToken::Current),
             AppleError::CursorExhausted
         );
         assert_eq!(
-            from_response(400, "CURSOR_REQUIRED", false),
+            from_response(400, "CURSOR_REQUIRED", AccessToken::Current),
             AppleError::CursorRequired
         );
         let tc = r#"{"code": "T_C_NOT_SIGNED"}"#;
-        assert_eq!(from_response(403, tc, false), AppleError::TermsNotSigned);
         assert_eq!(
-            from_response(401, "UNAUTHORIZED", true),
+            from_response(403, tc, AccessToken::Current),
+            AppleError::TermsNotSigned
+        );
+        assert_eq!(
+            from_response(401, "UNAUTHORIZED", AccessToken::Expired),
             AppleError::TokenExpired
         );
-        assert_eq!(from_response(401, "", false), AppleError::Unauthorized);
-        let denied = from_response(403, "ACCESS_DENIED", false);
+        assert_eq!(
+            from_response(401, "", AccessToken::Current),
+            AppleError::Unauthorized
+        );
+        let denied = from_response(403, "ACCESS_DENIED", AccessToken::Current);
         assert_eq!(denied.lsync_error_code(), 4030);
         assert!(
             matches!(denied, AppleError::Upstream { code: Some(c), .. } if c == "ACCESS_DENIED")

@@ -1,19 +1,19 @@
 //! The vppToken entity (an Apple Volume Purchase Program content token), the parser of Apple's
 //! `.vpptoken` file, and the rules for writing the entity.
 
-use std::fmt;
-
-use base64::Engine;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::ValidationError;
 use super::edm::EnumType;
-use super::time::{UNSET_TICKS, format_ticks, graph_datetime, parse_ticks, to_ticks};
+use super::time::{UNSET_TICKS, format_ticks, graph_datetime};
 use super::values::{boolean, int32, read_only, same_datetime, scope_tags};
+
+#[cfg(test)]
+mod tests;
+mod token_file;
+
+pub use token_file::{VppSecret, VppTokenFile, parse_vpptoken};
 
 /// Graph type name of the entity.
 pub const ODATA_TYPE: &str = "#microsoft.graph.vppToken";
@@ -56,105 +56,6 @@ pub static DELIVERY_PROTOCOL: EnumType = EnumType {
         "unknownFutureValue",
     ],
 };
-
-/// The `.vpptoken` content as uploaded. A secret: `Debug` redacts it and it serialises as null.
-#[derive(Clone, PartialEq, Eq)]
-pub struct VppSecret(String);
-
-impl VppSecret {
-    /// Wraps stored content.
-    pub fn new(content: String) -> Self {
-        Self(content)
-    }
-
-    /// The content, for storage only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for VppSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("VppSecret([redacted])")
-    }
-}
-
-/// GRAPH-COMPAT: `token` is a declared (nullable) property, so SDK models keep their full
-/// shape, but its value is never sent back: it is always `null`.
-impl Serialize for VppSecret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_none()
-    }
-}
-
-/// What a `.vpptoken` file says about its token.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VppTokenFile {
-    /// `orgName`.
-    pub organization_name: String,
-    /// `expDate`, in ticks.
-    pub expiration: i64,
-    /// SHA-256 (hex) of the inner `token`: recognises a token uploaded twice.
-    pub fingerprint: String,
-}
-
-/// Base64 as Apple writes it, padding optional.
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// Parses a `.vpptoken` file: Base64 of `{"token": "…", "expDate": "2027-05-06T10:15:30-0700",
-/// "orgName": "…"}` (Apple, "Managing Apps and Books Through Web Services"). Messages never
-/// quote the secret.
-pub fn parse_vpptoken(content: &str) -> Result<VppTokenFile, ValidationError> {
-    let invalid = |why: &str| {
-        ValidationError::new(format!(
-            "The property 'token' is not a valid .vpptoken file: {why}."
-        ))
-    };
-    let compact: String = content
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    if compact.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    let bytes = LENIENT
-        .decode(compact)
-        .map_err(|_| invalid("it is not Base64 text (upload the file's content unchanged)"))?;
-    let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(&bytes) else {
-        return Err(invalid("its decoded content is not a JSON object"));
-    };
-    let text = |key: &str| {
-        doc.get(key)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| invalid(&format!("'{key}' is missing or empty")))
-    };
-    let (token, organization_name, exp_date) = (text("token")?, text("orgName")?, text("expDate")?);
-    let expiration = parse_exp_date(exp_date).ok_or_else(|| {
-        invalid(&format!(
-            "'expDate' '{}' is not an ISO 8601 date and time",
-            exp_date.chars().take(64).collect::<String>()
-        ))
-    })?;
-    Ok(VppTokenFile {
-        organization_name: organization_name.to_owned(),
-        expiration,
-        fingerprint: format!("{:x}", Sha256::digest(token.as_bytes())),
-    })
-}
-
-/// Apple writes `2014-08-15T18:13:52-0700` (no colon in the offset); RFC 3339 is accepted too.
-fn parse_exp_date(s: &str) -> Option<i64> {
-    parse_ticks(s).or_else(|| {
-        DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
-            .ok()
-            .map(|t| to_ticks(t.with_timezone(&Utc)))
-    })
-}
 
 /// `graph.vppTokenState` as observed at `now`: this gateway does not talk to Apple's VPP
 /// service, so a token is `valid` until its expiry and `expired` after.
@@ -273,7 +174,7 @@ impl VppToken {
         let mut next = self.clone();
         match body.get("token") {
             None | Some(Value::Null) => {}
-            Some(Value::String(content)) if *content == self.token.0 => {}
+            Some(Value::String(content)) if content == self.token.expose() => {}
             Some(Value::String(content)) => next.renew(content, now)?,
             Some(other) => return Err(ValidationError::wrong_type("token", "Edm.String", other)),
         }
@@ -383,178 +284,5 @@ fn optional_string(name: &str, value: &Value) -> Result<Option<String>, Validati
             "The property '{name}' is longer than {MAX_TEXT_CHARS} characters."
         ))),
         other => Err(ValidationError::wrong_type(name, "Edm.String", other)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use base64::engine::general_purpose::STANDARD;
-    use serde_json::json;
-
-    use super::*;
-
-    const NOW: i64 = 17_583_006_515_063_355; // 2025-09-19T16:50:51.5063355Z
-
-    fn file(doc: &Value) -> String {
-        STANDARD.encode(doc.to_string())
-    }
-
-    fn apple(exp: &str) -> String {
-        file(
-            &json!({"token": "t1XoUzpLEtpdla+nsxCdwrct0Rjw==", "expDate": exp, "orgName": "Contoso"}),
-        )
-    }
-
-    fn body(v: &Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
-
-    #[test]
-    fn parses_apple_files_and_offsets() {
-        let parsed = parse_vpptoken(&apple("2027-05-06T10:15:30-0700")).unwrap();
-        assert_eq!(parsed.organization_name, "Contoso");
-        assert_eq!(
-            format_ticks(parsed.expiration),
-            "2027-05-06T17:15:30.0000000Z"
-        );
-        assert_eq!(parsed.fingerprint.len(), 64);
-        for exp in [
-            "2027-05-06T17:15:30Z",
-            "2027-05-06T19:15:30+02:00",
-            "2027-05-06T17:15:30.000+0000",
-        ] {
-            assert_eq!(
-                parse_vpptoken(&apple(exp)).unwrap().expiration,
-                parsed.expiration,
-                "{exp}"
-            );
-        }
-        // Line breaks, surrounding blanks and missing padding are tolerated.
-        let wrapped = apple("2027-05-06T10:15:30-0700");
-        let (a, b) = wrapped.split_at(20);
-        let relaxed = format!("  {a}\n{b}\n")
-            .trim_end_matches(['=', '\n'])
-            .to_owned();
-        assert_eq!(parse_vpptoken(&relaxed).unwrap(), parsed);
-    }
-
-    #[test]
-    fn rejects_malformed_files_without_quoting_the_secret() {
-        for (content, needle) in [
-            (String::new(), "it is empty"),
-            ("not base64!".to_owned(), "not Base64"),
-            (STANDARD.encode("[1,2]"), "not a JSON object"),
-            (STANDARD.encode("secret-garbage"), "not a JSON object"),
-            (
-                file(&json!({"expDate": "2027-05-06T10:15:30-0700", "orgName": "C"})),
-                "'token'",
-            ),
-            (
-                file(&json!({"token": "secret", "expDate": "2027-05-06T10:15:30-0700"})),
-                "'orgName'",
-            ),
-            (
-                file(&json!({"token": "secret", "orgName": "C"})),
-                "'expDate'",
-            ),
-            (
-                file(&json!({"token": "secret", "orgName": "C", "expDate": 5})),
-                "'expDate'",
-            ),
-            (
-                file(&json!({"token": "secret", "orgName": "C", "expDate": "soon"})),
-                "'soon'",
-            ),
-        ] {
-            let err = parse_vpptoken(&content).unwrap_err().message;
-            assert!(err.contains(needle), "{content}: {err}");
-            assert!(!err.contains("secret"), "{err}");
-        }
-    }
-
-    #[test]
-    fn create_derives_and_refuses_expired_tokens() {
-        let content = apple("2027-05-06T10:15:30-0700");
-        let t = VppToken::create(
-            "id".into(),
-            &body(&json!({"token": content, "displayName": "Main"})),
-            NOW,
-        )
-        .unwrap();
-        assert_eq!(
-            (t.organization_name.as_str(), t.state),
-            ("Contoso", "valid")
-        );
-        assert_eq!(t.display_name.as_deref(), Some("Main"));
-        assert!(!format!("{t:?}").contains(&content));
-        let v = serde_json::to_value(&t).unwrap();
-        assert!(v["token"].is_null());
-        assert!(v.get("tokenFingerprint").is_none());
-        let expired = VppToken::create(
-            "id".into(),
-            &body(&json!({"token": apple("2020-01-01T00:00:00Z")})),
-            NOW,
-        );
-        assert!(
-            expired
-                .unwrap_err()
-                .message
-                .contains("expired on 2020-01-01T00:00:00.0000000Z")
-        );
-        let missing = VppToken::create("id".into(), &body(&json!({"displayName": "x"})), NOW);
-        assert!(missing.unwrap_err().message.contains("'token' is required"));
-    }
-
-    #[test]
-    fn patch_rules_and_renewal() {
-        let mut t = VppToken::create(
-            "id".into(),
-            &body(&json!({"token": apple("2027-05-06T10:15:30-0700")})),
-            NOW,
-        )
-        .unwrap();
-        let mut round_trip = serde_json::to_value(&t).unwrap();
-        round_trip["displayName"] = json!("Renamed");
-        t.apply(round_trip.as_object().unwrap(), NOW).unwrap();
-        assert_eq!(t.display_name.as_deref(), Some("Renamed"));
-        let before = t.clone();
-        for (patch, needle) in [
-            (
-                json!({"organizationName": "Other"}),
-                "'organizationName' is read-only",
-            ),
-            (json!({"state": "expired"}), "'state' is read-only"),
-            (
-                json!({"displayName": "x", "lastAppCount": 3}),
-                "'lastAppCount' is read-only",
-            ),
-            (
-                json!({"vppTokenAccountType": "school"}),
-                "business, education",
-            ),
-            (json!({"automaticallyUpdateApps": "yes"}), "Edm.Boolean"),
-            (json!({"token": 7}), "Edm.String"),
-            (json!({"colour": "red"}), "'colour' does not exist"),
-        ] {
-            let err = t.apply(&body(&patch), NOW).unwrap_err().message;
-            assert!(err.contains(needle), "{patch}: {err}");
-            assert_eq!(t, before);
-        }
-        let renewed = file(
-            &json!({"token": "new", "expDate": "2028-01-01T00:00:00Z", "orgName": "Fabrikam"}),
-        );
-        t.apply(
-            &body(&json!({"token": renewed, "organizationName": "Fabrikam"})),
-            NOW,
-        )
-        .unwrap();
-        assert_eq!(t.organization_name, "Fabrikam");
-        assert_ne!(t.token_fingerprint, before.token_fingerprint);
-    }
-
-    #[test]
-    fn state_follows_expiry() {
-        assert_eq!(state_at(NOW, NOW), "expired");
-        assert_eq!(state_at(NOW + 1, NOW), "valid");
     }
 }

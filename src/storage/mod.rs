@@ -134,7 +134,11 @@ impl Db {
     pub fn connect_with(url: &str, pool_size: u32, timeouts: DbTimeouts) -> anyhow::Result<Self> {
         let target = Target::parse(url)?;
         // Only the embedded SQLite database is written by this process alone (read_cache.rs).
-        let cache = Arc::new(ReadCache::new(matches!(target, Target::Sqlite(_))));
+        let cache = Arc::new(if matches!(target, Target::Sqlite(_)) {
+            ReadCache::storing()
+        } else {
+            ReadCache::counting_only()
+        });
         if let Target::Sqlite(path) = &target
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {

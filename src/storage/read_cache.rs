@@ -30,11 +30,21 @@ pub struct ReadCache {
 }
 
 impl ReadCache {
-    /// A cache that stores entries (`enabled`) or only counts writes.
-    pub fn new(enabled: bool) -> Self {
+    /// A cache that stores entries (single-process SQLite, where this process sees every
+    /// write).
+    pub fn storing() -> Self {
         Self {
             generation: AtomicU64::new(0),
-            entries: enabled.then(Mutex::default),
+            entries: Some(Mutex::default()),
+        }
+    }
+
+    /// A cache that only counts writes (PostgreSQL: other instances write too, so nothing read
+    /// may be kept).
+    pub fn counting_only() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            entries: None,
         }
     }
 
@@ -91,7 +101,7 @@ mod tests {
 
     #[test]
     fn entries_live_until_the_next_write() {
-        let cache = ReadCache::new(true);
+        let cache = ReadCache::storing();
         let g = cache.generation();
         cache.put(key("a"), g, 7_u32);
         assert_eq!(cache.get::<u32>(&key("a")), Some(7));
@@ -103,7 +113,7 @@ mod tests {
 
     #[test]
     fn a_read_overtaken_by_a_write_is_not_stored() {
-        let cache = ReadCache::new(true);
+        let cache = ReadCache::storing();
         let g = cache.generation();
         cache.invalidate(); // a write commits while the read runs
         cache.put(key("a"), g, 1_u32);
@@ -115,7 +125,7 @@ mod tests {
 
     #[test]
     fn a_disabled_cache_stores_nothing() {
-        let cache = ReadCache::new(false);
+        let cache = ReadCache::counting_only();
         cache.put(key("a"), cache.generation(), 1_u32);
         assert_eq!(cache.get::<u32>(&key("a")), None);
     }

@@ -208,8 +208,12 @@ impl DepClient {
     /// The error of a final, unsuccessful answer. A `401` means an expired token when Apple
     /// says so or the token's own expiry has passed.
     fn error_of(&self, answer: &Answer) -> AppleError {
-        let expired = answer.token_expired || self.credentials.access_token_expiry <= Utc::now();
-        error::from_response(answer.status, &answer.body, expired)
+        let token = if answer.token_expired || self.credentials.access_token_expiry <= Utc::now() {
+            error::AccessToken::Expired
+        } else {
+            error::AccessToken::Current
+        };
+        error::from_response(answer.status, &answer.body, token)
     }
 
     fn url(&self, path: &str) -> Result<Url, AppleError> {
