@@ -3,12 +3,14 @@
 //! pair is [`DepClient`] (reqwest) made by [`HttpConnector`]; unit tests of the services plug in
 //! an in-process fake instead, and nothing outside the connector calls `DepClient::new`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 use url::Url;
 
-use super::client::{ClientOptions, DepClient};
+use super::client::{ClientOptions, DepClient, SharedSession};
 use super::error::AppleError;
 use super::token_file::ServerTokenCredentials;
 use super::types::{
@@ -71,12 +73,15 @@ pub trait AppleConnector: Send + Sync {
 }
 
 /// The production connector: [`DepClient`]s of one base URL (Apple or the simulator) sharing one
-/// reqwest client, waiting out `Retry-After` on the injected clock.
+/// reqwest client, waiting out `Retry-After` on the injected clock, and sharing one auth session
+/// per server token: the upload check, each sync, each assignment push and each disown of a
+/// token connect separately, and Apple would otherwise see a `/session` call from each.
 #[derive(Debug, Clone)]
 pub struct HttpConnector {
     http: reqwest::Client,
     base_url: Url,
     clock: Arc<dyn Clock>,
+    sessions: Sessions,
 }
 
 impl HttpConnector {
@@ -86,7 +91,34 @@ impl HttpConnector {
             http,
             base_url,
             clock,
+            sessions: Sessions::default(),
         }
+    }
+}
+
+/// The session slot of each server token this process has connected, keyed by the token's
+/// OAuth consumer key and access token (a renewed token gets a new slot and a new session).
+/// Entries live as long as the connector: one small slot per token the process serves.
+#[derive(Clone, Default)]
+struct Sessions(Arc<Mutex<HashMap<(String, String), SharedSession>>>);
+
+impl Sessions {
+    fn of(&self, credentials: &ServerTokenCredentials) -> SharedSession {
+        let key = (
+            credentials.consumer_key.clone(),
+            credentials.access_token.clone(),
+        );
+        // A panic while holding this lock cannot leave the map inconsistent (one insert).
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(map.entry(key).or_default())
+    }
+}
+
+/// Never prints keys or session tokens: they are credentials.
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tokens = self.0.lock().map_or(0, |m| m.len());
+        f.debug_struct("Sessions").field("tokens", &tokens).finish()
     }
 }
 
@@ -96,6 +128,7 @@ impl AppleConnector for HttpConnector {
         credentials: ServerTokenCredentials,
         options: ClientOptions,
     ) -> Arc<dyn DepApi> {
+        let session = self.sessions.of(&credentials);
         Arc::new(
             DepClient::new(
                 self.http.clone(),
@@ -103,7 +136,8 @@ impl AppleConnector for HttpConnector {
                 credentials,
                 options,
             )
-            .with_clock(Arc::clone(&self.clock)),
+            .with_clock(Arc::clone(&self.clock))
+            .with_session(session),
         )
     }
 }

@@ -60,6 +60,11 @@ impl Default for ClientOptions {
     }
 }
 
+/// The auth session slot of one server token: `None` until a session is opened. Clients of the
+/// same token share it ([`DepClient::with_session`]), so every job of a token uses one session
+/// and its lock makes opening (or re-opening) the session single-flight across all of them.
+pub type SharedSession = Arc<tokio::sync::Mutex<Option<String>>>;
+
 /// A client for one server token. Share it (e.g. in an `Arc`) so calls reuse its session.
 pub struct DepClient {
     http: reqwest::Client,
@@ -67,7 +72,7 @@ pub struct DepClient {
     credentials: ServerTokenCredentials,
     options: ClientOptions,
     /// The auth session token; the lock also makes opening a session single-flight.
-    session: tokio::sync::Mutex<Option<String>>,
+    session: SharedSession,
     requests: AtomicU64,
     /// Waits out `Retry-After` and backoff (a fake clock in tests).
     clock: Arc<dyn Clock>,
@@ -134,7 +139,7 @@ impl DepClient {
             base_url,
             credentials,
             options,
-            session: tokio::sync::Mutex::new(None),
+            session: SharedSession::default(),
             requests: AtomicU64::new(0),
             clock: Arc::new(SystemClock),
         }
@@ -144,6 +149,13 @@ impl DepClient {
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same client using `session`, the slot other clients of the same token share.
+    #[must_use]
+    pub fn with_session(mut self, session: SharedSession) -> Self {
+        self.session = session;
         self
     }
 

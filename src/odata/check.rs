@@ -125,7 +125,10 @@ fn target(spec: &EntitySpec, operand: &Operand) -> Result<Target, ODataError> {
     let (field, cast) = spec.resolve_path(operand.cast.as_deref(), &operand.name)?;
     let field = spec.filterable(field.name)?;
     if let Some(case) = operand.case
-        && !matches!(field.kind, FieldKind::Text | FieldKind::Id)
+        && !matches!(
+            field.kind,
+            FieldKind::Text | FieldKind::Serial | FieldKind::Id
+        )
     {
         return Err(ODataError::OperatorNotAllowed {
             op: case.name(),
@@ -170,7 +173,7 @@ fn compare(target: &Target, op: CmpOp, value: &Literal) -> Result<Test, ODataErr
     // Only equality on text ignores case; ordering compares the raw value (bytewise, like the
     // "C" collation), and `Id` stays exact. After `tolower`/`toupper` the client chose the case:
     // the transformed value is compared exactly, as OData defines it.
-    let fold = equality && field.kind == FieldKind::Text && target.case.is_none();
+    let fold = equality && field.kind.is_text() && target.case.is_none();
     let value = folded(typed_value(field, value)?, fold);
     Ok(Test::Compare { op, value, fold })
 }
@@ -183,7 +186,7 @@ fn in_list(target: &Target, values: &[Literal]) -> Result<Test, ODataError> {
             property: field.name,
         });
     }
-    let fold = field.kind == FieldKind::Text && target.case.is_none();
+    let fold = field.kind.is_text() && target.case.is_none();
     let values = values
         .iter()
         .map(|v| typed_value(field, v).map(|v| folded(v, fold)))
@@ -192,7 +195,10 @@ fn in_list(target: &Target, values: &[Literal]) -> Result<Test, ODataError> {
 }
 
 fn function(field: &Field, func: StringFunction, value: &str) -> Result<Test, ODataError> {
-    if !matches!(field.kind, FieldKind::Text | FieldKind::Id) {
+    if !matches!(
+        field.kind,
+        FieldKind::Text | FieldKind::Serial | FieldKind::Id
+    ) {
         return Err(ODataError::OperatorNotAllowed {
             op: func.name(),
             property: field.name,
@@ -242,10 +248,11 @@ fn typed_value(field: &Field, value: &Literal) -> Result<SqlValue, ODataError> {
         expected,
     };
     match (field.kind, value) {
-        (FieldKind::Id | FieldKind::Text, Literal::String(s) | Literal::Guid(s)) => {
-            Ok(SqlValue::Text(s.clone()))
-        }
-        (FieldKind::Id | FieldKind::Text, _) => Err(mismatch("a string")),
+        (
+            FieldKind::Id | FieldKind::Text | FieldKind::Serial,
+            Literal::String(s) | Literal::Guid(s),
+        ) => Ok(SqlValue::Text(s.clone())),
+        (FieldKind::Id | FieldKind::Text | FieldKind::Serial, _) => Err(mismatch("a string")),
         (FieldKind::Int, Literal::Int(n)) => Ok(SqlValue::Int(*n)),
         (FieldKind::Int, _) => Err(mismatch("an integer")),
         (FieldKind::Bool, Literal::Bool(b)) => Ok(SqlValue::Bool(*b)),

@@ -66,7 +66,11 @@ pub fn sort_expression(field: &Field) -> String {
         return field.column.to_owned();
     }
     let sentinel = match field.kind {
-        FieldKind::Id | FieldKind::Text | FieldKind::Enum(_) | FieldKind::Collection => "''",
+        FieldKind::Id
+        | FieldKind::Text
+        | FieldKind::Serial
+        | FieldKind::Enum(_)
+        | FieldKind::Collection => "''",
         // `-9223372036854775808` would be NUMERIC on PostgreSQL; this stays BIGINT on both backends.
         FieldKind::Int | FieldKind::DateTime => "(-9223372036854775807 - 1)",
         FieldKind::Bool => "FALSE",
@@ -93,9 +97,11 @@ pub(crate) fn sentinel(field: &Field) -> SqlValue {
     match field.kind {
         FieldKind::Int | FieldKind::DateTime => SqlValue::Int(NULL_INT_SENTINEL),
         FieldKind::Bool => SqlValue::Bool(false),
-        FieldKind::Id | FieldKind::Text | FieldKind::Enum(_) | FieldKind::Collection => {
-            SqlValue::Text(String::new())
-        }
+        FieldKind::Id
+        | FieldKind::Text
+        | FieldKind::Serial
+        | FieldKind::Enum(_)
+        | FieldKind::Collection => SqlValue::Text(String::new()),
     }
 }
 
@@ -115,9 +121,11 @@ pub(crate) fn json_value(field: &Field, item: &Value) -> Option<SqlValue> {
         FieldKind::Int => json.as_i64().map(SqlValue::Int),
         FieldKind::DateTime => json.as_str().and_then(parse_ticks).map(SqlValue::Int),
         FieldKind::Bool => json.as_bool().map(SqlValue::Bool),
-        FieldKind::Id | FieldKind::Text | FieldKind::Enum(_) | FieldKind::Collection => {
-            json.as_str().map(|s| SqlValue::Text(s.to_owned()))
-        }
+        FieldKind::Id
+        | FieldKind::Text
+        | FieldKind::Serial
+        | FieldKind::Enum(_)
+        | FieldKind::Collection => json.as_str().map(|s| SqlValue::Text(s.to_owned())),
     }
 }
 

@@ -221,3 +221,44 @@ fn orders_and_keysets_match_sql() {
         }
     }
 }
+
+/// Normalised serials (what `storage::devices` stores): the upper-cased, bare-column SQL of a
+/// [`FieldKind::Serial`] selects what the case-insensitive in-memory evaluator selects.
+#[test]
+fn serial_filters_select_what_sql_selects() {
+    use super::sql::tests::SERIALS;
+    let serials = ["C02AB1", "C02AB2", "C02AZ", "C03A", "DMP9", "C02", "C0"];
+    let items: Vec<Value> = serials
+        .iter()
+        .enumerate()
+        .map(|(i, s)| serde_json::json!({"id": format!("i{i}"), "serialNumber": s}))
+        .collect();
+    let mut conn = database(&SERIALS, &items);
+    let filters = [
+        "serialNumber eq 'c02ab1'",
+        "serialNumber eq 'C02AB1 '",
+        "serialNumber ne 'C02AZ'",
+        "serialNumber in ('c03a','DMP9','nope')",
+        "startswith(serialNumber,'c02a')",
+        "startswith(serialNumber,'C02')",
+        "startswith(serialNumber,'')",
+        "startswith(serialNumber,'C0%')",
+        "startswith(serialNumber,'C02~')",
+        "not startswith(serialNumber,'c02')",
+        "contains(serialNumber,'ab')",
+        "endswith(serialNumber,'z')",
+        "serialNumber gt 'C02AB2'",
+        "serialNumber lt 'c'",
+    ];
+    for filter in filters {
+        let expr = parse_filter(filter).unwrap();
+        let condition = compile_filter(&expr, &SERIALS).unwrap();
+        let predicate = compile_predicate(&expr, &SERIALS).unwrap();
+        let kept = items.iter().filter(|i| predicate.matches(i));
+        assert_eq!(
+            ids(kept),
+            select(&mut conn, Some(&condition), "id"),
+            "{filter}"
+        );
+    }
+}

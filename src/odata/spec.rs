@@ -10,6 +10,11 @@ pub enum FieldKind {
     Id,
     /// Text: `eq`/`ne`/`in` and the string functions are case-insensitive.
     Text,
+    /// Text the domain stores normalised to ASCII upper-case letters and digits (serial numbers,
+    /// `crate::domain::ids::Serial`): the same case-insensitive tests as [`FieldKind::Text`], but
+    /// the SQL compares the upper-cased value with the bare column (and `startswith` becomes a
+    /// range), so an index on the column serves `eq`, `in` and prefix searches.
+    Serial,
     /// An integer column.
     Int,
     /// A boolean column.
@@ -20,6 +25,13 @@ pub enum FieldKind {
     Enum(&'static [&'static str]),
     /// A collection, stored serialised: selectable only, never filtered or sorted.
     Collection,
+}
+
+impl FieldKind {
+    /// Text whose `eq`/`ne`/`in` ignore ASCII case.
+    pub fn is_text(self) -> bool {
+        matches!(self, Self::Text | Self::Serial)
+    }
 }
 
 /// One property of an entity type.

@@ -4,6 +4,7 @@ use super::*;
 use crate::domain::time::parse_ticks;
 use crate::odata::filter::parse_filter;
 use crate::odata::spec::tests::DEP;
+use crate::odata::spec::{EntitySpec, Field, FieldKind};
 
 /// Renders a condition with `?` placeholders, plus its binds.
 pub(crate) fn render(cond: &SqlCondition) -> (String, Vec<SqlValue>) {
@@ -60,7 +61,7 @@ fn compiles_snapshots() {
         ),
         (
             "tokenName eq 'My Token'",
-            "COALESCE(LOWER(token_name) = ?, FALSE)",
+            "LOWER(token_name) = ?",
             vec![text("my token")],
         ),
         (
@@ -68,11 +69,7 @@ fn compiles_snapshots() {
             "COALESCE(LOWER(token_name) <> ?, TRUE)",
             vec![text("x")],
         ),
-        (
-            "tokenName gt 'M'",
-            "COALESCE(token_name > ?, FALSE)",
-            vec![text("M")],
-        ),
+        ("tokenName gt 'M'", "token_name > ?", vec![text("M")]),
         ("tokenName eq null", "token_name IS NULL", vec![]),
         (
             "appleIdentifier ne null",
@@ -81,17 +78,17 @@ fn compiles_snapshots() {
         ),
         (
             "tokenName in ('A','b')",
-            "COALESCE(LOWER(token_name) IN (?, ?), FALSE)",
+            "LOWER(token_name) IN (?, ?)",
             vec![text("a"), text("b")],
         ),
         (
             "contains(tokenName,'50%_\\')",
-            "COALESCE(LOWER(token_name) LIKE ? ESCAPE '\\', FALSE)",
+            "LOWER(token_name) LIKE ? ESCAPE '\\'",
             vec![text("%50\\%\\_\\\\%")],
         ),
         (
             "startswith(appleIdentifier,'Ad')",
-            "COALESCE(LOWER(apple_identifier) LIKE ? ESCAPE '\\', FALSE)",
+            "LOWER(apple_identifier) LIKE ? ESCAPE '\\'",
             vec![text("ad%")],
         ),
         (
@@ -130,9 +127,79 @@ fn compiles_snapshots() {
             "(NOT ((token_type = ? OR COALESCE(LOWER(token_name) = ?, FALSE))) AND last_sync_error_code <> ?)",
             vec![text("dep"), text("a"), SqlValue::Int(0)],
         ),
+        (
+            "not (tokenName ne 'a')",
+            "NOT (COALESCE(LOWER(token_name) <> ?, TRUE))",
+            vec![text("a")],
+        ),
+        (
+            "not startswith(appleIdentifier,'a')",
+            "NOT (COALESCE(LOWER(apple_identifier) LIKE ? ESCAPE '\\', FALSE))",
+            vec![text("a%")],
+        ),
     ];
     for (filter, sql, binds) in cases {
         assert_eq!(compile(filter), Ok((sql.to_owned(), binds)), "{filter}");
+    }
+}
+
+/// A spec with a normalised serial column, as `storage::devices` declares it.
+pub(crate) static SERIALS: EntitySpec = EntitySpec {
+    entity: "test.serials",
+    fields: &[
+        Field {
+            name: "id",
+            column: "id",
+            kind: FieldKind::Id,
+            nullable: false,
+            filterable: true,
+            sortable: true,
+        },
+        Field {
+            name: "serialNumber",
+            column: "serial_number",
+            kind: FieldKind::Serial,
+            nullable: false,
+            filterable: true,
+            sortable: true,
+        },
+    ],
+    types: &[],
+};
+
+#[test]
+fn serial_tests_leave_the_column_bare_for_its_index() {
+    let cases: Vec<(&str, &str, Vec<SqlValue>)> = vec![
+        (
+            "serialNumber eq 'c02x'",
+            "serial_number = ?",
+            vec![text("C02X")],
+        ),
+        (
+            "serialNumber in ('c02x','C02Y')",
+            "serial_number IN (?, ?)",
+            vec![text("C02X"), text("C02Y")],
+        ),
+        (
+            "startswith(serialNumber,'c02')",
+            "(serial_number >= ? AND serial_number < ?)",
+            vec![text("C02"), text("C02~")],
+        ),
+        (
+            "contains(serialNumber,'x_')",
+            "serial_number LIKE ? ESCAPE '\\'",
+            vec![text("%X\\_%")],
+        ),
+        (
+            "serialNumber gt 'c02'",
+            "serial_number > ?",
+            vec![text("c02")],
+        ),
+    ];
+    for (filter, sql, binds) in cases {
+        let expr = parse_filter(filter).unwrap();
+        let compiled = compile_filter(&expr, &SERIALS).map(|c| render(&c));
+        assert_eq!(compiled, Ok((sql.to_owned(), binds)), "{filter}");
     }
 }
 
@@ -212,7 +279,7 @@ fn compiles_case_functions_has_and_isof() {
     let cases = [
         (
             "tolower(tokenName) eq 'My'",
-            "COALESCE(LOWER(token_name) = ?, FALSE)",
+            "LOWER(token_name) = ?",
             vec![text("My")],
         ),
         (
@@ -222,12 +289,12 @@ fn compiles_case_functions_has_and_isof() {
         ),
         (
             "toupper(tokenName) gt 'M'",
-            "COALESCE(UPPER(token_name) > ?, FALSE)",
+            "UPPER(token_name) > ?",
             vec![text("M")],
         ),
         (
             "startswith(toupper(tokenName),'A')",
-            "COALESCE(LOWER(token_name) LIKE ? ESCAPE '\\', FALSE)",
+            "LOWER(token_name) LIKE ? ESCAPE '\\'",
             vec![text("a%")],
         ),
         ("tokenType has 'DEP'", "token_type = ?", vec![text("dep")]),

@@ -4,6 +4,8 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
+mod counts;
+
 use super::dyn_sql::DynCondition;
 use super::schema::imported_devices::{self as t, dsl};
 use super::{DbConnection, PageQuery};
@@ -71,7 +73,7 @@ pub static SPEC: EntitySpec = EntitySpec {
             FieldKind::Id,
             true,
         ),
-        field("serialNumber", "serial_number", FieldKind::Text, false),
+        field("serialNumber", "serial_number", FieldKind::Serial, false),
     ],
     types: &[],
 };
@@ -208,14 +210,17 @@ pub fn list(
     page_of(conn, scoped(tenant, setting), q)
 }
 
-/// How many of a token's identities match `filter`.
+/// How many of a token's identities match `filter` (without one, the kept count).
 pub fn count(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
     filter: Option<&SqlCondition>,
 ) -> QueryResult<i64> {
-    count_of(conn, scoped(tenant, setting), filter)
+    match filter {
+        Some(_) => count_of(conn, scoped(tenant, setting), filter),
+        None => counts::of_token(conn, tenant, setting),
+    }
 }
 
 /// One identity of a token.
@@ -371,13 +376,17 @@ pub fn list_in_tenant(
     page_of(conn, in_tenant(tenant), q)
 }
 
-/// How many of the tenant's identities, across all its tokens, match `filter`.
+/// How many of the tenant's identities, across all its tokens, match `filter` (without one,
+/// the sum of the kept per-token counts).
 pub fn count_in_tenant(
     conn: &mut DbConnection,
     tenant: TenantId,
     filter: Option<&SqlCondition>,
 ) -> QueryResult<i64> {
-    count_of(conn, in_tenant(tenant), filter)
+    match filter {
+        Some(_) => count_of(conn, in_tenant(tenant), filter),
+        None => counts::of_tenant(conn, tenant),
+    }
 }
 
 /// The token (setting id) that holds the tenant's identity `id`, if any.

@@ -75,6 +75,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Identities per token, kept by triggers (migration `2026-12-03-000001`).
+    imported_device_counts (tenant_id, setting_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     vpp_tokens (tenant_id, id) {
         tenant_id -> Text,
         id -> Text,
@@ -203,6 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_profiles,
     default_profiles,
     imported_devices,
+    imported_device_counts,
     vpp_tokens,
     dep_token_keys,
     dep_token_credentials,

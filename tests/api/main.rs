@@ -5,6 +5,7 @@ mod helpers;
 
 mod apple_client;
 mod apple_onboarding;
+mod apple_session;
 mod apple_sim;
 mod batch;
 mod cli;
@@ -17,6 +18,7 @@ mod enrollment_url;
 mod fidelity_small;
 mod generated_sdk;
 mod hardening;
+mod identity_counts;
 mod lease_takeover;
 mod legacy;
 mod metrics;

@@ -53,7 +53,7 @@ pub(crate) async fn create_profile(
     body["id"].as_str().unwrap().to_owned()
 }
 
-async fn assign(app: &TestApp, setting: &str, profile: &str, serials: &[String]) {
+pub(crate) async fn assign(app: &TestApp, setting: &str, profile: &str, serials: &[String]) {
     let resp = app
         .post_json(
             &format!(

@@ -691,8 +691,9 @@ async fn a_session_expiring_mid_sync_reauthenticates_once(backend: Backend) {
     let s = sync_ok(&app, &id).await;
     assert_eq!(s["syncedDeviceCount"], 25);
     assert_eq!(by_serial(&app, &id).await.len(), 25);
-    // One session to start the run, one more after the expiry; the failed call replayed once.
-    assert_eq!(sim.requests("session-mid", "session").await, sessions + 2);
+    // The run reuses the upload's session, opens one more after the expiry, and replays the
+    // failed call once.
+    assert_eq!(sim.requests("session-mid", "session").await, sessions + 1);
     assert_eq!(sim.requests("session-mid", "server_devices").await, 3);
     assert_eq!(sim.requests("session-mid", "devices_sync").await, 2);
     let pending: Value = sim.get("/admin/failures").await;

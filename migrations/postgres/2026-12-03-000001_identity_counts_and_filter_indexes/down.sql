@@ -1,0 +1,14 @@
+DROP INDEX imported_devices_by_deleted;
+DROP INDEX imported_devices_by_profile;
+DROP INDEX imported_devices_by_source;
+DROP INDEX imported_devices_by_state;
+DROP INDEX imported_devices_by_platform;
+DROP TRIGGER imported_device_counts_move ON imported_devices;
+DROP TRIGGER imported_device_counts_delete ON imported_devices;
+DROP TRIGGER imported_device_counts_insert ON imported_devices;
+DROP TRIGGER imported_device_counts_new_setting ON dep_onboarding_settings;
+DROP FUNCTION imported_device_counts_move();
+DROP FUNCTION imported_device_counts_delete();
+DROP FUNCTION imported_device_counts_insert();
+DROP FUNCTION imported_device_counts_new_setting();
+DROP TABLE imported_device_counts;

@@ -1,0 +1,10 @@
+DROP INDEX imported_devices_by_deleted;
+DROP INDEX imported_devices_by_profile;
+DROP INDEX imported_devices_by_source;
+DROP INDEX imported_devices_by_state;
+DROP INDEX imported_devices_by_platform;
+DROP TRIGGER imported_device_counts_move;
+DROP TRIGGER imported_device_counts_delete;
+DROP TRIGGER imported_device_counts_insert;
+DROP TRIGGER imported_device_counts_new_setting;
+DROP TABLE imported_device_counts;
