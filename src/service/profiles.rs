@@ -1,7 +1,11 @@
 //! Use cases of a token's enrollment profiles: CRUD, type casts, defaults per platform,
 //! mobileconfig export and device assignment.
 
+use std::sync::Arc;
+
 mod shape;
+#[cfg(test)]
+mod tests;
 
 pub use shape::spec;
 use shape::{render, type_of};
@@ -15,7 +19,6 @@ use crate::domain::ValidationError;
 use crate::domain::edm::{self, EntityType};
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::profiles::{self, Platform};
-use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::onboarding_settings;
@@ -224,6 +227,7 @@ pub async fn create(
         properties: props,
     };
     let setting = setting.to_owned();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
@@ -236,7 +240,7 @@ pub async fn create(
                 .into());
             }
             check_vpp_token(c, tenant, &rec.properties, None)?;
-            repo::insert(c, tenant, &setting, &rec, now_ticks())?;
+            repo::insert(c, tenant, &setting, &rec, clock.now_ticks())?;
             render(&rec, &[])
         })
         .await
