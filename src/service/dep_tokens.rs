@@ -120,7 +120,8 @@ pub async fn upload(
     };
     let staged = pairs.into_iter().find(|p| p.slot == slot && slot == STAGED);
     let (key, apple_id) = (setting.to_owned(), upload.apple_id);
-    let (secrets, clock) = (svc.secrets.clone(), Arc::clone(&svc.clock));
+    let secrets = svc.secrets.clone();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             let now = clock.now_ticks();

@@ -55,7 +55,8 @@ pub async fn stage_key_of(
     to: &SettingId,
 ) -> Result<(), ServiceError> {
     let (from, to) = (from.clone(), to.clone());
-    let (secrets, clock) = (svc.secrets.clone(), Arc::clone(&svc.clock));
+    let secrets = svc.secrets.clone();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &to)?;
