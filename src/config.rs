@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 mod redact;
 
+use crate::domain::enrollment_url::EnrollmentUrl;
+
 pub use redact::{redact_url, scrub_url_secrets};
 
 /// Every setting of the gateway.
@@ -87,6 +89,14 @@ pub struct Settings {
     /// Serve the retired single-token DEP API (`/organization/…`, `deviceManagement/enrollmentProfiles`,
     /// …) by translating it onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
     pub legacy_api: bool,
+    /// The MDM server's enrollment URL, sent to Apple as the `url` of every profile; a template
+    /// with `{profileId}` and `{tokenId}` (`DEP_GATEWAY_MDM_ENROLLMENT_URL`). Unset: assigning
+    /// a profile is refused, since Apple would send devices nowhere.
+    pub mdm_enrollment_url: Option<String>,
+    /// Origins a browser may call the Graph API from (`DEP_GATEWAY_CORS_ALLOWED_ORIGINS`,
+    /// comma-separated, or a list in the file); `*` allows every origin. Empty: no CORS.
+    #[serde(deserialize_with = "comma_separated")]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -122,6 +132,8 @@ impl Default for Settings {
             tls_key: None,
             throttling: ThrottleSettings::default(),
             legacy_api: true,
+            mdm_enrollment_url: None,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -226,6 +238,25 @@ pub enum IssuerSettings {
     },
 }
 
+/// A list from the file, or one comma-separated string (the environment's only form).
+fn comma_separated<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s.split(',').map(str::to_owned).collect(),
+        OneOrMany::Many(v) => v,
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
 fn default_entra_issuer() -> String {
     "https://login.microsoftonline.com/{tenantid}/v2.0".to_owned()
 }
@@ -308,6 +339,16 @@ impl Settings {
         }
     }
 
+    /// The validated enrollment URL template, if one is configured (blank counts as unset).
+    pub fn enrollment_url(&self) -> anyhow::Result<Option<EnrollmentUrl>> {
+        match self.mdm_enrollment_url.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(template) => EnrollmentUrl::parse(template).map(Some).map_err(|e| {
+                anyhow::anyhow!("mdm_enrollment_url (DEP_GATEWAY_MDM_ENROLLMENT_URL): {e}")
+            }),
+        }
+    }
+
     /// Whether the listener speaks TLS (a certificate is configured).
     pub fn tls_enabled(&self) -> bool {
         self.tls_cert.is_some() || self.tls_key.is_some()
@@ -328,35 +369,11 @@ impl fmt::Debug for Settings {
             .field("auth", &self.auth)
             .field("tls_cert", &self.tls_cert)
             .field("throttling", &self.throttling)
+            .field("mdm_enrollment_url", &self.mdm_enrollment_url)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_hides_the_database_password() {
-        let settings = Settings {
-            database_url: Some("postgres://dep:hunter2@db/dep?password=hunter3".to_owned()),
-            ..Settings::default()
-        };
-        let debug = format!("{settings:?}");
-        assert!(
-            debug.contains("postgres://dep:***@db/dep?password=***"),
-            "{debug}"
-        );
-        assert!(!debug.contains("hunter"), "{debug}");
-    }
-
-    #[test]
-    fn dev_authority_defaults_to_loopback_only() {
-        let mut s = Settings::default();
-        assert!(s.dev_authority_enabled());
-        s.bind = "0.0.0.0:8080".to_owned();
-        assert!(!s.dev_authority_enabled());
-        s.auth.dev_authority = Some(true);
-        assert!(s.dev_authority_enabled());
-    }
-}
+mod tests;

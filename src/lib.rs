@@ -106,6 +106,11 @@ impl Application {
             (None, None) => None,
             _ => anyhow::bail!("HTTPS needs both tls_cert and tls_key (--tls-cert and --tls-key)"),
         };
+        settings.enrollment_url()?;
+        let cors = Arc::new(
+            http::cors::CorsPolicy::new(&settings.cors_allowed_origins)
+                .map_err(anyhow::Error::msg)?,
+        );
         let (db, paging_key) = open_database(&settings).await?;
         let auth = Authenticator::new(
             &settings.auth,
@@ -133,7 +138,11 @@ impl Application {
         let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
         let on_connect = edge.on_connect();
         let mut server = HttpServer::new(move || {
+            let cors = Arc::clone(&cors);
             App::new()
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    http::cors::handle(Arc::clone(&cors), req, next)
+                }))
                 .app_data(data.clone())
                 .app_data(edge.clone())
                 .route("/healthz", web::get().to(http::healthz))

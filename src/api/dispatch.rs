@@ -7,7 +7,7 @@ use super::error::ApiError;
 use super::matcher::Table;
 use super::request::GraphRequest;
 use super::response::GraphResponse;
-use super::table::{Call, Query};
+use super::table::{Call, Query, Request};
 use crate::odata::QueryOptions;
 use crate::service::Services;
 
@@ -39,6 +39,10 @@ pub async fn dispatch(
         }
         Query::Ignored => QueryOptions::default(),
     };
+    if matches!(row.request, Request::NoParams) {
+        let action = row.path.rsplit('/').next().unwrap_or_default();
+        super::request::no_parameters(&req.body, action)?;
+    }
     let mut ctx = ctx.clone();
     ctx.operation = Some(row.id.as_str());
     (row.handler)(Call {

@@ -5,7 +5,8 @@
 //! What one template segment accepts (Graph's URL conventions, `super::path`):
 //! - a literal: the name, case-insensitively; followed by a `{key}`, also `name('key')`;
 //! - `{key}`: any segment without parentheses that does not start with `$`;
-//! - `$count`: exactly that;
+//! - `$count`: that, case-insensitively (Graph: "path URL resource names … are case
+//!   insensitive", as `$metadata` already was);
 //! - `microsoft.graph.{type}`: the cast, also `graph.`-qualified, case-insensitively;
 //! - an operation (a function `name()` / `name(args)`, or the last segment of an action's
 //!   row): the name bare or `microsoft.graph.`/`graph.`-qualified, with or without
@@ -210,7 +211,7 @@ impl Table {
     ) -> Option<&'n Node> {
         for child in &node.children {
             match child.step {
-                Step::Count if seg.name == "$count" => return Some(child),
+                Step::Count if seg.is("$count") => return Some(child),
                 Step::Cast(name) if is_cast(seg, name) => {
                     params.cast = Some(name);
                     return Some(child);

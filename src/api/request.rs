@@ -51,3 +51,17 @@ pub fn optional_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError>
     }
     json_object(body)
 }
+
+/// Checks the body of `action`, which takes no parameters: as [`optional_json_object`], and
+/// any member other than an instance annotation (`@odata.type` and the like) is refused.
+// GRAPH-COMPAT: OData refuses a parameter the action does not declare, with the message below;
+// the gateway used to ignore it silently (issue 13).
+pub fn no_parameters(body: &[u8], action: &str) -> Result<(), ApiError> {
+    let members = optional_json_object(body)?;
+    match members.keys().find(|name| !name.starts_with('@')) {
+        Some(name) => Err(ApiError::BadRequest(format!(
+            "The parameter '{name}' in the request payload is not a valid parameter for the operation '{action}'."
+        ))),
+        None => Ok(()),
+    }
+}

@@ -172,10 +172,11 @@ pub fn operations() -> Vec<Operation> {
             "Delete a depOnboardingSetting", Write, NONE, Request::None, Reply::NoContent, settings,
             handler!(onboarding::delete_dep_onboarding_setting)),
         // GRAPH-COMPAT: Graph publishes the read permissions for generateEncryptionPublicKey
-        // although it is a POST (graph-dep-api.md §1).
+        // (graph-dep-api.md §1), but the action stages a new key pair in place of the one an
+        // admin may just have downloaded: a state change, so it needs ReadWrite here (issue 12).
         op(Post, format!("{SETTING}/generateEncryptionPublicKey"),
             "deviceManagement.depOnboardingSetting_generateEncryptionPublicKey",
-            "Invoke action generateEncryptionPublicKey", Read, NONE, Request::NoParams,
+            "Invoke action generateEncryptionPublicKey", Write, NONE, Request::NoParams,
             Reply::Value(EdmType::String, true), settings,
             handler!(actions::generate_encryption_public_key)),
         op(Get, format!("{SETTING}/getEncryptionPublicKey()"),

@@ -9,7 +9,7 @@
 //! by MDM commands after enrollment, not by the DEP profile; `enrollmentTimeAzureAdGroupIds`,
 //! `requiresUserAuthentication`, `enableAuthenticationViaCompanyPortal`,
 //! `companyPortalVppTokenId`, `enableSingleAppEnrollmentMode` and `userlessSharedAadModeEnabled`
-//! shape what the gateway serves at the enrollment URL; `carrierActivationUrl`,
+//! are for the MDM server behind the enrollment URL (the gateway serves nothing there); `carrierActivationUrl`,
 //! `forceTemporarySession` and `usePlatformSSODuringSetupAssistant` have no counterpart in
 //! Apple's profile; `isDefault`, `description` and `deviceNameTemplate` are gateway-side only.
 //! Apple's `anchor_certs` (trust for the MDM server's TLS) has no Graph property either:
@@ -124,8 +124,10 @@ fn text(props: &Map<String, Value>, name: &str) -> Option<String> {
 }
 
 /// Apple's profile for Graph profile `props` of type `odata_type` (with or without the
-/// `#microsoft.graph.` prefix), enrolling at `configuration_url`. Pure: no I/O, no validation
-/// beyond what the mapping needs (Apple validates lengths and flag combinations).
+/// `#microsoft.graph.` prefix), enrolling at `configuration_url` — the MDM server's enrollment
+/// URL (`mdm_enrollment_url` for this profile), also the web view's with `configurationWebUrl`.
+/// Pure: no I/O, no validation beyond what the mapping needs (Apple validates lengths and flag
+/// combinations).
 pub fn dep_profile_from_graph(
     odata_type: &str,
     props: &Map<String, Value>,

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
-const URL: &str = "https://gw.example/enroll/abc";
+const URL: &str = "https://mdm.example.com/mdm/enroll?profile=abc";
 
 fn map(odata_type: &str, props: &Value) -> DepProfile {
     dep_profile_from_graph(odata_type, props.as_object().unwrap(), URL)

@@ -68,11 +68,28 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/servers", web::get().to(list_servers))
         .route("/admin/servers", web::post().to(create_server))
         .route("/admin/servers/{server}", web::get().to(get_server))
+        .route(
+            "/admin/servers/{server}/profiles",
+            web::get().to(list_profiles),
+        )
         .configure(admin_devices::configure)
         .configure(admin_changes::configure)
         .configure(admin_token::configure)
         .configure(admin_failures::configure)
         .configure(admin_runtime::configure);
+}
+
+/// `GET /admin/servers/{server}/profiles`: every profile the server was sent, as received
+/// (with its `profile_uuid`), so a test can see what Apple got — the `url` above all.
+async fn list_profiles(sim: web::Data<Sim>, path: web::Path<String>) -> AdminResult {
+    let st = sim.lock();
+    let id = server_id(&st, &path)?;
+    let profiles: Vec<_> = st
+        .servers
+        .get(&id)
+        .map(|s| s.profiles.values().cloned().collect())
+        .unwrap_or_default();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "profiles": profiles })))
 }
 
 /// The id of server `key` (id or name), else 404.

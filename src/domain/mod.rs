@@ -2,6 +2,7 @@
 
 pub mod devices;
 pub mod edm;
+pub mod enrollment_url;
 pub mod ids;
 pub mod onboarding;
 pub mod profiles;

@@ -98,9 +98,68 @@ pub fn metadata(method: &Method) -> Result<GraphResponse, ApiError> {
     })
 }
 
+/// Whether the path below the version addresses the service root (`/beta`, `/beta/`).
+pub fn is_service_root(rest: &str) -> bool {
+    rest.trim_matches('/').is_empty()
+}
+
+/// `GET /beta/`: the OData service document — the entity sets and singletons of the container
+/// in [`METADATA_XML`], so the two documents cannot disagree. Served anonymously, like
+/// `$metadata`: it names only what the CSDL already publishes.
+// GRAPH-COMPAT: Graph answers its service root with this document (OData JSON format §5,
+// `{"@odata.context": ".../$metadata", "value": [{"name", "kind", "url"}]}`); the gateway used
+// to answer 400 (issue 13).
+pub fn service_document(method: &Method, public_url: &str) -> Result<GraphResponse, ApiError> {
+    if method != Method::GET && method != Method::HEAD {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let value: Vec<serde_json::Value> = container_members()
+        .map(|(kind, name)| serde_json::json!({"name": name, "kind": kind, "url": name}))
+        .collect();
+    let body = serde_json::json!({
+        "@odata.context": format!("{public_url}/beta/$metadata"),
+        "value": value,
+    });
+    Ok(GraphResponse::json(StatusCode::OK, &body))
+}
+
+/// `(kind, name)` of each `<EntitySet>` and `<Singleton>` of the CSDL's entity container.
+fn container_members() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let container = METADATA_XML
+        .split_once("<EntityContainer")
+        .map_or("", |(_, rest)| rest);
+    let container = container
+        .split_once("</EntityContainer>")
+        .map_or(container, |(inside, _)| inside);
+    container.split('<').filter_map(|element| {
+        let kind = if element.starts_with("EntitySet ") {
+            "EntitySet"
+        } else if element.starts_with("Singleton ") {
+            "Singleton"
+        } else {
+            return None;
+        };
+        let name = element.split_once("Name=\"")?.1.split_once('"')?.0;
+        Some((kind, name))
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_metadata;
+    use super::{container_members, is_metadata};
+
+    #[test]
+    fn the_service_document_lists_the_containers_members() {
+        let members: Vec<_> = container_members().collect();
+        assert!(
+            members.contains(&("Singleton", "deviceManagement")),
+            "{members:?}"
+        );
+        assert!(
+            members.contains(&("Singleton", "deviceAppManagement")),
+            "{members:?}"
+        );
+    }
 
     #[test]
     fn recognises_metadata_spellings() {

@@ -3,6 +3,7 @@
 //! Graph request to the operation table (`crate::api`).
 
 pub mod batch;
+pub mod cors;
 pub mod docs;
 pub mod edge;
 pub mod guard;
@@ -112,13 +113,19 @@ async fn handle(
     edge::refuse_protocol_switch(req)?;
     edge::check_capacity(req)?;
     let path = req.uri().path();
-    let rest = version_path(path)?;
-    if docs::is_metadata(rest) {
+    let (version, rest) = version_path(path)?;
+    if version == Version::Beta && docs::is_metadata(rest) {
         return docs::metadata(req.method());
+    }
+    if version == Version::Beta && docs::is_service_root(rest) {
+        return docs::service_document(req.method(), &st.public_url);
     }
     let principal = st.auth.authenticate(authorization(req)?).await?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
+    if version == Version::V1 {
+        return Err(v1_refusal(rest));
+    }
     let body = edge::read_body(req, payload, st.max_body_bytes).await?;
     guard::check_path(rest)?;
     guard::check_query(req.uri().query().unwrap_or_default())?;
@@ -199,14 +206,55 @@ fn authorization(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
         .map_err(|_| ApiError::Unauthenticated("Access token validation failure.".into()))
 }
 
-/// The path below `/beta`, or Graph's "Invalid version" for anything else.
-fn version_path(path: &str) -> Result<&str, ApiError> {
+/// A Graph API version the gateway knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// `/beta`: everything served.
+    Beta,
+    /// `/v1.0`: a real Graph version, where the DEP API does not exist. Recognised (rather
+    /// than "Invalid version") so that it answers as Graph does, and so that v1.0 operations
+    /// (such as `auditEvents`) can be routed here later.
+    V1,
+}
+
+/// The version and the path below it, or Graph's "Invalid version" for anything else.
+fn version_path(path: &str) -> Result<(Version, &str), ApiError> {
     let trimmed = path.trim_start_matches('/');
     let (version, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     if version.eq_ignore_ascii_case("beta") {
-        Ok(rest)
+        Ok((Version::Beta, rest))
+    } else if version.eq_ignore_ascii_case("v1.0") {
+        Ok((Version::V1, rest))
     } else {
         Err(ApiError::InvalidVersion(version.to_owned()))
+    }
+}
+
+/// Singletons Graph v1.0 has, below which the DEP segments do not exist there.
+const V1_ROOTS: [&str; 2] = ["deviceManagement", "deviceAppManagement"];
+
+/// What a `/v1.0` request gets: no operation is served on v1.0 yet.
+// GRAPH-COMPAT: the DEP API is beta-only; Graph v1.0 answers
+// `GET /v1.0/deviceManagement/depOnboardingSettings` with 400 BadRequest "Resource not found for
+// the segment 'depOnboardingSettings'." — the first segment below a v1.0 root. A v1.0 resource
+// the gateway does not serve (the root itself, `$metadata`, `$batch`) is a 501 that says to use
+// /beta rather than a claim that Graph lacks it.
+fn v1_refusal(rest: &str) -> ApiError {
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let below_root = match segments.as_slice() {
+        // `organization` is a set: its key comes first.
+        [root, _key, next, ..] if root.eq_ignore_ascii_case("organization") => Some(*next),
+        [root, next, ..] if V1_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(root)) => Some(*next),
+        _ => None,
+    };
+    match below_root {
+        Some(segment) => {
+            let name = segment.split_once('(').map_or(segment, |(name, _)| name);
+            ApiError::SegmentNotFound(name.to_owned())
+        }
+        None => ApiError::NotImplemented(
+            "This gateway serves the Graph beta API only: use /beta instead of /v1.0.".to_owned(),
+        ),
     }
 }
 

@@ -134,8 +134,7 @@ pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
         "POST /beta/deviceManagement/depOnboardingSettings/{id}/enrollmentProfiles",
     )
     .await?;
-    let endpoint = format!("{}/enroll", ctx.public_url);
-    let profile = service::create(st, tenant, &setting, body, &endpoint).await?;
+    let profile = service::create(st, tenant, &setting, body).await?;
     let old = profile_to_old(&profile).unwrap_or(profile);
     let mut resp = response::entity(ctx, StatusCode::CREATED, SET_PATH, None, &old, None);
     if let Some(id) = old["id"].as_str() {

@@ -8,9 +8,11 @@ use super::convert::{setting_body_from_old, setting_to_old};
 use super::resolve::{self, DefaultToken, require_default};
 use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
+use crate::api::handlers::onboarding_actions;
 use crate::api::response::{self, GraphResponse, primitive};
 use crate::api::table::{Call, ORGANIZATION_ID};
 use crate::api::{json_object, optional_json_object};
+use crate::auth::Permission;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy::{self, ByKeyRefused, SETTING_SPEC as SPEC};
@@ -126,10 +128,10 @@ pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 /// a tenant without any token, see [`key_setting`]).
 pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (svc, tenant) = (c.services, c.tenant);
-    let setting = key_setting(svc, tenant).await?;
+    let setting = key_setting(svc, c.ctx, tenant).await?;
     Ok(primitive(
         c.ctx,
-        &json!(dep_tokens::get_key(svc, tenant, &setting).await?),
+        &json!(onboarding_actions::download_key(svc, c.ctx, tenant, &setting).await?),
     ))
 }
 
@@ -178,10 +180,25 @@ pub async fn org_upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError
 
 /// The setting whose key the old "download the public key" step returns: the legacy default
 /// token, or on a tenant without any token a new one (see [`legacy::key_setting`]).
-async fn key_setting(st: &Services, tenant: TenantId) -> Result<SettingId, ApiError> {
+///
+/// The row only needs Read (reading the key of an existing token is a read), but creating the
+/// tenant's first token is a write: a read-only caller on an empty tenant gets the 403 that
+/// names `ReadWrite`, and nothing is created (issue 12).
+async fn key_setting(
+    st: &Services,
+    ctx: &RequestCtx,
+    tenant: TenantId,
+) -> Result<SettingId, ApiError> {
     let per_token =
         "GET /beta/deviceManagement/depOnboardingSettings/{id}/getEncryptionPublicKey()";
-    match legacy::key_setting(st, tenant).await? {
+    let decided = match legacy::default_token(st, tenant).await? {
+        DefaultToken::NoToken => {
+            ctx.require(Permission::Write)?;
+            legacy::key_setting(st, tenant).await?
+        }
+        decided => decided,
+    };
+    match decided {
         DefaultToken::One(id) => Ok(SettingId::from(id)),
         DefaultToken::Ambiguous(n) => Err(resolve::ambiguous(n, per_token)),
         DefaultToken::NoToken => Err(resolve::no_token()),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 mod keys;
 mod params;
 
-pub use keys::{generate_key, get_key, stage_key_of};
+pub use keys::{current_key, generate_key, stage_key_of};
 pub use params::{Release, Upload, parse_release, parse_upload};
 
 use super::{Entity, ServiceError, Services};

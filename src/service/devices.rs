@@ -268,6 +268,7 @@ pub async fn assign_profile(
     profile_id: &str,
     serials: Vec<String>,
 ) -> Result<(), ServiceError> {
+    super::profile_push::enrollment_url(svc)?;
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     let clock = Arc::clone(&svc.clock);
     svc.db

@@ -51,6 +51,9 @@ pub struct Services {
     pub sync_interval_secs: u64,
     /// First wait before pushing a failed profile assignment to Apple again (doubles per try).
     pub assign_retry_secs: u64,
+    /// The MDM server's enrollment URL (`mdm_enrollment_url`), the `url` of every profile
+    /// defined at Apple; `None` refuses assignments (see `profile_push::enrollment_url`).
+    pub enrollment_url: Option<crate::domain::enrollment_url::EnrollmentUrl>,
 }
 
 impl Services {
@@ -77,6 +80,8 @@ impl Services {
             lease_secs: settings.lease_secs,
             sync_interval_secs: settings.sync_interval_secs,
             assign_retry_secs: settings.assign_retry_secs,
+            // Checked at start (`Application::build`), so an invalid one never gets here.
+            enrollment_url: settings.enrollment_url().ok().flatten(),
         }
     }
 

@@ -16,6 +16,7 @@
 //! not on this token's Apple MDM server) and `NOT_FOUND` are final. A token without an uploaded
 //! server token records `NO_SERVER_TOKEN`; uploading one makes those rows due.
 
+mod enrollment;
 mod outcome;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ use crate::storage::profile_push::{
     Queued,
 };
 use crate::storage::{DbConnection, apple_tokens, profiles};
+pub use enrollment::{NO_ENROLLMENT_URL, enrollment_url};
 use outcome::{call_failed, digest, is_profile_not_found, serial_outcome, settled};
 
 /// Apple's limit of serials per `/profile/devices` call.
@@ -240,12 +242,15 @@ impl Push<'_> {
                 .await?;
             return Ok(true);
         };
-        let url = record
-            .properties
-            .get("configurationEndpointUrl")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
-        let definition = dep_profile_from_graph(&record.odata_type, &record.properties, url);
+        // The current setting, not the profile's stored `configurationEndpointUrl`: a changed
+        // URL changes the digest, so the profile is defined again with it.
+        let Ok(template) = enrollment_url(self.svc) else {
+            self.record_all(profile_id, rows, |_| settled(NO_ENROLLMENT_URL))
+                .await?;
+            return Ok(true);
+        };
+        let url = template.render(self.setting.as_str(), profile_id);
+        let definition = dep_profile_from_graph(&record.odata_type, &record.properties, &url);
         let digest = digest(&definition);
         let uuid = match stored {
             Some(p) if p.digest == digest => p.profile_uuid,

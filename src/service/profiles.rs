@@ -197,7 +197,6 @@ pub async fn create(
     tenant: TenantId,
     setting: &SettingId,
     body: Map<String, Value>,
-    endpoint_base: &str,
 ) -> Result<Value, ServiceError> {
     let ty = profiles::create_type(&body)?;
     if ty.is_abstract {
@@ -211,10 +210,13 @@ pub async fn create(
     // derives the token id from the part before `_` (graph-dep-api.md §4).
     let id = format!("{setting}_{}", Uuid::new_v4());
     let mut props = Map::new();
-    props.insert(
-        "configurationEndpointUrl".to_owned(),
-        Value::String(format!("{endpoint_base}/{id}")),
-    );
+    // Where Apple sends the device (see `profile_push::enrollment`); none until configured.
+    if let Some(url) = &svc.enrollment_url {
+        props.insert(
+            "configurationEndpointUrl".to_owned(),
+            Value::String(url.render(setting.as_str(), &id)),
+        );
+    }
     props.insert("isDefault".to_owned(), Value::Bool(false));
     edm::apply(ty, &mut props, &body)?;
     profiles::apply_create_defaults(ty, &body, &mut props);
@@ -347,6 +349,8 @@ pub async fn set_default(
     setting: &SettingId,
     id: ProfileId,
 ) -> Result<(), ServiceError> {
+    // A default profile is pushed to every device a sync brings in.
+    super::profile_push::enrollment_url(svc)?;
     let setting = setting.clone();
     svc.db
         .write(tenant, move |c| {

@@ -220,6 +220,9 @@ impl AppleConnector for FakeApple {
 }
 
 /// A device as Apple lists it.
+/// The enrollment URL template of [`TestEnv`]'s services.
+pub const ENROLLMENT_URL: &str = "https://mdm.example.com/enroll/{tokenId}/{profileId}";
+
 pub fn device(serial: &str, op: Option<&str>) -> Device {
     serde_json::from_value(
         json!({"serial_number": serial, "op_type": op, "device_family": "iPhone"}),
@@ -274,6 +277,10 @@ impl Env {
             lease_secs: 30,
             sync_interval_secs: 3600,
             assign_retry_secs: 60,
+            enrollment_url: Some(
+                crate::domain::enrollment_url::EnrollmentUrl::parse(ENROLLMENT_URL)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
         };
         let env = Self {
             svc,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use dep_gateway::apple_sim::{self, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, READ, TestApp, assert_graph_error};
+use crate::helpers::{Backend, READ, TestApp, assert_graph_error, with_mdm};
 use crate::on_both_backends;
 
 /// The gateway's page size in client runs: small, so that paging takes several requests.
@@ -128,6 +128,7 @@ async fn python_graph_beta_sdk(backend: Backend) {
     let sim = simulator().await;
     let sim_url = sim.base_url();
     let app = TestApp::spawn_with(backend, move |s| {
+        with_mdm(s);
         s.max_page_size = PAGE_SIZE;
         s.apple_base_url = sim_url;
     })
@@ -155,6 +156,7 @@ async fn js_graph_client_over_https(backend: Backend) {
     let sim = simulator().await;
     let sim_url = sim.base_url();
     let app = TestApp::spawn_tls_with(backend, move |s| {
+        with_mdm(s);
         s.max_page_size = PAGE_SIZE;
         s.apple_base_url = sim_url;
     })
@@ -183,7 +185,7 @@ const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
 /// msgraph-beta-sdk serialises the base type `EnrollmentProfile` without `@odata.type`; OData
 /// reads that as the collection's declared type, so it creates an Apple Configurator profile.
 async fn profile_without_odata_type_is_an_enrollment_profile(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let setting = app.create_setting(&json!({"tokenName": "compat"})).await;
     let path = format!(
         "{SETTINGS}/{}/enrollmentProfiles",

@@ -86,13 +86,14 @@ async fn unknown_segments_versions_and_methods_are_graph_errors(backend: Backend
         msg,
         "Resource not found for the segment 'deviceUpdateStates'."
     );
+    // v1.0 is a real version (tests/api/fidelity_small.rs); an unknown one is not.
     let msg = assert_graph_error(
-        app.get("/v1.0/deviceManagement").await,
+        app.get("/v2.0/deviceManagement").await,
         404,
         "ResourceNotFound",
     )
     .await;
-    assert_eq!(msg, "Invalid version: v1.0");
+    assert_eq!(msg, "Invalid version: v2.0");
     let resp = app
         .request(Method::PUT, SETTINGS)
         .json(&json!({}))

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, with_mdm};
 use crate::on_both_backends;
 
 fn repo() -> &'static Path {
@@ -74,7 +74,7 @@ fn generate_client() -> PathBuf {
 
 async fn generated_python_client_makes_graph_calls(backend: Backend) {
     let python = venv_tool("python");
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (base, token) = (app.base.clone(), app.token());
     let out = tokio::task::spawn_blocking(move || {
         let sdk = generate_client();

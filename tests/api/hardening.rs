@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_graph_error};
+use crate::helpers::{Backend, READ, READ_WRITE, TestApp, assert_graph_error};
 use crate::on_both_backends;
 use crate::pausable_proxy::PausableProxy;
 
@@ -278,3 +278,105 @@ async fn frozen_or_lost_postgres_answers_503_and_recovers_postgres() {
         assert_eq!(ready.status(), 200, "{outage}: ready again");
     }
 }
+
+/// Read permission changes nothing (issue 12 item 7): `generateEncryptionPublicKey` needs
+/// `ReadWrite` (and leaves the key an admin downloaded in place), and the legacy key download on
+/// an empty tenant, which creates the first token, answers a read-only caller with the 403
+/// naming `ReadWrite` and creates nothing; with `ReadWrite` it still creates the token.
+async fn read_permission_changes_no_state(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let read_only = app.token_for(app.tenant, &[READ]);
+    let as_reader = |method: Method, path: String| {
+        app.client
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(&read_only)
+    };
+    let count = || async {
+        let resp = app.get(&format!("{SETTINGS}/$count")).await;
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap()
+    };
+    let org = format!("/beta/organization/{}", app.tenant);
+    for path in [
+        format!("{SETTINGS}/getEncryptionPublicKey()"),
+        format!("{SETTINGS}/getEncryptionPublicKey"),
+        format!("{org}/getEncryptionPublicKey()"),
+    ] {
+        let resp = as_reader(Method::GET, path.clone()).send().await.unwrap();
+        let message = assert_graph_error(resp, 403, "Forbidden").await;
+        assert!(message.contains(READ_WRITE), "{path}: {message}");
+        assert_eq!(count().await, "0", "{path} created a token for a reader");
+    }
+    let list = app.get(SETTINGS).await.json::<Value>().await.unwrap();
+    assert_eq!(list["value"], json!([]), "{list}");
+
+    // With ReadWrite the first call creates the token, as the old flow needs.
+    let resp = app.get(&format!("{org}/getEncryptionPublicKey()")).await;
+    assert_eq!(resp.status(), 200);
+    let created_key = resp.json::<Value>().await.unwrap()["value"].clone();
+    assert!(created_key.as_str().unwrap().contains("BEGIN CERTIFICATE"));
+    assert_eq!(count().await, "1");
+    // Once it exists, reading its key is a read.
+    let resp = as_reader(Method::GET, format!("{SETTINGS}/getEncryptionPublicKey()"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["value"], created_key);
+
+    // generateEncryptionPublicKey is a write: refused to a reader, the key left as it was.
+    let id = app.get(SETTINGS).await.json::<Value>().await.unwrap()["value"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = as_reader(
+        Method::POST,
+        format!("{SETTINGS}/{id}/generateEncryptionPublicKey"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let message = assert_graph_error(resp, 403, "Forbidden").await;
+    assert!(message.contains(READ_WRITE), "{message}");
+    let key = app
+        .get(&format!("{SETTINGS}/{id}/getEncryptionPublicKey()"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(key["value"], created_key, "a reader replaced the key");
+    // With ReadWrite it stages a new one.
+    let resp = app
+        .post_json(
+            &format!("{SETTINGS}/{id}/generateEncryptionPublicKey"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let staged = resp.json::<Value>().await.unwrap()["value"].clone();
+    assert_ne!(staged, created_key);
+
+    // A token created without a key: a reader's download would generate one, so it is refused and
+    // the token stays keyless (a writer's download then generates it).
+    let fresh = app.create_setting(&json!({"tokenName": "keyless"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let download = format!("{SETTINGS}/{fresh}/getEncryptionPublicKey()");
+    for _ in 0..2 {
+        let resp = as_reader(Method::GET, download.clone())
+            .send()
+            .await
+            .unwrap();
+        let message = assert_graph_error(resp, 403, "Forbidden").await;
+        assert!(message.contains(READ_WRITE), "{message}");
+    }
+    let resp = app.get(&download).await;
+    assert_eq!(resp.status(), 200);
+    let generated = resp.json::<Value>().await.unwrap()["value"].clone();
+    let resp = as_reader(Method::GET, download).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "a reader reads an existing key");
+    assert_eq!(resp.json::<Value>().await.unwrap()["value"], generated);
+}
+
+on_both_backends!(read_permission_changes_no_state);

@@ -314,3 +314,12 @@ pub async fn assert_graph_error(resp: Response, status: u16, code: &str) -> Stri
     );
     error["message"].as_str().expect("message").to_owned()
 }
+
+/// The MDM enrollment URL of the suite's gateways: assigning a profile needs one.
+pub const MDM_ENROLLMENT_URL: &str =
+    "https://mdm.example.com/mdm/enroll?token={tokenId}&profile={profileId}";
+
+/// Configures [`MDM_ENROLLMENT_URL`]: for `TestApp::spawn_with` in tests that assign profiles.
+pub fn with_mdm(s: &mut Settings) {
+    s.mdm_enrollment_url = Some(MDM_ENROLLMENT_URL.to_owned());
+}

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use dep_gateway::domain::edm::{ComplexType, EntityType, EnumType, Property};
 use dep_gateway::openapi::{self, catalog};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, READ, TestApp, assert_graph_error};
 use crate::on_both_backends;
@@ -532,6 +532,14 @@ async fn documents_are_served_without_a_token(backend: Backend) {
 /// holding it is not.
 async fn every_row_is_reached_and_authorised_from_its_template(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| s.throttling.enabled = false).await;
+    // getEncryptionPublicKey() creates the tenant's first token and its first key pair, which
+    // needs ReadWrite; with both present it is the read its row documents.
+    let setting = app.create_setting(&json!({"tokenName": "rows"})).await;
+    let key = format!(
+        "/beta/deviceManagement/depOnboardingSettings/{}/getEncryptionPublicKey()",
+        setting["id"].as_str().unwrap()
+    );
+    assert_eq!(app.get(&key).await.status(), 200);
     let read_only = app.token_for(app.tenant, &[READ]);
     let no_dep_permission = app.token_for(app.tenant, &["User.Read"]);
     let anon = reqwest::Client::new();

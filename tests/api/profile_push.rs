@@ -14,27 +14,33 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, READ, TestApp, assert_graph_error, eventually};
+use crate::helpers::{Backend, READ, TestApp, assert_graph_error, eventually, with_mdm};
 use crate::on_both_backends;
 use crate::sync::{SETTINGS, Sim, by_serial, setting_with_token, sync_ok};
 
 /// A gateway on `sim` without periodic sync, retrying failed pushes after 1 s (doubling).
-async fn spawn(backend: Backend, sim: &Sim) -> TestApp {
+pub(crate) async fn spawn(backend: Backend, sim: &Sim) -> TestApp {
     let url = sim.url();
     TestApp::spawn_with(backend, move |s| {
         s.apple_base_url = url;
         s.sync_interval_secs = 0;
         s.assign_retry_secs = 1;
+        with_mdm(s);
     })
     .await
 }
 
-fn profiles_path(setting: &str) -> String {
+pub(crate) fn profiles_path(setting: &str) -> String {
     format!("{SETTINGS}/{setting}/enrollmentProfiles")
 }
 
 /// Creates a profile of `odata_type` and returns its id.
-async fn create_profile(app: &TestApp, setting: &str, odata_type: &str, name: &str) -> String {
+pub(crate) async fn create_profile(
+    app: &TestApp,
+    setting: &str,
+    odata_type: &str,
+    name: &str,
+) -> String {
     let resp = app
         .post_json(
             &profiles_path(setting),
@@ -62,7 +68,7 @@ async fn assign(app: &TestApp, setting: &str, profile: &str, serials: &[String])
 
 /// The token's assignment rows, read from the gateway's database (Graph's entities have no
 /// property for Apple's per-device result).
-async fn rows(app: &TestApp, setting: &str) -> HashMap<String, Assignment> {
+pub(crate) async fn rows(app: &TestApp, setting: &str) -> HashMap<String, Assignment> {
     let db = Db::connect(&app.database_url(), 1).expect("database");
     let (tenant, key): (TenantId, SettingId) = (app.tenant, SettingId::new(setting));
     let rows: Vec<Assignment> = db
@@ -77,7 +83,7 @@ async fn rows(app: &TestApp, setting: &str) -> HashMap<String, Assignment> {
 }
 
 /// Polls the rows (30 s at most) until `done` holds.
-async fn wait_rows(
+pub(crate) async fn wait_rows(
     app: &TestApp,
     setting: &str,
     done: impl Fn(&HashMap<String, Assignment>) -> bool,
@@ -94,7 +100,7 @@ async fn wait_rows(
     .await
 }
 
-fn settled(r: &HashMap<String, Assignment>, n: usize) -> bool {
+pub(crate) fn settled(r: &HashMap<String, Assignment>, n: usize) -> bool {
     r.len() == n && r.values().all(|a| a.next_attempt_ticks.is_none())
 }
 
@@ -115,7 +121,12 @@ async fn apple_profiles(sim: &Sim, server: &str) -> HashMap<String, Option<Strin
 }
 
 /// A synced token of `devices` devices: (setting, sorted serials).
-async fn synced(app: &TestApp, sim: &Sim, server: &str, devices: u32) -> (String, Vec<String>) {
+pub(crate) async fn synced(
+    app: &TestApp,
+    sim: &Sim,
+    server: &str,
+    devices: u32,
+) -> (String, Vec<String>) {
     let setting = setting_with_token(app, sim, server, devices).await;
     sync_ok(app, &setting).await;
     let mut serials: Vec<String> = by_serial(app, &setting).await.into_keys().collect();

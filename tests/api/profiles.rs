@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, READ_WRITE, TestApp, assert_graph_error};
+use crate::helpers::{Backend, READ_WRITE, TestApp, assert_graph_error, with_mdm};
 use crate::on_both_backends;
 
 pub const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
@@ -36,7 +36,7 @@ fn ios(name: &str) -> Value {
 }
 
 async fn every_type_round_trips_with_all_its_properties(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
     let cases = [
         (
@@ -380,7 +380,7 @@ async fn company_portal_and_platform_sso_rules(backend: Backend) {
 }
 
 async fn exactly_one_default_per_platform(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
     let mut ids = Vec::new();
     for i in 0..6 {
@@ -477,7 +477,7 @@ async fn exactly_one_default_per_platform(backend: Backend) {
 }
 
 async fn export_mobile_config_returns_a_real_plist(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (_, path) = token(&app).await;
     let configurator = create(
         &app,
@@ -535,7 +535,7 @@ async fn export_mobile_config_returns_a_real_plist(backend: Backend) {
 }
 
 async fn update_device_profile_assignment_records_the_request(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
     let profile = create(&app, &path, &ios("assign")).await;
     let pid = profile["id"].as_str().unwrap();
@@ -692,7 +692,7 @@ async fn list_options_and_paging(backend: Backend) {
 }
 
 async fn other_tenants_and_tokens_see_404(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
     let (_, other_path) = token(&app).await;
     let profile = create(&app, &path, &ios("mine")).await;
@@ -734,7 +734,7 @@ async fn other_tenants_and_tokens_see_404(backend: Backend) {
 }
 
 async fn deleting_a_token_removes_what_it_owns(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
     let pid = create(&app, &path, &ios("owned")).await["id"]
         .as_str()
@@ -773,7 +773,7 @@ async fn deleting_a_token_removes_what_it_owns(backend: Backend) {
 }
 
 async fn expand_follows_the_settings_navigations(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
     let pid = create(&app, &path, &ios("expanded")).await["id"]
         .as_str()
@@ -861,7 +861,7 @@ pub fn entity_snapshot(times: &[&str]) -> insta::Settings {
 }
 
 async fn ios_profile_body_is_exact(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let (_, path) = token(&app).await;
     let created = create(
         &app,

@@ -15,7 +15,7 @@ use reqwest::{Method, Response};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, READ_WRITE, TestApp, assert_graph_error};
+use crate::helpers::{Backend, READ_WRITE, TestApp, assert_graph_error, with_mdm};
 use crate::on_both_backends;
 use crate::sync::{Sim, identities, setting_with_token, spawn, sync_ok};
 
@@ -209,7 +209,7 @@ async fn source_profiles(a: &Caller<'_>, setting: &str) -> Vec<Value> {
 }
 
 async fn profiles_of_all_six_types_restore_to_another_token_and_tenant(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let other = TenantId::new(Uuid::new_v4());
     let (a, b) = (Caller::of(&app, app.tenant), Caller::of(&app, other));
     let source = a.new_setting(&json!({"tokenName": "source"})).await;
@@ -374,7 +374,7 @@ async fn a_synced_setting_and_its_identities_restore_to_another_token_and_tenant
 }
 
 async fn the_single_token_api_restores_settings_profiles_and_identities(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let other = TenantId::new(Uuid::new_v4());
     let (a, b) = (Caller::of(&app, app.tenant), Caller::of(&app, other));
     let source = a
@@ -477,7 +477,7 @@ async fn the_single_token_api_restores_settings_profiles_and_identities(backend:
 /// Graph's documented bodies (graph-dep-api.md §5.2, D21 placeholders): accepted, derived values
 /// ignored; wrong types in them are still 400s that change nothing.
 async fn documented_create_bodies_are_accepted(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let a = Caller::of(&app, app.tenant);
     let documented = json!({"@odata.type": "#microsoft.graph.depOnboardingSetting",
         "appleIdentifier": "Apple Identifier value",

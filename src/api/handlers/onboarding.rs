@@ -19,6 +19,14 @@ static DEVICE_MANAGEMENT: EntitySpec = EntitySpec {
     entity: "microsoft.graph.deviceManagement",
     fields: &[
         Field {
+            name: "id",
+            column: "",
+            kind: FieldKind::Id,
+            nullable: false,
+            filterable: false,
+            sortable: false,
+        },
+        Field {
             name: "intuneAccountId",
             column: "",
             kind: FieldKind::Id,
@@ -43,7 +51,10 @@ pub async fn get_device_management(c: Call<'_>) -> Result<GraphResponse, ApiErro
     let q = &c.query;
     let select = response::selected(q, &DEVICE_MANAGEMENT)?;
     // The gateway has one Intune account per tenant; its id is the tenant id.
+    // GRAPH-COMPAT: `entity.id` is not nullable and Graph sends one for the singleton; the
+    // gateway's is the tenant's GUID, stable across calls and instances (issue 13).
     let body = json!({
+        "id": tenant.to_string(),
         "intuneAccountId": tenant.to_string(),
         "maximumDepTokens": st.max_dep_tokens,
     });

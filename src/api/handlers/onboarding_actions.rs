@@ -3,11 +3,14 @@
 
 use serde_json::json;
 
+use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
 use crate::api::response::{GraphResponse, primitive};
 use crate::api::table::Call;
 use crate::api::{json_object, optional_json_object};
-use crate::service::dep_tokens;
+use crate::auth::Permission;
+use crate::domain::ids::{SettingId, TenantId};
+use crate::service::{Services, dep_tokens};
 
 /// `POST …/{id}/generateEncryptionPublicKey` → `{"value": "<PEM>"}`.
 pub async fn generate_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -18,8 +21,25 @@ pub async fn generate_encryption_public_key(c: Call<'_>) -> Result<GraphResponse
 
 /// `GET …/{id}/getEncryptionPublicKey()` → `{"value": "<PEM>"}`.
 pub async fn get_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let key = dep_tokens::get_key(c.services, c.tenant, &c.params.setting()).await?;
+    let key = download_key(c.services, c.ctx, c.tenant, &c.params.setting()).await?;
     Ok(primitive(c.ctx, &json!(key)))
+}
+
+/// The certificate `getEncryptionPublicKey` returns: the setting's current (else staged) key. A
+/// setting without one gets a key pair generated — the old "download the public key" first step —
+/// but that is a write: a read-only caller gets the 403 naming `ReadWrite` and nothing is generated
+/// (issue 12: Read permission changes no state).
+pub async fn download_key(
+    services: &Services,
+    ctx: &RequestCtx,
+    tenant: TenantId,
+    setting: &SettingId,
+) -> Result<String, ApiError> {
+    if let Some(certificate) = dep_tokens::current_key(services, tenant, setting).await? {
+        return Ok(certificate);
+    }
+    ctx.require(Permission::Write)?;
+    Ok(dep_tokens::generate_key(services, tenant, setting).await?)
 }
 
 /// `POST …/{id}/uploadDepToken` → 204.

@@ -74,10 +74,12 @@ pub async fn get_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiErr
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
     let profile = service::get(st, tenant, setting, id, cast_type(cast)).await?;
+    // OData's context of a cast entity names the cast: `…/enrollmentProfiles/microsoft.graph.
+    // depIOSEnrollmentProfile/$entity` (OData JSON format §10.2, `{/type-cast}`).
     Ok(response::entity(
         ctx,
         StatusCode::OK,
-        &set_path(setting),
+        &cast_path(setting, cast),
         None,
         &profile,
         select.as_deref(),
@@ -89,8 +91,7 @@ pub async fn create_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
     let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
-    let endpoint = format!("{}/enroll", ctx.public_url);
-    let profile = service::create(st, tenant, setting, body, &endpoint).await?;
+    let profile = service::create(st, tenant, setting, body).await?;
     let mut resp = response::entity(
         ctx,
         StatusCode::CREATED,

@@ -87,7 +87,8 @@ pub static ENROLLMENT_PROFILE: EntityType = EntityType {
     base: None,
     is_abstract: false,
     properties: &[
-        text("configurationEndpointUrl", MAX_URL_CHARS).server_managed("The service generates it."),
+        text("configurationEndpointUrl", MAX_URL_CHARS)
+            .server_managed("The service fills in mdm_enrollment_url for the new profile."),
         text("description", crate::domain::edm::DEFAULT_MAX_CHARS),
         text("displayName", MAX_APPLE_NAME_CHARS),
         flag("enableAuthenticationViaCompanyPortal"),

@@ -81,12 +81,12 @@ pub async fn stage_key_of(
 }
 
 /// `getEncryptionPublicKey()`: the certificate of the current key pair, else of the staged one;
-/// a setting without any gets one generated (the old "download the public key" first step).
-pub async fn get_key(
+/// `None` when the setting has neither (generating one is a write: the caller decides).
+pub async fn current_key(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-) -> Result<String, ServiceError> {
+) -> Result<Option<String>, ServiceError> {
     let pairs = key_pairs(svc, tenant, setting).await?;
     let pick = |slot: &str| {
         pairs
@@ -94,10 +94,7 @@ pub async fn get_key(
             .find(|p| p.slot == slot)
             .map(|p| p.certificate.clone())
     };
-    match pick(CURRENT).or_else(|| pick(STAGED)) {
-        Some(cert) => Ok(cert),
-        None => generate_key(svc, tenant, setting).await,
-    }
+    Ok(pick(CURRENT).or_else(|| pick(STAGED)))
 }
 
 /// The setting's key pairs (current and staged); not found when the setting does not exist.

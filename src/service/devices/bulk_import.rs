@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use super::{MAX_IMPORT, check_requested_profile, ensure_setting, new_identity};
 use crate::domain::ValidationError;
-use crate::domain::devices::{ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult};
+use crate::domain::devices::{
+    DevicePlatform, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
+};
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
@@ -114,10 +116,19 @@ pub async fn import(
                     Some(stored) if request.overwrite => {
                         device.id.clone_from(&stored.id);
                         device.created_date_time = stored.created_date_time;
+                        // An import rarely knows the platform; what Apple's sync recorded stays.
+                        if device.platform == DevicePlatform::Unknown {
+                            device.platform = stored.platform;
+                        }
                         repo::update(c, tenant, &key, &device)?;
                         true
                     }
-                    Some(_) => false,
+                    Some(stored) => {
+                        // Not imported: the result describes the record the tenant holds (its
+                        // id, its platform as synced from Apple), not the refused item.
+                        device = stored.clone();
+                        false
+                    }
                     None => {
                         fresh.push(device.clone());
                         true

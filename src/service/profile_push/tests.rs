@@ -194,3 +194,22 @@ async fn a_crashed_pushers_lease_is_taken_over_once_it_expires_not_before() {
     worker_round(&env).await;
     assert_eq!(env.apple.calls(""), ["define Later", "assign P1 1"]);
 }
+
+#[tokio::test]
+async fn without_an_enrollment_url_queued_rows_settle_and_apple_is_not_called() {
+    // Assignments are refused without the URL; rows queued before a restart without it (or by
+    // a sync, for a default set earlier) must not reach Apple with no URL.
+    let mut env = Env::new().await;
+    env.svc.enrollment_url = None;
+    let profile = env.profile("Fleet").await;
+    enqueue(&env, &profile, &serials(3)).await;
+    worker_round(&env).await;
+    assert!(env.apple.calls("").is_empty(), "{:?}", env.apple.calls(""));
+    let done = rows(&env).await;
+    assert_eq!(done.len(), 3);
+    assert!(
+        done.values()
+            .all(|r| r.status == super::NO_ENROLLMENT_URL && r.next_attempt_ticks.is_none()),
+        "{done:?}"
+    );
+}

@@ -37,26 +37,14 @@ fn id_of(profile: &Value) -> String {
 async fn a_created_profile_is_stamped_with_the_injected_clocks_time() {
     let env = Env::new().await;
     let first = env.clock.now_ticks();
-    let a = create(
-        &env.svc,
-        env.tenant,
-        &env.setting,
-        ios_profile("A"),
-        "https://gw",
-    )
-    .await
-    .expect("create A");
+    let a = create(&env.svc, env.tenant, &env.setting, ios_profile("A"))
+        .await
+        .expect("create A");
     env.advance(Duration::from_secs(3600));
     let second = env.clock.now_ticks();
-    let b = create(
-        &env.svc,
-        env.tenant,
-        &env.setting,
-        ios_profile("B"),
-        "https://gw",
-    )
-    .await
-    .expect("create B");
+    let b = create(&env.svc, env.tenant, &env.setting, ios_profile("B"))
+        .await
+        .expect("create B");
 
     assert_eq!(created_ticks(&env, &id_of(&a)).await, first);
     assert_eq!(created_ticks(&env, &id_of(&b)).await, second);

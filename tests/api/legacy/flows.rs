@@ -9,7 +9,7 @@ use super::{
     DEFAULT_TOKEN, DEVICES, PROFILES, SETTINGS, all_pages, doc18_profile, get_json, json_of,
     new_setting, simulator, wait_synced,
 };
-use crate::helpers::{Backend, TestApp, assert_graph_error};
+use crate::helpers::{Backend, TestApp, assert_graph_error, with_mdm};
 use crate::on_both_backends;
 
 #[expect(clippy::too_many_lines, reason = "one scripted sequence of old calls")]
@@ -193,6 +193,7 @@ async fn an_old_script_runs_unchanged_on_a_multi_token_tenant(backend: Backend) 
     let sim = simulator().await;
     let url = sim.base_url();
     let app = TestApp::spawn_with(backend, move |s| {
+        with_mdm(s);
         s.apple_base_url = url;
         s.max_page_size = 10;
     })

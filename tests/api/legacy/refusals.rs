@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{
     DEFAULT_TOKEN, DEVICES, PROFILES, SETTINGS, doc18_profile, get_json, json_of, new_setting,
 };
-use crate::helpers::{Backend, READ, READ_WRITE, TestApp, assert_graph_error};
+use crate::helpers::{Backend, READ, READ_WRITE, TestApp, assert_graph_error, with_mdm};
 use crate::on_both_backends;
 
 async fn switched_off_old_paths_answer_resource_not_found(backend: Backend) {
@@ -74,7 +74,7 @@ async fn switched_off_old_paths_answer_resource_not_found(backend: Backend) {
 
 #[expect(clippy::too_many_lines, reason = "one table of refused bodies")]
 async fn negative_cases_are_graph_errors_and_change_nothing(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let setting = new_setting(&app).await;
     let profile = json_of(app.post_json(PROFILES, &doc18_profile()).await, 201).await;
     let pid = profile["id"].as_str().unwrap().to_owned();
@@ -234,7 +234,7 @@ async fn negative_cases_are_graph_errors_and_change_nothing(backend: Backend) {
 
 #[expect(clippy::too_many_lines, reason = "one table of refused requests")]
 async fn unknown_ids_other_tenants_and_missing_permissions_are_refused(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, with_mdm).await;
     let setting = new_setting(&app).await;
     let profile = json_of(app.post_json(PROFILES, &doc18_profile()).await, 201).await;
     let pid = profile["id"].as_str().unwrap().to_owned();
