@@ -1,7 +1,10 @@
 //! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`,
-//! `dev-cert`, `openapi`.
+//! `dev-cert`, `openapi`, `legacy-default`, `tokens`.
+
+pub mod tokens;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -111,11 +114,34 @@ pub enum Command {
         #[arg(long)]
         clear: bool,
     },
+    /// List every DEP and VPP token of a tenant (or of all tenants) with its expiry, last sync,
+    /// last error and device count.
+    ///
+    /// Exits 0 when every token is fine (some may be expiring), 2 when at least one is expired
+    /// or failing (its last sync failed), 1 when the report could not be made: usable from cron
+    /// or as a monitoring check.
+    Tokens {
+        /// Only this tenant's tokens.
+        #[arg(long)]
+        tenant: Option<TenantId>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Cli {
-    /// Runs the chosen subcommand.
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// Runs the chosen subcommand; `tokens` may ask for a non-zero exit without an error.
+    pub async fn run(self) -> anyhow::Result<ExitCode> {
+        if let Command::Tokens { tenant, json } = &self.command {
+            let settings = Settings::load(self.config.as_deref())?;
+            telemetry::init(&settings.log, settings.log_json);
+            return tokens::run(&settings, *tenant, *json).await;
+        }
+        self.run_other().await.map(|()| ExitCode::SUCCESS)
+    }
+
+    async fn run_other(self) -> anyhow::Result<()> {
         let mut settings = Settings::load(self.config.as_deref())?;
         telemetry::init(&settings.log, settings.log_json);
         match self.command {
@@ -195,6 +221,7 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Tokens { .. } => unreachable!("handled by run"),
             Command::Migrate => {
                 let db = Db::connect(&settings.database_url(), 1)?;
                 let applied = tokio::task::spawn_blocking(move || db.migrate()).await??;

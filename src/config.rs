@@ -11,10 +11,12 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod operability;
 mod redact;
 
 use crate::domain::enrollment_url::EnrollmentUrl;
 
+pub use operability::TokenWarningSettings;
 pub use redact::{redact_url, scrub_url_secrets};
 
 /// Every setting of the gateway.
@@ -97,6 +99,15 @@ pub struct Settings {
     /// comma-separated, or a list in the file); `*` allows every origin. Empty: no CORS.
     #[serde(deserialize_with = "comma_separated")]
     pub cors_allowed_origins: Vec<String>,
+    /// Serve `GET /metrics` on its own listener at this address instead of the main one.
+    pub metrics_bind: Option<String>,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>` (a static
+    /// secret for the scraper, not a Graph token).
+    pub metrics_token: Option<String>,
+    /// `/readyz` also checks that Apple's DEP web service (`apple_base_url`) answers.
+    pub readyz_apple: bool,
+    /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
+    pub token_warnings: TokenWarningSettings,
 }
 
 impl Default for Settings {
@@ -134,6 +145,10 @@ impl Default for Settings {
             legacy_api: true,
             mdm_enrollment_url: None,
             cors_allowed_origins: Vec::new(),
+            metrics_bind: None,
+            metrics_token: None,
+            readyz_apple: false,
+            token_warnings: TokenWarningSettings::default(),
         }
     }
 }
@@ -371,6 +386,8 @@ impl fmt::Debug for Settings {
             .field("throttling", &self.throttling)
             .field("mdm_enrollment_url", &self.mdm_enrollment_url)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("metrics_bind", &self.metrics_bind)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }

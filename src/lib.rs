@@ -54,19 +54,25 @@ fn services(
         settings.secrets_key.as_deref(),
         &settings.data_dir,
     )?);
-    let apple = Arc::new(apple::HttpConnector::new(
-        http,
-        apple_base_url,
-        Arc::clone(&clock),
+    let metrics = Arc::new(telemetry::Metrics::new());
+    let apple = Arc::new(telemetry::apple::MeteredConnector::new(
+        Arc::new(apple::HttpConnector::new(
+            http,
+            apple_base_url,
+            Arc::clone(&clock),
+        )),
+        Arc::clone(&metrics),
     ));
-    Ok(Services::new(
-        db, paging_key, secrets, apple, clock, background, settings,
-    ))
+    Ok(
+        Services::new(db, paging_key, secrets, apple, clock, background, settings)
+            .with_metrics(metrics),
+    )
 }
 
 /// A bound, not yet running, gateway.
 pub struct Application {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     public_url: String,
     server: Server,
     shutdown: Shutdown,
@@ -78,6 +84,8 @@ pub struct Application {
 #[derive(Clone)]
 pub struct Shutdown {
     server: ServerHandle,
+    /// The separate metrics listener (`metrics_bind`), if any.
+    metrics_server: Option<ServerHandle>,
     background: Background,
     timeout: std::time::Duration,
 }
@@ -86,6 +94,9 @@ impl Shutdown {
     /// Runs the graceful shutdown; returns whether the background work ended in time.
     pub async fn shutdown(&self) -> bool {
         self.server.stop(true).await;
+        if let Some(metrics) = &self.metrics_server {
+            metrics.stop(true).await;
+        }
         self.background.shutdown(self.timeout).await
     }
 
@@ -130,11 +141,16 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             throttle: http::throttle::Throttle::new(&settings.throttling),
             legacy_api: settings.legacy_api,
+            metrics_token: settings.metrics_token.clone(),
+            apple_probe: apple_probe(&settings)?,
         });
         service::sync::start_scheduler(&state.services);
         service::sync::start_assignment_worker(&state.services);
+        service::token_health::start_checker(&state.services);
         let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
+        let (metrics_server, metrics_addr) = metrics_listener(&settings, &data)?;
+        let metrics_on_main = metrics_server.is_none();
         let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
         let on_connect = edge.on_connect();
         let mut server = HttpServer::new(move || {
@@ -147,6 +163,11 @@ impl Application {
                 .app_data(edge.clone())
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
+                .configure(|cfg| {
+                    if metrics_on_main {
+                        cfg.route("/metrics", web::get().to(http::metrics::metrics));
+                    }
+                })
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
         })
@@ -167,11 +188,16 @@ impl Application {
             .run();
         let shutdown = Shutdown {
             server: server.handle(),
+            metrics_server: metrics_server.as_ref().map(Server::handle),
             background,
             timeout,
         };
+        if let Some(metrics_server) = metrics_server {
+            tokio::spawn(metrics_server);
+        }
         Ok(Self {
             addr,
+            metrics_addr,
             public_url,
             server,
             shutdown,
@@ -181,6 +207,11 @@ impl Application {
     /// The address actually bound.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the separate metrics listener, when `metrics_bind` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The public base URL.
@@ -203,6 +234,40 @@ impl Application {
             .await;
         served
     }
+}
+
+/// The separate `GET /metrics` listener when `metrics_bind` is set (plain HTTP, one worker:
+/// scrapes are rare), and its bound address.
+fn metrics_listener(
+    settings: &Settings,
+    data: &web::Data<Arc<AppState>>,
+) -> anyhow::Result<(Option<Server>, Option<SocketAddr>)> {
+    let Some(bind) = &settings.metrics_bind else {
+        return Ok((None, None));
+    };
+    let listener =
+        TcpListener::bind(bind).with_context(|| format!("binding metrics_bind {bind}"))?;
+    let addr = listener.local_addr()?;
+    let data = data.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/metrics", web::get().to(http::metrics::metrics))
+    })
+    .workers(1)
+    .listen(listener)?
+    .shutdown_timeout(settings.shutdown_timeout_secs)
+    .run();
+    Ok((Some(server), Some(addr)))
+}
+
+/// The `/readyz` Apple check, when `readyz_apple` is on.
+fn apple_probe(settings: &Settings) -> anyhow::Result<Option<http::health::AppleProbe>> {
+    if !settings.readyz_apple {
+        return Ok(None);
+    }
+    let url = url::Url::parse(&settings.apple_base_url).context("apple_base_url is not a URL")?;
+    http::health::AppleProbe::new(url).map(Some)
 }
 
 /// Connects the pool, applies migrations and loads the paging key.

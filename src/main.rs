@@ -3,6 +3,6 @@
 use clap::Parser;
 
 #[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     dep_gateway::cli::Cli::parse().run().await
 }

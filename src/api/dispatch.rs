@@ -11,12 +11,13 @@ use super::table::{Call, Query, Request};
 use crate::odata::QueryOptions;
 use crate::service::Services;
 
-/// Dispatches `req` (already authenticated and throttled) to its row's handler.
+/// Dispatches `req` (already authenticated and throttled) to its row's handler. Once a row
+/// matched, `ctx.operation` names it (the label of the request's metrics), refused or not.
 pub async fn dispatch(
     table: &'static Table,
     services: &Services,
     legacy_api: bool,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
     req: &GraphRequest,
 ) -> Result<GraphResponse, ApiError> {
     let found = table.find(&req.segments)?;
@@ -30,6 +31,7 @@ pub async fn dispatch(
         .iter()
         .find(|r| r.verb.is(&req.method))
         .ok_or(ApiError::MethodNotAllowed)?;
+    ctx.operation = Some(row.id.as_str());
     let tenant = ctx.require(row.permission)?;
     let query = match row.query {
         Query::Only(allowed) => {
@@ -43,11 +45,9 @@ pub async fn dispatch(
         let action = row.path.rsplit('/').next().unwrap_or_default();
         super::request::no_parameters(&req.body, action)?;
     }
-    let mut ctx = ctx.clone();
-    ctx.operation = Some(row.id.as_str());
     (row.handler)(Call {
         services,
-        ctx: &ctx,
+        ctx,
         tenant,
         query,
         params: found.params,

@@ -138,7 +138,37 @@ pub fn entity<T: Serialize>(
     item: &T,
     select: Option<&[&str]>,
 ) -> GraphResponse {
-    entity_expanded(ctx, status, set_path, odata_type, item, select, Vec::new())
+    entity_expanded(
+        ctx,
+        status,
+        set_path,
+        odata_type,
+        item,
+        select,
+        &Expanded::default(),
+    )
+}
+
+/// `$expand`ed navigations of the items of a response: their `@odata.context` projection
+/// items (`name()`, `name(id,…)`) and, per item in order, `(navigation, value)` pairs.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Projection items for the context URL, in `$expand` order.
+    pub context: Vec<String>,
+    /// Per item: the expanded values, appended after the item's own properties.
+    pub values: Vec<Vec<(&'static str, Value)>>,
+}
+
+/// The projection of a context URL: selected properties, then expanded navigations.
+fn projection(select: Option<&[&str]>, navs: &[String]) -> Option<Vec<String>> {
+    (select.is_some() || !navs.is_empty()).then(|| {
+        select
+            .unwrap_or_default()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(navs.iter().cloned())
+            .collect()
+    })
 }
 
 /// `@odata.context`, `@odata.type` (when given), then the item's own properties.
@@ -153,7 +183,7 @@ struct EntityBody<'a, T> {
 }
 
 /// A single entity with `$expand`ed navigations appended; the context URL lists them as
-/// `name()` after the selected properties, as Graph does.
+/// `name()` (or `name(selected)`) after the selected properties, as Graph does.
 pub fn entity_expanded<T: Serialize>(
     ctx: &RequestCtx,
     status: StatusCode,
@@ -161,21 +191,15 @@ pub fn entity_expanded<T: Serialize>(
     odata_type: Option<&str>,
     item: &T,
     select: Option<&[&str]>,
-    expanded: Vec<(&'static str, Value)>,
+    expanded: &Expanded,
 ) -> GraphResponse {
-    let navs: Vec<String> = expanded
-        .iter()
-        .map(|(name, _)| format!("{name}()"))
-        .collect();
-    let projection: Vec<&str> = select
-        .unwrap_or_default()
-        .iter()
-        .copied()
-        .chain(navs.iter().map(String::as_str))
-        .collect();
-    let projection = (select.is_some() || !navs.is_empty()).then_some(projection.as_slice());
-    let context = context_url(ctx, set_path, projection, true);
-    if select.is_none() && expanded.is_empty() {
+    let projection = projection(select, &expanded.context);
+    let projection: Option<Vec<&str>> = projection
+        .as_ref()
+        .map(|p| p.iter().map(String::as_str).collect());
+    let context = context_url(ctx, set_path, projection.as_deref(), true);
+    let values = expanded.values.first().cloned().unwrap_or_default();
+    if select.is_none() && values.is_empty() {
         // The common case, serialised straight from the typed item (no intermediate JSON tree).
         let body = EntityBody {
             context,
@@ -188,7 +212,7 @@ pub fn entity_expanded<T: Serialize>(
     body.insert("@odata.context".to_owned(), Value::String(context));
     body.extend(render_item(item, odata_type, select));
     body.extend(
-        expanded
+        values
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value)),
     );
@@ -204,18 +228,48 @@ pub fn collection<T: Serialize>(
     q: &QueryOptions,
     select: Option<&[&str]>,
 ) -> GraphResponse {
+    collection_expanded(
+        ctx,
+        set_path,
+        odata_type,
+        page,
+        q,
+        select,
+        Expanded::default(),
+    )
+}
+
+/// A collection page whose items carry `$expand`ed navigations (`expanded.values` holds one
+/// entry per item, in page order).
+pub fn collection_expanded<T: Serialize>(
+    ctx: &RequestCtx,
+    set_path: &str,
+    odata_type: Option<&str>,
+    page: &Page<T>,
+    q: &QueryOptions,
+    select: Option<&[&str]>,
+    expanded: Expanded,
+) -> GraphResponse {
+    let projection = projection(select, &expanded.context);
+    let projection: Option<Vec<&str>> = projection
+        .as_ref()
+        .map(|p| p.iter().map(String::as_str).collect());
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
-        Value::String(context_url(ctx, set_path, select, false)),
+        Value::String(context_url(ctx, set_path, projection.as_deref(), false)),
     );
     if let Some(count) = page.count {
         body.insert("@odata.count".to_owned(), Value::from(count));
     }
-    let items = page
-        .items
-        .iter()
-        .map(|i| Value::Object(render_item(i, odata_type, select)));
+    let mut navs = expanded.values.into_iter();
+    let items = page.items.iter().map(|i| {
+        let mut item = render_item(i, odata_type, select);
+        for (name, value) in navs.next().unwrap_or_default() {
+            item.insert(name.to_owned(), value);
+        }
+        Value::Object(item)
+    });
     body.insert("value".to_owned(), Value::Array(items.collect()));
     if let Some(token) = &page.skiptoken {
         body.insert(

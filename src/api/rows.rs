@@ -19,7 +19,7 @@ use crate::domain::profiles::{self as profile_types, Platform};
 use crate::handler;
 use crate::service::paging::{
     COLLECTION_OPTIONS, COUNT_OPTIONS, ENTITY_OPTIONS, EXPANDABLE_ENTITY_OPTIONS,
-    SEARCHABLE_COLLECTION_OPTIONS, SEARCHABLE_COUNT_OPTIONS,
+    EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS, SEARCHABLE_COUNT_OPTIONS,
 };
 
 const SETTINGS: &str = "/deviceManagement/depOnboardingSettings";
@@ -42,7 +42,9 @@ const NONE: Query = Query::Ignored;
 const ENTITY: Query = Query::Only(ENTITY_OPTIONS);
 const EXPANDABLE: Query = Query::Only(EXPANDABLE_ENTITY_OPTIONS);
 const LIST: Query = Query::Only(COLLECTION_OPTIONS);
-const SEARCHABLE_LIST: Query = Query::Only(SEARCHABLE_COLLECTION_OPTIONS);
+// GRAPH-COMPAT: the SDKs' URL templates offer `$expand` on every DEP collection and entity
+// (real-clients.md); on types without navigations only `*` is accepted (it expands nothing).
+const SEARCHABLE_LIST: Query = Query::Only(EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS);
 const COUNT: Query = Query::Only(COUNT_OPTIONS);
 const SEARCHABLE_COUNT: Query = Query::Only(SEARCHABLE_COUNT_OPTIONS);
 
@@ -149,13 +151,14 @@ pub fn operations() -> Vec<Operation> {
             Reply::Entity(&catalog::DEVICE_MANAGEMENT, false), TAG_DEVICE_MANAGEMENT,
             handler!(onboarding::get_device_management)),
         op(Get, SETTINGS, "deviceManagement_ListDepOnboardingSetting",
-            "List depOnboardingSettings", Read, LIST, Request::None,
+            "List depOnboardingSettings (`$search` matches token names and Apple IDs)", Read,
+            SEARCHABLE_LIST, Request::None,
             Reply::Collection(setting), settings, handler!(onboarding::list_dep_onboarding_settings)),
         op(Post, SETTINGS, "deviceManagement_CreateDepOnboardingSetting",
             "Create a depOnboardingSetting", Write, NONE, Request::Entity(setting),
             Reply::Entity(setting, true), settings, handler!(onboarding::create_dep_onboarding_setting)),
         op(Get, format!("{SETTINGS}/$count"), "deviceManagement.depOnboardingSetting_GetCount",
-            "Count depOnboardingSettings", Read, COUNT, Request::None, Reply::Count, settings,
+            "Count depOnboardingSettings", Read, SEARCHABLE_COUNT, Request::None, Reply::Count, settings,
             handler!(onboarding::count_dep_onboarding_settings)),
         op(Get, format!("{SETTINGS}/getExpiringVppTokenCount(expiringBeforeDateTime='{{expiringBeforeDateTime}}')"),
             "deviceManagement.depOnboardingSetting_getExpiringVppTokenCount",
@@ -228,7 +231,7 @@ pub fn operations() -> Vec<Operation> {
             "Count enrollmentProfiles", Read, SEARCHABLE_COUNT, Request::None, Reply::Count,
             tag_profiles, handler!(profiles::count_enrollment_profiles)),
         op(Get, PROFILE, "deviceManagement.depOnboardingSetting_GetEnrollmentProfile",
-            "Get an enrollmentProfile", Read, ENTITY, Request::None,
+            "Get an enrollmentProfile", Read, EXPANDABLE, Request::None,
             Reply::AnyProfile(false), tag_profiles, handler!(profiles::get_enrollment_profile)),
         op(Patch, PROFILE, "deviceManagement.depOnboardingSetting_UpdateEnrollmentProfile",
             "Update an enrollmentProfile (`@odata.type` must be the stored type)", Write, NONE,
@@ -272,7 +275,7 @@ pub fn operations() -> Vec<Operation> {
                 handler!(profiles::count_enrollment_profiles)),
             op(Get, format!("{PROFILE}/{cast}"),
                 format!("deviceManagement.depOnboardingSetting.GetEnrollmentProfiles.{as_type}"),
-                format!("Get an enrollmentProfile if it is {}", t.name), Read, ENTITY,
+                format!("Get an enrollmentProfile if it is {}", t.name), Read, EXPANDABLE,
                 Request::None, Reply::AnyProfile(false), tag_profiles,
                 handler!(profiles::get_enrollment_profile)),
         ]);
@@ -300,7 +303,7 @@ pub fn operations() -> Vec<Operation> {
             Reply::Collection(&catalog::IMPORTED_APPLE_DEVICE_IDENTITY_RESULT), tag_devices,
             handler!(devices::import_apple_device_identity_list)),
         op(Get, DEVICE, "deviceManagement.depOnboardingSetting_GetImportedAppleDeviceIdentity",
-            "Get an importedAppleDeviceIdentity", Read, ENTITY, Request::None,
+            "Get an importedAppleDeviceIdentity", Read, EXPANDABLE, Request::None,
             Reply::Entity(device, false), tag_devices, handler!(devices::get_imported_device)),
         op(Patch, DEVICE,
             "deviceManagement.depOnboardingSetting_UpdateImportedAppleDeviceIdentity",

@@ -86,6 +86,7 @@ async fn run_one(
     req: &SubRequest,
     failed_dependency: Option<String>,
 ) -> (StatusCode, Value) {
+    let started = std::time::Instant::now();
     let (path, query) = req.url.split_once('?').unwrap_or((req.url.as_str(), ""));
     let mut ctx = RequestCtx::new(
         &st.public_url,
@@ -109,12 +110,18 @@ async fn run_one(
                     query: query.to_owned(),
                     body: req.body.clone(),
                 };
-                super::run(st, &ctx, &graph_req).await
+                super::run(st, &mut ctx, &graph_req).await
             }
             Err(e) => Err(e),
         },
     };
     let response = result.unwrap_or_else(|e| e.render(&ctx));
+    // Each item counts as the operation it ran (the envelope counts as `$batch`).
+    st.services.metrics.http_request(
+        ctx.operation.unwrap_or(super::NO_OPERATION),
+        response.status.as_u16(),
+        started.elapsed(),
+    );
     tracing::debug!(id = %req.id, method = %req.method, url = %req.url,
         status = response.status.as_u16(), "batch request served");
     (response.status, render(&req.id, response, &ctx))

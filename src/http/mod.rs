@@ -7,7 +7,11 @@ pub mod cors;
 pub mod docs;
 pub mod edge;
 pub mod guard;
+pub mod health;
+pub mod metrics;
 pub mod throttle;
+
+pub use health::{healthz, readyz};
 
 // The request plumbing lives with the operation table; these names keep `http::error` & co.
 // working for the modules of this layer.
@@ -45,7 +49,16 @@ pub struct AppState {
     pub throttle: Throttle,
     /// Whether the legacy single-token API is served (`crate::legacy`).
     pub legacy_api: bool,
+    /// The static bearer `GET /metrics` requires, if any.
+    pub metrics_token: Option<String>,
+    /// The Apple reachability check of `/readyz`, when `readyz_apple` is on.
+    pub apple_probe: Option<health::AppleProbe>,
 }
+
+/// The `operation` label of a request no row matched (unauthenticated, unknown path, …).
+pub const NO_OPERATION: &str = "none";
+/// The `operation` label of a `$batch` envelope (its items count as their own operations).
+pub const BATCH_OPERATION: &str = "$batch";
 
 /// Shared handle on [`AppState`].
 pub type SharedState = web::Data<Arc<AppState>>;
@@ -73,6 +86,11 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
         .instrument(span.clone())
         .await;
     let response = result.unwrap_or_else(|e| e.render(&ctx));
+    st.services.metrics.http_request(
+        ctx.operation.unwrap_or(NO_OPERATION),
+        response.status.as_u16(),
+        started.elapsed(),
+    );
     span.in_scope(|| {
         tracing::info!(
             status = response.status.as_u16(),
@@ -131,6 +149,7 @@ async fn handle(
     guard::check_query(req.uri().query().unwrap_or_default())?;
     let segments = path::split(rest)?;
     if batch::is_batch(&segments) {
+        ctx.operation = Some(BATCH_OPERATION);
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed);
         }
@@ -152,7 +171,7 @@ async fn handle(
 /// every `$batch` sub-request come through here, so both are authorised and counted alike.
 pub async fn run(
     st: &AppState,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
     req: &GraphRequest,
 ) -> Result<GraphResponse, ApiError> {
     let principal = ctx
@@ -162,10 +181,14 @@ pub async fn run(
     let write = !matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let app = principal.app_id.as_deref();
     if let Err(refused) = st.throttle.check(principal.tenant, app, write) {
-        let identifier = match refused.scope {
-            Scope::Tenant => principal.tenant.to_string(),
-            Scope::App => format!("{}+{}", principal.tenant, app.unwrap_or_default()),
+        let (identifier, scope) = match refused.scope {
+            Scope::Tenant => (principal.tenant.to_string(), "tenant"),
+            Scope::App => (
+                format!("{}+{}", principal.tenant, app.unwrap_or_default()),
+                "app",
+            ),
         };
+        st.services.metrics.throttled(scope);
         tracing::debug!(%identifier, retry_after = refused.retry_after_secs, "throttled");
         return Err(ApiError::TooManyRequests {
             identifier,
@@ -282,26 +305,5 @@ fn finish(resp: GraphResponse, ctx: &RequestCtx) -> HttpResponse {
         Body::Empty => out.finish(),
         Body::Json(bytes, content_type) => out.content_type(content_type).body(bytes),
         Body::Text(text) => out.content_type("text/plain").body(text),
-    }
-}
-
-/// `GET /healthz`: the process is alive.
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
-}
-
-/// `GET /readyz`: the database answers and its migrations are applied.
-pub async fn readyz(st: SharedState) -> HttpResponse {
-    match st.services.ready().await {
-        Ok(true) => HttpResponse::Ok().content_type("text/plain").body("ready"),
-        Ok(false) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body("migrations pending"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .content_type("text/plain")
-                .body("database unavailable")
-        }
     }
 }

@@ -60,7 +60,7 @@ pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
         q,
         &svc.paging_key,
         svc.max_page_size,
-        "displayName",
+        &["displayName"],
         items,
     )?;
     Ok(response::collection(
@@ -77,7 +77,7 @@ pub async fn list(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 pub async fn count(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, tenant) = (c.services, c.tenant);
     let q = &c.query;
-    let predicate = paging::effective_filter(q, Some("displayName"))?
+    let predicate = paging::effective_filter(q, &["displayName"])?
         .map(|f| odata::compile_predicate(&f, service::spec()))
         .transpose()?;
     let items = all_old(st, tenant).await?;

@@ -1,4 +1,6 @@
-//! The `$filter` syntax tree: boolean connectives over comparisons, `in` lists and string functions.
+//! The `$filter` syntax tree: boolean connectives over comparisons, `in` lists, `has`, string
+//! functions and `isof`, whose operands are properties (optionally behind a type cast and inside
+//! `tolower`/`toupper`).
 
 /// A parsed `$filter` expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +13,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// `property op value`.
     Compare {
-        /// Property name as written by the client.
-        property: String,
+        /// The property as written by the client.
+        property: Operand,
         /// The comparison operator.
         op: CmpOp,
         /// The right-hand literal.
@@ -20,8 +22,8 @@ pub enum Expr {
     },
     /// `property in (v1, v2, ...)`.
     In {
-        /// Property name as written by the client.
-        property: String,
+        /// The property as written by the client.
+        property: Operand,
         /// The listed literals (at least one).
         values: Vec<Literal>,
     },
@@ -29,11 +31,105 @@ pub enum Expr {
     Function {
         /// Which string function.
         func: StringFunction,
-        /// Property name as written by the client.
-        property: String,
+        /// The property as written by the client.
+        property: Operand,
         /// The string argument.
         value: String,
     },
+    /// `property has value`: an enum property holds the member.
+    Has {
+        /// The property as written by the client.
+        property: Operand,
+        /// The member (a string or a qualified enum literal).
+        value: Literal,
+    },
+    /// `isof('microsoft.graph.T')`: the item is of type `T` or derives from it.
+    IsOf {
+        /// The type name as written (qualified or not).
+        type_name: String,
+    },
+}
+
+/// A property operand: `name` or a type-cast path `microsoft.graph.T/name`, optionally inside
+/// `tolower(…)` or `toupper(…)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operand {
+    /// Property name as written by the client.
+    pub name: String,
+    /// The type-cast segment as written (`microsoft.graph.depIOSEnrollmentProfile`), if any.
+    pub cast: Option<String>,
+    /// The case function wrapped around the property, if any.
+    pub case: Option<CaseFunction>,
+}
+
+impl Operand {
+    /// A plain property reference.
+    pub fn property(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            cast: None,
+            case: None,
+        }
+    }
+
+    /// The operand as the client wrote it, for messages.
+    pub fn describe(&self) -> String {
+        let path = match &self.cast {
+            Some(cast) => format!("{cast}/{}", self.name),
+            None => self.name.clone(),
+        };
+        match self.case {
+            Some(case) => format!("{}({path})", case.name()),
+            None => path,
+        }
+    }
+}
+
+impl From<&str> for Operand {
+    fn from(name: &str) -> Self {
+        Self::property(name)
+    }
+}
+
+impl From<String> for Operand {
+    fn from(name: String) -> Self {
+        Self::property(name)
+    }
+}
+
+/// `tolower` or `toupper` around a property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseFunction {
+    /// `tolower(p)`: ASCII letters lower-cased.
+    ToLower,
+    /// `toupper(p)`: ASCII letters upper-cased.
+    ToUpper,
+}
+
+impl CaseFunction {
+    /// The `OData` spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ToLower => "tolower",
+            Self::ToUpper => "toupper",
+        }
+    }
+
+    /// The SQL function (ASCII-only on `SQLite` and on `PostgreSQL`'s "C" collation, see `sql.rs`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::ToLower => "LOWER",
+            Self::ToUpper => "UPPER",
+        }
+    }
+
+    /// Applies the function to a value, ASCII only (as the SQL functions do).
+    pub fn apply(self, value: &str) -> String {
+        match self {
+            Self::ToLower => value.to_ascii_lowercase(),
+            Self::ToUpper => value.to_ascii_uppercase(),
+        }
+    }
 }
 
 /// A comparison operator.

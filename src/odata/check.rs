@@ -4,8 +4,8 @@
 //! ASCII-lower-cased text for case-insensitive tests).
 
 use super::ODataError;
-use super::ast::{CmpOp, Expr, Literal, StringFunction};
-use super::spec::{EntitySpec, Field, FieldKind};
+use super::ast::{CaseFunction, CmpOp, Expr, Literal, Operand, StringFunction};
+use super::spec::{EntitySpec, Field, FieldKind, SpecType};
 use super::sql::SqlValue;
 use crate::domain::time::parse_ticks;
 
@@ -19,7 +19,24 @@ pub(crate) enum Checked {
     /// The operand does not hold.
     Not(Box<Checked>),
     /// A test of one property.
-    Leaf(&'static Field, Test),
+    Leaf(Target, Test),
+    /// `isof` on a polymorphic set: the item's `@odata.type` is one of these (the named type and
+    /// the types deriving from it).
+    IsOf(Vec<&'static str>),
+    /// A test whose outcome the spec alone decides (`isof` on a set of one type).
+    Const(bool),
+}
+
+/// What a leaf tests: a property's value, read through an optional cast and case function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// The property.
+    pub(crate) field: &'static Field,
+    /// A cast's types (the named type and those deriving from it): items of other types read
+    /// the property as null.
+    pub(crate) cast: Option<Vec<&'static str>>,
+    /// `tolower`/`toupper` applied to the value before the test.
+    pub(crate) case: Option<CaseFunction>,
 }
 
 /// The test a leaf applies to its property's value.
@@ -73,25 +90,66 @@ pub(crate) fn check(expr: &Expr, spec: &EntitySpec) -> Result<Checked, ODataErro
             op,
             value,
         } => {
-            let field = spec.filterable(property)?;
-            Checked::Leaf(field, compare(field, *op, value)?)
+            let target = target(spec, property)?;
+            let test = compare(&target, *op, value)?;
+            Checked::Leaf(target, test)
         }
         Expr::In { property, values } => {
-            let field = spec.filterable(property)?;
-            Checked::Leaf(field, in_list(field, values)?)
+            let target = target(spec, property)?;
+            let test = in_list(&target, values)?;
+            Checked::Leaf(target, test)
         }
         Expr::Function {
             func,
             property,
             value,
         } => {
-            let field = spec.filterable(property)?;
-            Checked::Leaf(field, function(field, *func, value)?)
+            let target = target(spec, property)?;
+            let test = function(target.field, *func, value)?;
+            Checked::Leaf(target, test)
         }
+        Expr::Has { property, value } => {
+            let target = target(spec, property)?;
+            let test = has(&target, value)?;
+            Checked::Leaf(target, test)
+        }
+        Expr::IsOf { type_name } => match spec.cast_type(type_name)? {
+            Some(ty) => Checked::IsOf(descendants(spec, ty)),
+            None => Checked::Const(true),
+        },
     })
 }
 
-fn compare(field: &Field, op: CmpOp, value: &Literal) -> Result<Test, ODataError> {
+/// Resolves an operand to a filterable property; a case function needs a string property.
+fn target(spec: &EntitySpec, operand: &Operand) -> Result<Target, ODataError> {
+    let (field, cast) = spec.resolve_path(operand.cast.as_deref(), &operand.name)?;
+    let field = spec.filterable(field.name)?;
+    if let Some(case) = operand.case
+        && !matches!(field.kind, FieldKind::Text | FieldKind::Id)
+    {
+        return Err(ODataError::OperatorNotAllowed {
+            op: case.name(),
+            property: field.name,
+        });
+    }
+    Ok(Target {
+        field,
+        cast: cast.map(|ty| descendants(spec, ty)),
+        case: operand.case,
+    })
+}
+
+/// The names of `ty` and of every type of the set deriving from it.
+fn descendants(spec: &EntitySpec, ty: &SpecType) -> Vec<&'static str> {
+    spec.types
+        .iter()
+        .filter(|t| t.is.contains(&ty.name))
+        .map(|t| t.name)
+        .collect()
+}
+
+fn compare(target: &Target, op: CmpOp, value: &Literal) -> Result<Test, ODataError> {
+    let field = target.field;
     if *value == Literal::Null {
         return match op {
             CmpOp::Eq => Ok(Test::IsNull(true)),
@@ -110,20 +168,22 @@ fn compare(field: &Field, op: CmpOp, value: &Literal) -> Result<Test, ODataError
         });
     }
     // Only equality on text ignores case; ordering compares the raw value (bytewise, like the
-    // "C" collation), and `Id` stays exact.
-    let fold = equality && field.kind == FieldKind::Text;
+    // "C" collation), and `Id` stays exact. After `tolower`/`toupper` the client chose the case:
+    // the transformed value is compared exactly, as OData defines it.
+    let fold = equality && field.kind == FieldKind::Text && target.case.is_none();
     let value = folded(typed_value(field, value)?, fold);
     Ok(Test::Compare { op, value, fold })
 }
 
-fn in_list(field: &Field, values: &[Literal]) -> Result<Test, ODataError> {
+fn in_list(target: &Target, values: &[Literal]) -> Result<Test, ODataError> {
+    let field = target.field;
     if field.kind == FieldKind::Bool {
         return Err(ODataError::OperatorNotAllowed {
             op: "in",
             property: field.name,
         });
     }
-    let fold = field.kind == FieldKind::Text;
+    let fold = field.kind == FieldKind::Text && target.case.is_none();
     let values = values
         .iter()
         .map(|v| typed_value(field, v).map(|v| folded(v, fold)))
@@ -141,6 +201,29 @@ fn function(field: &Field, func: StringFunction, value: &str) -> Result<Test, OD
     Ok(Test::Function {
         func,
         needle: value.to_ascii_lowercase(),
+    })
+}
+
+/// `has` on an enum property. No enum of the served types is a flags enum (the CSDL declares
+/// none `IsFlags`), so a value holds a member exactly when it is that member: `has` is `eq`.
+fn has(target: &Target, value: &Literal) -> Result<Test, ODataError> {
+    let field = target.field;
+    let FieldKind::Enum(members) = field.kind else {
+        return Err(ODataError::OperatorNotAllowed {
+            op: "has",
+            property: field.name,
+        });
+    };
+    let Literal::String(member) = value else {
+        return Err(ODataError::TypeMismatch {
+            property: field.name,
+            expected: "a string enum member",
+        });
+    };
+    Ok(Test::Compare {
+        op: CmpOp::Eq,
+        value: enum_member(field, members, member)?,
+        fold: false,
     })
 }
 

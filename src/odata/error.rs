@@ -102,6 +102,15 @@ pub enum ODataError {
         /// Comma-separated canonical members.
         members: String,
     },
+    /// A type cast or `isof` naming a type the set's items cannot be.
+    // GRAPH-COMPAT: the wording of OData's (and Graph's) invalid-cast message.
+    #[error("Encountered invalid type cast. '{name}' is not assignable from '{entity}'.")]
+    InvalidCast {
+        /// The type as written.
+        name: String,
+        /// Qualified entity type name of the set.
+        entity: &'static str,
+    },
     /// The same property sorted twice.
     #[error("The property '{0}' appears more than once in $orderby.")]
     DuplicateOrderBy(&'static str),

@@ -14,10 +14,10 @@ use serde_json::Value;
 
 use super::ODataError;
 use super::ast::{CmpOp, Expr, StringFunction};
-use super::check::{Checked, Test, check, folded};
+use super::check::{Checked, Target, Test, check, folded};
 use super::paging::json_value;
 use super::sort::cmp_values;
-use super::spec::{EntitySpec, Field};
+use super::spec::{EntitySpec, unqualified};
 use super::sql::SqlValue;
 
 /// A `$filter` validated against an entity spec, ready to test any number of items.
@@ -54,13 +54,37 @@ fn eval(expr: &Checked, item: &Value) -> bool {
         Checked::And(a, b) => eval(a, item) && eval(b, item),
         Checked::Or(a, b) => eval(a, item) || eval(b, item),
         Checked::Not(inner) => !eval(inner, item),
-        Checked::Leaf(field, test) => eval_test(field, test, item),
+        Checked::Leaf(target, test) => eval_test(target, test, item),
+        Checked::IsOf(types) => is_of(types, item),
+        Checked::Const(value) => *value,
+    }
+}
+
+/// Whether the item's `@odata.type` is one of `types` (unqualified names).
+fn is_of(types: &[&str], item: &Value) -> bool {
+    item.get("@odata.type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| types.iter().any(|n| n.eq_ignore_ascii_case(unqualified(t))))
+}
+
+/// The value a leaf tests: null through a cast the item does not satisfy, and case-mapped.
+fn operand(target: &Target, item: &Value) -> Option<SqlValue> {
+    if target
+        .cast
+        .as_ref()
+        .is_some_and(|types| !is_of(types, item))
+    {
+        return None;
+    }
+    match (json_value(target.field, item), target.case) {
+        (Some(SqlValue::Text(s)), Some(case)) => Some(SqlValue::Text(case.apply(&s))),
+        (value, _) => value,
     }
 }
 
 /// One leaf; `None` is the SQL NULL that `COALESCE(<cmp>, FALSE)` (`TRUE` for `ne`) absorbs.
-fn eval_test(field: &Field, test: &Test, item: &Value) -> bool {
-    let actual = json_value(field, item);
+fn eval_test(target: &Target, test: &Test, item: &Value) -> bool {
+    let actual = operand(target, item);
     match test {
         Test::IsNull(is_null) => actual.is_none() == *is_null,
         Test::Compare { op, value, fold } => actual.map_or(*op == CmpOp::Ne, |actual| {

@@ -1,7 +1,7 @@
 //! The `$filter` recursive-descent parser (precedence: `or` < `and` < `not` < comparison).
 
 use super::ODataError;
-use super::ast::{CmpOp, Expr, Literal, StringFunction};
+use super::ast::{CaseFunction, CmpOp, Expr, Literal, Operand, StringFunction};
 use super::lexer::{Tok, Token, tokenize};
 use crate::domain::time::parse_ticks;
 
@@ -126,49 +126,91 @@ impl Parser {
         }
     }
 
-    /// A property name; rejects paths, naming lambdas (`tags/any(...)`) when present.
-    fn property(&mut self, token: &Token) -> Result<String, ODataError> {
+    /// A property, or a type-cast path `microsoft.graph.T/property`; rejects other paths,
+    /// naming lambdas (`tags/any(...)`) when present.
+    fn property(&mut self, token: &Token) -> Result<Operand, ODataError> {
         let Tok::Bare(name) = &token.tok else {
             return Err(unexpected(token, "a property name"));
         };
         if *self.peek() == Tok::Slash {
-            let mut path = name.clone();
-            while *self.peek() == Tok::Slash {
-                self.idx += 1;
-                let segment = match self.next().tok {
-                    Tok::Bare(s) => s,
-                    other => other.describe(),
-                };
-                if ["any", "all"]
-                    .iter()
-                    .any(|l| segment.eq_ignore_ascii_case(l))
-                    && *self.peek() == Tok::LParen
-                {
-                    return Err(ODataError::unsupported("lambda operator", segment));
-                }
-                path = format!("{path}/{segment}");
+            if is_qualified_name(name)
+                && let Tok::Bare(segment) = self.peek_at(1).clone()
+                && is_identifier(&segment)
+                && !matches!(self.peek_at(2), Tok::Slash | Tok::LParen)
+            {
+                self.idx += 2;
+                return Ok(Operand {
+                    name: segment,
+                    cast: Some(name.clone()),
+                    case: None,
+                });
             }
-            return Err(ODataError::PropertyPath {
-                path,
-                clause: "$filter",
-            });
+            return Err(self.path_error(name));
         }
         if !is_identifier(name) {
             return Err(unexpected(token, "a property name"));
         }
-        Ok(name.clone())
+        Ok(Operand::property(name.clone()))
     }
 
-    fn comparison(&mut self, property: String) -> Result<Expr, ODataError> {
+    /// The error for an unsupported path starting at `name` (the `/` is next).
+    fn path_error(&mut self, name: &str) -> ODataError {
+        let mut path = name.to_owned();
+        while *self.peek() == Tok::Slash {
+            self.idx += 1;
+            let segment = match self.next().tok {
+                Tok::Bare(s) => s,
+                other => other.describe(),
+            };
+            if ["any", "all"]
+                .iter()
+                .any(|l| segment.eq_ignore_ascii_case(l))
+                && *self.peek() == Tok::LParen
+            {
+                return ODataError::unsupported("lambda operator", segment);
+            }
+            path = format!("{path}/{segment}");
+        }
+        ODataError::PropertyPath {
+            path,
+            clause: "$filter",
+        }
+    }
+
+    /// An operand: a property (or cast path), or `tolower(…)`/`toupper(…)` around one.
+    fn operand(&mut self, token: &Token) -> Result<Operand, ODataError> {
+        if let Tok::Bare(name) = &token.tok
+            && *self.peek() == Tok::LParen
+        {
+            let case = match name.to_ascii_lowercase().as_str() {
+                "tolower" => CaseFunction::ToLower,
+                "toupper" => CaseFunction::ToUpper,
+                _ => return Err(unexpected(token, "a property name")),
+            };
+            self.expect(&Tok::LParen)?;
+            let inner = self.next();
+            let mut operand = self.property(&inner)?;
+            self.expect(&Tok::RParen)?;
+            operand.case = Some(case);
+            return Ok(operand);
+        }
+        self.property(token)
+    }
+
+    fn comparison(&mut self, property: Operand) -> Result<Expr, ODataError> {
         let token = self.next();
         let Tok::Bare(word) = &token.tok else {
             return Err(unexpected(
                 &token,
-                &format!("an operator after '{property}'"),
+                &format!("an operator after '{}'", property.describe()),
             ));
         };
         if word.eq_ignore_ascii_case("in") {
             return self.in_list(property);
+        }
+        if word.eq_ignore_ascii_case("has") {
+            let value = self.literal()?;
+            return Ok(Expr::Has { property, value });
         }
         let Some(op) = CmpOp::parse(word) else {
             return Err(unknown_operator(&token, word));
@@ -181,7 +223,7 @@ impl Parser {
         })
     }
 
-    fn in_list(&mut self, property: String) -> Result<Expr, ODataError> {
+    fn in_list(&mut self, property: Operand) -> Result<Expr, ODataError> {
         self.expect(&Tok::LParen)?;
         let mut values = vec![self.literal()?];
         while *self.peek() == Tok::Comma {
@@ -197,6 +239,11 @@ impl Parser {
             "startswith" => StringFunction::StartsWith,
             "endswith" => StringFunction::EndsWith,
             "contains" => StringFunction::Contains,
+            "tolower" | "toupper" => {
+                let operand = self.operand(token)?;
+                return self.comparison(operand);
+            }
+            "isof" => return self.isof(),
             "any" | "all" => return Err(ODataError::unsupported("lambda operator", name)),
             _ if is_identifier(name) || name.contains('.') => {
                 return Err(ODataError::unsupported("function", name));
@@ -205,7 +252,7 @@ impl Parser {
         };
         self.expect(&Tok::LParen)?;
         let property = self.next();
-        let property = self.property(&property)?;
+        let property = self.operand(&property)?;
         self.expect(&Tok::Comma)?;
         let token = self.next();
         let Tok::Str(value) = token.tok else {
@@ -217,6 +264,23 @@ impl Parser {
             property,
             value,
         }))
+    }
+
+    /// `isof('microsoft.graph.T')` or `isof(microsoft.graph.T)`, about the item itself; the
+    /// two-argument form (a property's type) is refused.
+    fn isof(&mut self) -> Result<Expr, ODataError> {
+        self.expect(&Tok::LParen)?;
+        let token = self.next();
+        let type_name = match token.tok {
+            Tok::Str(ref s) => s.clone(),
+            Tok::Bare(ref s) if is_qualified_name(s) => s.clone(),
+            Tok::Bare(_) if *self.peek() == Tok::Comma => {
+                return Err(ODataError::unsupported("function", "isof(property, type)"));
+            }
+            _ => return Err(unexpected(&token, "a type name")),
+        };
+        self.expect(&Tok::RParen)?;
+        Ok(self.function_comparison(Expr::IsOf { type_name }))
     }
 
     /// Accepts the redundant `startswith(p,'x') eq true` spelling some clients use.
@@ -258,7 +322,7 @@ fn unexpected(token: &Token, expected: &str) -> ODataError {
 }
 
 fn unknown_operator(token: &Token, word: &str) -> ODataError {
-    const UNSUPPORTED: [&str; 7] = ["has", "add", "sub", "mul", "div", "divby", "mod"];
+    const UNSUPPORTED: [&str; 6] = ["add", "sub", "mul", "div", "divby", "mod"];
     if UNSUPPORTED.iter().any(|op| word.eq_ignore_ascii_case(op)) {
         return ODataError::unsupported("operator", word);
     }
@@ -293,6 +357,11 @@ fn bare_literal(text: &str) -> Option<Result<Literal, ODataError>> {
 pub(crate) fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A namespace-qualified type name such as `microsoft.graph.depIOSEnrollmentProfile`.
+fn is_qualified_name(s: &str) -> bool {
+    s.contains('.') && s.split('.').all(is_identifier)
 }
 
 /// `8-4-4-4-12` hexadecimal digits.

@@ -4,7 +4,7 @@ use super::*;
 
 fn cmp(property: &str, op: CmpOp, value: Literal) -> Expr {
     Expr::Compare {
-        property: property.to_owned(),
+        property: property.into(),
         op,
         value,
     }
@@ -33,7 +33,7 @@ fn not(a: Expr) -> Expr {
 fn func(func: StringFunction, property: &str, value: &str) -> Expr {
     Expr::Function {
         func,
-        property: property.to_owned(),
+        property: property.into(),
         value: value.to_owned(),
     }
 }
@@ -205,16 +205,16 @@ fn rejects_unsupported_constructs() {
             "The literal '2026-01-01' is not supported in $filter.",
         ),
         (
-            "tolower(a) eq 'x'",
-            "The function 'tolower' is not supported in $filter.",
+            "trim(a) eq 'x'",
+            "The function 'trim' is not supported in $filter.",
+        ),
+        (
+            "isof(a, 'Edm.String')",
+            "The function 'isof(property, type)' is not supported in $filter.",
         ),
         (
             "geo.distance(a, b) eq 1",
             "The function 'geo.distance' is not supported in $filter.",
-        ),
-        (
-            "technologies has 'enrollment'",
-            "The operator 'has' is not supported in $filter.",
         ),
         (
             "a add 1 eq 2",
@@ -239,6 +239,111 @@ fn rejects_unsupported_constructs() {
         (
             "startswith(a/b, 'x')",
             "Property path 'a/b' is not supported in $filter.",
+        ),
+    ]);
+}
+
+fn op(name: &str, type_cast: Option<&str>, case_fn: Option<CaseFunction>) -> Operand {
+    Operand {
+        name: name.to_owned(),
+        cast: type_cast.map(str::to_owned),
+        case: case_fn,
+    }
+}
+
+#[test]
+fn parses_case_functions_has_isof_and_casts() {
+    const IOS: &str = "microsoft.graph.depIOSEnrollmentProfile";
+    let lower = Some(CaseFunction::ToLower);
+    let upper = Some(CaseFunction::ToUpper);
+    let compare = |property: Operand, op: CmpOp, value: Literal| Expr::Compare {
+        property,
+        op,
+        value,
+    };
+    check_valid(vec![
+        (
+            "tolower(serialNumber) eq 'c02x'",
+            compare(op("serialNumber", None, lower), CmpOp::Eq, s("c02x")),
+        ),
+        (
+            "TOUPPER( displayName ) ge 'M'",
+            compare(op("displayName", None, upper), CmpOp::Ge, s("M")),
+        ),
+        (
+            "startswith(tolower(displayName),'ip')",
+            Expr::Function {
+                func: StringFunction::StartsWith,
+                property: op("displayName", None, lower),
+                value: "ip".into(),
+            },
+        ),
+        (
+            "toupper(id) in ('A','B')",
+            Expr::In {
+                property: op("id", None, upper),
+                values: vec![s("A"), s("B")],
+            },
+        ),
+        (
+            "platform has 'iOS'",
+            Expr::Has {
+                property: "platform".into(),
+                value: s("iOS"),
+            },
+        ),
+        (
+            "discoverySource has microsoft.graph.discoverySource'adminImport'",
+            Expr::Has {
+                property: "discoverySource".into(),
+                value: s("adminImport"),
+            },
+        ),
+        (
+            &format!("isof('{IOS}')"),
+            Expr::IsOf {
+                type_name: IOS.into(),
+            },
+        ),
+        (
+            &format!("isof({IOS}) eq false"),
+            not(Expr::IsOf {
+                type_name: IOS.into(),
+            }),
+        ),
+        (
+            &format!("{IOS}/iTunesPairingMode eq 'allow'"),
+            compare(
+                op("iTunesPairingMode", Some(IOS), None),
+                CmpOp::Eq,
+                s("allow"),
+            ),
+        ),
+        (
+            &format!("tolower({IOS}/displayName) eq 'x'"),
+            compare(op("displayName", Some(IOS), lower), CmpOp::Eq, s("x")),
+        ),
+    ]);
+    check_invalid(&[
+        (
+            "tolower(a,b) eq 'x'",
+            "Syntax error in $filter at position 9: expected ')' but found ','.",
+        ),
+        (
+            "tolower(tolower(a)) eq 'x'",
+            "Syntax error in $filter at position 15: expected ')' but found '('.",
+        ),
+        (
+            "microsoft.graph.x/a/b eq 1",
+            "Property path 'microsoft.graph.x/a/b' is not supported in $filter.",
+        ),
+        (
+            "isof(1) eq true",
+            "Syntax error in $filter at position 5: expected a type name but found '1'.",
+        ),
+        (
+            "a has",
+            "Syntax error in $filter at position 5: expected a literal but found end of input.",
         ),
     ]);
 }

@@ -35,10 +35,10 @@ mod sql;
 #[cfg(test)]
 mod parity_tests;
 
-pub use ast::{CmpOp, Expr, Literal, StringFunction};
+pub use ast::{CaseFunction, CmpOp, Expr, Literal, Operand, StringFunction};
 pub use error::ODataError;
 pub use eval::{Predicate, check_filter, compile_predicate, matches};
-pub use expand::{ExpandItem, parse_expand};
+pub use expand::{ExpandItem, NESTED_OPTIONS, parse_expand};
 pub use filter::{MAX_FILTER_DEPTH, MAX_FILTER_LEN, parse_filter};
 pub use paging::{
     NULL_INT_SENTINEL, PageCursor, SortKey, check_cursor, compile_orderby, cursor_for,
@@ -48,5 +48,5 @@ pub use query::{OrderBy, QueryOption, QueryOptions};
 pub use search::{parse_search, search_matches};
 pub use skiptoken::{PagingKey, decode_skiptoken, encode_skiptoken};
 pub use sort::{compare, is_after};
-pub use spec::{EntitySpec, Field, FieldKind, resolve_select};
+pub use spec::{EntitySpec, Field, FieldKind, NAMESPACE, SpecType, resolve_select};
 pub use sql::{SqlCondition, SqlPart, SqlValue, compile_filter};

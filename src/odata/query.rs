@@ -114,7 +114,7 @@ pub struct QueryOptions {
     pub skip: Option<u64>,
     /// `$count=true`.
     pub count: bool,
-    /// Raw `$expand` (handlers reject it for now).
+    /// Raw `$expand` (parsed by [`super::parse_expand`] where the resource has navigations).
     pub expand: Option<String>,
     /// Raw `$search`.
     pub search: Option<String>,
@@ -148,6 +148,21 @@ impl QueryOptions {
             options.pairs.push((option, value));
         }
         Ok(options)
+    }
+
+    /// Adds one option from an already decoded value (nested `$expand` options), refusing a
+    /// second occurrence.
+    pub(crate) fn push_decoded(
+        &mut self,
+        option: QueryOption,
+        value: &str,
+    ) -> Result<(), ODataError> {
+        if self.raw(option).is_some() {
+            return Err(ODataError::DuplicateOption(option.name()));
+        }
+        self.apply(option, value)?;
+        self.pairs.push((option, value.to_owned()));
+        Ok(())
     }
 
     fn apply(&mut self, option: QueryOption, value: &str) -> Result<(), ODataError> {

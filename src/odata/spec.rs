@@ -62,6 +62,19 @@ impl Field {
     }
 }
 
+/// One concrete type of a polymorphic set, for `isof` and type-cast paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecType {
+    /// Unqualified type name, e.g. `depIOSEnrollmentProfile`.
+    pub name: &'static str,
+    /// Qualified type name, e.g. `microsoft.graph.depIOSEnrollmentProfile`.
+    pub qualified: &'static str,
+    /// The unqualified names of every type an instance of it is: itself and its ancestors.
+    pub is: &'static [&'static str],
+    /// The properties the type declares or inherits (a subset of the spec's fields' names).
+    pub properties: &'static [&'static str],
+}
+
 /// The queryable shape of one entity type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntitySpec {
@@ -69,6 +82,24 @@ pub struct EntitySpec {
     pub entity: &'static str,
     /// Every selectable property; must include `id` (kind [`FieldKind::Id`], column `id`).
     pub fields: &'static [Field],
+    /// The types of a polymorphic set, whose items carry `@odata.type` and are evaluated in
+    /// memory; empty for a set of one type (every item is an `entity`).
+    pub types: &'static [SpecType],
+}
+
+/// The namespace prefix of Graph type names.
+pub const NAMESPACE: &str = "microsoft.graph.";
+
+/// `microsoft.graph.T`, `graph.T` or `#microsoft.graph.T` without the namespace.
+pub(crate) fn unqualified(name: &str) -> &str {
+    let name = name.trim_start_matches('#');
+    let lower = name.to_ascii_lowercase();
+    for prefix in [NAMESPACE, "graph."] {
+        if lower.starts_with(prefix) {
+            return &name[prefix.len()..];
+        }
+    }
+    name
 }
 
 impl EntitySpec {
@@ -92,6 +123,55 @@ impl EntitySpec {
         self.fields.iter().find(|f| f.kind == FieldKind::Id)
     }
 
+    /// The unqualified name of the set's own type.
+    pub fn base_type(&self) -> &'static str {
+        self.entity.strip_prefix(NAMESPACE).unwrap_or(self.entity)
+    }
+
+    /// Resolves a type name (qualified or not, any case) that a cast or `isof` may name: the
+    /// set's own type or one of its [`SpecType`]s. `None` for the set's own type of a
+    /// single-type set (the cast changes nothing).
+    pub fn cast_type(&self, name: &str) -> Result<Option<&'static SpecType>, ODataError> {
+        let bare = unqualified(name);
+        if let Some(t) = self
+            .types
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(bare))
+        {
+            return Ok(Some(t));
+        }
+        if self.types.is_empty() && self.base_type().eq_ignore_ascii_case(bare) {
+            return Ok(None);
+        }
+        Err(ODataError::InvalidCast {
+            name: name.to_owned(),
+            entity: self.entity,
+        })
+    }
+
+    /// Resolves `name`, or `Type/name` where `Type` is a cast the set allows and declares the
+    /// property; returns the field and the cast's type, if it narrows the set.
+    pub fn resolve_path(
+        &self,
+        cast: Option<&str>,
+        name: &str,
+    ) -> Result<(&'static Field, Option<&'static SpecType>), ODataError> {
+        let Some(cast) = cast else {
+            return Ok((self.resolve(name)?, None));
+        };
+        let ty = self.cast_type(cast)?;
+        let field = self.resolve(name)?;
+        if let Some(t) = ty
+            && !t.properties.contains(&field.name)
+        {
+            return Err(ODataError::UnknownProperty {
+                property: name.to_owned(),
+                entity: t.qualified,
+            });
+        }
+        Ok((field, ty))
+    }
+
     /// Resolves a property usable in `$filter`.
     pub(crate) fn filterable(&self, name: &str) -> Result<&'static Field, ODataError> {
         let field = self.resolve(name)?;
@@ -106,7 +186,8 @@ impl EntitySpec {
     }
 }
 
-/// Resolves `$select` names to fields, without duplicates and in request order; `*` selects all.
+/// Resolves `$select` names to fields, without duplicates and in request order; `*` selects all
+/// and a type-cast path (`microsoft.graph.T/name`) selects the property `T` declares.
 pub fn resolve_select(
     select: &[String],
     spec: &EntitySpec,
@@ -115,6 +196,11 @@ pub fn resolve_select(
     for name in select {
         let found: Vec<&'static Field> = if name == "*" {
             spec.fields.iter().collect()
+        } else if let Some((cast, property)) = name.rsplit_once('/')
+            && cast.contains('.')
+            && !property.is_empty()
+        {
+            vec![spec.resolve_path(Some(cast), property)?.0]
         } else {
             vec![spec.resolve(name)?]
         };
@@ -218,6 +304,7 @@ pub(crate) mod tests {
                 false,
             ),
         ],
+        types: &[],
     };
 
     #[test]

@@ -15,7 +15,7 @@
 
 use super::ODataError;
 use super::ast::{CmpOp, Expr, StringFunction};
-use super::check::{Checked, Test, check};
+use super::check::{Checked, Target, Test, check};
 use super::spec::{EntitySpec, Field};
 
 /// A value bound to a placeholder.
@@ -62,8 +62,13 @@ impl SqlCondition {
     }
 }
 
-/// Compiles a `$filter` against an entity's allow-list.
+/// Compiles a `$filter` against an entity's allow-list. Sets of one type only: polymorphic sets
+/// (a non-empty [`EntitySpec::types`]) have no type column and are filtered in memory, so their
+/// `isof` and casts are refused here rather than compiled wrongly.
 pub fn compile_filter(expr: &Expr, spec: &EntitySpec) -> Result<SqlCondition, ODataError> {
+    if !spec.types.is_empty() {
+        return Err(ODataError::unsupported("type-cast set", spec.entity));
+    }
     let checked = check(expr, spec)?;
     let mut out = SqlCondition::default();
     write_expr(&mut out, &checked);
@@ -88,17 +93,20 @@ fn write_expr(out: &mut SqlCondition, expr: &Checked) {
             write_expr(out, inner);
             out.sql(")");
         }
-        Checked::Leaf(field, test) => write_test(out, field, test),
+        Checked::Leaf(target, test) => write_test(out, target, test),
+        // `isof` of the set's own type (the only one a set of one type allows).
+        Checked::Const(value) => out.sql(if *value { "1 = 1" } else { "1 = 0" }),
+        // Unreachable: `compile_filter` refuses polymorphic specs, the only ones with types.
+        Checked::IsOf(_) => out.sql("1 = 0"),
     }
 }
 
-fn write_test(out: &mut SqlCondition, field: &Field, test: &Test) {
-    let lhs = |fold: bool| {
-        if fold {
-            format!("LOWER({})", field.column)
-        } else {
-            field.column.to_owned()
-        }
+fn write_test(out: &mut SqlCondition, target: &Target, test: &Test) {
+    let field = target.field;
+    let lhs = |fold: bool| match (target.case, fold) {
+        (Some(case), _) => format!("{}({})", case.sql(), field.column),
+        (None, true) => format!("LOWER({})", field.column),
+        (None, false) => field.column.to_owned(),
     };
     match test {
         Test::IsNull(is_null) => {
@@ -115,8 +123,10 @@ fn write_test(out: &mut SqlCondition, field: &Field, test: &Test) {
         ),
         Test::In { values, fold } => leaf(out, field, &lhs(*fold), "IN", values, false),
         Test::Function { func, needle } => {
+            // Always case-insensitive: a case function around the property changes nothing.
             let pattern = SqlValue::Text(like_pattern(*func, needle));
-            leaf(out, field, &lhs(true), "LIKE", &[pattern], false);
+            let lower = format!("LOWER({})", field.column);
+            leaf(out, field, &lower, "LIKE", &[pattern], false);
         }
     }
 }

@@ -206,3 +206,43 @@ fn compiles_the_longest_chain_without_overflow() {
     assert!(binds.len() > 350, "{}", binds.len());
     assert!(sql.starts_with("((((") && sql.ends_with("id = ?)"));
 }
+
+#[test]
+fn compiles_case_functions_has_and_isof() {
+    let cases = [
+        (
+            "tolower(tokenName) eq 'My'",
+            "COALESCE(LOWER(token_name) = ?, FALSE)",
+            vec![text("My")],
+        ),
+        (
+            "toupper(id) in ('A','B')",
+            "UPPER(id) IN (?, ?)",
+            vec![text("A"), text("B")],
+        ),
+        (
+            "toupper(tokenName) gt 'M'",
+            "COALESCE(UPPER(token_name) > ?, FALSE)",
+            vec![text("M")],
+        ),
+        (
+            "startswith(toupper(tokenName),'A')",
+            "COALESCE(LOWER(token_name) LIKE ? ESCAPE '\\', FALSE)",
+            vec![text("a%")],
+        ),
+        ("tokenType has 'DEP'", "token_type = ?", vec![text("dep")]),
+        (
+            "isof('microsoft.graph.depOnboardingSetting')",
+            "1 = 1",
+            vec![],
+        ),
+        (
+            "microsoft.graph.depOnboardingSetting/id eq 'x'",
+            "id = ?",
+            vec![text("x")],
+        ),
+    ];
+    for (filter, sql, binds) in cases {
+        assert_eq!(compile(filter), Ok((sql.to_owned(), binds)), "{filter}");
+    }
+}

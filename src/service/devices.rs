@@ -66,7 +66,7 @@ pub async fn list(
         q,
         &svc.paging_key,
         svc.max_page_size,
-        Some("serialNumber"),
+        &["serialNumber"],
     )?;
     let (query, want_count, key) = (plan.query.clone(), q.count, setting.to_owned());
     let (items, count) = svc
@@ -92,7 +92,7 @@ pub async fn count(
     setting: &SettingId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    let filter = paging::count_filter(&SPEC, q, Some("serialNumber"))?;
+    let filter = paging::count_filter(&SPEC, q, &["serialNumber"])?;
     let key = setting.to_owned();
     svc.db
         .run(move |c| {

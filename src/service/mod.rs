@@ -11,6 +11,7 @@ pub mod profiles;
 pub mod sync;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod token_health;
 pub mod vpp_tokens;
 
 use std::sync::Arc;
@@ -54,6 +55,10 @@ pub struct Services {
     /// The MDM server's enrollment URL (`mdm_enrollment_url`), the `url` of every profile
     /// defined at Apple; `None` refuses assignments (see `profile_push::enrollment_url`).
     pub enrollment_url: Option<crate::domain::enrollment_url::EnrollmentUrl>,
+    /// The instance's Prometheus metrics (sync runs and token warnings are counted here).
+    pub metrics: Arc<crate::telemetry::Metrics>,
+    /// When tokens are warned about.
+    pub token_warnings: crate::config::TokenWarningSettings,
 }
 
 impl Services {
@@ -82,7 +87,17 @@ impl Services {
             assign_retry_secs: settings.assign_retry_secs,
             // Checked at start (`Application::build`), so an invalid one never gets here.
             enrollment_url: settings.enrollment_url().ok().flatten(),
+            metrics: Arc::new(crate::telemetry::Metrics::new()),
+            token_warnings: settings.token_warnings.clone(),
         }
+    }
+
+    /// The same services counting into `metrics` (the application's registry, which the
+    /// metrics endpoint renders).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::telemetry::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Whether the database answers and has every migration applied (`/readyz`).

@@ -5,15 +5,17 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+mod expand;
+
+pub use expand::{Expansion, Nav, expand_page, plan as plan_expand};
+
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
-use super::{devices, profiles};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
-use crate::domain::profiles::Platform;
 use crate::domain::values::Write;
-use crate::odata::{self, QueryOptions};
+use crate::odata::QueryOptions;
 use crate::storage::onboarding_settings::{self as repo, SPEC};
 
 const ENTITY: Entity = Entity::OnboardingSetting;
@@ -25,18 +27,22 @@ fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     }
 }
 
-/// One page of the tenant's settings.
+/// What `$search` matches on settings: the token's name and its Apple ID.
+pub const SEARCH_PROPERTIES: &[&str] = &["tokenName", "appleIdentifier"];
+
+/// One page of the tenant's settings (`$search` matches token names and Apple IDs).
 pub async fn list(
     svc: &Services,
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<Page<OnboardingSetting>, ServiceError> {
-    let plan = paging::plan(
+    let plan = paging::plan_searchable(
         &SPEC,
         "depOnboardingSettings",
         q,
         &svc.paging_key,
         svc.max_page_size,
+        SEARCH_PROPERTIES,
     )?;
     let query = plan.query.clone();
     let (items, count) = svc
@@ -52,80 +58,13 @@ pub async fn list(
     Ok(plan.pager.finish(items, &svc.paging_key, Some(count)))
 }
 
-/// Navigations of a depOnboardingSetting that `$expand` follows.
-pub const EXPANDABLE: &[&str] = &[
-    "enrollmentProfiles",
-    "importedAppleDeviceIdentities",
-    "defaultIosEnrollmentProfile",
-    "defaultMacOsEnrollmentProfile",
-    "defaultTvOSEnrollmentProfile",
-    "defaultVisionOSEnrollmentProfile",
-];
-
-/// Resolves a `$expand` value to canonical navigation names (`*` = all of them).
-pub fn expand_names(raw: &str) -> Result<Vec<&'static str>, ServiceError> {
-    let mut names = Vec::new();
-    for item in odata::parse_expand(raw)? {
-        let found: Vec<&'static str> = if item.is_all() {
-            EXPANDABLE.to_vec()
-        } else {
-            let name = EXPANDABLE.iter().find(|n| n.eq_ignore_ascii_case(&item.name)).ok_or_else(|| {
-                ValidationError::new(format!(
-                    "Could not find a navigation property named '{}' on type 'microsoft.graph.depOnboardingSetting'.",
-                    item.name
-                ))
-            })?;
-            vec![*name]
-        };
-        for name in found {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
-    Ok(names)
-}
-
-/// The values of expanded navigations of a setting. A collection holds at most one page
-/// (`max_page_size` items) — follow the navigation itself to page further.
-pub async fn expand(
-    svc: &Services,
-    tenant: TenantId,
-    id: &SettingId,
-    names: &[&'static str],
-) -> Result<Vec<(&'static str, Value)>, ServiceError> {
-    let mut out = Vec::new();
-    for &name in names {
-        let value = match name {
-            "enrollmentProfiles" => Value::Array(profiles::all(svc, tenant, id).await?),
-            "importedAppleDeviceIdentities" => {
-                let page = devices::list(svc, tenant, id, &QueryOptions::default()).await?;
-                serde_json::to_value(page.items).unwrap_or_default()
-            }
-            nav => {
-                let platform = Platform::ALL
-                    .into_iter()
-                    .find(|p| p.default_navigation() == nav);
-                match platform {
-                    Some(p) => profiles::default_profile(svc, tenant, id, p)
-                        .await?
-                        .unwrap_or(Value::Null),
-                    None => Value::Null,
-                }
-            }
-        };
-        out.push((name, value));
-    }
-    Ok(out)
-}
-
 /// How many of the tenant's settings match the `$filter` of `q`.
 pub async fn count(
     svc: &Services,
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    let filter = paging::count_filter(&SPEC, q, None)?;
+    let filter = paging::count_filter(&SPEC, q, SEARCH_PROPERTIES)?;
     svc.db
         .run(move |c| Ok(repo::count(c, tenant, filter.as_ref())?))
         .await

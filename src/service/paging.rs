@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ServiceError;
+use crate::domain::ValidationError;
 use crate::odata::{
     self, EntitySpec, Expr, PageCursor, PagingKey, QueryOption, QueryOptions, SortKey,
     SqlCondition, StringFunction,
@@ -34,6 +35,19 @@ pub const SEARCHABLE_COLLECTION_OPTIONS: &[QueryOption] = &[
     QueryOption::Search,
 ];
 
+/// Options a collection GET accepts where `$search` and `$expand` are supported.
+pub const EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS: &[QueryOption] = &[
+    QueryOption::Select,
+    QueryOption::Filter,
+    QueryOption::OrderBy,
+    QueryOption::Top,
+    QueryOption::Skip,
+    QueryOption::Count,
+    QueryOption::SkipToken,
+    QueryOption::Search,
+    QueryOption::Expand,
+];
+
 /// Options a `/$count` GET accepts where `$search` is supported.
 pub const SEARCHABLE_COUNT_OPTIONS: &[QueryOption] = &[QueryOption::Filter, QueryOption::Search];
 
@@ -46,17 +60,40 @@ pub const ENTITY_OPTIONS: &[QueryOption] = &[QueryOption::Select];
 /// Options a single-entity GET accepts where the entity has navigations to expand.
 pub const EXPANDABLE_ENTITY_OPTIONS: &[QueryOption] = &[QueryOption::Select, QueryOption::Expand];
 
-/// `$filter` and `$search` as one expression: `$search=term` is `contains(search_property, term)`.
+/// Validates `$expand` on an entity type without navigation properties: `*` expands nothing
+/// (OData allows it on any type); a name is Graph's "Could not find a navigation property".
+pub fn check_no_navigations(q: &QueryOptions, entity: &str) -> Result<(), ServiceError> {
+    let Some(raw) = &q.expand else {
+        return Ok(());
+    };
+    match odata::parse_expand(raw)?.into_iter().find(|i| !i.is_all()) {
+        Some(item) => Err(ValidationError::new(format!(
+            "Could not find a navigation property named '{}' on type '{entity}'.",
+            item.name
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// `$filter` and `$search` as one expression: `$search=term` is `contains(p1, term) or
+/// contains(p2, term) …` over the set's searchable properties (none: not searchable).
 pub fn effective_filter(
     q: &QueryOptions,
-    search_property: Option<&str>,
+    search_properties: &[&str],
 ) -> Result<Option<Expr>, ServiceError> {
-    let search = match (&q.search, search_property) {
-        (Some(raw), Some(property)) => Some(Expr::Function {
-            func: StringFunction::Contains,
-            property: property.to_owned(),
-            value: odata::parse_search(raw)?,
-        }),
+    let search = match &q.search {
+        Some(raw) if !search_properties.is_empty() => {
+            let term = odata::parse_search(raw)?;
+            search_properties
+                .iter()
+                .map(|p| Expr::Function {
+                    func: StringFunction::Contains,
+                    property: (*p).into(),
+                    value: term.clone(),
+                })
+                .reduce(|a, b| Expr::Or(Box::new(a), Box::new(b)))
+        }
         _ => None,
     };
     Ok(match (q.filter.clone(), search) {
@@ -70,14 +107,14 @@ pub fn effective_filter(
 pub fn count_filter(
     spec: &'static EntitySpec,
     q: &QueryOptions,
-    search_property: Option<&str>,
+    search_properties: &[&str],
 ) -> Result<Option<SqlCondition>, ServiceError> {
-    q.ensure_only(if search_property.is_some() {
-        SEARCHABLE_COUNT_OPTIONS
-    } else {
+    q.ensure_only(if search_properties.is_empty() {
         COUNT_OPTIONS
+    } else {
+        SEARCHABLE_COUNT_OPTIONS
     })?;
-    Ok(effective_filter(q, search_property)?
+    Ok(effective_filter(q, search_properties)?
         .map(|f| odata::compile_filter(&f, spec))
         .transpose()?)
 }
@@ -96,11 +133,11 @@ pub fn page_in_memory(
     q: &QueryOptions,
     key: &PagingKey,
     max_page_size: u32,
-    search_property: &str,
+    search_properties: &[&str],
     items: Vec<Value>,
 ) -> Result<Page<Value>, ServiceError> {
-    q.ensure_only(SEARCHABLE_COLLECTION_OPTIONS)?;
-    let predicate = effective_filter(q, Some(search_property))?
+    q.ensure_only(EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS)?;
+    let predicate = effective_filter(q, search_properties)?
         .map(|f| odata::compile_predicate(&f, spec))
         .transpose()?;
     let keys = odata::compile_orderby(q.orderby.as_deref().unwrap_or_default(), spec)?;
@@ -139,6 +176,49 @@ pub fn page_in_memory(
     Ok(pager.finish(page, key, q.count.then_some(count)))
 }
 
+/// A validated `$filter`/`$orderby`/`$skip`/`$top` for a list cut in memory without paging
+/// tokens (a collection expanded inside another entity).
+#[derive(Debug, Clone)]
+pub struct InMemoryPage {
+    predicate: Option<odata::Predicate>,
+    keys: Vec<SortKey>,
+    skip: usize,
+    top: usize,
+}
+
+/// Validates nested options against `spec` for [`InMemoryPage::apply`]; `$top` is capped at
+/// `max_page_size`.
+pub fn in_memory_page(
+    spec: &'static EntitySpec,
+    q: &QueryOptions,
+    max_page_size: u32,
+) -> Result<InMemoryPage, ServiceError> {
+    let predicate = q
+        .filter
+        .as_ref()
+        .map(|f| odata::compile_predicate(f, spec))
+        .transpose()?;
+    let keys = odata::compile_orderby(q.orderby.as_deref().unwrap_or_default(), spec)?;
+    Ok(InMemoryPage {
+        predicate,
+        keys,
+        skip: usize::try_from(q.skip.unwrap_or(0)).unwrap_or(usize::MAX),
+        top: usize::try_from(page_size(q, max_page_size)).unwrap_or(usize::MAX),
+    })
+}
+
+impl InMemoryPage {
+    /// Filters, sorts and cuts the items, with the semantics of the SQL path.
+    pub fn apply(&self, items: Vec<Value>) -> Vec<Value> {
+        let mut kept: Vec<Value> = items
+            .into_iter()
+            .filter(|i| self.predicate.as_ref().is_none_or(|p| p.matches(i)))
+            .collect();
+        kept.sort_by(|a, b| odata::compare(&self.keys, a, b));
+        kept.into_iter().skip(self.skip).take(self.top).collect()
+    }
+}
+
 /// One page of a collection.
 #[derive(Debug)]
 pub struct Page<T> {
@@ -174,24 +254,25 @@ pub fn plan(
     key: &PagingKey,
     max_page_size: u32,
 ) -> Result<ListPlan, ServiceError> {
-    plan_searchable(spec, set, q, key, max_page_size, None)
+    plan_searchable(spec, set, q, key, max_page_size, &[])
 }
 
-/// Like [`plan`], for a set whose `$search` is a contains-match on `search_property`.
+/// Like [`plan`], for a set whose `$search` is a contains-match on any of `search_properties`.
 pub fn plan_searchable(
     spec: &'static EntitySpec,
     set: &str,
     q: &QueryOptions,
     key: &PagingKey,
     max_page_size: u32,
-    search_property: Option<&str>,
+    search_properties: &[&str],
 ) -> Result<ListPlan, ServiceError> {
-    q.ensure_only(if search_property.is_some() {
-        SEARCHABLE_COLLECTION_OPTIONS
-    } else {
+    // The row already limited the options; `$expand` is the handler's (navigations differ).
+    q.ensure_only(if search_properties.is_empty() {
         COLLECTION_OPTIONS
+    } else {
+        EXPANDABLE_SEARCHABLE_COLLECTION_OPTIONS
     })?;
-    let filter = effective_filter(q, search_property)?
+    let filter = effective_filter(q, search_properties)?
         .map(|f| odata::compile_filter(&f, spec))
         .transpose()?;
     let keys = odata::compile_orderby(q.orderby.as_deref().unwrap_or_default(), spec)?;

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
+mod by_setting;
 mod shape;
 #[cfg(test)]
 mod tests;
 
+pub use by_setting::{TokenProfiles, by_setting};
 pub use shape::spec;
 use shape::{render, type_of};
 
@@ -128,7 +130,7 @@ pub async fn list(
         q,
         &svc.paging_key,
         svc.max_page_size,
-        "displayName",
+        &["displayName"],
         items,
     )
 }
@@ -142,7 +144,7 @@ pub async fn count(
     cast: Option<&'static EntityType>,
 ) -> Result<i64, ServiceError> {
     q.ensure_only(paging::SEARCHABLE_COUNT_OPTIONS)?;
-    let predicate = paging::effective_filter(q, Some("displayName"))?
+    let predicate = paging::effective_filter(q, &["displayName"])?
         .map(|f| crate::odata::compile_predicate(&f, spec()))
         .transpose()?;
     let items = rendered(svc, tenant, setting, cast).await?;

@@ -22,7 +22,7 @@ use crate::apple::error::{AppleError, SYNC_OK};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::secs_to_ticks;
-use crate::storage::{devices, onboarding_settings, sync_state};
+use crate::storage::{devices, onboarding_settings, sync_state, token_health};
 
 /// Devices per page asked of Apple (its maximum; the service caps larger values).
 const PAGE_LIMIT: u32 = 1000;
@@ -134,8 +134,10 @@ pub async fn sync_token(
         let beat = super::lease::heartbeat(svc, tenant, "sync", move |c, until| {
             sync_state::renew(c, tenant, &key, &who, until)
         });
+        let wall = std::time::Instant::now();
         let result = run(svc, tenant, setting, &owner).await;
         drop(beat);
+        svc.metrics.sync_run(outcome_label(&result), wall.elapsed());
         if let Err(e) = &result {
             tracing::warn!(%tenant, %setting, error = %e, "DEP sync did not complete");
         }
@@ -156,6 +158,18 @@ pub async fn sync_token(
         }
     }
     Ok(ran)
+}
+
+/// The `outcome` label of a run in `dep_gateway_sync_runs_total`.
+fn outcome_label(result: &Result<(), RunError>) -> &'static str {
+    match result {
+        Ok(()) => "ok",
+        Err(RunError::Apple(_)) => "apple_error",
+        Err(RunError::Service(_)) => "failed",
+        Err(RunError::LeaseLost) => "lease_lost",
+        Err(RunError::NoToken) => "no_token",
+        Err(RunError::Stopped) => "stopped",
+    }
 }
 
 /// Records the outcome on the setting and releases the lease with the next run scheduled.
@@ -191,6 +205,12 @@ async fn finish(
                     }
                     Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped) => {}
                     Err(e) => s.last_sync_error_code = e.code(),
+                }
+                if !matches!(
+                    result,
+                    Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped)
+                ) {
+                    token_health::record_sync(c, tenant, &key, result.is_err())?;
                 }
                 onboarding_settings::update(c, tenant, &s)?;
             }

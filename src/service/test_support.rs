@@ -281,6 +281,8 @@ impl Env {
                 crate::domain::enrollment_url::EnrollmentUrl::parse(ENROLLMENT_URL)
                     .unwrap_or_else(|e| panic!("{e}")),
             ),
+            metrics: Arc::new(crate::telemetry::Metrics::new()),
+            token_warnings: crate::config::TokenWarningSettings::default(),
         };
         let env = Self {
             svc,

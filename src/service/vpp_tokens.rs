@@ -53,7 +53,7 @@ pub async fn count(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    let filter = paging::count_filter(&SPEC, q, None)?;
+    let filter = paging::count_filter(&SPEC, q, &[])?;
     svc.db
         .run(move |c| Ok(repo::count(c, tenant, filter.as_ref())?))
         .await

@@ -13,6 +13,9 @@ use crate::domain::devices::{
 use crate::domain::ids::{SettingId, TenantId};
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
+mod by_setting;
+pub use by_setting::{PerSettingPage, list_by_setting};
+
 /// Rows per multi-row INSERT (14 columns: well under SQLite's and PostgreSQL's bind limits).
 const INSERT_CHUNK: usize = 500;
 /// Serials per `IN (…)` lookup.
@@ -70,6 +73,7 @@ pub static SPEC: EntitySpec = EntitySpec {
         ),
         field("serialNumber", "serial_number", FieldKind::Text, false),
     ],
+    types: &[],
 };
 
 const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod dyn_sql;
 pub mod legacy_defaults;
 pub mod onboarding_settings;
+pub mod pool_events;
 pub mod profile_push;
 pub mod profiles;
 pub mod read_cache;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod secrets;
 pub mod sync_state;
 pub mod tenants;
+pub mod token_health;
 pub mod vpp_tokens;
 
 use std::sync::Arc;
@@ -121,6 +123,8 @@ pub struct Db {
     pool: Pool<ConnectionManager>,
     cache: Arc<ReadCache>,
     timeouts: DbTimeouts,
+    /// Checkout totals for the metrics endpoint.
+    pool_counters: Arc<pool_events::PoolCounters>,
 }
 
 impl Db {
@@ -144,7 +148,10 @@ impl Db {
         {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        let events = pool_events::PoolEvents::default();
+        let pool_counters = Arc::clone(&events.0);
         let pool = Pool::builder()
+            .event_handler(Box::new(events))
             .max_size(pool_size.max(1))
             .connection_timeout(timeouts.checkout)
             // A broken connection fails its query and is replaced (has_broken); a ping per
@@ -160,7 +167,18 @@ impl Db {
             pool,
             cache,
             timeouts,
+            pool_counters,
         })
+    }
+
+    /// The pool's size, connections in use and checkout history (for the metrics endpoint).
+    pub fn pool_state(&self) -> pool_events::PoolState {
+        let state = self.pool.state();
+        self.pool_counters.state(
+            self.pool.max_size(),
+            state.connections,
+            state.idle_connections,
+        )
     }
 
     /// Applies pending migrations of the connection's backend; returns how many ran.

@@ -64,6 +64,7 @@ pub static SPEC: EntitySpec = EntitySpec {
             sortable: false,
         },
     ],
+    types: &[],
 };
 
 /// One row of `dep_onboarding_settings`.

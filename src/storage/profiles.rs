@@ -67,6 +67,42 @@ pub fn list(
     Ok(rows.into_iter().map(ProfileRow::into_record).collect())
 }
 
+/// Every profile of the listed tokens, as `(setting id, profile)`, oldest first within a token:
+/// one statement for a page of settings (`$expand=enrollmentProfiles`).
+pub fn list_by_setting(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    settings: &[String],
+) -> QueryResult<Vec<(String, ProfileRecord)>> {
+    let rows: Vec<ProfileRow> = profiles::table
+        .filter(profiles::tenant_id.eq(tenant.to_string()))
+        .filter(profiles::setting_id.eq_any(settings))
+        .order((profiles::setting_id, profiles::created_ticks, profiles::id))
+        .select(ProfileRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.setting_id.clone(), r.into_record()))
+        .collect())
+}
+
+/// The default designations of the listed tokens as `(setting id, platform, profile id)`.
+pub fn defaults_by_setting(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    settings: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
+    defaults::table
+        .filter(defaults::tenant_id.eq(tenant.to_string()))
+        .filter(defaults::setting_id.eq_any(settings))
+        .select((
+            defaults::setting_id,
+            defaults::platform,
+            defaults::profile_id,
+        ))
+        .load(conn)
+}
+
 /// How many profiles one token holds.
 pub fn count(conn: &mut DbConnection, tenant: TenantId, setting: &SettingId) -> QueryResult<i64> {
     scoped(tenant, setting).count().get_result(conn)

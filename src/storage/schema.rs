@@ -178,6 +178,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dep_sync_failures (tenant_id, setting_id) {
+        tenant_id -> Text,
+        setting_id -> Text,
+        consecutive -> Integer,
+    }
+}
+
+diesel::table! {
+    token_warnings (tenant_id, token_kind, token_id, warning) {
+        tenant_id -> Text,
+        token_kind -> Text,
+        token_id -> Text,
+        warning -> Text,
+        warned_ticks -> BigInt,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -192,5 +210,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dep_apple_profiles,
     dep_profile_assignments,
     dep_assign_leases,
-    legacy_default_tokens
+    legacy_default_tokens,
+    dep_sync_failures,
+    token_warnings
 );

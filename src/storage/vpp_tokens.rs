@@ -78,6 +78,7 @@ pub static SPEC: EntitySpec = EntitySpec {
             FieldKind::Enum(DELIVERY_PROTOCOL.members),
         ),
     ],
+    types: &[],
 };
 
 /// A property without a column of its own: `$select` only.

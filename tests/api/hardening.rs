@@ -264,9 +264,17 @@ async fn frozen_or_lost_postgres_answers_503_and_recovers_postgres() {
             .await
             .unwrap();
         assert_eq!(ready.status(), 503, "{outage}: readiness");
-        let text = ready.text().await.unwrap();
-        assert!(text.contains("database"), "{outage}: {text}");
-        assert!(!text.contains("migrations"), "{outage}: {text}");
+        // The outage is reported as the database's, never as pending migrations.
+        let body: Value = ready.json().await.unwrap();
+        assert_eq!(body["status"], "unavailable", "{outage}: {body}");
+        assert_eq!(
+            body["checks"]["database"]["status"], "unavailable",
+            "{outage}: {body}"
+        );
+        assert_ne!(
+            body["checks"]["migrations"]["status"], "pending",
+            "{outage}: {body}"
+        );
 
         proxy.resume();
         wait_until_served(&app, &one).await;

@@ -76,6 +76,8 @@ pub struct TestApp {
     pub tls_cert: Option<PathBuf>,
     /// Stops the gateway gracefully; its background work's counters.
     pub shutdown: Shutdown,
+    /// `http://addr` of the separate metrics listener, when `metrics_bind` is set.
+    pub metrics_base: Option<String>,
     pg_database: Option<String>,
 }
 
@@ -160,6 +162,7 @@ impl TestApp {
         let audience = settings.auth.audiences.first().cloned().unwrap_or_default();
         let app = Application::build(settings).await.expect("gateway starts");
         let base = app.public_url().to_owned();
+        let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
         let shutdown = app.shutdown_handle();
         tokio::spawn(app.run_until_stopped());
         let authority = DevAuthority::load_or_create(&data_dir, &audience).expect("dev authority");
@@ -171,6 +174,7 @@ impl TestApp {
             data_dir,
             tls_cert,
             shutdown,
+            metrics_base,
             pg_database,
         };
         app.client = app.client_with(|b| b);

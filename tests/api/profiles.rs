@@ -871,7 +871,7 @@ async fn expand_follows_the_settings_navigations(backend: Backend) {
     assert!(all.get("defaultVisionOSEnrollmentProfile").is_some());
     for (query, needle) in [
         ("$expand=nope", "'nope'"),
-        ("$expand=enrollmentProfiles($select=id)", "Nested"),
+        ("$expand=enrollmentProfiles($expand=x)", "Nested"),
     ] {
         let msg = assert_graph_error(
             app.get(&format!("{SETTINGS}/{setting}?{query}")).await,

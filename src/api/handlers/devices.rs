@@ -10,6 +10,7 @@ use crate::api::table::{Call, DEVICE_ID};
 use crate::domain::devices::{ImportedAppleDeviceIdentityResult, ODATA_TYPE, RESULT_ODATA_TYPE};
 use crate::domain::ids::SettingId;
 use crate::service::devices as service;
+use crate::service::paging;
 use crate::storage::devices::SPEC;
 
 fn set_path(setting: &SettingId) -> String {
@@ -22,6 +23,7 @@ pub async fn list_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiErro
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
+    paging::check_no_navigations(q, SPEC.entity)?;
     let page = service::list(st, tenant, setting, q).await?;
     Ok(response::collection(
         ctx,
@@ -50,6 +52,7 @@ pub async fn get_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError>
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
+    paging::check_no_navigations(q, SPEC.entity)?;
     let device = service::get(st, tenant, setting, id).await?;
     Ok(response::entity(
         ctx,

@@ -5,11 +5,11 @@ use serde_json::{Map, Value, json};
 
 use crate::api::error::ApiError;
 use crate::api::json_object;
-use crate::api::response::{self, GraphResponse};
+use crate::api::response::{self, Expanded, GraphResponse};
 use crate::api::table::Call;
 use crate::domain::onboarding::ODATA_TYPE;
 use crate::odata::{EntitySpec, Field, FieldKind};
-use crate::service::onboarding;
+use crate::service::onboarding::{self, Expansion};
 use crate::storage::onboarding_settings::SPEC;
 
 const SET_PATH: &str = "deviceManagement/depOnboardingSettings";
@@ -43,6 +43,7 @@ static DEVICE_MANAGEMENT: EntitySpec = EntitySpec {
             sortable: false,
         },
     ],
+    types: &[],
 };
 
 /// `GET /deviceManagement`: the DEP-related members of the singleton.
@@ -87,14 +88,21 @@ pub async fn list_dep_onboarding_settings(c: Call<'_>) -> Result<GraphResponse, 
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
+    let plan = onboarding::plan_expand(q.expand.as_deref(), st.max_page_size)?;
     let page = onboarding::list(st, tenant, q).await?;
-    Ok(response::collection(
+    let ids: Vec<String> = page.items.iter().map(|s| s.id.clone()).collect();
+    let expanded = Expanded {
+        context: plan.iter().map(Expansion::context).collect(),
+        values: onboarding::expand_page(st, tenant, &ids, &plan).await?,
+    };
+    Ok(response::collection_expanded(
         ctx,
         SET_PATH,
         Some(ODATA_TYPE),
         &page,
         q,
         select.as_deref(),
+        expanded,
     ))
 }
 
@@ -113,14 +121,13 @@ pub async fn get_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, Ap
     let id = &c.params.setting();
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
-    let expand = q
-        .expand
-        .as_deref()
-        .map(onboarding::expand_names)
-        .transpose()?
-        .unwrap_or_default();
+    let plan = onboarding::plan_expand(q.expand.as_deref(), st.max_page_size)?;
     let setting = onboarding::get(st, tenant, id).await?;
-    let expanded = onboarding::expand(st, tenant, id, &expand).await?;
+    let expanded = Expanded {
+        context: plan.iter().map(Expansion::context).collect(),
+        values: onboarding::expand_page(st, tenant, std::slice::from_ref(&setting.id), &plan)
+            .await?,
+    };
     Ok(response::entity_expanded(
         ctx,
         StatusCode::OK,
@@ -128,7 +135,7 @@ pub async fn get_dep_onboarding_setting(c: Call<'_>) -> Result<GraphResponse, Ap
         Some(ODATA_TYPE),
         &setting,
         select.as_deref(),
-        expanded,
+        &expanded,
     ))
 }
 

@@ -11,7 +11,7 @@ use crate::api::{json_object, optional_json_object};
 use crate::domain::edm::EntityType;
 use crate::domain::ids::SettingId;
 use crate::domain::profiles::{self, Platform};
-use crate::service::{devices, profiles as service};
+use crate::service::{devices, paging, profiles as service};
 
 fn set_path(setting: &SettingId) -> String {
     format!("deviceManagement/depOnboardingSettings('{setting}')/enrollmentProfiles")
@@ -43,6 +43,7 @@ pub async fn list_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, ApiE
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
+    paging::check_no_navigations(q, service::spec().entity)?;
     let page = service::list(st, tenant, setting, q, cast_type(cast)).await?;
     Ok(response::collection(
         ctx,
@@ -73,6 +74,7 @@ pub async fn get_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiErr
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
+    paging::check_no_navigations(q, service::spec().entity)?;
     let profile = service::get(st, tenant, setting, id, cast_type(cast)).await?;
     // OData's context of a cast entity names the cast: `…/enrollmentProfiles/microsoft.graph.
     // depIOSEnrollmentProfile/$entity` (OData JSON format §10.2, `{/type-cast}`).

@@ -188,7 +188,7 @@ pub async fn identities(
         q,
         &svc.paging_key,
         svc.max_page_size,
-        Some("serialNumber"),
+        &["serialNumber"],
     )?;
     let (query, want_count) = (plan.query.clone(), q.count);
     let (items, count) = svc
@@ -212,7 +212,7 @@ pub async fn count_identities(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<i64, ServiceError> {
-    let filter = paging::count_filter(&DEVICE_SPEC, q, Some("serialNumber"))?;
+    let filter = paging::count_filter(&DEVICE_SPEC, q, &["serialNumber"])?;
     svc.db
         .run(move |c| Ok(devices::count_in_tenant(c, tenant, filter.as_ref())?))
         .await

@@ -8,12 +8,13 @@ use serde_json::{Map, Value};
 use super::WRITE_ONLY_PASSWORD;
 use crate::domain::edm::{self, EdmType, EntityType};
 use crate::domain::profiles;
-use crate::odata::{EntitySpec, Field, FieldKind};
+use crate::odata::{EntitySpec, Field, FieldKind, SpecType};
 use crate::service::ServiceError;
 use crate::storage::profiles::ProfileRecord;
 
 /// `$filter`/`$orderby`/`$select` properties of the polymorphic set: every scalar property of
-/// every profile type (a property the item's type lacks behaves as null).
+/// every profile type (a property the item's type lacks behaves as null), and the types that
+/// `isof` and cast paths (`microsoft.graph.depIOSEnrollmentProfile/…`) may name.
 pub fn spec() -> &'static EntitySpec {
     static SPEC: OnceLock<EntitySpec> = OnceLock::new();
     SPEC.get_or_init(|| {
@@ -32,11 +33,34 @@ pub fn spec() -> &'static EntitySpec {
                 }
             }
         }
+        let types: Vec<SpecType> = profiles::all_profile_types()
+            .iter()
+            .map(|ty| spec_type(ty))
+            .collect();
         EntitySpec {
             entity: "microsoft.graph.enrollmentProfile",
             fields: Vec::leak(fields),
+            types: Vec::leak(types),
         }
     })
+}
+
+/// A profile type as the query layer sees it (built once, so the leaks are bounded).
+fn spec_type(ty: &'static EntityType) -> SpecType {
+    let mut is = vec![ty.name];
+    let mut base = ty.base;
+    while let Some(b) = base {
+        is.push(b.name);
+        base = b.base;
+    }
+    let mut properties = vec!["id"];
+    properties.extend(ty.all_properties().iter().map(|p| p.name));
+    SpecType {
+        name: ty.name,
+        qualified: String::leak(format!("microsoft.graph.{}", ty.name)),
+        is: Vec::leak(is),
+        properties: Vec::leak(properties),
+    }
 }
 
 fn field(p: &edm::Property) -> Field {

@@ -14,3 +14,9 @@ pub fn init(filter: &str, json: bool) {
         builder.try_init()
     };
 }
+
+pub mod apple;
+pub mod metrics;
+pub mod snapshot;
+
+pub use metrics::Metrics;

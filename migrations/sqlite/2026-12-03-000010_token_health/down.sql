@@ -1,0 +1,2 @@
+DROP TABLE token_warnings;
+DROP TABLE dep_sync_failures;
