@@ -9,9 +9,9 @@ use super::error::ApiError;
 use super::response::GraphResponse;
 use crate::auth::Permission;
 use crate::domain::edm::{EdmType, EntityType};
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::odata::{QueryOption, QueryOptions};
-use crate::service::Services;
+use crate::service::{Entity, ServiceError, Services};
 
 /// HTTP method of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +186,19 @@ impl Params {
     /// id is the service's `404`).
     pub fn setting(&self) -> SettingId {
         SettingId::new(self.get(SETTING_ID))
+    }
+
+    /// The `{enrollmentProfile-id}` key split once into token and guid. An id that is not
+    /// `{token}_{guid}` names no stored profile: the same `404` as an unknown one.
+    pub fn profile(&self) -> Result<ProfileId, ApiError> {
+        let raw = self.get(PROFILE_ID);
+        ProfileId::parse(raw).ok_or_else(|| {
+            ServiceError::NotFound {
+                entity: Entity::EnrollmentProfile,
+                id: raw.to_owned(),
+            }
+            .into()
+        })
     }
 
     /// The same parameters with `{name}` set to `value` (adapters that call another

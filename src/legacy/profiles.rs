@@ -5,13 +5,13 @@ use actix_web::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::convert::{old_profile_type, profile_body_from_old, profile_to_old};
-use super::resolve::{require_default, token_of_profile};
+use super::resolve::require_default;
 use crate::api::error::ApiError;
 use crate::api::handlers::profiles as current;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
 use crate::api::table::{Call, PROFILE_ID, SETTING_ID};
-use crate::domain::ids::SettingId;
+use crate::domain::ids::ProfileId;
 use crate::domain::profiles;
 use crate::odata;
 use crate::service::Services;
@@ -25,9 +25,10 @@ fn not_found(id: &str) -> ApiError {
     ))
 }
 
-/// The profile's token; an unknown token of the id is the profile's 404, not the token's.
-fn token(id: &str) -> Result<SettingId, ApiError> {
-    token_of_profile(id).ok_or_else(|| not_found(id))
+/// The profile id split once into token and guid; a malformed id is the profile's 404 (and an
+/// unknown token of the id is too, not the token's).
+fn profile_id(id: &str) -> Result<ProfileId, ApiError> {
+    ProfileId::parse(id).ok_or_else(|| not_found(id))
 }
 
 fn profile_error(id: &str, e: ServiceError) -> ApiError {
@@ -93,7 +94,8 @@ pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, service::spec())?;
-    let profile = service::get(st, tenant, &token(id)?, id, None)
+    let pid = profile_id(id)?;
+    let profile = service::get(st, tenant, pid.setting(), pid.clone(), None)
         .await
         .map_err(|e| profile_error(id, e))?;
     let old = profile_to_old(&profile).ok_or_else(|| not_found(id))?;
@@ -151,8 +153,8 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
-    let setting = &token(id)?;
-    let current = service::get(st, tenant, setting, id, None)
+    let pid = profile_id(id)?;
+    let current = service::get(st, tenant, pid.setting(), pid.clone(), None)
         .await
         .map_err(|e| profile_error(id, e))?;
     let ty = current["@odata.type"]
@@ -160,7 +162,7 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
         .and_then(profiles::find_profile_type)
         .ok_or_else(|| not_found(id))?;
     let body: Map<String, Value> = profile_body_from_old(ty, &body)?;
-    service::update(st, tenant, setting, id, body)
+    service::update(st, tenant, pid.setting(), pid.clone(), body)
         .await
         .map_err(|e| profile_error(id, e))?;
     Ok(GraphResponse::no_content())
@@ -170,7 +172,8 @@ pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let id = c.params.get(PROFILE_ID);
     let (st, tenant) = (c.services, c.tenant);
-    service::delete(st, tenant, &token(id)?, id)
+    let pid = profile_id(id)?;
+    service::delete(st, tenant, pid.setting(), pid.clone())
         .await
         .map_err(|e| profile_error(id, e))?;
     Ok(GraphResponse::no_content())
@@ -201,8 +204,8 @@ where
     F: Future<Output = Result<GraphResponse, ApiError>>,
 {
     let id = c.params.get(PROFILE_ID).to_owned();
-    let setting = token(&id)?;
-    let params = c.params.clone().with(SETTING_ID, setting.as_str());
+    let pid = profile_id(&id)?;
+    let params = c.params.clone().with(SETTING_ID, pid.setting().as_str());
     handler(Call { params, ..c }).await.map_err(|e| match e {
         // The token named in the id does not exist: to the old API, the profile does not.
         ApiError::EntityNotFound {

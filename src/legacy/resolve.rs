@@ -3,7 +3,7 @@
 //! token, or the one an admin designated), never to a guess.
 
 use crate::api::error::ApiError;
-use crate::domain::ids::{ProfileId, SettingId, TenantId};
+use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy;
 
@@ -44,11 +44,6 @@ pub async fn require_default(
     }
 }
 
-/// The token part of a profile id (`{tokenId}_{guid}`), if it has one.
-pub fn token_of_profile(id: &str) -> Option<SettingId> {
-    ProfileId::parse(id).map(|p| p.setting().clone())
-}
-
 /// The token that holds the tenant's identity `id` (404 when the tenant has none).
 pub async fn token_of_device(
     svc: &Services,
@@ -63,16 +58,4 @@ pub async fn token_of_device(
                 "The importedAppleDeviceIdentity with id '{id}' was not found."
             ))
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn profile_ids_carry_their_token() {
-        assert_eq!(token_of_profile("abc_def"), Some(SettingId::new("abc")));
-        assert_eq!(token_of_profile("plain-guid"), None);
-        assert_eq!(token_of_profile("_x"), None);
-    }
 }

@@ -51,6 +51,29 @@ pub struct Field {
     pub sortable: bool,
 }
 
+impl Field {
+    /// A filterable, sortable property whose column is never NULL. Named constructors rather than
+    /// a `nullable: bool` argument, so a table of fields reads without counting positions.
+    pub const fn required(name: &'static str, column: &'static str, kind: FieldKind) -> Self {
+        Self {
+            name,
+            column,
+            kind,
+            nullable: false,
+            filterable: true,
+            sortable: true,
+        }
+    }
+
+    /// A filterable, sortable property whose column may be NULL.
+    pub const fn nullable(name: &'static str, column: &'static str, kind: FieldKind) -> Self {
+        Self {
+            nullable: true,
+            ..Self::required(name, column, kind)
+        }
+    }
+}
+
 /// One concrete type of a polymorphic set, for `isof` and type-cast paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpecType {

@@ -163,7 +163,9 @@ pub fn action_schema(action: Action) -> RefOr<utoipa::openapi::schema::Schema> {
         .title(Some(format!("{}Parameters", action.name)));
     for p in action.params {
         let schema = match p.ty {
-            ParamType::Edm(ty) => schemas::value_schema(ty, p.nullable, None),
+            ParamType::Edm(ty) => {
+                schemas::value_schema(ty, schemas::Null::allowed_if(p.nullable), None)
+            }
             ParamType::Entities(t) => ArrayBuilder::new()
                 .items(reference(&component(t.name)))
                 .into(),
@@ -226,9 +228,13 @@ fn responses(reply: Reply) -> utoipa::openapi::Responses {
                 )
                 .build(),
         ),
-        Reply::Value(ty, nullable) => {
-            b.response("200", ok("The result", schemas::value_result(ty, nullable)))
-        }
+        Reply::Value(ty, nullable) => b.response(
+            "200",
+            ok(
+                "The result",
+                schemas::value_result(ty, schemas::Null::allowed_if(nullable)),
+            ),
+        ),
         Reply::Component(name, created) => {
             b.response(status(created), ok("The result", reference(name)))
         }

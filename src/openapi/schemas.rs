@@ -31,16 +31,37 @@ pub fn reference(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
 
-fn typed(ty: Type, nullable: bool) -> ObjectBuilder {
-    if nullable {
+/// Whether a schema also admits JSON `null`. An enum rather than a `bool` argument, so that
+/// `typed(Type::String, Null::Allowed)` says what it means at the call site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Null {
+    /// `null` is a valid value (CSDL `Nullable="true"`).
+    Allowed,
+    /// Only values of the type itself.
+    Refused,
+}
+
+impl Null {
+    /// From a CSDL-style `nullable` flag held in a table's field.
+    pub const fn allowed_if(nullable: bool) -> Self {
+        if nullable {
+            Self::Allowed
+        } else {
+            Self::Refused
+        }
+    }
+}
+
+fn typed(ty: Type, null: Null) -> ObjectBuilder {
+    if null == Null::Allowed {
         ObjectBuilder::new().schema_type(SchemaType::from_iter([ty, Type::Null]))
     } else {
         ObjectBuilder::new().schema_type(ty)
     }
 }
 
-fn formatted(ty: Type, format: KnownFormat, nullable: bool) -> ObjectBuilder {
-    typed(ty, nullable).format(Some(SchemaFormat::KnownFormat(format)))
+fn formatted(ty: Type, format: KnownFormat, null: Null) -> ObjectBuilder {
+    typed(ty, null).format(Some(SchemaFormat::KnownFormat(format)))
 }
 
 fn nullable_ref(name: &str) -> RefOr<Schema> {
@@ -50,30 +71,30 @@ fn nullable_ref(name: &str) -> RefOr<Schema> {
         .into()
 }
 
-/// The schema of one value of `ty` (`nullable` applies to single values only: collections are
+/// The schema of one value of `ty` (`null` applies to single values only: collections are
 /// always arrays). String caps become `maxLength`, collection caps `maxItems`.
-pub fn value_schema(ty: EdmType, nullable: bool, max_chars: Option<usize>) -> RefOr<Schema> {
-    let text = |format: Option<SchemaFormat>, nullable: bool| {
-        let b = typed(Type::String, nullable).max_length(max_chars);
+pub fn value_schema(ty: EdmType, null: Null, max_chars: Option<usize>) -> RefOr<Schema> {
+    let text = |format: Option<SchemaFormat>, null: Null| {
+        let b = typed(Type::String, null).max_length(max_chars);
         match format {
             Some(f) => b.format(Some(f)),
             None => b,
         }
     };
     match ty {
-        EdmType::Boolean => typed(Type::Boolean, nullable).into(),
-        EdmType::String => text(None, nullable).into(),
-        EdmType::Int32 => formatted(Type::Integer, KnownFormat::Int32, nullable)
+        EdmType::Boolean => typed(Type::Boolean, null).into(),
+        EdmType::String => text(None, null).into(),
+        EdmType::Int32 => formatted(Type::Integer, KnownFormat::Int32, null)
             .minimum(Some(i32::MIN))
             .maximum(Some(i32::MAX))
             .into(),
-        EdmType::Guid => text(Some(uuid()), nullable).into(),
-        EdmType::DateTimeOffset => formatted(Type::String, KnownFormat::DateTime, nullable).into(),
-        EdmType::Enum(e) => enum_or_complex(&component(e.name), nullable),
-        EdmType::Complex(c) => enum_or_complex(&component(c.name), nullable),
-        EdmType::StringCollection => ArrayBuilder::new().items(text(None, false)).into(),
+        EdmType::Guid => text(Some(uuid()), null).into(),
+        EdmType::DateTimeOffset => formatted(Type::String, KnownFormat::DateTime, null).into(),
+        EdmType::Enum(e) => enum_or_complex(&component(e.name), null),
+        EdmType::Complex(c) => enum_or_complex(&component(c.name), null),
+        EdmType::StringCollection => ArrayBuilder::new().items(text(None, Null::Refused)).into(),
         EdmType::GuidCollection => ArrayBuilder::new()
-            .items(typed(Type::String, false).format(Some(uuid())))
+            .items(typed(Type::String, Null::Refused).format(Some(uuid())))
             .into(),
         EdmType::ComplexCollection(c) => ArrayBuilder::new()
             .items(reference(&component(c.name)))
@@ -81,8 +102,8 @@ pub fn value_schema(ty: EdmType, nullable: bool, max_chars: Option<usize>) -> Re
     }
 }
 
-fn enum_or_complex(name: &str, nullable: bool) -> RefOr<Schema> {
-    if nullable {
+fn enum_or_complex(name: &str, null: Null) -> RefOr<Schema> {
+    if null == Null::Allowed {
         nullable_ref(name)
     } else {
         reference(name)
@@ -90,7 +111,7 @@ fn enum_or_complex(name: &str, nullable: bool) -> RefOr<Schema> {
 }
 
 pub fn property_schema(p: &Property) -> RefOr<Schema> {
-    let schema = value_schema(p.ty, p.nullable, Some(p.max_chars));
+    let schema = value_schema(p.ty, Null::allowed_if(p.nullable), Some(p.max_chars));
     let schema = match (schema, p.ty.is_collection()) {
         (RefOr::T(Schema::Array(a)), true) => {
             let mut a = a;
@@ -233,19 +254,19 @@ pub fn collection_schema(item: RefOr<Schema>, title: &str) -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .title(Some(title))
-        .property("@odata.context", typed(Type::String, false))
+        .property("@odata.context", typed(Type::String, Null::Refused))
         .property(
             "@odata.count",
-            formatted(Type::Integer, KnownFormat::Int64, false),
+            formatted(Type::Integer, KnownFormat::Int64, Null::Refused),
         )
-        .property("@odata.nextLink", typed(Type::String, true))
+        .property("@odata.nextLink", typed(Type::String, Null::Allowed))
         .property("value", ArrayBuilder::new().items(item))
         .required("value")
         .into()
 }
 
 fn error_schemas() -> [(String, Schema); 3] {
-    let text = || typed(Type::String, false);
+    let text = || typed(Type::String, Null::Refused);
     [
         (
             ODATA_ERROR.to_owned(),
@@ -275,7 +296,7 @@ fn error_schemas() -> [(String, Schema); 3] {
                 .title(Some("InnerError"))
                 .property(
                     "date",
-                    formatted(Type::String, KnownFormat::DateTime, false),
+                    formatted(Type::String, KnownFormat::DateTime, Null::Refused),
                 )
                 .property("request-id", text())
                 .property("client-request-id", text())
@@ -323,11 +344,11 @@ pub fn components(builder: ComponentsBuilder) -> ComponentsBuilder {
 }
 
 /// `{"value": <ty>}`: the body of a function or action that returns one value.
-pub fn value_result(ty: EdmType, nullable: bool) -> RefOr<Schema> {
+pub fn value_result(ty: EdmType, null: Null) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::Object)
-        .property("@odata.context", typed(Type::String, false))
-        .property("value", value_schema(ty, nullable, None))
+        .property("@odata.context", typed(Type::String, Null::Refused))
+        .property("value", value_schema(ty, null, None))
         .required("value")
         .into()
 }

@@ -3,6 +3,8 @@
 //! token, releasing devices, and sharing with School Data Sync. (Named for the tokens, not
 //! `apple`: `crate::apple` is the protocol client this module calls.)
 
+use std::sync::Arc;
+
 mod keys;
 mod params;
 
@@ -16,7 +18,7 @@ use crate::apple::token_file::ServerTokenCredentials;
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::DepTokenType;
-use crate::domain::time::{now_ticks, to_ticks};
+use crate::domain::time::to_ticks;
 use crate::storage::apple_tokens::{self as repo, CURRENT, HeldToken, KeyPair, STAGED};
 use crate::storage::{DbConnection, onboarding_settings};
 
@@ -119,8 +121,10 @@ pub async fn upload(
     let staged = pairs.into_iter().find(|p| p.slot == slot && slot == STAGED);
     let (key, apple_id) = (setting.to_owned(), upload.apple_id);
     let secrets = svc.secrets.clone();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
+            let now = clock.now_ticks();
             check_holder(c, tenant, &key, &held.server_uuid)?;
             if let Some(pair) = staged {
                 // The staged key decrypted the token: it becomes current.
@@ -132,10 +136,10 @@ pub async fn upload(
                     private_key: secrets.seal(&keys::key_context(tenant, &key, CURRENT), &private),
                     certificate: pair.certificate,
                 };
-                repo::put_key_pair(c, tenant, &key, &current, now_ticks())?;
+                repo::put_key_pair(c, tenant, &key, &current, now)?;
                 repo::delete_key_pair(c, tenant, &key, STAGED)?;
             }
-            repo::put_held(c, tenant, &held, now_ticks())?;
+            repo::put_held(c, tenant, &held, now)?;
             let mut setting = onboarding_settings::get(c, tenant, &key)?
                 .ok_or_else(|| setting_not_found(&key))?;
             setting.apple_identifier = Some(apple_id);
@@ -144,7 +148,7 @@ pub async fn upload(
             if setting.token_name.is_none() {
                 setting.token_name.clone_from(&held.server_name);
             }
-            setting.last_modified_date_time = now_ticks();
+            setting.last_modified_date_time = now;
             onboarding_settings::update(c, tenant, &setting)?;
             // Assignments recorded while the setting had no server token can now reach Apple.
             crate::storage::profile_push::requeue_status(
@@ -152,7 +156,7 @@ pub async fn upload(
                 tenant,
                 &key,
                 crate::storage::profile_push::NO_SERVER_TOKEN,
-                now_ticks(),
+                now,
             )?;
             Ok::<_, ServiceError>(())
         })
@@ -215,12 +219,13 @@ pub async fn share_with_school_data_sync(
     share: bool,
 ) -> Result<(), ServiceError> {
     let key = setting.to_owned();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             let mut s = onboarding_settings::get(c, tenant, &key)?
                 .ok_or_else(|| setting_not_found(&key))?;
             s.share_token_with_school_data_sync_service = share;
-            s.last_modified_date_time = now_ticks();
+            s.last_modified_date_time = clock.now_ticks();
             onboarding_settings::update(c, tenant, &s)?;
             Ok(())
         })

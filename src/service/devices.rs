@@ -1,6 +1,8 @@
 //! Use cases of a token's imported Apple device identities: CRUD, bulk import and recording a
 //! requested profile assignment.
 
+use std::sync::Arc;
+
 mod bulk_import;
 
 pub use bulk_import::{ImportRequest, import, parse_import};
@@ -16,7 +18,6 @@ use crate::domain::ValidationError;
 use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
 use crate::domain::ids::Serial;
 use crate::domain::ids::{SettingId, TenantId};
-use crate::domain::time::now_ticks;
 use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
@@ -150,7 +151,7 @@ pub async fn create(
     setting: &SettingId,
     body: Map<String, Value>,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
-    let mut device = new_identity(&body, now_ticks())?;
+    let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
     svc.db
         .write(tenant, move |c| {
@@ -191,6 +192,7 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
@@ -200,7 +202,7 @@ pub async fn update(
             if device.requested_enrollment_profile_id != before {
                 check_requested_profile(c, tenant, &key, &mut device)?;
                 let requested = device.requested_enrollment_profile_id.clone();
-                device.assign_profile(requested, now_ticks());
+                device.assign_profile(requested, clock.now_ticks());
             }
             repo::update(c, tenant, &key, &device)?;
             Ok(())
@@ -268,6 +270,7 @@ pub async fn assign_profile(
 ) -> Result<(), ServiceError> {
     super::profile_push::enrollment_url(svc)?;
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
@@ -288,7 +291,7 @@ pub async fn assign_profile(
             let guid = profile_id
                 .strip_prefix(&format!("{key}_"))
                 .unwrap_or(&profile_id);
-            let now = now_ticks();
+            let now = clock.now_ticks();
             repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
             super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
             Ok(())

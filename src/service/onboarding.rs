@@ -1,5 +1,7 @@
 //! Use cases of depOnboardingSettings: list, count, get, create, update, delete.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -12,7 +14,6 @@ use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
-use crate::domain::time::now_ticks;
 use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::onboarding_settings::{self as repo, SPEC};
@@ -90,7 +91,7 @@ pub async fn create(
     tenant: TenantId,
     body: Map<String, Value>,
 ) -> Result<OnboardingSetting, ServiceError> {
-    let now = now_ticks();
+    let now = svc.clock.now_ticks();
     let mut setting = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     setting.apply(&body, Write::Create)?;
     let max = svc.max_dep_tokens;
@@ -116,11 +117,12 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let key = id.clone();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
             setting.apply(&body, Write::Update)?;
-            setting.last_modified_date_time = now_ticks();
+            setting.last_modified_date_time = clock.now_ticks();
             repo::update(c, tenant, &setting)?;
             Ok(())
         })

@@ -1,8 +1,12 @@
 //! Use cases of a token's enrollment profiles: CRUD, type casts, defaults per platform,
 //! mobileconfig export and device assignment.
 
+use std::sync::Arc;
+
 mod by_setting;
 mod shape;
+#[cfg(test)]
+mod tests;
 
 pub use by_setting::{TokenProfiles, by_setting};
 pub use shape::spec;
@@ -15,9 +19,8 @@ use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
 use crate::domain::edm::{self, EntityType};
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::domain::profiles::{self, Platform};
-use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::onboarding_settings;
@@ -70,12 +73,12 @@ fn load_one(
     c: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: &ProfileId,
 ) -> Result<(ProfileRecord, Defaults), ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
+    let rec = repo::get(c, tenant, setting, id.as_str())?.ok_or_else(|| not_found(id))?;
     Ok((rec, repo::defaults(c, tenant, setting)?))
 }
 
@@ -157,16 +160,16 @@ pub async fn get(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: ProfileId,
     cast: Option<&'static EntityType>,
 ) -> Result<Value, ServiceError> {
-    let (setting_key, key) = (setting.to_owned(), id.to_owned());
+    let setting = setting.clone();
     let (rec, defaults) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting_key, &key))
+        .run(move |c| load_one(c, tenant, &setting, &id))
         .await?;
     if cast.is_some_and(|t| !type_of(&rec).is_ok_and(|ty| ty.derives_from(t))) {
-        return Err(not_found(id));
+        return Err(not_found(&rec.id));
     }
     render(&rec, &defaults)
 }
@@ -228,6 +231,7 @@ pub async fn create(
         properties: props,
     };
     let setting = setting.to_owned();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
@@ -240,7 +244,7 @@ pub async fn create(
                 .into());
             }
             check_vpp_token(c, tenant, &rec.properties, None)?;
-            repo::insert(c, tenant, &setting, &rec, now_ticks())?;
+            repo::insert(c, tenant, &setting, &rec, clock.now_ticks())?;
             render(&rec, &[])
         })
         .await
@@ -251,14 +255,14 @@ pub async fn update(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: ProfileId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let (setting, key) = (setting.to_owned(), id.to_owned());
+    let setting = setting.clone();
     let svc2 = svc.clone();
     svc.db
         .write(tenant, move |c| {
-            let (mut rec, defaults) = load_one(c, tenant, &setting, &key)?;
+            let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
             let ty = type_of(&rec)?;
             profiles::check_patch_type(ty, &body)?;
             let mut body = body;
@@ -322,18 +326,18 @@ pub async fn delete(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: ProfileId,
 ) -> Result<(), ServiceError> {
-    let (setting, key) = (setting.to_owned(), id.to_owned());
+    let setting = setting.clone();
     svc.db
         .write(tenant, move |c| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
-            if repo::delete(c, tenant, &setting, &key)? {
+            if repo::delete(c, tenant, &setting, id.as_str())? {
                 Ok(())
             } else {
-                Err(not_found(&key))
+                Err(not_found(&id))
             }
         })
         .await
@@ -345,14 +349,14 @@ pub async fn set_default(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: ProfileId,
 ) -> Result<(), ServiceError> {
     // A default profile is pushed to every device a sync brings in.
     super::profile_push::enrollment_url(svc)?;
-    let (setting, key) = (setting.to_owned(), id.to_owned());
+    let setting = setting.clone();
     svc.db
         .write(tenant, move |c| {
-            let (rec, _) = load_one(c, tenant, &setting, &key)?;
+            let (rec, _) = load_one(c, tenant, &setting, &id)?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {
                 return Err(ValidationError::new(
@@ -373,12 +377,12 @@ pub async fn export_mobile_config(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: ProfileId,
 ) -> Result<String, ServiceError> {
-    let (setting_key, key) = (setting.to_owned(), id.to_owned());
+    let setting = setting.clone();
     let (rec, _) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting_key, &key))
+        .run(move |c| load_one(c, tenant, &setting, &id))
         .await?;
     Ok(profiles::export_mobileconfig(
         type_of(&rec)?,

@@ -98,7 +98,7 @@ pub async fn create(
     tenant: TenantId,
     body: Map<String, Value>,
 ) -> Result<VppToken, ServiceError> {
-    let now = now_ticks();
+    let now = svc.clock.now_ticks();
     let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
     let stored = sealed(svc, tenant, &token);
     svc.db
@@ -149,7 +149,7 @@ pub async fn update(
         .write(tenant, move |c| {
             let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
             let mut token = opened(&svc2, tenant, stored)?;
-            let now = now_ticks();
+            let now = svc2.clock.now_ticks();
             token.apply(&body, now)?;
             token.last_modified_date_time = now;
             let token = sealed(&svc2, tenant, &token);

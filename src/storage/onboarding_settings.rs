@@ -15,62 +15,45 @@ use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 pub static SPEC: EntitySpec = EntitySpec {
     entity: "microsoft.graph.depOnboardingSetting",
     fields: &[
-        field("id", "id", FieldKind::Id, false),
-        field("appleIdentifier", "apple_identifier", FieldKind::Text, true),
-        field(
+        Field::required("id", "id", FieldKind::Id),
+        Field::nullable("appleIdentifier", "apple_identifier", FieldKind::Text),
+        Field::required(
             "tokenExpirationDateTime",
             "token_expiration_date_time",
             FieldKind::DateTime,
-            false,
         ),
-        field(
+        Field::required(
             "lastModifiedDateTime",
             "last_modified_date_time",
             FieldKind::DateTime,
-            false,
         ),
-        field(
+        Field::required(
             "lastSuccessfulSyncDateTime",
             "last_successful_sync_date_time",
             FieldKind::DateTime,
-            false,
         ),
-        field(
+        Field::required(
             "lastSyncTriggeredDateTime",
             "last_sync_triggered_date_time",
             FieldKind::DateTime,
-            false,
         ),
-        field(
+        Field::required(
             "shareTokenWithSchoolDataSyncService",
             "share_token_with_school_data_sync_service",
             FieldKind::Bool,
-            false,
         ),
-        field(
-            "lastSyncErrorCode",
-            "last_sync_error_code",
-            FieldKind::Int,
-            false,
-        ),
-        field(
+        Field::required("lastSyncErrorCode", "last_sync_error_code", FieldKind::Int),
+        Field::required(
             "tokenType",
             "token_type",
             FieldKind::Enum(DepTokenType::MEMBERS),
-            false,
         ),
-        field("tokenName", "token_name", FieldKind::Text, true),
-        field(
-            "syncedDeviceCount",
-            "synced_device_count",
-            FieldKind::Int,
-            false,
-        ),
-        field(
+        Field::nullable("tokenName", "token_name", FieldKind::Text),
+        Field::required("syncedDeviceCount", "synced_device_count", FieldKind::Int),
+        Field::required(
             "dataSharingConsentGranted",
             "data_sharing_consent_granted",
             FieldKind::Bool,
-            false,
         ),
         Field {
             name: "roleScopeTagIds",
@@ -83,17 +66,6 @@ pub static SPEC: EntitySpec = EntitySpec {
     ],
     types: &[],
 };
-
-const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {
-    Field {
-        name,
-        column,
-        kind,
-        nullable,
-        filterable: true,
-        sortable: true,
-    }
-}
 
 /// One row of `dep_onboarding_settings`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

@@ -19,97 +19,67 @@ use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 pub static SPEC: EntitySpec = EntitySpec {
     entity: "microsoft.graph.vppToken",
     fields: &[
-        field("id", "id", FieldKind::Id, false),
-        field(
-            "organizationName",
-            "organization_name",
-            FieldKind::Text,
-            false,
-        ),
-        field(
+        Field::required("id", "id", FieldKind::Id),
+        Field::required("organizationName", "organization_name", FieldKind::Text),
+        Field::required(
             "vppTokenAccountType",
             "vpp_token_account_type",
             FieldKind::Enum(ACCOUNT_TYPE.members),
-            false,
         ),
-        field("appleId", "apple_id", FieldKind::Text, true),
-        field(
+        Field::nullable("appleId", "apple_id", FieldKind::Text),
+        Field::required(
             "expirationDateTime",
             "expiration_date_time",
             FieldKind::DateTime,
-            false,
         ),
-        field(
+        Field::required(
             "lastSyncDateTime",
             "last_sync_date_time",
             FieldKind::DateTime,
-            false,
         ),
         // The secret: selectable (always null), never filtered or sorted (no oracle on it).
         select_only("token", FieldKind::Text),
-        field(
+        Field::required(
             "lastModifiedDateTime",
             "last_modified_date_time",
             FieldKind::DateTime,
-            false,
         ),
         // Derived from the expiry at read time (see `state_at`), so there is no column.
         select_only("state", FieldKind::Enum(STATE.members)),
         select_only("tokenActionResults", FieldKind::Collection),
-        field(
+        Field::required(
             "lastSyncStatus",
             "last_sync_status",
             FieldKind::Enum(SYNC_STATUS.members),
-            false,
         ),
-        field(
+        Field::required(
             "automaticallyUpdateApps",
             "automatically_update_apps",
             FieldKind::Bool,
-            false,
         ),
-        field(
-            "countryOrRegion",
-            "country_or_region",
-            FieldKind::Text,
-            true,
-        ),
-        field(
+        Field::nullable("countryOrRegion", "country_or_region", FieldKind::Text),
+        Field::required(
             "dataSharingConsentGranted",
             "data_sharing_consent_granted",
             FieldKind::Bool,
-            false,
         ),
-        field("displayName", "display_name", FieldKind::Text, true),
-        field("locationName", "location_name", FieldKind::Text, true),
-        field(
+        Field::nullable("displayName", "display_name", FieldKind::Text),
+        Field::nullable("locationName", "location_name", FieldKind::Text),
+        Field::required(
             "claimTokenManagementFromExternalMdm",
             "claim_token_management_from_external_mdm",
             FieldKind::Bool,
-            false,
         ),
         select_only("roleScopeTagIds", FieldKind::Collection),
-        field("lastAppCount", "last_app_count", FieldKind::Int, false),
-        field(
+        Field::required("lastAppCount", "last_app_count", FieldKind::Int),
+        Field::required(
             "appleDeviceAppDeliveryProtocolType",
             "apple_device_app_delivery_protocol_type",
             FieldKind::Enum(DELIVERY_PROTOCOL.members),
-            false,
         ),
     ],
     types: &[],
 };
-
-const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {
-    Field {
-        name,
-        column,
-        kind,
-        nullable,
-        filterable: true,
-        sortable: true,
-    }
-}
 
 /// A property without a column of its own: `$select` only.
 const fn select_only(name: &'static str, kind: FieldKind) -> Field {

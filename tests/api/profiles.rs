@@ -733,6 +733,56 @@ async fn other_tenants_and_tokens_see_404(backend: Backend) {
     assert_eq!(app.get(&format!("{path}/{pid}")).await.status(), 200);
 }
 
+/// Ids not of the `{token}_{guid}` form are turned away where the path is parsed: each is the
+/// profile's 404 naming the id, on the per-token and the legacy paths, and the profile that
+/// exists is untouched.
+async fn malformed_profile_ids_are_the_profiles_404(backend: Backend) {
+    let app = TestApp::spawn_with(backend, with_mdm).await;
+    let (_, path) = token(&app).await;
+    let pid = create(&app, &path, &ios("kept")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let legacy = "/beta/deviceManagement/enrollmentProfiles";
+    for bad in ["nounderscore", "_x", "x_"] {
+        for (method, url) in [
+            (Method::GET, format!("{path}/{bad}")),
+            (Method::PATCH, format!("{path}/{bad}")),
+            (Method::DELETE, format!("{path}/{bad}")),
+            (Method::POST, format!("{path}/{bad}/setDefaultProfile")),
+            (Method::GET, format!("{path}/{bad}/exportMobileConfig()")),
+            (Method::GET, format!("{legacy}/{bad}")),
+            (Method::PATCH, format!("{legacy}/{bad}")),
+            (Method::DELETE, format!("{legacy}/{bad}")),
+            (Method::POST, format!("{legacy}/{bad}/setDefaultProfile")),
+        ] {
+            let body = if method == Method::PATCH {
+                json!({"displayName": "changed"})
+            } else {
+                json!({})
+            };
+            let resp = app
+                .request(method.clone(), &url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let message = assert_graph_error(resp, 404, "ResourceNotFound").await;
+            assert!(
+                message.contains(&format!("'{bad}'")),
+                "{method} {url}: {message}"
+            );
+        }
+    }
+    let kept: Value = app
+        .get(&format!("{path}/{pid}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["displayName"], "kept");
+}
+
 async fn deleting_a_token_removes_what_it_owns(backend: Backend) {
     let app = TestApp::spawn_with(backend, with_mdm).await;
     let (setting, path) = token(&app).await;
@@ -928,5 +978,6 @@ on_both_backends!(
     update_device_profile_assignment_records_the_request,
     list_options_and_paging,
     other_tenants_and_tokens_see_404,
+    malformed_profile_ids_are_the_profiles_404,
     deleting_a_token_removes_what_it_owns,
 );

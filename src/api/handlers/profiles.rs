@@ -69,7 +69,7 @@ pub async fn count_enrollment_profiles(c: Call<'_>) -> Result<GraphResponse, Api
 /// `GET …/enrollmentProfiles/{id}[/microsoft.graph.{type}]`.
 pub async fn get_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let setting = &c.params.setting();
-    let id = c.params.get(PROFILE_ID);
+    let id = c.params.profile()?;
     let cast = c.params.cast;
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
@@ -115,7 +115,7 @@ pub async fn create_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
 pub async fn update_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let setting = &c.params.setting();
-    let id = c.params.get(PROFILE_ID);
+    let id = c.params.profile()?;
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
     service::update(st, tenant, setting, id, body).await?;
@@ -125,7 +125,7 @@ pub async fn update_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
 /// `DELETE …/enrollmentProfiles/{id}` → 204.
 pub async fn delete_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let setting = &c.params.setting();
-    let id = c.params.get(PROFILE_ID);
+    let id = c.params.profile()?;
     let (st, tenant) = (c.services, c.tenant);
     service::delete(st, tenant, setting, id).await?;
     Ok(GraphResponse::no_content())
@@ -134,7 +134,7 @@ pub async fn delete_enrollment_profile(c: Call<'_>) -> Result<GraphResponse, Api
 /// `GET …/{id}/exportMobileConfig()` → `{"value": "<mobileconfig>"}`.
 pub async fn export_mobile_config(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let setting = &c.params.setting();
-    let id = c.params.get(PROFILE_ID);
+    let id = c.params.profile()?;
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let value = service::export_mobile_config(st, tenant, setting, id).await?;
     Ok(response::primitive(ctx, &json!(value)))
@@ -143,7 +143,7 @@ pub async fn export_mobile_config(c: Call<'_>) -> Result<GraphResponse, ApiError
 /// `POST …/{id}/setDefaultProfile` → 204.
 pub async fn set_default_profile(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let setting = &c.params.setting();
-    let id = c.params.get(PROFILE_ID);
+    let id = c.params.profile()?;
     let (st, tenant) = (c.services, c.tenant);
     optional_json_object(c.body)?;
     service::set_default(st, tenant, setting, id).await?;

@@ -1,13 +1,14 @@
 //! The per-setting RSA key pairs a server token is encrypted to: generating, sharing and
 //! reading them, and decrypting an uploaded token with them.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use super::{UploadRefused, ensure_setting, setting_not_found};
 use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
-use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
 use crate::storage::apple_tokens::{self as repo, CURRENT, KeyPair, STAGED};
 
@@ -33,10 +34,11 @@ pub async fn generate_key(
         certificate: cert_pem.clone(),
     };
     let key = setting.to_owned();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &key)?;
-            repo::put_key_pair(c, tenant, &key, &pair, now_ticks())?;
+            repo::put_key_pair(c, tenant, &key, &pair, clock.now_ticks())?;
             Ok::<_, ServiceError>(())
         })
         .await?;
@@ -54,6 +56,7 @@ pub async fn stage_key_of(
 ) -> Result<(), ServiceError> {
     let (from, to) = (from.clone(), to.clone());
     let secrets = svc.secrets.clone();
+    let clock = Arc::clone(&svc.clock);
     svc.db
         .write(tenant, move |c| {
             ensure_setting(c, tenant, &to)?;
@@ -71,7 +74,7 @@ pub async fn stage_key_of(
                 private_key: secrets.seal(&key_context(tenant, &to, STAGED), &private),
                 certificate: pair.certificate.clone(),
             };
-            repo::put_key_pair(c, tenant, &to, &staged, now_ticks())?;
+            repo::put_key_pair(c, tenant, &to, &staged, clock.now_ticks())?;
             Ok(())
         })
         .await

@@ -15,7 +15,6 @@ use crate::domain::ValidationError;
 use crate::domain::devices::ImportedAppleDeviceIdentity;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
-use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
 use crate::storage::{Db, DbConnection, devices, legacy_defaults, onboarding_settings};
 
@@ -131,10 +130,13 @@ pub async fn key_setting(svc: &Services, tenant: TenantId) -> Result<DefaultToke
     }
     // Decided again under the tenant's write lock, so that concurrent first calls end with one
     // setting: the first creates and designates it, the others find it designated.
-    let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now_ticks());
+    let now = svc.clock.now_ticks();
+    let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     let max_tokens = svc.max_dep_tokens;
     svc.db
-        .write(tenant, move |c| create_first(c, tenant, fresh, max_tokens))
+        .write(tenant, move |c| {
+            create_first(c, tenant, fresh, now, max_tokens)
+        })
         .await
 }
 
@@ -142,6 +144,7 @@ fn create_first(
     c: &mut DbConnection,
     tenant: TenantId,
     fresh: OnboardingSetting,
+    now: i64,
     max_tokens: i32,
 ) -> Result<DefaultToken, ServiceError> {
     let ids = legacy_defaults::setting_ids(c, tenant)?;
@@ -155,7 +158,7 @@ fn create_first(
         )
         .into());
     }
-    onboarding_settings::insert(c, tenant, &fresh, now_ticks())?;
+    onboarding_settings::insert(c, tenant, &fresh, now)?;
     legacy_defaults::designate(c, tenant, &SettingId::new(&fresh.id))?;
     Ok(DefaultToken::One(fresh.id))
 }
