@@ -27,67 +27,45 @@ const LOOKUP_CHUNK: usize = 900;
 pub static SPEC: EntitySpec = EntitySpec {
     entity: "microsoft.graph.importedAppleDeviceIdentity",
     fields: &[
-        field("id", "id", FieldKind::Id, false),
-        field(
-            "createdDateTime",
-            "created_date_time",
-            FieldKind::DateTime,
-            false,
-        ),
-        field("description", "description", FieldKind::Text, true),
-        field(
+        Field::required("id", "id", FieldKind::Id),
+        Field::required("createdDateTime", "created_date_time", FieldKind::DateTime),
+        Field::nullable("description", "description", FieldKind::Text),
+        Field::required(
             "discoverySource",
             "discovery_source",
             FieldKind::Enum(DiscoverySource::MEMBERS),
-            false,
         ),
-        field(
+        Field::required(
             "enrollmentState",
             "enrollment_state",
             FieldKind::Enum(EnrollmentState::MEMBERS),
-            false,
         ),
-        field("isDeleted", "is_deleted", FieldKind::Bool, true),
-        field("isSupervised", "is_supervised", FieldKind::Bool, false),
-        field(
+        Field::nullable("isDeleted", "is_deleted", FieldKind::Bool),
+        Field::required("isSupervised", "is_supervised", FieldKind::Bool),
+        Field::required(
             "lastContactedDateTime",
             "last_contacted_date_time",
             FieldKind::DateTime,
-            false,
         ),
-        field(
+        Field::required(
             "platform",
             "platform",
             FieldKind::Enum(DevicePlatform::MEMBERS),
-            false,
         ),
-        field(
+        Field::nullable(
             "requestedEnrollmentProfileAssignmentDateTime",
             "requested_enrollment_profile_assignment_date_time",
             FieldKind::DateTime,
-            true,
         ),
-        field(
+        Field::nullable(
             "requestedEnrollmentProfileId",
             "requested_enrollment_profile_id",
             FieldKind::Id,
-            true,
         ),
-        field("serialNumber", "serial_number", FieldKind::Serial, false),
+        Field::required("serialNumber", "serial_number", FieldKind::Serial),
     ],
     types: &[],
 };
-
-const fn field(name: &'static str, column: &'static str, kind: FieldKind, nullable: bool) -> Field {
-    Field {
-        name,
-        column,
-        kind,
-        nullable,
-        filterable: true,
-        sortable: true,
-    }
-}
 
 /// One row of `imported_devices`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

@@ -443,7 +443,7 @@ async def t_settings_expand_navigations():
     )
     got = await setting(sid).get(request_configuration=RequestConfiguration(query_parameters=qp))
     check(got.enrollment_profiles is not None, "$expand=enrollmentProfiles ignored")
-    check({p.id for p in got.enrollment_profiles} == set(state["profiles"].values()), "expanded profiles")
+    check({p.id for p in got.enrollment_profiles} == set(state["profiles"].values()), f"expanded profiles {sorted(p.id for p in got.enrollment_profiles)} != {sorted(state['profiles'].values())}")
     check(any(isinstance(p, DepMacOSEnrollmentProfile) for p in got.enrollment_profiles), "expanded items lost their type")
     check(isinstance(got.default_ios_enrollment_profile, DepIOSEnrollmentProfile), "expanded default profile")
     check(got.default_ios_enrollment_profile.id == state["profiles"]["ios"], "expanded default profile id")

@@ -7,9 +7,9 @@
 //! page (no query per setting): the profiles and default designations in two queries, the
 //! identities in one windowed query that cuts each token's own page.
 //!
-//! GRAPH-COMPAT: an expanded collection holds at most one page (`$top`, capped at the gateway's
-//! page size) and carries no nextLink of its own; clients follow the navigation itself to page
-//! further, as Graph's docs advise for large expansions.
+//! GRAPH-COMPAT: expanded identities hold at most one page (`$top`, capped at the gateway's page
+//! size) and carry no nextLink of its own; clients follow the navigation itself to page further,
+//! as Graph's docs advise for large expansions. Expanded profiles (a token has few) come whole.
 
 use std::collections::HashMap;
 
@@ -140,7 +140,9 @@ fn expansion(nav: Nav, q: &QueryOptions, max_page_size: u32) -> Result<Expansion
             q.ensure_only(&[QueryOption::Select])?;
             Cut::Single
         }
-        Nav::Profiles => Cut::InMemory(paging::in_memory_page(spec, q, max_page_size)?),
+        // A token's profiles are few and read whole: the expansion carries all of them (the
+        // Python SDK's expand test relies on it), cut only by the client's own `$top`.
+        Nav::Profiles => Cut::InMemory(paging::in_memory_page(spec, q, u32::MAX)?),
         Nav::Devices => {
             let filter = q
                 .filter
