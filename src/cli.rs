@@ -133,18 +133,9 @@ pub enum Command {
 impl Cli {
     /// Runs the chosen subcommand; `tokens` may ask for a non-zero exit without an error.
     pub async fn run(self) -> anyhow::Result<ExitCode> {
-        if let Command::Tokens { tenant, json } = &self.command {
-            let settings = Settings::load(self.config.as_deref())?;
-            telemetry::init(&settings.log, settings.log_json);
-            return tokens::run(&settings, *tenant, *json).await;
-        }
-        self.run_other().await.map(|()| ExitCode::SUCCESS)
-    }
-
-    async fn run_other(self) -> anyhow::Result<()> {
         let mut settings = Settings::load(self.config.as_deref())?;
         telemetry::init(&settings.log, settings.log_json);
-        match self.command {
+        let done: anyhow::Result<()> = match self.command {
             Command::Serve {
                 bind,
                 tls_cert,
@@ -221,13 +212,14 @@ impl Cli {
                 );
                 Ok(())
             }
-            Command::Tokens { .. } => unreachable!("handled by run"),
+            Command::Tokens { tenant, json } => return tokens::run(&settings, tenant, json).await,
             Command::Migrate => {
                 let db = Db::connect(&settings.database_url(), 1)?;
                 let applied = tokio::task::spawn_blocking(move || db.migrate()).await??;
                 println!("applied {applied} migration(s)");
                 Ok(())
             }
-        }
+        };
+        done.map(|()| ExitCode::SUCCESS)
     }
 }
