@@ -7,27 +7,11 @@ should make them equal), the whole walk, and the server's peak RSS. Usage:
     benches/identities.py [--backends sqlite,postgres] [--pg postgres://postgres@127.0.0.1:5432/postgres]
 Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured).
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.request, uuid
+import argparse, json, statistics, sys, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
+from gateway import build, call, gateway, timed
+
 PORT = 18181
-
-
-def call(method, url, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=120) as resp:
-        return json.loads(resp.read() or b"null")
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def serials(start, n):
@@ -35,24 +19,7 @@ def serials(start, n):
 
 
 def run(backend, pg_admin):
-    data_dir = tempfile.mkdtemp(prefix="dep-gateway-bench-")
-    env = dict(os.environ, DEP_GATEWAY_DATA_DIR=data_dir, DEP_GATEWAY_BIND=f"127.0.0.1:{PORT}", DEP_GATEWAY_LOG="warn")
-    db = None
-    if backend == "postgres":
-        db = f"dg_bench_{uuid.uuid4().hex}"
-        subprocess.run(["psql", pg_admin, "-qc", f'CREATE DATABASE "{db}"'], check=True)
-        env["DEP_GATEWAY_DATABASE_URL"] = pg_admin.rsplit("/", 1)[0] + "/" + db
-    server = subprocess.Popen([BIN, "serve"], env=env)
-    try:
-        base = f"http://127.0.0.1:{PORT}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        token = subprocess.run([BIN, "token", "--tenant", str(uuid.uuid4()), "--ttl", "7200"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
+    with gateway(backend, pg_admin, PORT) as (base, token, _env, server):
         settings = f"{base}/beta/deviceManagement/depOnboardingSettings"
         setting = call("POST", settings, token, {"tokenName": "bench"})["id"]
         devices = f"{settings}/{setting}/importedAppleDeviceIdentities"
@@ -80,11 +47,6 @@ def run(backend, pg_admin):
         return {"backend": backend, "import_10k_s": round(import_s, 3), "pages": pages,
                 "walk_100k_s": round(walk_s, 2), "page1_ms": round(page1 * 1000, 1),
                 "page100_ms": round(page100 * 1000, 1), "ratio": round(page100 / page1, 2), "peak_rss_mb": rss_mb}
-    finally:
-        server.terminate()
-        server.wait()
-        if db:
-            subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
 
 
 def main():
@@ -92,7 +54,7 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    build()
     for backend in args.backends.split(","):
         print(json.dumps(run(backend, args.pg)), flush=True)
 

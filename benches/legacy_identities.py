@@ -10,35 +10,16 @@ comparison. Usage:
     benches/legacy_identities.py [--backends sqlite,postgres] [--pg postgres://postgres@127.0.0.1:5432/postgres]
 Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured).
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request, uuid
+import argparse, json, statistics, sys, time, urllib.parse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
+from gateway import build, call, gateway, timed
+from identities import serials
+
 PORT = 18182
-
-# The helpers of benches/identities.py (this script's directory is on sys.path when run).
-from identities import call, serials, timed  # noqa: E402
 
 
 def run(backend, pg_admin):
-    data_dir = tempfile.mkdtemp(prefix="dep-gateway-bench-")
-    env = dict(os.environ, DEP_GATEWAY_DATA_DIR=data_dir, DEP_GATEWAY_BIND=f"127.0.0.1:{PORT}", DEP_GATEWAY_LOG="warn")
-    db = None
-    if backend == "postgres":
-        db = f"dg_bench_{uuid.uuid4().hex}"
-        subprocess.run(["psql", pg_admin, "-qc", f'CREATE DATABASE "{db}"'], check=True)
-        env["DEP_GATEWAY_DATABASE_URL"] = pg_admin.rsplit("/", 1)[0] + "/" + db
-    server = subprocess.Popen([BIN, "serve"], env=env)
-    try:
-        base = f"http://127.0.0.1:{PORT}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        token = subprocess.run([BIN, "token", "--tenant", str(uuid.uuid4()), "--ttl", "7200"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
+    with gateway(backend, pg_admin, PORT) as (base, token, _env, _server):
         settings = f"{base}/beta/deviceManagement/depOnboardingSettings"
         tokens = [call("POST", settings, token, {"tokenName": f"bench {i}"})["id"] for i in range(2)]
         for start in range(0, 100_000, 10_000):
@@ -66,11 +47,6 @@ def run(backend, pg_admin):
         return {"backend": backend, "pages": pages, "legacy_walk_100k_s": round(walk_s, 2),
                 "legacy_page1_ms": round(page1 * 1000, 1), "legacy_page100_ms": round(page100 * 1000, 1),
                 "ratio": round(page100 / page1, 2), "new_per_token_page1_ms": round(new_page1 * 1000, 1)}
-    finally:
-        server.terminate()
-        server.wait()
-        if db:
-            subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
 
 
 def main():
@@ -78,7 +54,7 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    build()
     for backend in args.backends.split(","):
         print(json.dumps(run(backend, args.pg)), flush=True)
 

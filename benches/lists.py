@@ -10,24 +10,13 @@ by, measured in the same run: GET by id, page 1 and page 1,000 of a `$top=100` w
 
 Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured).
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request, uuid
+import argparse, os, statistics, subprocess, sys, time, urllib.parse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
-PORT = 18182
+from gateway import build, call, gateway
+
+PORT = 18183
 TOP = 100
 DEEP = 1000
-
-
-def call(method, url, token, body=None, raw=False):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=600) as resp:
-        payload = resp.read()
-        return payload.decode() if raw else json.loads(payload or b"null")
 
 
 def median_ms(fn, n=7):
@@ -50,24 +39,7 @@ def q(url, **params):
 
 
 def run(backend, pg_admin, n):
-    data_dir = tempfile.mkdtemp(prefix="dep-gateway-lists-")
-    env = dict(os.environ, DEP_GATEWAY_DATA_DIR=data_dir, DEP_GATEWAY_BIND=f"127.0.0.1:{PORT}", DEP_GATEWAY_LOG="warn")
-    db = None
-    if backend == "postgres":
-        db = f"dg_lists_{uuid.uuid4().hex}"
-        subprocess.run(["psql", pg_admin, "-qc", f'CREATE DATABASE "{db}"'], check=True)
-        env["DEP_GATEWAY_DATABASE_URL"] = pg_admin.rsplit("/", 1)[0] + "/" + db
-    server = subprocess.Popen([BIN, "serve"], env=env)
-    try:
-        base = f"http://127.0.0.1:{PORT}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        token = subprocess.run([BIN, "token", "--tenant", str(uuid.uuid4()), "--ttl", "7200"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
+    with gateway(backend, pg_admin, PORT) as (base, token, env, _server):
         settings = f"{base}/beta/deviceManagement/depOnboardingSettings"
         setting = call("POST", settings, token, {"tokenName": "lists"})["id"]
         devices = f"{settings}/{setting}/importedAppleDeviceIdentities"
@@ -124,11 +96,6 @@ def run(backend, pg_admin, n):
         figure("filtered /$count platform", q(f"{devices}/$count", **{"$filter": "platform eq 'macOS'"}), mac_ms, "filtered page", count=True)
         figure("filtered /$count startswith", q(f"{devices}/$count", **{"$filter": f"startswith(serialNumber,'{prefix}')"}), ref_p1, "page 1", count=True)
         return out
-    finally:
-        server.terminate()
-        server.wait()
-        if db:
-            subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
 
 
 def main():
@@ -137,7 +104,7 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    build()
     print(f"# nproc={os.cpu_count()} n={args.n}", flush=True)
     for backend in args.backends.split(","):
         for k, v in run(backend, args.pg, args.n).items():
