@@ -217,7 +217,11 @@ fn top_level_conjuncts_are_seeks_and_demote_to_unary_plus() {
             .unwrap();
     let cond = compile_filter(&expr, &SERIALS).unwrap();
     let seeks: Vec<_> = cond.seeks.iter().map(|s| (s.column, s.bounded)).collect();
-    assert_eq!(seeks, [("serial_number", true)], "or/not leaves are no seeks");
+    assert_eq!(
+        seeks,
+        [("serial_number", true)],
+        "or/not leaves are no seeks"
+    );
     assert_eq!(render(&cond.seeks[0].probe).0, "serial_number IN (?, ?)");
 
     let expr = parse_filter("startswith(serialNumber,'c0') and id eq 'x'").unwrap();

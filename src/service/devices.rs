@@ -109,13 +109,19 @@ pub async fn get(
     setting: &SettingId,
     id: &str,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
+    let (key, owned) = (setting.to_owned(), id.to_owned());
     svc.db
-        .run(move |c| {
-            ensure_setting(c, tenant, &key)?;
-            repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))
-        })
-        .await
+        .read_cached(
+            tenant,
+            "importedAppleDeviceIdentity",
+            &format!("{}/{id}", setting.as_str()),
+            move |c| {
+                ensure_setting(c, tenant, &key)?;
+                Ok::<_, ServiceError>(repo::get(c, tenant, &key, &owned)?)
+            },
+        )
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 /// Normalises `requestedEnrollmentProfileId` to the bare GUID of a profile of this token.

@@ -75,11 +75,24 @@ fn load_one(
     setting: &SettingId,
     id: &ProfileId,
 ) -> Result<(ProfileRecord, Defaults), ServiceError> {
+    find_one(c, tenant, setting, id)?.ok_or_else(|| not_found(id))
+}
+
+/// [`load_one`] with a missing profile as `None` (a missing token stays an error), for the read
+/// cache, which keeps only what it found.
+fn find_one(
+    c: &mut DbConnection,
+    tenant: TenantId,
+    setting: &SettingId,
+    id: &ProfileId,
+) -> Result<Option<(ProfileRecord, Defaults)>, ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id.as_str())?.ok_or_else(|| not_found(id))?;
-    Ok((rec, repo::defaults(c, tenant, setting)?))
+    let Some(rec) = repo::get(c, tenant, setting, id.as_str())? else {
+        return Ok(None);
+    };
+    Ok(Some((rec, repo::defaults(c, tenant, setting)?)))
 }
 
 /// Rendered profiles of a token, optionally only those of (or derived from) `cast`.
@@ -163,11 +176,16 @@ pub async fn get(
     id: ProfileId,
     cast: Option<&'static EntityType>,
 ) -> Result<Value, ServiceError> {
+    let cache_key = format!("{}/{}", setting.as_str(), id.as_str());
     let setting = setting.clone();
+    let wanted = id.clone();
     let (rec, defaults) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting, &id))
-        .await?;
+        .read_cached(tenant, "enrollmentProfile", &cache_key, move |c| {
+            find_one(c, tenant, &setting, &wanted)
+        })
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     if cast.is_some_and(|t| !type_of(&rec).is_ok_and(|ty| ty.derives_from(t))) {
         return Err(not_found(&rec.id));
     }

@@ -74,8 +74,11 @@ pub async fn count_expiring_before(
 pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken, ServiceError> {
     let key = id.to_owned();
     svc.db
-        .run(move |c| repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key)))
-        .await
+        .read_cached(tenant, "vppToken", id, move |c| {
+            repo::get(c, tenant, &key).map_err(ServiceError::from)
+        })
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 /// Refuses a token whose inner Apple token the tenant already holds under another id.
