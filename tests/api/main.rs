@@ -29,6 +29,7 @@ mod pausable_proxy;
 mod profile_push;
 mod profiles;
 mod query_options;
+mod read_cache;
 mod restore;
 mod security;
 mod shutdown;
