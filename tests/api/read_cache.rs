@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use dep_gateway::Application;
 use dep_gateway::config::Settings;
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -90,6 +91,17 @@ async fn postgres() {
     let setting = a.create_setting(&json!({"tokenName": "before"})).await;
     let setting = setting["id"].as_str().unwrap().to_owned();
     let path = format!("{SETTINGS}/{setting}");
+    read_twice(&a, &b, &path, "tokenName", "before").await;
+    // A write that notifies nobody (triggers off for this session) is not seen by B: B serves
+    // its cached entry, so the cache is on and what follows tests its invalidation.
+    let mut raw = PgConnection::establish(&a.database_url()).expect("database");
+    diesel::sql_query("SET session_replication_role = replica")
+        .execute(&mut raw)
+        .expect("triggers off");
+    diesel::sql_query("UPDATE dep_onboarding_settings SET token_name = 'unnotified' WHERE id = $1")
+        .bind::<diesel::sql_types::Text, _>(&setting)
+        .execute(&mut raw)
+        .expect("silent write");
     read_twice(&a, &b, &path, "tokenName", "before").await;
     patch(&a, &path, &json!({"tokenName": "after"})).await;
     b_sees(&a, &b, &path, "B sees A's setting write", |s, v| {

@@ -117,7 +117,89 @@ pub(super) fn sorted(order_by: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::sorted;
+    use super::{plan, sorted};
+    use crate::domain::devices::{DevicePlatform, ImportedAppleDeviceIdentity};
+    use crate::odata::{compile_filter, parse_filter};
+    use crate::service::test_support::Env;
+    use crate::storage::PageQuery;
+    use crate::storage::devices::{SPEC, insert_many, list, scoped};
+
+    /// On a token of 3,000 identities (3 on macOS, every one an admin import), the rare
+    /// `platform` drives the `and` and the common `discoverySource` is demoted; a serial `in`
+    /// drives and is sorted; the rewritten queries return the same rows.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_rarest_seek_drives_and_few_serials_are_sorted() {
+        let env = Env::new().await;
+        let (tenant, setting) = (env.tenant, env.setting.clone());
+        let filter = |f: &str| compile_filter(&parse_filter(f).unwrap(), &SPEC).unwrap();
+        let combo = filter("discoverySource eq 'adminImport' and platform eq 'macOS'");
+        let serials =
+            filter("serialNumber in ('c02p00000009','C02P00000001') and platform eq 'iOS'");
+        let (combo_plan, serial_plan, pages) = env
+            .read(move |c| {
+                let devices: Vec<_> = (0..3000)
+                    .map(|i| {
+                        let mut d = ImportedAppleDeviceIdentity::new(
+                            format!("id-{:05}", 3000 - i),
+                            format!("C02P{i:08}"),
+                            0,
+                        );
+                        d.platform = if i % 1000 == 7 {
+                            DevicePlatform::MacOs
+                        } else {
+                            DevicePlatform::Ios
+                        };
+                        d
+                    })
+                    .collect();
+                insert_many(c, tenant, &setting, &devices)?;
+                let demoted = |p: &super::Plan| {
+                    let seeks = &p.filter.seeks;
+                    (
+                        seeks
+                            .iter()
+                            .map(|s| (s.column, s.demoted))
+                            .collect::<Vec<_>>(),
+                        p.sort,
+                    )
+                };
+                let a = plan(c, || scoped(tenant, &setting), &combo)?;
+                let b = plan(c, || scoped(tenant, &setting), &serials)?;
+                let mut pages = Vec::new();
+                for f in [combo, serials] {
+                    let q = PageQuery {
+                        filter: Some(f),
+                        after: None,
+                        order_by: "id ASC".into(),
+                        limit: 10,
+                        offset: 0,
+                    };
+                    let page = list(c, tenant, &setting, &q)?;
+                    pages.push(
+                        page.into_iter()
+                            .map(|d| d.serial_number)
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                Ok((demoted(&a), demoted(&b), pages))
+            })
+            .await;
+        assert_eq!(
+            combo_plan,
+            (vec![("discovery_source", true), ("platform", false)], false)
+        );
+        assert_eq!(
+            serial_plan,
+            (vec![("serial_number", false), ("platform", true)], true)
+        );
+        assert_eq!(
+            pages,
+            [
+                vec!["C02P00002007", "C02P00001007", "C02P00000007"],
+                vec!["C02P00000009", "C02P00000001"],
+            ]
+        );
+    }
 
     #[test]
     fn sorted_keys_lose_their_index() {
