@@ -135,7 +135,7 @@ pub async fn import(c: Call<'_>) -> Result<GraphResponse, ApiError> {
             }
         }
     }
-    let request = service::parse_import(&body)?;
+    let request = service::parse_import(&body, st.clock.now_ticks())?;
     let setting = default_for(
         st,
         tenant,

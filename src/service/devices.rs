@@ -154,7 +154,7 @@ pub async fn create(
     let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             check_requested_profile(c, tenant, &key, &mut device)?;
             if let Some((other, _)) =
@@ -194,7 +194,7 @@ pub async fn update(
     let (key, id) = (setting.to_owned(), id.to_owned());
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
             let before = device.requested_enrollment_profile_id.clone();
@@ -219,7 +219,7 @@ pub async fn delete(
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             if repo::delete(c, tenant, &key, &id)? {
                 Ok(())
@@ -272,7 +272,7 @@ pub async fn assign_profile(
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {

@@ -122,7 +122,7 @@ pub async fn push_token(
     let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
     let claimed = svc
         .db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?)
         })
         .await?;
@@ -145,7 +145,7 @@ pub async fn push_token(
     drop(beat);
     let key = setting.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             repo::release(c, tenant, &key, &owner).map_err(ServiceError::from)
         })
         .await?;
@@ -268,7 +268,7 @@ impl Push<'_> {
                     let now = self.svc.clock.now_ticks();
                     self.svc
                         .db
-                        .write(tenant, move |c| {
+                        .write(tenant, self.svc.clock.now_ticks(), move |c| {
                             repo::put_apple_profile(c, tenant, &key, &id, &keep, now)
                                 .map_err(ServiceError::from)
                         })
@@ -332,7 +332,7 @@ impl Push<'_> {
                         let (key, id) = (self.setting.to_owned(), profile_id.to_owned());
                         self.svc
                             .db
-                            .write(tenant, move |c| {
+                            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                                 repo::forget_apple_profile(c, tenant, &key, &id)
                                     .map_err(ServiceError::from)
                             })
@@ -381,7 +381,7 @@ impl Push<'_> {
         let (now, until) = (self.svc.clock.now_ticks(), lease_until(self.svc));
         self.svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                 let refs: Vec<(&Assignment, Outcome)> =
                     pairs.iter().map(|(row, o)| (row, o.clone())).collect();
                 repo::record(c, tenant, &key, &id, &refs, now)?;

@@ -116,7 +116,7 @@ pub async fn import_apple_device_identity_list(c: Call<'_>) -> Result<GraphRespo
     let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
-    let request = service::parse_import(&body)?;
+    let request = service::parse_import(&body, st.clock.now_ticks())?;
     let results = service::import(st, tenant, setting, request).await?;
     // Serialised straight to bytes: a 20,000-item answer never exists as a JSON tree.
     let body = ImportResponse {
