@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::response::GraphResponse;
 use crate::auth::Permission;
 use crate::domain::edm::{EdmType, EntityType};
-use crate::domain::ids::{ProfileId, SettingId, TenantId};
+use crate::domain::ids::{IdentityId, ProfileId, SettingId, TenantId};
 use crate::odata::{QueryOption, QueryOptions};
 use crate::service::{Entity, ServiceError, Services};
 
@@ -214,6 +214,12 @@ impl Params {
     /// id is the service's `404`).
     pub fn setting(&self) -> SettingId {
         SettingId::new(self.get(SETTING_ID))
+    }
+
+    /// The `{importedAppleDeviceIdentity-id}` key as a typed id (an unknown id is the
+    /// service's `404`).
+    pub fn identity(&self) -> IdentityId {
+        IdentityId::new(self.get(DEVICE_ID))
     }
 
     /// The `{enrollmentProfile-id}` key split once into token and guid. An id that is not

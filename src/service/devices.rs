@@ -17,7 +17,7 @@ use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
 use crate::domain::ids::Serial;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
@@ -106,14 +106,13 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    id: &str,
+    setting: SettingId,
+    id: IdentityId,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
         .run(move |c| {
-            ensure_setting(c, tenant, &key)?;
-            repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))
+            ensure_setting(c, tenant, &setting)?;
+            repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))
         })
         .await
 }
@@ -187,24 +186,23 @@ fn new_identity(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    id: &str,
+    setting: SettingId,
+    id: IdentityId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            ensure_setting(c, tenant, &key)?;
-            let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+        .write(tenant, now, move |c| {
+            ensure_setting(c, tenant, &setting)?;
+            let mut device = repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let before = device.requested_enrollment_profile_id.clone();
             device.apply(&body, Write::Update)?;
             if device.requested_enrollment_profile_id != before {
-                check_requested_profile(c, tenant, &key, &mut device)?;
+                check_requested_profile(c, tenant, &setting, &mut device)?;
                 let requested = device.requested_enrollment_profile_id.clone();
-                device.assign_profile(requested, clock.now_ticks());
+                device.assign_profile(requested, now);
             }
-            repo::update(c, tenant, &key, &device)?;
+            repo::update(c, tenant, &setting, &device)?;
             Ok(())
         })
         .await
@@ -214,14 +212,13 @@ pub async fn update(
 pub async fn delete(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    id: &str,
+    setting: SettingId,
+    id: IdentityId,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {
-            ensure_setting(c, tenant, &key)?;
-            if repo::delete(c, tenant, &key, &id)? {
+            ensure_setting(c, tenant, &setting)?;
+            if repo::delete(c, tenant, &setting, &id)? {
                 Ok(())
             } else {
                 Err(not_found(&id))

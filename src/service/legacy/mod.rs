@@ -14,7 +14,7 @@ use super::{Entity, ServiceError, Services, profiles};
 use crate::clock::Clock;
 use crate::domain::ValidationError;
 use crate::domain::devices::ImportedAppleDeviceIdentity;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::odata::QueryOptions;
 use crate::storage::{Db, DbConnection, devices, legacy_defaults, onboarding_settings};
@@ -170,11 +170,10 @@ fn create_first(
 pub async fn token_of_device(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: IdentityId,
 ) -> Result<Option<String>, ServiceError> {
-    let key = id.to_owned();
     svc.db
-        .run(move |c| Ok(devices::setting_of(c, tenant, &key)?))
+        .run(move |c| Ok(devices::setting_of(c, tenant, &id)?))
         .await
 }
 
