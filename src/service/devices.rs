@@ -1,8 +1,6 @@
 //! Use cases of a token's imported Apple device identities: CRUD, bulk import and recording a
 //! requested profile assignment.
 
-use std::sync::Arc;
-
 mod bulk_import;
 
 pub use bulk_import::{ImportRequest, import, parse_import};
@@ -17,7 +15,7 @@ use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
 use crate::domain::ids::Serial;
-use crate::domain::ids::{IdentityId, SettingId, TenantId};
+use crate::domain::ids::{IdentityId, ProfileId, SettingId, TenantId};
 use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
@@ -133,7 +131,7 @@ fn check_requested_profile(
         .strip_prefix(&format!("{setting}_"))
         .unwrap_or(&requested)
         .to_owned();
-    if profiles::get(c, tenant, setting, &format!("{setting}_{guid}"))?.is_none() {
+    if profiles::get(c, tenant, setting, &ProfileId::new(setting, &guid))?.is_none() {
         return Err(ValidationError::new(format!(
             "requestedEnrollmentProfileId '{requested}' does not name an enrollment profile of this token."
         ))
@@ -261,20 +259,19 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
 pub async fn assign_profile(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    profile_id: &str,
+    setting: SettingId,
+    profile_id: ProfileId,
     serials: Vec<String>,
 ) -> Result<(), ServiceError> {
     super::profile_push::enrollment_url(svc)?;
-    let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
-    let clock = Arc::clone(&svc.clock);
+    let (now, key) = (svc.clock.now_ticks(), setting.clone());
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
+        .write(tenant, now, move |c| {
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {
                     entity: Entity::EnrollmentProfile,
-                    id: profile_id,
+                    id: profile_id.to_string(),
                 });
             };
             let unknown = serials_not_held(c, tenant, &key, &serials)?;
@@ -285,18 +282,14 @@ pub async fn assign_profile(
                 ))
                 .into());
             }
-            let guid = profile_id
-                .strip_prefix(&format!("{key}_"))
-                .unwrap_or(&profile_id);
-            let now = clock.now_ticks();
-            repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+            repo::assign_profile(c, tenant, &key, &serials, profile_id.guid(), now)?;
             super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
             Ok(())
         })
         .await?;
     // The assignment is recorded and queued: Apple gets it in the background (see
     // `profile_push` for why), and the caller gets its 204 now.
-    super::profile_push::kick(svc, tenant, setting);
+    super::profile_push::kick(svc, tenant, &setting);
     Ok(())
 }
 

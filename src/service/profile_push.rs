@@ -32,7 +32,7 @@ use crate::apple::DepApi;
 use crate::apple::client::ClientOptions;
 use crate::apple::profile::dep_profile_from_graph;
 use crate::apple::types::serial_status;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::storage::profile_push::{
     self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PENDING, PROFILE_DELETED,
     Queued,
@@ -231,10 +231,12 @@ impl Push<'_> {
             .svc
             .db
             .run(move |c| {
-                Ok::<_, ServiceError>((
-                    profiles::get(c, tenant, &key, &id)?,
-                    repo::apple_profile(c, tenant, &key, &id)?,
-                ))
+                // A queued id that is not `{setting}_{guid}` names no stored profile.
+                let record = match ProfileId::parse(&id) {
+                    Some(typed) => profiles::get(c, tenant, &key, &typed)?,
+                    None => None,
+                };
+                Ok::<_, ServiceError>((record, repo::apple_profile(c, tenant, &key, &id)?))
             })
             .await?;
         let Some(record) = record else {

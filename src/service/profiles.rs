@@ -76,7 +76,7 @@ fn load_one(
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id.as_str())?.ok_or_else(|| not_found(id))?;
+    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
     Ok((rec, repo::defaults(c, tenant, setting)?))
 }
 
