@@ -73,7 +73,8 @@ pub async fn count_expiring_before(
 
 /// One VPP token.
 pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken, ServiceError> {
-    let (key, now) = (id.to_owned(), svc.clock.now_ticks());
+    let key = id.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
         .run(move |c| repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key)))
         .await
@@ -182,7 +183,8 @@ pub async fn check_company_portal_vpp_token(
     tenant: TenantId,
     id: &str,
 ) -> Result<(), ServiceError> {
-    let (key, now) = (id.to_owned(), svc.clock.now_ticks());
+    let key = id.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
         .run(move |c| check_company_portal_vpp_token_in(c, tenant, &key, now))
         .await
