@@ -67,17 +67,7 @@ fn load_all(
     ))
 }
 
-fn load_one(
-    c: &mut DbConnection,
-    tenant: TenantId,
-    setting: &SettingId,
-    id: &ProfileId,
-) -> Result<(ProfileRecord, Defaults), ServiceError> {
-    find_one(c, tenant, setting, id)?.ok_or_else(|| not_found(id))
-}
-
-/// [`load_one`] with a missing profile as `None` (a missing token stays an error), for the read
-/// cache, which keeps only what it found.
+/// A profile and its token's defaults; a missing profile is `None`, a missing token an error.
 fn find_one(
     c: &mut DbConnection,
     tenant: TenantId,
@@ -175,8 +165,7 @@ pub async fn get(
     cast: Option<&'static EntityType>,
 ) -> Result<Value, ServiceError> {
     let cache_key = format!("{}/{}", setting.as_str(), id.as_str());
-    let setting = setting.clone();
-    let wanted = id.clone();
+    let (setting, wanted) = (setting.clone(), id.clone());
     let (rec, defaults) = svc
         .db
         .read_cached(tenant, "enrollmentProfile", &cache_key, move |c| {
@@ -279,7 +268,8 @@ pub async fn update(
     let now = svc.clock.now_ticks();
     svc.db
         .write(tenant, now, move |c| {
-            let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
+            let (mut rec, defaults) =
+                find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let ty = type_of(&rec)?;
             profiles::check_patch_type(ty, &body)?;
             let mut body = body;
@@ -374,7 +364,7 @@ pub async fn set_default(
     let setting = setting.clone();
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {
-            let (rec, _) = load_one(c, tenant, &setting, &id)?;
+            let (rec, _) = find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {
                 return Err(ValidationError::new(
@@ -400,7 +390,7 @@ pub async fn export_mobile_config(
     let setting = setting.clone();
     let (rec, _) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting, &id))
+        .run(move |c| find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id)))
         .await?;
     Ok(profiles::export_mobileconfig(
         type_of(&rec)?,
