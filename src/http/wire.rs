@@ -147,8 +147,10 @@ fn replacement(buf: &[u8], line: &RequestLine) -> Option<(Vec<u8>, usize)> {
         return None;
     };
     let reason = response.status.canonical_reason().unwrap_or_default();
+    // `HTTP/1.x` as actix-http wrote it.
+    let version = String::from_utf8_lossy(&head[..8]);
     let mut out = format!(
-        "HTTP/1.1 {} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+        "{version} {} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
          request-id: {}\r\nclient-request-id: {}\r\n",
         response.status.as_u16(),
         body.len(),
@@ -270,6 +272,10 @@ mod tests {
         let length = format!("content-length: {}\r\n", body.to_string().len());
         assert!(answer.contains(&length), "{answer}");
         assert!(body["error"]["innerError"]["request-id"].is_string());
+        let head_10 = b"HTTP/1.0 408 Request Timeout\r\ncontent-length: 0\r\n\r\n";
+        let (answer, _) = answer(head_10, &RequestLine::new()).unwrap();
+        assert!(answer.starts_with("HTTP/1.0 408 Request Timeout\r\n"), "{answer}");
+        assert_eq!(body(&answer)["error"]["code"], "RequestTimeout");
     }
 
     #[test]
