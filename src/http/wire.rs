@@ -272,10 +272,17 @@ mod tests {
         let length = format!("content-length: {}\r\n", body.to_string().len());
         assert!(answer.contains(&length), "{answer}");
         assert!(body["error"]["innerError"]["request-id"].is_string());
-        let head_10 = b"HTTP/1.0 408 Request Timeout\r\ncontent-length: 0\r\n\r\n";
-        let (answer, _) = answer(head_10, &RequestLine::new()).unwrap();
-        assert!(answer.starts_with("HTTP/1.0 408 Request Timeout\r\n"), "{answer}");
-        assert_eq!(body(&answer)["error"]["code"], "RequestTimeout");
+    }
+
+    #[test]
+    fn the_version_of_the_head_is_kept() {
+        let head = b"HTTP/1.0 408 Request Timeout\r\ncontent-length: 0\r\n\r\n";
+        let (timeout, _) = answer(head, &RequestLine::new()).unwrap();
+        assert!(
+            timeout.starts_with("HTTP/1.0 408 Request Timeout\r\n"),
+            "{timeout}"
+        );
+        assert_eq!(body(&timeout)["error"]["code"], "RequestTimeout");
     }
 
     #[test]
