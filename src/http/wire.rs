@@ -60,11 +60,6 @@ impl<T> Wire<T> {
             ..Self::http1(io)
         }
     }
-
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &T {
-        &self.io
-    }
 }
 
 /// The length of the request line being read: from the first byte read after a response (or at
