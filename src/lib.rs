@@ -88,6 +88,8 @@ pub struct Shutdown {
     metrics_server: Option<ServerHandle>,
     background: Background,
     timeout: std::time::Duration,
+    /// The trace exporter, flushed last.
+    tracing: Arc<telemetry::Tracing>,
 }
 
 impl Shutdown {
@@ -97,7 +99,18 @@ impl Shutdown {
         if let Some(metrics) = &self.metrics_server {
             metrics.stop(true).await;
         }
-        self.background.shutdown(self.timeout).await
+        let ended = self.background.shutdown(self.timeout).await;
+        self.flush_traces().await;
+        ended
+    }
+
+    /// Exports the buffered spans and stops the exporter (on a blocking thread: the export
+    /// runs on this runtime while the flush waits for it).
+    async fn flush_traces(&self) {
+        let tracing = Arc::clone(&self.tracing);
+        if tracing.is_exporting() {
+            let _ = tokio::task::spawn_blocking(move || tracing.shutdown()).await;
+        }
     }
 
     /// The instance's background work (restart and round counters).
@@ -134,6 +147,9 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
         let background = Background::new();
+        let tracing = Arc::new(telemetry::Tracing::new(
+            settings.traces_endpoint().as_deref(),
+        )?);
         let state = Arc::new(AppState {
             services: services(db, paging_key, background.clone(), &settings)?,
             auth,
@@ -143,6 +159,7 @@ impl Application {
             legacy_api: settings.legacy_api,
             metrics_token: settings.metrics_token.clone(),
             apple_probe: apple_probe(&settings)?,
+            tracing: Arc::clone(&tracing),
         });
         service::sync::start_scheduler(&state.services);
         service::sync::start_assignment_worker(&state.services);
@@ -191,6 +208,7 @@ impl Application {
             metrics_server: metrics_server.as_ref().map(Server::handle),
             background,
             timeout,
+            tracing,
         };
         if let Some(metrics_server) = metrics_server {
             tokio::spawn(metrics_server);
@@ -232,6 +250,7 @@ impl Application {
             .background
             .shutdown(self.shutdown.timeout)
             .await;
+        self.shutdown.flush_traces().await;
         served
     }
 }
