@@ -88,8 +88,9 @@ pub struct Shutdown {
     metrics_server: Option<ServerHandle>,
     background: Background,
     timeout: std::time::Duration,
-    /// The trace exporter, flushed last.
+    /// The trace exporter, flushed last, once: a second caller waits for the first flush.
     tracing: Arc<telemetry::Tracing>,
+    flushed: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Shutdown {
@@ -109,7 +110,11 @@ impl Shutdown {
     async fn flush_traces(&self) {
         let tracing = Arc::clone(&self.tracing);
         if tracing.is_exporting() {
-            let _ = tokio::task::spawn_blocking(move || tracing.shutdown()).await;
+            self.flushed
+                .get_or_init(|| async {
+                    let _ = tokio::task::spawn_blocking(move || tracing.shutdown()).await;
+                })
+                .await;
         }
     }
 
@@ -209,6 +214,7 @@ impl Application {
             background,
             timeout,
             tracing,
+            flushed: Arc::default(),
         };
         if let Some(metrics_server) = metrics_server {
             tokio::spawn(metrics_server);
