@@ -37,4 +37,6 @@ mod shutdown;
 mod sync;
 mod throttling;
 mod tls;
+mod traces;
+mod traces_receiver;
 mod vpp_tokens;
