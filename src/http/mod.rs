@@ -9,7 +9,9 @@ pub mod edge;
 pub mod guard;
 pub mod health;
 pub mod metrics;
+pub mod serve;
 pub mod throttle;
+pub mod wire;
 
 pub use health::{healthz, readyz};
 
