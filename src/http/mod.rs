@@ -80,6 +80,7 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
         .get("client-request-id")
         .and_then(|v| v.to_str().ok());
     let mut ctx = RequestCtx::new(&st.public_url, &path_and_query, client_id);
+    ctx.client_ip = req.peer_addr().map(|a| a.ip().to_string());
     let span = tracing::info_span!("request", request_id = %ctx.request_id, method = %req.method(),
         path = %req.uri().path(), tenant = tracing::field::Empty);
     let result = handle(&req, payload, &st, &mut ctx)

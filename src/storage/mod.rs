@@ -3,6 +3,7 @@
 //! blocking pool through [`Db::run`] / [`Db::write`].
 
 pub mod apple_tokens;
+pub mod audit;
 pub mod connection;
 pub mod devices;
 pub mod dyn_sql;
