@@ -36,6 +36,8 @@ pub const ACTOR_APPLICATION: &str = "Application";
 pub const ACTOR_SERVICE: &str = "Service";
 /// `applicationDisplayName` of the gateway's own background work.
 pub const SERVICE_NAME: &str = "dep-gateway";
+/// `activityType` type of every enrollment profile event; each resource names its own type.
+pub const PROFILE: &str = "EnrollmentProfile";
 /// Default retention of the trail (Graph keeps one year).
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -71,6 +73,16 @@ pub fn service_actor() -> AuditActor {
         application_display_name: Some(SERVICE_NAME.to_owned()),
         ..AuditActor::default()
     }
+}
+
+/// A Graph type name as the trail names it: `depIOSEnrollmentProfile` → `DepIOSEnrollmentProfile`.
+pub fn type_name(odata_type: &str) -> String {
+    let bare = odata_type.rsplit('.').next().unwrap_or(odata_type);
+    let mut chars = bare.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// What one write changed: its operation, the type named by `activityType`, and the
@@ -126,6 +138,23 @@ impl Audit {
             kind: resource_type.to_owned(),
             resource_id: id.to_owned(),
         });
+    }
+
+    /// Adds an entity stored as a JSON map (a profile) of Graph type `odata_type`, with what
+    /// changed from `old` to `new`; its name is the `displayName` of either.
+    pub fn entity(
+        &mut self,
+        odata_type: &str,
+        id: &str,
+        old: &serde_json::Map<String, serde_json::Value>,
+        new: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        let name = [new, old]
+            .into_iter()
+            .find_map(|m| m.get("displayName").and_then(serde_json::Value::as_str))
+            .map(str::to_owned);
+        let props = changes(old, new);
+        self.resource_of(&type_name(odata_type), id, name.as_deref(), props);
     }
 
     /// The event, for `actor` at `now`.

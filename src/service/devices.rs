@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::audit::{Audit, modified};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
@@ -29,6 +30,8 @@ pub const MAX_IMPORT: usize = 20_000;
 pub const MAX_ASSIGN: usize = 10_000;
 
 const ENTITY: Entity = Entity::DeviceIdentity;
+/// The audit trail's resource type of an identity.
+const RESOURCE: &str = "ImportedAppleDeviceIdentity";
 
 fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
@@ -153,8 +156,7 @@ pub async fn create(
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Create", RESOURCE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             check_requested_profile(c, tenant, &key, &mut device)?;
             if let Some((other, _)) =
@@ -167,6 +169,7 @@ pub async fn create(
                 )));
             }
             repo::insert_many(c, tenant, &key, std::slice::from_ref(&device))?;
+            audit_device(audit, None, Some(&device));
             Ok(device)
         })
         .await
@@ -193,10 +196,10 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     let clock = Arc::clone(&svc.clock);
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Patch", RESOURCE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+            let old = device.clone();
             let before = device.requested_enrollment_profile_id.clone();
             device.apply(&body, Write::Update)?;
             if device.requested_enrollment_profile_id != before {
@@ -205,9 +208,21 @@ pub async fn update(
                 device.assign_profile(requested, clock.now_ticks());
             }
             repo::update(c, tenant, &key, &device)?;
+            audit_device(audit, Some(&old), Some(&device));
             Ok(())
         })
         .await
+}
+
+/// Adds an identity to the event with what changed (`None`: created or deleted).
+fn audit_device(
+    audit: &mut Audit,
+    old: Option<&ImportedAppleDeviceIdentity>,
+    new: Option<&ImportedAppleDeviceIdentity>,
+) {
+    if let Some(d) = new.or(old) {
+        audit.resource(&d.id, Some(&d.serial_number), modified(old, new));
+    }
 }
 
 /// Deletes an identity.
@@ -218,10 +233,11 @@ pub async fn delete(
     id: &str,
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Delete", RESOURCE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
+            let old = repo::get(c, tenant, &key, &id)?;
             if repo::delete(c, tenant, &key, &id)? {
+                audit_device(audit, old.as_ref(), None);
                 Ok(())
             } else {
                 Err(not_found(&id))
@@ -271,8 +287,7 @@ pub async fn assign_profile(
     super::profile_push::enrollment_url(svc)?;
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     let clock = Arc::clone(&svc.clock);
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Action", RESOURCE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {
@@ -292,7 +307,13 @@ pub async fn assign_profile(
                 .strip_prefix(&format!("{key}_"))
                 .unwrap_or(&profile_id);
             let now = clock.now_ticks();
+            let old = repo::find_by_serials(c, tenant, &serials)?;
             repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+            for (_, device) in old {
+                let mut new = device.clone();
+                new.assign_profile(Some(guid.to_owned()), now);
+                audit_device(audit, Some(&device), Some(&new));
+            }
             super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
             Ok(())
         })

@@ -15,6 +15,7 @@ use shape::{render, type_of};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::audit::{Audit, PROFILE};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
@@ -232,8 +233,7 @@ pub async fn create(
     };
     let setting = setting.to_owned();
     let clock = Arc::clone(&svc.clock);
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Create", PROFILE), move |c, audit| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
@@ -245,6 +245,7 @@ pub async fn create(
             }
             check_vpp_token(c, tenant, &rec.properties, None)?;
             repo::insert(c, tenant, &setting, &rec, clock.now_ticks())?;
+            audit.entity(&rec.odata_type, &rec.id, &Map::new(), &rec.properties);
             render(&rec, &[])
         })
         .await
@@ -260,30 +261,31 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
     let svc2 = svc.clone();
-    svc.db
-        .write(tenant, move |c| {
-            let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
-            let ty = type_of(&rec)?;
-            profiles::check_patch_type(ty, &body)?;
-            let mut body = body;
-            // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
-            // back carries null: that keeps the stored password instead of erasing it.
-            if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
-                body.remove(WRITE_ONLY_PASSWORD);
-            }
-            let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
-            rec.properties
-                .insert("isDefault".to_owned(), Value::Bool(is_default));
-            let before = rec.properties.get(VPP_TOKEN).cloned();
-            edm::apply(ty, &mut rec.properties, &body)?;
-            profiles::check_rules(ty, &rec.properties)?;
-            check_vpp_token(c, tenant, &rec.properties, before.as_ref())?;
-            seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
-            rec.properties.remove("isDefault");
-            repo::update(c, tenant, &setting, &rec)?;
-            Ok(())
-        })
-        .await
+    svc.audited(tenant, Audit::new("Patch", PROFILE), move |c, audit| {
+        let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
+        let old = rec.properties.clone();
+        let ty = type_of(&rec)?;
+        profiles::check_patch_type(ty, &body)?;
+        let mut body = body;
+        // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
+        // back carries null: that keeps the stored password instead of erasing it.
+        if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
+            body.remove(WRITE_ONLY_PASSWORD);
+        }
+        let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
+        rec.properties
+            .insert("isDefault".to_owned(), Value::Bool(is_default));
+        let before = rec.properties.get(VPP_TOKEN).cloned();
+        edm::apply(ty, &mut rec.properties, &body)?;
+        profiles::check_rules(ty, &rec.properties)?;
+        check_vpp_token(c, tenant, &rec.properties, before.as_ref())?;
+        seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
+        rec.properties.remove("isDefault");
+        repo::update(c, tenant, &setting, &rec)?;
+        audit.entity(&rec.odata_type, &rec.id, &old, &rec.properties);
+        Ok(())
+    })
+    .await
 }
 
 /// A password the request sets is sealed (AES-256-GCM) before it is stored.
@@ -329,18 +331,21 @@ pub async fn delete(
     id: ProfileId,
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
-    svc.db
-        .write(tenant, move |c| {
-            if !onboarding_settings::exists(c, tenant, &setting)? {
-                return Err(setting_not_found(&setting));
+    svc.audited(tenant, Audit::new("Delete", PROFILE), move |c, audit| {
+        if !onboarding_settings::exists(c, tenant, &setting)? {
+            return Err(setting_not_found(&setting));
+        }
+        let old = load_one(c, tenant, &setting, &id).ok().map(|(rec, _)| rec);
+        if repo::delete(c, tenant, &setting, id.as_str())? {
+            if let Some(rec) = old {
+                audit.entity(&rec.odata_type, &rec.id, &rec.properties, &Map::new());
             }
-            if repo::delete(c, tenant, &setting, id.as_str())? {
-                Ok(())
-            } else {
-                Err(not_found(&id))
-            }
-        })
-        .await
+            Ok(())
+        } else {
+            Err(not_found(&id))
+        }
+    })
+    .await
 }
 
 /// `setDefaultProfile`: the profile becomes its token's default for each platform its type
@@ -354,8 +359,7 @@ pub async fn set_default(
     // A default profile is pushed to every device a sync brings in.
     super::profile_push::enrollment_url(svc)?;
     let setting = setting.clone();
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Action", PROFILE), move |c, audit| {
             let (rec, _) = load_one(c, tenant, &setting, &id)?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {
@@ -367,6 +371,8 @@ pub async fn set_default(
             for platform in platforms {
                 repo::set_default(c, tenant, &setting, platform.as_str(), &rec.id)?;
             }
+            let flag = |v: bool| Map::from_iter([("isDefault".to_owned(), Value::Bool(v))]);
+            audit.entity(&rec.odata_type, &rec.id, &flag(false), &flag(true));
             Ok(())
         })
         .await

@@ -16,7 +16,10 @@ pub fn lower_query(raw: &str) -> Result<String, ODataError> {
     for piece in raw.split('&') {
         let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
         let decoded_name = percent_decode_str(name).decode_utf8_lossy();
-        if decoded_name.trim_start_matches('$').eq_ignore_ascii_case("filter") {
+        if decoded_name
+            .trim_start_matches('$')
+            .eq_ignore_ascii_case("filter")
+        {
             let text = percent_decode_str(&value.replace('+', " "))
                 .decode_utf8()
                 .map_err(|_| ODataError::InvalidEncoding)?
@@ -47,7 +50,8 @@ pub fn lower(text: &str) -> Result<String, ODataError> {
         } else if c.is_ascii_alphanumeric() || c == '_' || c == '/' || c == '-' {
             let start = i;
             while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '_' | '/' | '-' | '.' | ':'))
+                && (chars[i].is_ascii_alphanumeric()
+                    || matches!(chars[i], '_' | '/' | '-' | '.' | ':'))
             {
                 // `:` only inside a datetime (digits before it), never a lambda's variable.
                 if chars[i] == ':' && !chars[start].is_ascii_digit() {
@@ -133,7 +137,9 @@ fn lambda(inner: &str) -> Result<String, ODataError> {
     };
     let (var, body) = inner.split_once(':').ok_or_else(unsupported)?;
     let (var, body) = (var.trim(), body.trim());
-    let mut parts = body.splitn(3, char::is_whitespace).filter(|p| !p.is_empty());
+    let mut parts = body
+        .splitn(3, char::is_whitespace)
+        .filter(|p| !p.is_empty());
     let (path, op, literal) = (
         parts.next().ok_or_else(unsupported)?,
         parts.next().ok_or_else(unsupported)?,
@@ -202,8 +208,9 @@ mod tests {
 
     #[test]
     fn rewrites_only_the_filter_of_a_query_string() {
-        let q = lower_query("$select=actor&%24filter=actor%2FuserPrincipalName%20eq%20%27a%27&$top=2")
-            .unwrap();
+        let q =
+            lower_query("$select=actor&%24filter=actor%2FuserPrincipalName%20eq%20%27a%27&$top=2")
+                .unwrap();
         assert_eq!(
             q,
             "$select=actor&%24filter=actorUserPrincipalName%20eq%20%27a%27&$top=2"

@@ -79,7 +79,8 @@ pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<AuditEven
     let key = id.to_owned();
     svc.db
         .run(move |c| {
-            repo::get(c, tenant, &key)?.ok_or_else(|| ServiceError::not_found(Entity::AuditEvent, &key))
+            repo::get(c, tenant, &key)?
+                .ok_or_else(|| ServiceError::not_found(Entity::AuditEvent, &key))
         })
         .await
 }

@@ -11,6 +11,7 @@ use crate::domain::devices::{
 };
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
+use crate::service::audit::{Audit, modified};
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
 
@@ -84,8 +85,7 @@ pub async fn import(
     request: ImportRequest,
 ) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Action", super::RESOURCE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let serials: Vec<String> = request
                 .identities
@@ -134,6 +134,10 @@ pub async fn import(
                         true
                     }
                 };
+                if status {
+                    let old = existing.get(&device.serial_number);
+                    audit.resource(&device.id, Some(&device.serial_number), modified(old, Some(&device)));
+                }
                 results.push(ImportedAppleDeviceIdentityResult {
                     identity: device,
                     status,
