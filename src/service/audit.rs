@@ -36,6 +36,12 @@ pub const ACTOR_APPLICATION: &str = "Application";
 pub const ACTOR_SERVICE: &str = "Service";
 /// `applicationDisplayName` of the gateway's own background work.
 pub const SERVICE_NAME: &str = "dep-gateway";
+/// Resource type of a depOnboardingSetting (a DEP token).
+pub const SETTING: &str = "DepOnboardingSetting";
+/// Resource type of an imported Apple device identity.
+pub const DEVICE: &str = "ImportedAppleDeviceIdentity";
+/// Resource type of a VPP token.
+pub const VPP_TOKEN: &str = "VppToken";
 /// `activityType` type of every enrollment profile event; each resource names its own type.
 pub const PROFILE: &str = "EnrollmentProfile";
 /// Default retention of the trail (Graph keeps one year).
@@ -61,7 +67,9 @@ pub async fn scope<F: Future>(caller: Caller, f: F) -> F::Output {
     CALLER.scope(caller, f).await
 }
 
-fn current_caller() -> Option<Caller> {
+/// The caller of the request being served (`None` outside a request: background work, the
+/// command line). Read it before the blocking pool: a task-local does not cross threads.
+pub fn current_caller() -> Option<Caller> {
     CALLER.try_with(Clone::clone).ok()
 }
 
@@ -160,17 +168,7 @@ impl Audit {
     /// The event, for `actor` at `now`.
     fn into_event(self, caller: Caller, now: i64) -> AuditEvent {
         let activity_type = format!("{} {}", self.operation, self.resource_type);
-        let mut resources = self.resources;
-        if resources.is_empty() {
-            // GRAPH-COMPAT: IntuneCD indexes `resources[0]` blindly (audit-events.md §8).
-            resources.push(AuditResource {
-                display_name: None,
-                modified_properties: Vec::new(),
-                audit_resource_type: self.resource_type.to_owned(),
-                kind: self.resource_type.to_owned(),
-                resource_id: String::new(),
-            });
-        }
+        let resources = self.resources;
         AuditEvent {
             id: Uuid::new_v4().to_string(),
             display_name: activity_type.clone(),
@@ -196,15 +194,36 @@ fn service_caller() -> Caller {
     }
 }
 
-/// Appends the event of `audit`, with the gateway as actor, on a connection inside the
-/// transaction of the background change it records (e.g. a token warning marked as issued).
-pub fn record_by_service(
+/// Appends the event of `audit` by `caller` (the gateway itself when `None`) on a connection
+/// inside the transaction of the change it records, for writes that cannot go through
+/// [`Services::audited`] (the command line's, a token warning marked as issued).
+pub fn record(
     c: &mut DbConnection,
     tenant: TenantId,
     now: i64,
+    caller: Option<Caller>,
     audit: Audit,
 ) -> Result<(), diesel::result::Error> {
-    repo::insert(c, tenant, &audit.into_event(service_caller(), now))
+    // A write that touched nothing (a retried release, a key download that found its token)
+    // records nothing; every event names at least one resource, which IntuneCD indexes blindly
+    // (audit-events.md §8).
+    if audit.resources.is_empty() {
+        return Ok(());
+    }
+    let caller = caller.unwrap_or_else(service_caller);
+    repo::insert(c, tenant, &audit.into_event(caller, now))
+}
+
+/// The change of the single-token API's default token designation, as a property.
+pub fn legacy_default_change(before: Option<String>, after: Option<String>) -> Vec<AuditProperty> {
+    if before == after {
+        return Vec::new();
+    }
+    vec![AuditProperty {
+        display_name: "LegacyDefaultToken".to_owned(),
+        old_value: before,
+        new_value: after,
+    }]
 }
 
 impl Services {
@@ -223,8 +242,7 @@ impl Services {
             .write(tenant, move |c| {
                 let mut audit = audit;
                 let out = f(c, &mut audit)?;
-                let caller = caller.unwrap_or_else(service_caller);
-                repo::insert(c, tenant, &audit.into_event(caller, clock.now_ticks()))?;
+                record(c, tenant, clock.now_ticks(), caller, audit)?;
                 Ok(out)
             })
             .await

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::audit::{Audit, modified};
+use super::audit::{Audit, DEVICE, modified};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
@@ -30,8 +30,6 @@ pub const MAX_IMPORT: usize = 20_000;
 pub const MAX_ASSIGN: usize = 10_000;
 
 const ENTITY: Entity = Entity::DeviceIdentity;
-/// The audit trail's resource type of an identity.
-const RESOURCE: &str = "ImportedAppleDeviceIdentity";
 
 fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
@@ -156,7 +154,7 @@ pub async fn create(
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
-    svc.audited(tenant, Audit::new("Create", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Create", DEVICE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             check_requested_profile(c, tenant, &key, &mut device)?;
             if let Some((other, _)) =
@@ -196,7 +194,7 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     let clock = Arc::clone(&svc.clock);
-    svc.audited(tenant, Audit::new("Patch", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Patch", DEVICE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
             let old = device.clone();
@@ -233,7 +231,7 @@ pub async fn delete(
     id: &str,
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
-    svc.audited(tenant, Audit::new("Delete", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Delete", DEVICE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let old = repo::get(c, tenant, &key, &id)?;
             if repo::delete(c, tenant, &key, &id)? {
@@ -287,7 +285,7 @@ pub async fn assign_profile(
     super::profile_push::enrollment_url(svc)?;
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     let clock = Arc::clone(&svc.clock);
-    svc.audited(tenant, Audit::new("Action", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {

@@ -9,7 +9,7 @@ mod expand;
 
 pub use expand::{Expansion, Nav, expand_page, plan as plan_expand};
 
-use super::audit::{Audit, modified};
+use super::audit::{Audit, SETTING, modified};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
@@ -20,8 +20,6 @@ use crate::odata::QueryOptions;
 use crate::storage::onboarding_settings::{self as repo, SPEC};
 
 const ENTITY: Entity = Entity::OnboardingSetting;
-/// The audit trail's resource type of a setting.
-pub const RESOURCE: &str = "DepOnboardingSetting";
 
 fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
@@ -98,7 +96,7 @@ pub async fn create(
     let mut setting = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     setting.apply(&body, Write::Create)?;
     let max = svc.max_dep_tokens;
-    svc.audited(tenant, Audit::new("Create", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Create", SETTING), move |c, audit| {
         if repo::count(c, tenant, None)? >= i64::from(max) {
             return Err(ValidationError::new(format!(
                 "The tenant already has the maximum number of DEP tokens ({max}); delete one first."
@@ -125,7 +123,7 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let key = id.clone();
     let clock = Arc::clone(&svc.clock);
-    svc.audited(tenant, Audit::new("Patch", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Patch", SETTING), move |c, audit| {
         let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
         let before = setting.clone();
         setting.apply(&body, Write::Update)?;
@@ -144,7 +142,7 @@ pub async fn update(
 /// Deletes a setting and everything the token owns.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &SettingId) -> Result<(), ServiceError> {
     let key = id.clone();
-    svc.audited(tenant, Audit::new("Delete", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Delete", SETTING), move |c, audit| {
         let before = repo::get(c, tenant, &key)?;
         if repo::delete(c, tenant, &key)? {
             let name = before.as_ref().and_then(|b| b.token_name.clone());

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::audit::{Audit, modified};
+use super::audit::{Audit, VPP_TOKEN, modified};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
@@ -17,8 +17,6 @@ use crate::storage::DbConnection;
 use crate::storage::vpp_tokens::{self as repo, SPEC};
 
 const ENTITY: Entity = Entity::VppToken;
-/// The audit trail's resource type of a VPP token.
-const RESOURCE: &str = "VppToken";
 
 fn not_found(id: &(impl AsRef<str> + ?Sized)) -> ServiceError {
     ServiceError::NotFound {
@@ -104,7 +102,7 @@ pub async fn create(
     let now = svc.clock.now_ticks();
     let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
     let stored = sealed(svc, tenant, &token);
-    svc.audited(tenant, Audit::new("Create", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Create", VPP_TOKEN), move |c, audit| {
             ensure_unique(c, tenant, &stored)?;
             repo::insert(c, tenant, &stored, now)?;
             audit.resource(&stored.id, stored.display_name.as_deref(), modified(None::<&()>, Some(&stored)));
@@ -148,7 +146,7 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let key = id.to_owned();
     let svc2 = svc.clone();
-    svc.audited(tenant, Audit::new("Patch", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Patch", VPP_TOKEN), move |c, audit| {
             let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
             let old = stored.clone();
             let mut token = opened(&svc2, tenant, stored)?;
@@ -167,7 +165,7 @@ pub async fn update(
 /// Deletes a token.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
     let key = id.to_owned();
-    svc.audited(tenant, Audit::new("Delete", RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Delete", VPP_TOKEN), move |c, audit| {
             let old = repo::get(c, tenant, &key)?;
             if repo::delete(c, tenant, &key)? {
                 let name = old.as_ref().and_then(|o| o.display_name.clone());

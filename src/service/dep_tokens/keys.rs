@@ -9,7 +9,9 @@ use super::{UploadRefused, ensure_setting, setting_not_found};
 use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
+use crate::service::audit::{Audit, SETTING};
 use crate::service::{ServiceError, Services};
+use crate::storage::audit::AuditProperty;
 use crate::storage::apple_tokens::{self as repo, CURRENT, KeyPair, STAGED};
 
 pub(super) fn key_context(tenant: TenantId, setting: &SettingId, slot: &str) -> String {
@@ -35,10 +37,11 @@ pub async fn generate_key(
     };
     let key = setting.to_owned();
     let clock = Arc::clone(&svc.clock);
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             repo::put_key_pair(c, tenant, &key, &pair, clock.now_ticks())?;
+            // The certificate is public; the private key never reaches the trail.
+            audit.resource(key.as_str(), None, vec![staged_certificate(&pair.certificate)]);
             Ok::<_, ServiceError>(())
         })
         .await?;
@@ -57,8 +60,7 @@ pub async fn stage_key_of(
     let (from, to) = (from.clone(), to.clone());
     let secrets = svc.secrets.clone();
     let clock = Arc::clone(&svc.clock);
-    svc.db
-        .write(tenant, move |c| {
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
             ensure_setting(c, tenant, &to)?;
             let pairs = repo::key_pairs(c, tenant, &from)?;
             let pair = pairs
@@ -75,6 +77,7 @@ pub async fn stage_key_of(
                 certificate: pair.certificate.clone(),
             };
             repo::put_key_pair(c, tenant, &to, &staged, clock.now_ticks())?;
+            audit.resource(to.as_str(), None, vec![staged_certificate(&staged.certificate)]);
             Ok(())
         })
         .await
@@ -154,4 +157,13 @@ pub(super) fn decrypt(
         }
     }
     Err(token_error(&last))
+}
+
+/// What staging a key pair changes, as the trail shows it: the public certificate only.
+fn staged_certificate(pem: &str) -> AuditProperty {
+    AuditProperty {
+        display_name: "StagedEncryptionCertificate".to_owned(),
+        old_value: None,
+        new_value: Some(pem.to_owned()),
+    }
 }

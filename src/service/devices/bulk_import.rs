@@ -11,7 +11,7 @@ use crate::domain::devices::{
 };
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
-use crate::service::audit::{Audit, modified};
+use crate::service::audit::{Audit, DEVICE, modified};
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
 
@@ -85,7 +85,7 @@ pub async fn import(
     request: ImportRequest,
 ) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();
-    svc.audited(tenant, Audit::new("Action", super::RESOURCE), move |c, audit| {
+    svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
             ensure_setting(c, tenant, &key)?;
             let serials: Vec<String> = request
                 .identities

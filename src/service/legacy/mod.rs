@@ -9,12 +9,14 @@ pub mod upload;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::audit::{self, Audit};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, profiles};
 use crate::domain::ValidationError;
 use crate::domain::devices::ImportedAppleDeviceIdentity;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
+use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
 use crate::storage::{Db, DbConnection, devices, legacy_defaults, onboarding_settings};
 
@@ -98,7 +100,10 @@ async fn designate_on(
     tenant: TenantId,
     setting: Option<SettingId>,
 ) -> Result<(), ServiceError> {
+    let caller = audit::current_caller();
     db.write(tenant, move |c| {
+        let mut event = Audit::new("Action", audit::SETTING);
+        let before = legacy_defaults::designated(c, tenant)?;
         match &setting {
             Some(id) => {
                 if !onboarding_settings::exists(c, tenant, id)? {
@@ -113,6 +118,10 @@ async fn designate_on(
                 legacy_defaults::clear(c, tenant)?;
             }
         }
+        let after = setting.as_ref().map(SettingId::to_string);
+        let id = after.clone().or_else(|| before.clone()).unwrap_or_default();
+        event.resource(&id, None, audit::legacy_default_change(before, after));
+        audit::record(c, tenant, now_ticks(), caller, event)?;
         Ok(())
     })
     .await
@@ -133,11 +142,15 @@ pub async fn key_setting(svc: &Services, tenant: TenantId) -> Result<DefaultToke
     let now = svc.clock.now_ticks();
     let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     let max_tokens = svc.max_dep_tokens;
-    svc.db
-        .write(tenant, move |c| {
-            create_first(c, tenant, fresh, now, max_tokens)
-        })
-        .await
+    svc.audited(tenant, Audit::new("Create", audit::SETTING), move |c, event| {
+        let picked = create_first(c, tenant, fresh.clone(), now, max_tokens)?;
+        if matches!(&picked, DefaultToken::One(id) if *id == fresh.id) {
+            let name = fresh.token_name.as_deref();
+            event.resource(&fresh.id, name, audit::modified(None::<&()>, Some(&fresh)));
+        }
+        Ok(picked)
+    })
+    .await
 }
 
 fn create_first(
