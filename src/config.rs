@@ -108,6 +108,9 @@ pub struct Settings {
     pub readyz_apple: bool,
     /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
     pub token_warnings: TokenWarningSettings,
+    /// Days the audit trail keeps events (Graph: one year); older ones are pruned hourly.
+    /// 0 keeps them forever.
+    pub audit_retention_days: u64,
 }
 
 impl Default for Settings {
@@ -149,6 +152,7 @@ impl Default for Settings {
             metrics_token: None,
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
+            audit_retention_days: 365,
         }
     }
 }

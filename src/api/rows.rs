@@ -348,7 +348,7 @@ fn audit_rows() -> [Operation; 5] {
     let lowered = |options| Query::Lowered(options, crate::service::audit::filter::lower_query);
     [
         op(Get, AUDIT_EVENTS, "deviceManagement_ListAuditEvent", "List auditEvents", AuditRead,
-            lowered(COLLECTION_OPTIONS), Request::None, Reply::ComponentCollection(AUDIT_EVENT),
+            lowered(COLLECTION_OPTIONS), Request::None, Reply::ComponentCollection(audit::AUDIT_EVENT),
             TAG_AUDIT, handler!(audit::list_audit_events)),
         op(Get, format!("{AUDIT_EVENTS}/$count"), "deviceManagement.auditEvent_GetCount",
             "Count auditEvents", AuditRead, lowered(COUNT_OPTIONS), Request::None, Reply::Count,
@@ -363,13 +363,10 @@ fn audit_rows() -> [Operation; 5] {
             Reply::Value(EdmType::StringCollection, false), TAG_AUDIT,
             handler!(audit::get_audit_activity_types)),
         op(Get, EVENT, "deviceManagement_GetAuditEvent", "Get an auditEvent", AuditRead, ENTITY,
-            Request::None, Reply::Component(AUDIT_EVENT, false), TAG_AUDIT,
+            Request::None, Reply::Component(audit::AUDIT_EVENT, false), TAG_AUDIT,
             handler!(audit::get_audit_event)),
     ]
 }
-
-/// Component name of `microsoft.graph.auditEvent` in the `OpenAPI` document.
-pub const AUDIT_EVENT: &str = "microsoft.graph.auditEvent";
 
 /// Known Graph members this gateway does not serve yet: `(path template, name)`; a request
 /// reaching one answers 501 `NotImplemented` naming it. With `below`, any unknown segment

@@ -12,7 +12,6 @@ mod queries;
 mod tests;
 
 use std::future::Future;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -44,8 +43,6 @@ pub const DEVICE: &str = "ImportedAppleDeviceIdentity";
 pub const VPP_TOKEN: &str = "VppToken";
 /// `activityType` type of every enrollment profile event; each resource names its own type.
 pub const PROFILE: &str = "EnrollmentProfile";
-/// Default retention of the trail (Graph keeps one year).
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Who is making the current request, and under which request id and operation.
 #[derive(Clone, Debug)]
@@ -212,6 +209,25 @@ pub fn record(
     }
     let caller = caller.unwrap_or_else(service_caller);
     repo::insert(c, tenant, &audit.into_event(caller, now))
+}
+
+/// What a push to Apple changed on one serial's assignment of `row.profile_id`.
+pub fn assignment_status(
+    row: &crate::storage::profile_push::Assignment,
+    outcome: &crate::storage::profile_push::Outcome,
+) -> Vec<AuditProperty> {
+    vec![
+        AuditProperty {
+            display_name: "EnrollmentProfileId".to_owned(),
+            old_value: None,
+            new_value: Some(row.profile_id.clone()),
+        },
+        AuditProperty {
+            display_name: "ProfileAssignmentStatus".to_owned(),
+            old_value: Some(row.status.clone()),
+            new_value: Some(outcome.status.clone()),
+        },
+    ]
 }
 
 /// The change of the single-token API's default token designation, as a property.

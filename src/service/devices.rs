@@ -155,22 +155,21 @@ pub async fn create(
     let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
     svc.audited(tenant, Audit::new("Create", DEVICE), move |c, audit| {
-            ensure_setting(c, tenant, &key)?;
-            check_requested_profile(c, tenant, &key, &mut device)?;
-            if let Some((other, _)) =
-                repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?
-                    .first()
-            {
-                return Err(ServiceError::Conflict(format!(
-                    "The serial number '{}' is already an imported identity of token '{other}'.",
-                    device.serial_number
-                )));
-            }
-            repo::insert_many(c, tenant, &key, std::slice::from_ref(&device))?;
-            audit_device(audit, None, Some(&device));
-            Ok(device)
-        })
-        .await
+        ensure_setting(c, tenant, &key)?;
+        check_requested_profile(c, tenant, &key, &mut device)?;
+        if let Some((other, _)) =
+            repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?.first()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "The serial number '{}' is already an imported identity of token '{other}'.",
+                device.serial_number
+            )));
+        }
+        repo::insert_many(c, tenant, &key, std::slice::from_ref(&device))?;
+        audit_device(audit, None, Some(&device));
+        Ok(device)
+    })
+    .await
 }
 
 fn new_identity(
@@ -195,21 +194,21 @@ pub async fn update(
     let (key, id) = (setting.to_owned(), id.to_owned());
     let clock = Arc::clone(&svc.clock);
     svc.audited(tenant, Audit::new("Patch", DEVICE), move |c, audit| {
-            ensure_setting(c, tenant, &key)?;
-            let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
-            let old = device.clone();
-            let before = device.requested_enrollment_profile_id.clone();
-            device.apply(&body, Write::Update)?;
-            if device.requested_enrollment_profile_id != before {
-                check_requested_profile(c, tenant, &key, &mut device)?;
-                let requested = device.requested_enrollment_profile_id.clone();
-                device.assign_profile(requested, clock.now_ticks());
-            }
-            repo::update(c, tenant, &key, &device)?;
-            audit_device(audit, Some(&old), Some(&device));
-            Ok(())
-        })
-        .await
+        ensure_setting(c, tenant, &key)?;
+        let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+        let old = device.clone();
+        let before = device.requested_enrollment_profile_id.clone();
+        device.apply(&body, Write::Update)?;
+        if device.requested_enrollment_profile_id != before {
+            check_requested_profile(c, tenant, &key, &mut device)?;
+            let requested = device.requested_enrollment_profile_id.clone();
+            device.assign_profile(requested, clock.now_ticks());
+        }
+        repo::update(c, tenant, &key, &device)?;
+        audit_device(audit, Some(&old), Some(&device));
+        Ok(())
+    })
+    .await
 }
 
 /// Adds an identity to the event with what changed (`None`: created or deleted).
@@ -232,16 +231,16 @@ pub async fn delete(
 ) -> Result<(), ServiceError> {
     let (key, id) = (setting.to_owned(), id.to_owned());
     svc.audited(tenant, Audit::new("Delete", DEVICE), move |c, audit| {
-            ensure_setting(c, tenant, &key)?;
-            let old = repo::get(c, tenant, &key, &id)?;
-            if repo::delete(c, tenant, &key, &id)? {
-                audit_device(audit, old.as_ref(), None);
-                Ok(())
-            } else {
-                Err(not_found(&id))
-            }
-        })
-        .await
+        ensure_setting(c, tenant, &key)?;
+        let old = repo::get(c, tenant, &key, &id)?;
+        if repo::delete(c, tenant, &key, &id)? {
+            audit_device(audit, old.as_ref(), None);
+            Ok(())
+        } else {
+            Err(not_found(&id))
+        }
+    })
+    .await
 }
 
 /// The `deviceIds` parameter of `updateDeviceProfileAssignment`: serial numbers, normalised.
@@ -286,36 +285,36 @@ pub async fn assign_profile(
     let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
     let clock = Arc::clone(&svc.clock);
     svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
-            ensure_setting(c, tenant, &key)?;
-            let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
-                return Err(ServiceError::NotFound {
-                    entity: Entity::EnrollmentProfile,
-                    id: profile_id,
-                });
-            };
-            let unknown = serials_not_held(c, tenant, &key, &serials)?;
-            if !unknown.is_empty() {
-                return Err(ValidationError::new(format!(
-                    "These serial numbers are not imported device identities of this token: {}.",
-                    unknown.join(", ")
-                ))
-                .into());
-            }
-            let guid = profile_id
-                .strip_prefix(&format!("{key}_"))
-                .unwrap_or(&profile_id);
-            let now = clock.now_ticks();
-            let old = repo::find_by_serials(c, tenant, &serials)?;
-            repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
-            for (_, device) in old {
-                let mut new = device.clone();
-                new.assign_profile(Some(guid.to_owned()), now);
-                audit_device(audit, Some(&device), Some(&new));
-            }
-            super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
-            Ok(())
-        })
-        .await?;
+        ensure_setting(c, tenant, &key)?;
+        let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
+            return Err(ServiceError::NotFound {
+                entity: Entity::EnrollmentProfile,
+                id: profile_id,
+            });
+        };
+        let unknown = serials_not_held(c, tenant, &key, &serials)?;
+        if !unknown.is_empty() {
+            return Err(ValidationError::new(format!(
+                "These serial numbers are not imported device identities of this token: {}.",
+                unknown.join(", ")
+            ))
+            .into());
+        }
+        let guid = profile_id
+            .strip_prefix(&format!("{key}_"))
+            .unwrap_or(&profile_id);
+        let now = clock.now_ticks();
+        let old = repo::find_by_serials(c, tenant, &serials)?;
+        repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+        for (_, device) in old {
+            let mut new = device.clone();
+            new.assign_profile(Some(guid.to_owned()), now);
+            audit_device(audit, Some(&device), Some(&new));
+        }
+        super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
+        Ok(())
+    })
+    .await?;
     // The assignment is recorded and queued: Apple gets it in the background (see
     // `profile_push` for why), and the caller gets its 204 now.
     super::profile_push::kick(svc, tenant, setting);

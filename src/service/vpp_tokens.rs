@@ -103,12 +103,16 @@ pub async fn create(
     let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
     let stored = sealed(svc, tenant, &token);
     svc.audited(tenant, Audit::new("Create", VPP_TOKEN), move |c, audit| {
-            ensure_unique(c, tenant, &stored)?;
-            repo::insert(c, tenant, &stored, now)?;
-            audit.resource(&stored.id, stored.display_name.as_deref(), modified(None::<&()>, Some(&stored)));
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
+        ensure_unique(c, tenant, &stored)?;
+        repo::insert(c, tenant, &stored, now)?;
+        audit.resource(
+            &stored.id,
+            stored.display_name.as_deref(),
+            modified(None::<&()>, Some(&stored)),
+        );
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     Ok(token)
 }
 
@@ -147,35 +151,39 @@ pub async fn update(
     let key = id.to_owned();
     let svc2 = svc.clone();
     svc.audited(tenant, Audit::new("Patch", VPP_TOKEN), move |c, audit| {
-            let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
-            let old = stored.clone();
-            let mut token = opened(&svc2, tenant, stored)?;
-            let now = svc2.clock.now_ticks();
-            token.apply(&body, now)?;
-            token.last_modified_date_time = now;
-            let token = sealed(&svc2, tenant, &token);
-            ensure_unique(c, tenant, &token)?;
-            repo::update(c, tenant, &token)?;
-            audit.resource(&token.id, token.display_name.as_deref(), modified(Some(&old), Some(&token)));
-            Ok(())
-        })
-        .await
+        let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+        let old = stored.clone();
+        let mut token = opened(&svc2, tenant, stored)?;
+        let now = svc2.clock.now_ticks();
+        token.apply(&body, now)?;
+        token.last_modified_date_time = now;
+        let token = sealed(&svc2, tenant, &token);
+        ensure_unique(c, tenant, &token)?;
+        repo::update(c, tenant, &token)?;
+        audit.resource(
+            &token.id,
+            token.display_name.as_deref(),
+            modified(Some(&old), Some(&token)),
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes a token.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
     let key = id.to_owned();
     svc.audited(tenant, Audit::new("Delete", VPP_TOKEN), move |c, audit| {
-            let old = repo::get(c, tenant, &key)?;
-            if repo::delete(c, tenant, &key)? {
-                let name = old.as_ref().and_then(|o| o.display_name.clone());
-                audit.resource(&key, name.as_deref(), modified(old.as_ref(), None::<&()>));
-                Ok(())
-            } else {
-                Err(not_found(&key))
-            }
-        })
-        .await
+        let old = repo::get(c, tenant, &key)?;
+        if repo::delete(c, tenant, &key)? {
+            let name = old.as_ref().and_then(|o| o.display_name.clone());
+            audit.resource(&key, name.as_deref(), modified(old.as_ref(), None::<&()>));
+            Ok(())
+        } else {
+            Err(not_found(&key))
+        }
+    })
+    .await
 }
 
 /// Ok only when `id` names an existing, unexpired VPP token of the tenant; otherwise a

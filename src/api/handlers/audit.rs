@@ -15,6 +15,8 @@ use crate::service::paging::Page;
 use crate::storage::audit::{AuditEvent, SPEC};
 
 const SET_PATH: &str = "deviceManagement/auditEvents";
+/// Component name of `microsoft.graph.auditEvent` in the `OpenAPI` document.
+pub const AUDIT_EVENT: &str = "microsoft.graph.auditEvent";
 /// `{auditEvent-id}`.
 pub const AUDIT_EVENT_ID: &str = "auditEvent-id";
 

@@ -142,14 +142,18 @@ pub async fn key_setting(svc: &Services, tenant: TenantId) -> Result<DefaultToke
     let now = svc.clock.now_ticks();
     let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     let max_tokens = svc.max_dep_tokens;
-    svc.audited(tenant, Audit::new("Create", audit::SETTING), move |c, event| {
-        let picked = create_first(c, tenant, fresh.clone(), now, max_tokens)?;
-        if matches!(&picked, DefaultToken::One(id) if *id == fresh.id) {
-            let name = fresh.token_name.as_deref();
-            event.resource(&fresh.id, name, audit::modified(None::<&()>, Some(&fresh)));
-        }
-        Ok(picked)
-    })
+    svc.audited(
+        tenant,
+        Audit::new("Create", audit::SETTING),
+        move |c, event| {
+            let picked = create_first(c, tenant, fresh.clone(), now, max_tokens)?;
+            if matches!(&picked, DefaultToken::One(id) if *id == fresh.id) {
+                let name = fresh.token_name.as_deref();
+                event.resource(&fresh.id, name, audit::modified(None::<&()>, Some(&fresh)));
+            }
+            Ok(picked)
+        },
+    )
     .await
 }
 
