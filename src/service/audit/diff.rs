@@ -47,8 +47,10 @@ pub fn changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<AuditP
     names
         .filter(|name| !name.starts_with('@') && !is_secret(name))
         .filter_map(|name| {
+            // An absent property and a null one read the same.
             let (before, after) = (old.get(name), new.get(name));
-            (before != after).then(|| AuditProperty {
+            let null = &Value::Null;
+            (before.unwrap_or(null) != after.unwrap_or(null)).then(|| AuditProperty {
                 display_name: pascal(name),
                 old_value: before.and_then(text),
                 new_value: after.and_then(text),
