@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use super::audit;
 use super::{ServiceError, Services};
-use crate::storage::audit::AuditProperty;
 use crate::config::TokenWarningSettings;
 use crate::domain::ids::TenantId;
 use crate::domain::time::{TICKS_PER_SECOND, UNSET_TICKS, format_ticks};
+use crate::storage::audit::AuditProperty;
 use crate::storage::token_health::{self as repo, DepTokenRow, VppTokenRow};
 use crate::telemetry::metrics::{PoolStats, Snapshot, TokenGauges};
 
@@ -210,7 +210,11 @@ async fn announce(svc: &Services, w: &Issued, deps: &[DepTokenRow], vpps: &[VppT
         "token needs attention"
     );
     svc.metrics.token_warning(w.kind, &w.warning);
-    let kind = if w.kind == DEP { audit::SETTING } else { audit::VPP_TOKEN };
+    let kind = if w.kind == DEP {
+        audit::SETTING
+    } else {
+        audit::VPP_TOKEN
+    };
     let mut event = audit::Audit::new("Warn", kind);
     let warning = AuditProperty {
         display_name: "TokenWarning".to_owned(),

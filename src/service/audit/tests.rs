@@ -98,7 +98,10 @@ async fn audited_commits_the_change_and_its_event_or_neither() {
     let e = &got[0];
     assert_eq!(e.activity_type, "Create DepOnboardingSetting");
     assert_eq!(e.correlation_id, "6f1c2b1e-0000-4000-8000-000000000002");
-    assert_eq!(e.actor.user_principal_name.as_deref(), Some("admin@contoso.com"));
+    assert_eq!(
+        e.actor.user_principal_name.as_deref(),
+        Some("admin@contoso.com")
+    );
     assert_eq!(e.activity_date_time, now);
     assert_eq!(e.resources[0].resource_id, "kept");
 }
