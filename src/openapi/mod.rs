@@ -134,7 +134,10 @@ fn components() -> Components {
     let scopes = || {
         Scopes::from_iter([
             (READ_SCOPE, "Read Microsoft Intune configuration"),
-            ("DeviceManagementApps.Read.All", "Read Microsoft Intune apps (and the audit trail)"),
+            (
+                "DeviceManagementApps.Read.All",
+                "Read Microsoft Intune apps (and the audit trail)",
+            ),
             (
                 "DeviceManagementApps.ReadWrite.All",
                 "Read and write Microsoft Intune apps",
