@@ -255,7 +255,7 @@ fn version_path(path: &str) -> Result<(Version, &str), ApiError> {
 }
 
 /// Whether a `/v1.0` path addresses `deviceManagement/auditEvents` (or below), the one v1.0
-/// resource the gateway serves (IntuneCD reads the trail there; the handlers render v1.0's
+/// resource the gateway serves (`IntuneCD` reads the trail there; the handlers render v1.0's
 /// shape).
 fn is_v1_audit(rest: &str) -> bool {
     let mut segments = rest.split('/').filter(|s| !s.is_empty());

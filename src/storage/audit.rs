@@ -108,7 +108,7 @@ pub struct AuditActor {
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditProperty {
-    /// Property name (PascalCase, as Intune writes it).
+    /// Property name (`PascalCase`, as Intune writes it).
     pub display_name: String,
     /// Value before (`None` on create).
     pub old_value: Option<String>,

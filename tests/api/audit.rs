@@ -1,5 +1,5 @@
 //! The audit trail end to end: every accepted write records one event with the caller from the
-//! token and what changed (never a secret), reads and refused writes record nothing, IntuneCD's
+//! token and what changed (never a secret), reads and refused writes record nothing, `IntuneCD`'s
 //! exact v1.0 query, filters, paging, the two functions, isolation and permissions.
 
 use dep_gateway::domain::ids::TenantId;
@@ -102,8 +102,8 @@ async fn write_everything(app: &TestApp, rw: &str) -> (String, String) {
     assert_eq!(s, 204);
     let import = json!({"importedAppleDeviceIdentities": [{"serialNumber": "C02AUDIT0001"}],
         "overwriteImportedDeviceIdentities": false});
-    let path = format!("{one}/importedAppleDeviceIdentities/importAppleDeviceIdentityList");
-    let (s, body) = send(app, rw, Method::POST, &path, Some(&import)).await;
+    let import_path = format!("{one}/importedAppleDeviceIdentities/importAppleDeviceIdentityList");
+    let (s, body) = send(app, rw, Method::POST, &import_path, Some(&import)).await;
     assert_eq!(s, 200, "{body}");
     (id, pid)
 }
@@ -348,15 +348,12 @@ async fn filters_paging_count_and_functions(backend: Backend) {
         0
     );
 
-    // Keyset paging, newest first by default.
-    let (s, page) = send(
-        &app,
-        &bearer,
-        Method::GET,
-        &format!("{EVENTS}?$top=2"),
-        None,
-    )
-    .await;
+    paging_get_and_functions(&app, &bearer).await;
+}
+
+/// Keyset paging (newest first by default), one event, and the two functions.
+async fn paging_get_and_functions(app: &TestApp, bearer: &str) {
+    let (s, page) = send(app, bearer, Method::GET, &format!("{EVENTS}?$top=2"), None).await;
     assert_eq!(s, 200);
     let mut seen: Vec<String> = Vec::new();
     let mut page = page;
@@ -371,24 +368,17 @@ async fn filters_paging_count_and_functions(backend: Backend) {
         let Some(next) = page["@odata.nextLink"].as_str() else {
             break;
         };
-        let path = next.strip_prefix(&app.base).unwrap().to_owned();
-        page = send(&app, &bearer, Method::GET, &path, None).await.1;
+        let path = next.strip_prefix(app.base.as_str()).unwrap().to_owned();
+        page = send(app, bearer, Method::GET, &path, None).await.1;
     }
     assert_eq!(seen.len(), 5);
     let first = &seen[0];
-    let (s, one) = send(
-        &app,
-        &bearer,
-        Method::GET,
-        &format!("{EVENTS}/{first}"),
-        None,
-    )
-    .await;
+    let (s, one) = send(app, bearer, Method::GET, &format!("{EVENTS}/{first}"), None).await;
     assert_eq!((s, one["id"].as_str()), (200, Some(first.as_str())));
     assert_eq!(one["activityType"], "Action ImportedAppleDeviceIdentity");
     let (s, _) = send(
-        &app,
-        &bearer,
+        app,
+        bearer,
         Method::GET,
         &format!("{EVENTS}/{}", Uuid::new_v4()),
         None,
@@ -397,8 +387,8 @@ async fn filters_paging_count_and_functions(backend: Backend) {
     assert_eq!(s, 404);
 
     let (s, cats) = send(
-        &app,
-        &bearer,
+        app,
+        bearer,
         Method::GET,
         &format!("{EVENTS}/getAuditCategories()"),
         None,
@@ -412,7 +402,7 @@ async fn filters_paging_count_and_functions(backend: Backend) {
             .contains(&json!("Enrollment"))
     );
     let path = format!("{V1_EVENTS}/getAuditActivityTypes(category='Enrollment')");
-    let (s, types) = send(&app, &bearer, Method::GET, &path, None).await;
+    let (s, types) = send(app, bearer, Method::GET, &path, None).await;
     assert_eq!(s, 200, "{types}");
     assert_eq!(types["value"].as_array().unwrap().len(), 5);
 }

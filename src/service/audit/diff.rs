@@ -1,5 +1,5 @@
 //! `modifiedProperties`: the properties that differ between two renderings of an entity, as
-//! Intune writes them (PascalCase names, string values), with secrets left out entirely.
+//! Intune writes them (`PascalCase` names, string values), with secrets left out entirely.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
