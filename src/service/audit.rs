@@ -255,7 +255,7 @@ impl Services {
         let caller = current_caller();
         let clock = std::sync::Arc::clone(&self.clock);
         self.db
-            .write(tenant, move |c| {
+            .write(tenant, self.clock.now_ticks(), move |c| {
                 let mut audit = audit;
                 let out = f(c, &mut audit)?;
                 record(c, tenant, clock.now_ticks(), caller, audit)?;

@@ -33,7 +33,7 @@ use crate::apple::DepApi;
 use crate::apple::client::ClientOptions;
 use crate::apple::profile::dep_profile_from_graph;
 use crate::apple::types::serial_status;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::storage::profile_push::{
     self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PENDING, PROFILE_DELETED,
     Queued,
@@ -123,7 +123,7 @@ pub async fn push_token(
     let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
     let claimed = svc
         .db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?)
         })
         .await?;
@@ -146,7 +146,7 @@ pub async fn push_token(
     drop(beat);
     let key = setting.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             repo::release(c, tenant, &key, &owner).map_err(ServiceError::from)
         })
         .await?;
@@ -232,10 +232,12 @@ impl Push<'_> {
             .svc
             .db
             .run(move |c| {
-                Ok::<_, ServiceError>((
-                    profiles::get(c, tenant, &key, &id)?,
-                    repo::apple_profile(c, tenant, &key, &id)?,
-                ))
+                // A queued id that is not `{setting}_{guid}` names no stored profile.
+                let record = match ProfileId::parse(&id) {
+                    Some(typed) => profiles::get(c, tenant, &key, &typed)?,
+                    None => None,
+                };
+                Ok::<_, ServiceError>((record, repo::apple_profile(c, tenant, &key, &id)?))
             })
             .await?;
         let Some(record) = record else {
@@ -269,7 +271,7 @@ impl Push<'_> {
                     let now = self.svc.clock.now_ticks();
                     self.svc
                         .db
-                        .write(tenant, move |c| {
+                        .write(tenant, self.svc.clock.now_ticks(), move |c| {
                             repo::put_apple_profile(c, tenant, &key, &id, &keep, now)
                                 .map_err(ServiceError::from)
                         })
@@ -333,7 +335,7 @@ impl Push<'_> {
                         let (key, id) = (self.setting.to_owned(), profile_id.to_owned());
                         self.svc
                             .db
-                            .write(tenant, move |c| {
+                            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                                 repo::forget_apple_profile(c, tenant, &key, &id)
                                     .map_err(ServiceError::from)
                             })

@@ -1,8 +1,6 @@
 //! Use cases of a token's enrollment profiles: CRUD, type casts, defaults per platform,
 //! mobileconfig export and device assignment.
 
-use std::sync::Arc;
-
 mod by_setting;
 mod shape;
 #[cfg(test)]
@@ -79,7 +77,7 @@ fn load_one(
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id.as_str())?.ok_or_else(|| not_found(id))?;
+    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
     Ok((rec, repo::defaults(c, tenant, setting)?))
 }
 
@@ -232,7 +230,7 @@ pub async fn create(
         properties: props,
     };
     let setting = setting.to_owned();
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.audited(tenant, Audit::new("Create", PROFILE), move |c, audit| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
@@ -243,8 +241,8 @@ pub async fn create(
                 ))
                 .into());
             }
-            check_vpp_token(c, tenant, &rec.properties, None)?;
-            repo::insert(c, tenant, &setting, &rec, clock.now_ticks())?;
+            check_vpp_token(c, tenant, &rec.properties, None, now)?;
+            repo::insert(c, tenant, &setting, &rec, now)?;
             audit.entity(&rec.odata_type, &rec.id, &Map::new(), &rec.properties);
             render(&rec, &[])
         })
@@ -260,7 +258,7 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
-    let svc2 = svc.clone();
+    let (svc2, now) = (svc.clone(), svc.clock.now_ticks());
     svc.audited(tenant, Audit::new("Patch", PROFILE), move |c, audit| {
         let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
         let old = rec.properties.clone();
@@ -278,7 +276,7 @@ pub async fn update(
         let before = rec.properties.get(VPP_TOKEN).cloned();
         edm::apply(ty, &mut rec.properties, &body)?;
         profiles::check_rules(ty, &rec.properties)?;
-        check_vpp_token(c, tenant, &rec.properties, before.as_ref())?;
+        check_vpp_token(c, tenant, &rec.properties, before.as_ref(), now)?;
         seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
         rec.properties.remove("isDefault");
         repo::update(c, tenant, &setting, &rec)?;
@@ -308,16 +306,17 @@ fn seal_password(
 }
 
 /// `companyPortalVppTokenId` must name an existing, unexpired VPP token of the tenant when it is
-/// set or changed (a token that expired after it was set does not block other edits).
+/// set or changed (a token that expired after it was set does not block other edits), as of `now`.
 fn check_vpp_token(
     c: &mut DbConnection,
     tenant: TenantId,
     props: &Map<String, Value>,
     before: Option<&Value>,
+    now: i64,
 ) -> Result<(), ServiceError> {
     match props.get(VPP_TOKEN) {
         Some(Value::String(id)) if before != props.get(VPP_TOKEN) => {
-            vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id)
+            vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id, now)
         }
         _ => Ok(()),
     }

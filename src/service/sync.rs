@@ -124,7 +124,7 @@ pub async fn sync_token(
         let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
         let claimed = svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, svc.clock.now_ticks(), move |c| {
                 sync_state::ensure(c, tenant, &key, now)?;
                 Ok::<_, ServiceError>(sync_state::claim(c, tenant, &key, &who, now, until)?)
             })

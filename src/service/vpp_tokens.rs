@@ -9,7 +9,7 @@ use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
-use crate::domain::time::{format_ticks, now_ticks};
+use crate::domain::time::format_ticks;
 use crate::domain::vpp::VppSecret;
 use crate::domain::vpp::VppToken;
 use crate::odata::QueryOptions;
@@ -33,10 +33,11 @@ pub async fn list(
 ) -> Result<Page<VppToken>, ServiceError> {
     let plan = paging::plan(&SPEC, "vppTokens", q, &svc.paging_key, svc.max_page_size)?;
     let (query, want_count) = (plan.query.clone(), q.count);
+    let now = svc.clock.now_ticks();
     let (items, count) = svc
         .db
         .run(move |c| {
-            let items = repo::list(c, tenant, &query)?;
+            let items = repo::list(c, tenant, &query, now)?;
             let count = if want_count {
                 Some(repo::count(c, tenant, query.filter.as_ref())?)
             } else {
@@ -74,8 +75,9 @@ pub async fn count_expiring_before(
 /// One VPP token.
 pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken, ServiceError> {
     let key = id.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
-        .run(move |c| repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key)))
+        .run(move |c| repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key)))
         .await
 }
 
@@ -151,10 +153,10 @@ pub async fn update(
     let key = id.to_owned();
     let svc2 = svc.clone();
     svc.audited(tenant, Audit::new("Patch", VPP_TOKEN), move |c, audit| {
-        let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+        let now = svc2.clock.now_ticks();
+        let stored = repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key))?;
         let old = stored.clone();
         let mut token = opened(&svc2, tenant, stored)?;
-        let now = svc2.clock.now_ticks();
         token.apply(&body, now)?;
         token.last_modified_date_time = now;
         let token = sealed(&svc2, tenant, &token);
@@ -172,9 +174,9 @@ pub async fn update(
 
 /// Deletes a token.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
-    let key = id.to_owned();
+    let (key, now) = (id.to_owned(), svc.clock.now_ticks());
     svc.audited(tenant, Audit::new("Delete", VPP_TOKEN), move |c, audit| {
-        let old = repo::get(c, tenant, &key)?;
+        let old = repo::get(c, tenant, &key, now)?;
         if repo::delete(c, tenant, &key)? {
             let name = old.as_ref().and_then(|o| o.display_name.clone());
             audit.resource(&key, name.as_deref(), modified(old.as_ref(), None::<&()>));
@@ -194,25 +196,27 @@ pub async fn check_company_portal_vpp_token(
     id: &str,
 ) -> Result<(), ServiceError> {
     let key = id.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
-        .run(move |c| check_company_portal_vpp_token_in(c, tenant, &key))
+        .run(move |c| check_company_portal_vpp_token_in(c, tenant, &key, now))
         .await
 }
 
 /// [`check_company_portal_vpp_token`] on a connection the caller holds (e.g. inside the
-/// transaction of a profile write).
+/// transaction of a profile write), judged at `now`.
 pub fn check_company_portal_vpp_token_in(
     c: &mut DbConnection,
     tenant: TenantId,
     id: &str,
+    now: i64,
 ) -> Result<(), ServiceError> {
-    let Some(token) = repo::get(c, tenant, id)? else {
+    let Some(token) = repo::get(c, tenant, id, now)? else {
         return Err(ValidationError::new(format!(
             "companyPortalVppTokenId '{id}' does not name a VPP token of this tenant."
         ))
         .into());
     };
-    if token.expiration_date_time <= now_ticks() {
+    if token.expiration_date_time <= now {
         return Err(ValidationError::new(format!(
             "companyPortalVppTokenId '{id}' names a VPP token that expired on {}; renew it first.",
             format_ticks(token.expiration_date_time)

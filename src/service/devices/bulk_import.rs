@@ -10,7 +10,6 @@ use crate::domain::devices::{
     DevicePlatform, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
 };
 use crate::domain::ids::{SettingId, TenantId};
-use crate::domain::time::now_ticks;
 use crate::service::audit::{Audit, DEVICE, modified};
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
@@ -24,7 +23,8 @@ pub struct ImportRequest {
 }
 
 /// Validates an `importAppleDeviceIdentityList` body: any malformed item fails the whole call.
-pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, ValidationError> {
+/// New identities are dated `now` (the services' clock).
+pub fn parse_import(body: &Map<String, Value>, now: i64) -> Result<ImportRequest, ValidationError> {
     let mut overwrite = false;
     let mut items = None;
     for (name, value) in body {
@@ -54,7 +54,6 @@ pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, Validati
             items.len()
         )));
     }
-    let now = now_ticks();
     let identities = items
         .iter()
         .enumerate()

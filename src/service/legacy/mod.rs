@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::audit::{self, Audit};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, profiles};
+use crate::clock::Clock;
 use crate::domain::ValidationError;
 use crate::domain::devices::ImportedAppleDeviceIdentity;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
-use crate::domain::time::now_ticks;
 use crate::odata::QueryOptions;
 use crate::storage::{Db, DbConnection, devices, legacy_defaults, onboarding_settings};
 
@@ -76,7 +76,7 @@ pub async fn designate(
     tenant: TenantId,
     setting: Option<SettingId>,
 ) -> Result<(), ServiceError> {
-    designate_on(&svc.db, tenant, setting).await
+    designate_on(&svc.db, tenant, setting, svc.clock.now_ticks()).await
 }
 
 /// [`designate`] for the command line: on the database at `database_url`, after applying
@@ -85,6 +85,7 @@ pub async fn designate_in_database(
     database_url: &str,
     tenant: TenantId,
     setting: Option<SettingId>,
+    clock: &dyn Clock,
 ) -> Result<(), ServiceError> {
     let db = Db::connect(database_url, 1).map_err(ServiceError::Internal)?;
     let migrate = db.clone();
@@ -92,16 +93,17 @@ pub async fn designate_in_database(
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(ServiceError::Internal)?;
-    designate_on(&db, tenant, setting).await
+    designate_on(&db, tenant, setting, clock.now_ticks()).await
 }
 
 async fn designate_on(
     db: &Db,
     tenant: TenantId,
     setting: Option<SettingId>,
+    now: i64,
 ) -> Result<(), ServiceError> {
     let caller = audit::current_caller();
-    db.write(tenant, move |c| {
+    db.write(tenant, now, move |c| {
         let mut event = Audit::new("Action", audit::SETTING);
         let before = legacy_defaults::designated(c, tenant)?;
         match &setting {
@@ -121,7 +123,7 @@ async fn designate_on(
         let after = setting.as_ref().map(SettingId::to_string);
         let id = after.clone().or_else(|| before.clone()).unwrap_or_default();
         event.resource(&id, None, audit::legacy_default_change(before, after));
-        audit::record(c, tenant, now_ticks(), caller, event)?;
+        audit::record(c, tenant, now, caller, event)?;
         Ok(())
     })
     .await
@@ -184,11 +186,10 @@ fn create_first(
 pub async fn token_of_device(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: IdentityId,
 ) -> Result<Option<String>, ServiceError> {
-    let key = id.to_owned();
     svc.db
-        .run(move |c| Ok(devices::setting_of(c, tenant, &key)?))
+        .run(move |c| Ok(devices::setting_of(c, tenant, &id)?))
         .await
 }
 
