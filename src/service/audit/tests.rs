@@ -42,7 +42,7 @@ async fn a_write_that_fails_after_its_event_was_inserted_leaves_neither() {
     let failed = env
         .svc
         .db
-        .write(tenant, move |c| {
+        .write(tenant, now, move |c| {
             let s = OnboardingSetting::new("rolled-back".into(), now);
             onboarding_settings::insert(c, tenant, &s, now)?;
             let mut audit = Audit::new("Create", SETTING);
