@@ -188,7 +188,7 @@ pub async fn update(
     id: IdentityId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
+    let (key, id) = (setting.clone(), id.clone());
     let now = svc.clock.now_ticks();
     svc.audited(tenant, Audit::new("Patch", DEVICE), move |c, audit| {
         ensure_setting(c, tenant, &key)?;
@@ -226,7 +226,7 @@ pub async fn delete(
     setting: SettingId,
     id: IdentityId,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
+    let (key, id) = (setting.clone(), id.clone());
     svc.audited(tenant, Audit::new("Delete", DEVICE), move |c, audit| {
         ensure_setting(c, tenant, &key)?;
         let old = repo::get(c, tenant, &key, &id)?;
