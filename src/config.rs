@@ -110,6 +110,8 @@ pub struct Settings {
     pub token_warnings: TokenWarningSettings,
     /// OTLP/HTTP base URL for traces (`…/v1/traces`); unset: `OTEL_EXPORTER_OTLP_ENDPOINT`.
     pub otlp_endpoint: Option<String>,
+    /// Days the audit trail keeps events (pruned hourly; 0 keeps them forever).
+    pub audit_retention_days: u64,
 }
 
 impl Default for Settings {
@@ -152,6 +154,7 @@ impl Default for Settings {
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
             otlp_endpoint: None,
+            audit_retention_days: 365,
         }
     }
 }

@@ -169,6 +169,11 @@ impl Application {
         service::sync::start_scheduler(&state.services);
         service::sync::start_assignment_worker(&state.services);
         service::token_health::start_checker(&state.services);
+        if settings.audit_retention_days > 0 {
+            let days = std::time::Duration::from_secs(settings.audit_retention_days * 86_400);
+            let hourly = std::time::Duration::from_secs(3600);
+            service::audit::start_pruner(&state.services, days, hourly);
+        }
         let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
         let (metrics_server, metrics_addr) = metrics_listener(&settings, &data)?;

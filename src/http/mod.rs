@@ -87,6 +87,7 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
         .get("client-request-id")
         .and_then(|v| v.to_str().ok());
     let mut ctx = RequestCtx::new(&st.public_url, &path_and_query, client_id);
+    ctx.client_ip = req.peer_addr().map(|a| a.ip().to_string());
     let span = tracing::info_span!("request", request_id = %ctx.request_id,
         client_request_id = %ctx.client_request_id, method = %req.method(),
         path = %req.uri().path(), tenant = Empty, operation = Empty, status = Empty);
@@ -182,7 +183,7 @@ async fn handle(
     let principal = st.auth.authenticate(authorization(req)?).await?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
-    if version == Version::V1 {
+    if version == Version::V1 && !is_v1_audit(rest) {
         return Err(v1_refusal(rest));
     }
     let body = edge::read_body(req, payload, st.max_body_bytes).await?;
@@ -292,6 +293,21 @@ fn version_path(path: &str) -> Result<(Version, &str), ApiError> {
     } else {
         Err(ApiError::InvalidVersion(version.to_owned()))
     }
+}
+
+/// Whether a `/v1.0` path addresses `deviceManagement/auditEvents` (or below), the one v1.0
+/// resource the gateway serves (`IntuneCD` reads the trail there; the handlers render v1.0's
+/// shape).
+fn is_v1_audit(rest: &str) -> bool {
+    let mut segments = rest.split('/').filter(|s| !s.is_empty());
+    segments
+        .next()
+        .is_some_and(|s| s.eq_ignore_ascii_case("deviceManagement"))
+        && segments.next().is_some_and(|s| {
+            let name = s.split_once('(').map_or(s, |(n, _)| n);
+            name.eq_ignore_ascii_case("auditEvents")
+                || name.to_ascii_lowercase().starts_with("auditevents?")
+        })
 }
 
 /// Singletons Graph v1.0 has, below which the DEP segments do not exist there.

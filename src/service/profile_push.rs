@@ -26,6 +26,7 @@ use std::sync::{Arc, LazyLock};
 
 use uuid::Uuid;
 
+use super::audit::{Audit, DEVICE, PROFILE, assignment_status};
 use super::lease::{heartbeat, lease_until};
 use super::{ServiceError, Services, dep_tokens};
 use crate::apple::DepApi;
@@ -381,12 +382,17 @@ impl Push<'_> {
             self.owner.to_owned(),
         );
         let (now, until) = (self.svc.clock.now_ticks(), lease_until(self.svc));
+        // Apple refusing (or failing) an assignment is an event of the trail, by the gateway.
+        let audit = Audit::new("Assign", PROFILE).failed();
         self.svc
-            .db
-            .write(tenant, self.svc.clock.now_ticks(), move |c| {
+            .audited(tenant, audit, move |c, audit| {
                 let refs: Vec<(&Assignment, Outcome)> =
                     pairs.iter().map(|(row, o)| (row, o.clone())).collect();
                 repo::record(c, tenant, &key, &id, &refs, now)?;
+                for (row, o) in refs.iter().filter(|(_, o)| o.status != "SUCCESS") {
+                    let change = assignment_status(row, o);
+                    audit.resource_of(DEVICE, &row.serial_number, Some(&row.serial_number), change);
+                }
                 Ok::<_, ServiceError>(repo::renew(c, tenant, &key, &owner, until)?)
             })
             .await

@@ -13,6 +13,7 @@ use shape::{render, type_of};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::audit::{Audit, PROFILE};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
@@ -237,8 +238,7 @@ pub async fn create(
     };
     let setting = setting.to_owned();
     let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
+    svc.audited(tenant, Audit::new("Create", PROFILE), move |c, audit| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
@@ -250,6 +250,7 @@ pub async fn create(
             }
             check_vpp_token(c, tenant, &rec.properties, None, now)?;
             repo::insert(c, tenant, &setting, &rec, now)?;
+            audit.entity(&rec.odata_type, &rec.id, &Map::new(), &rec.properties);
             render(&rec, &[])
         })
         .await
@@ -266,31 +267,31 @@ pub async fn update(
     let setting = setting.clone();
     let svc2 = svc.clone();
     let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            let (mut rec, defaults) =
-                find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
-            let ty = type_of(&rec)?;
-            profiles::check_patch_type(ty, &body)?;
-            let mut body = body;
-            // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
-            // back carries null: that keeps the stored password instead of erasing it.
-            if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
-                body.remove(WRITE_ONLY_PASSWORD);
-            }
-            let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
-            rec.properties
-                .insert("isDefault".to_owned(), Value::Bool(is_default));
-            let before = rec.properties.get(VPP_TOKEN).cloned();
-            edm::apply(ty, &mut rec.properties, &body)?;
-            profiles::check_rules(ty, &rec.properties)?;
-            check_vpp_token(c, tenant, &rec.properties, before.as_ref(), now)?;
-            seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
-            rec.properties.remove("isDefault");
-            repo::update(c, tenant, &setting, &rec)?;
-            Ok(())
-        })
-        .await
+    svc.audited(tenant, Audit::new("Patch", PROFILE), move |c, audit| {
+        let (mut rec, defaults) = find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
+        let old = rec.properties.clone();
+        let ty = type_of(&rec)?;
+        profiles::check_patch_type(ty, &body)?;
+        let mut body = body;
+        // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
+        // back carries null: that keeps the stored password instead of erasing it.
+        if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
+            body.remove(WRITE_ONLY_PASSWORD);
+        }
+        let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
+        rec.properties
+            .insert("isDefault".to_owned(), Value::Bool(is_default));
+        let before = rec.properties.get(VPP_TOKEN).cloned();
+        edm::apply(ty, &mut rec.properties, &body)?;
+        profiles::check_rules(ty, &rec.properties)?;
+        check_vpp_token(c, tenant, &rec.properties, before.as_ref(), now)?;
+        seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
+        rec.properties.remove("isDefault");
+        repo::update(c, tenant, &setting, &rec)?;
+        audit.entity(&rec.odata_type, &rec.id, &old, &rec.properties);
+        Ok(())
+    })
+    .await
 }
 
 /// A password the request sets is sealed (AES-256-GCM) before it is stored.
@@ -337,18 +338,15 @@ pub async fn delete(
     id: ProfileId,
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            if !onboarding_settings::exists(c, tenant, &setting)? {
-                return Err(setting_not_found(&setting));
-            }
-            if repo::delete(c, tenant, &setting, id.as_str())? {
-                Ok(())
-            } else {
-                Err(not_found(&id))
-            }
-        })
-        .await
+    svc.audited(tenant, Audit::new("Delete", PROFILE), move |c, audit| {
+        let Some((rec, _)) = find_one(c, tenant, &setting, &id)? else {
+            return Err(not_found(&id));
+        };
+        repo::delete(c, tenant, &setting, id.as_str())?;
+        audit.entity(&rec.odata_type, &rec.id, &rec.properties, &Map::new());
+        Ok(())
+    })
+    .await
 }
 
 /// `setDefaultProfile`: the profile becomes its token's default for each platform its type
@@ -362,8 +360,7 @@ pub async fn set_default(
     // A default profile is pushed to every device a sync brings in.
     super::profile_push::enrollment_url(svc)?;
     let setting = setting.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
+    svc.audited(tenant, Audit::new("Action", PROFILE), move |c, audit| {
             let (rec, _) = find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {
@@ -375,6 +372,8 @@ pub async fn set_default(
             for platform in platforms {
                 repo::set_default(c, tenant, &setting, platform.as_str(), &rec.id)?;
             }
+            let flag = |v: bool| Map::from_iter([("isDefault".to_owned(), Value::Bool(v))]);
+            audit.entity(&rec.odata_type, &rec.id, &flag(false), &flag(true));
             Ok(())
         })
         .await

@@ -4,6 +4,7 @@
 
 pub mod apple_tokens;
 pub mod cache_listener;
+pub mod audit;
 pub mod connection;
 pub mod devices;
 pub mod dyn_sql;

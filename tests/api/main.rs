@@ -7,6 +7,7 @@ mod apple_client;
 mod apple_onboarding;
 mod apple_session;
 mod apple_sim;
+mod audit;
 mod batch;
 mod cli;
 mod clients;
