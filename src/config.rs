@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 
 mod operability;
 mod redact;
+mod upstream;
 
 use crate::domain::enrollment_url::EnrollmentUrl;
 
 pub use operability::TokenWarningSettings;
 pub use redact::{redact_url, scrub_url_secrets};
+pub use upstream::UpstreamSettings;
 
 /// Every setting of the gateway.
 #[derive(Clone, Serialize, Deserialize)]
@@ -88,8 +90,7 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     /// Per-tenant and per-app request limits.
     pub throttling: ThrottleSettings,
-    /// Serve the retired single-token DEP API (`/organization/…`, `deviceManagement/enrollmentProfiles`,
-    /// …) by translating it onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
+    /// Serve the retired single-token DEP API, translated onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
     pub legacy_api: bool,
     /// The MDM server's enrollment URL, sent to Apple as the `url` of every profile; a template
     /// with `{profileId}` and `{tokenId}` (`DEP_GATEWAY_MDM_ENROLLMENT_URL`). Unset: assigning
@@ -108,6 +109,8 @@ pub struct Settings {
     pub readyz_apple: bool,
     /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
     pub token_warnings: TokenWarningSettings,
+    /// Upstream mode (`[upstream]`, `--upstream`).
+    pub upstream: UpstreamSettings,
 }
 
 impl Default for Settings {
@@ -149,6 +152,7 @@ impl Default for Settings {
             metrics_token: None,
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
+            upstream: UpstreamSettings::default(),
         }
     }
 }

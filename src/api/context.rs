@@ -25,6 +25,27 @@ pub struct RequestCtx {
     /// The Graph operation id of the matched row, once dispatched (the label of metrics and
     /// audit events).
     pub operation: Option<&'static str>,
+    /// Upstream mode only: what the translated calls forward for this caller.
+    pub upstream: Option<UpstreamCaller>,
+}
+
+/// What upstream mode forwards for a caller: its `Authorization` value as sent (never printed,
+/// never logged, never kept past the request) and the legacy default token it named.
+#[derive(Clone, Default)]
+pub struct UpstreamCaller {
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The `depGateway-LegacyDefaultToken` header: the setting old tenant-wide writes go to.
+    pub default_token: Option<String>,
+}
+
+impl std::fmt::Debug for UpstreamCaller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamCaller")
+            .field("authorization", &"<redacted>")
+            .field("default_token", &self.default_token)
+            .finish()
+    }
 }
 
 impl RequestCtx {
@@ -47,6 +68,7 @@ impl RequestCtx {
             url: format!("{public_url}{path_and_query}"),
             principal: None,
             operation: None,
+            upstream: None,
         }
     }
 
