@@ -35,4 +35,5 @@ mod shutdown;
 mod sync;
 mod throttling;
 mod tls;
+mod upstream;
 mod vpp_tokens;
