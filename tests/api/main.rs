@@ -36,4 +36,5 @@ mod sync;
 mod throttling;
 mod tls;
 mod upstream;
+mod upstream_script;
 mod vpp_tokens;
