@@ -12,6 +12,10 @@ const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
 const PROFILES: &str = "/beta/deviceManagement/enrollmentProfiles";
 const DEVICES: &str = "/beta/deviceManagement/importedAppleDeviceIdentities";
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "an old script replayed call for call"
+)]
 async fn the_old_script_runs_through_upstream_mode(backend: Backend) {
     let sim = simulator().await;
     let url = sim.base_url();
