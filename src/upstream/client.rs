@@ -209,7 +209,10 @@ impl Http {
                 .header("Content-Type", "application/json")
                 .body(body.to_vec());
         }
-        Ok(self.buffer(self.send(rb).await?).await?.into_response())
+        let mut reply = self.buffer(self.send(rb).await?).await?;
+        let (from, to) = (format!("{}/", self.base), format!("{}/", ctx.public_url));
+        reply.body = Bytes::from(super::links::rewrite_all(&reply.body, &from, &to));
+        Ok(reply.into_response())
     }
 
     /// Passes `req` through: the path, query and the headers that matter go up, the body is
@@ -258,11 +261,18 @@ impl Http {
         let stream = resp
             .bytes_stream()
             .map(|chunk| chunk.map_err(std::io::Error::other));
+        let json = content_type.as_deref().is_some_and(|c| c.contains("json"));
+        let stream: crate::api::response::ByteStream = if json {
+            let (from, to) = (format!("{}/", self.base), format!("{}/", ctx.public_url));
+            Box::pin(super::links::rewrite(Box::pin(stream), from, to))
+        } else {
+            Box::pin(stream)
+        };
         let mut out = GraphResponse::stream(
             status,
             StreamBody {
                 content_type,
-                stream: Box::pin(stream),
+                stream,
             },
         );
         out.headers = headers;

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod devices;
 pub mod fanout;
+pub mod links;
 pub mod profiles;
 pub mod settings;
 

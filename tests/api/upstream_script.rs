@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, with_mdm};
+use crate::helpers::{Backend, READ, TestApp, with_mdm};
 use crate::legacy::{doc18_profile, json_of, simulator, wait_synced};
 use crate::on_both_backends;
 
@@ -174,4 +174,35 @@ async fn the_old_script_runs_through_upstream_mode(backend: Backend) {
     assert_eq!(assigned, chosen);
 }
 
-on_both_backends!(the_old_script_runs_through_upstream_mode);
+/// The Python Graph beta SDK's run (`tests/clients/python_sdk.py`), unchanged, through the
+/// upstream gateway: multi-token calls passed through, old ones translated.
+async fn python_graph_beta_sdk_through_upstream_mode(backend: Backend) {
+    use crate::clients::{installed, repo, run_client};
+    let python = installed(".venv-tests/bin/python");
+    let sim = simulator().await;
+    let sim_url = sim.base_url();
+    let graph = TestApp::spawn_with(backend, move |s| {
+        with_mdm(s);
+        s.max_page_size = 3;
+        s.apple_base_url = sim_url;
+        s.http_keep_alive_secs = 120;
+    })
+    .await;
+    let base = graph.base.clone();
+    let gw = TestApp::spawn_with(backend, move |s| s.upstream.base_url = Some(base)).await;
+    let mut command = std::process::Command::new(python);
+    command
+        .arg(repo("tests/clients/python_sdk.py"))
+        .env("GATEWAY_URL", &gw.base)
+        .env("GATEWAY_TOKEN", graph.token())
+        .env("GATEWAY_READ_TOKEN", graph.token_for(graph.tenant, &[READ]))
+        .env("GATEWAY_PAGE_SIZE", "3")
+        .env("APPLE_SIM_URL", sim.base_url())
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    run_client("python msgraph-beta-sdk through upstream mode", command).await;
+}
+
+on_both_backends!(
+    the_old_script_runs_through_upstream_mode,
+    python_graph_beta_sdk_through_upstream_mode
+);
