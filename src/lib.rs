@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context;
 
 use crate::auth::{Authenticator, DevAuthority};
@@ -163,8 +163,8 @@ impl Application {
         let (metrics_server, metrics_addr) = metrics_listener(&settings, &data)?;
         let metrics_on_main = metrics_server.is_none();
         let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
-        let on_connect = edge.on_connect();
-        let mut server = HttpServer::new(move || {
+        let on_connect = Arc::new(edge.on_connect());
+        let app = move || {
             let cors = Arc::clone(&cors);
             App::new()
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
@@ -181,22 +181,9 @@ impl Application {
                 })
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
-        })
-        .on_connect(on_connect)
-        .client_request_timeout(Duration::from_secs(settings.http_head_timeout_secs.max(1)))
-        .keep_alive(Duration::from_secs(settings.http_keep_alive_secs))
-        .max_connections(http::edge::per_worker_cap(&settings));
-        server = match tls {
-            Some(config) => server.listen_rustls_0_23(listener, config)?,
-            None => server.listen(listener)?,
         };
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
-        // actix handles SIGTERM and Ctrl-C: stop accepting, drain for at most `timeout`.
-        let server = server
-            .shutdown_timeout(settings.shutdown_timeout_secs)
-            .run();
+        // SIGTERM and Ctrl-C stop accepting and drain for at most `timeout`.
+        let server = http::serve::serve(app, listener, tls, &serve_options(&settings), on_connect)?;
         let shutdown = Shutdown {
             server: server.handle(),
             metrics_server: metrics_server.as_ref().map(Server::handle),
@@ -247,6 +234,17 @@ impl Application {
     }
 }
 
+/// How the listeners serve: the edge timeouts, the connection cap and the workers of `settings`.
+fn serve_options(settings: &Settings) -> http::serve::ServeOptions {
+    http::serve::ServeOptions {
+        head_timeout: Duration::from_secs(settings.http_head_timeout_secs.max(1)),
+        keep_alive: Duration::from_secs(settings.http_keep_alive_secs),
+        max_connections_per_worker: http::edge::per_worker_cap(settings),
+        workers: settings.workers,
+        shutdown_timeout_secs: settings.shutdown_timeout_secs,
+    }
+}
+
 /// The separate `GET /metrics` listener when `metrics_bind` is set (plain HTTP, one worker:
 /// scrapes are rare), and its bound address.
 fn metrics_listener(
@@ -260,15 +258,16 @@ fn metrics_listener(
         TcpListener::bind(bind).with_context(|| format!("binding metrics_bind {bind}"))?;
     let addr = listener.local_addr()?;
     let data = data.clone();
-    let server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(data.clone())
             .route("/metrics", web::get().to(http::metrics::metrics))
-    })
-    .workers(1)
-    .listen(listener)?
-    .shutdown_timeout(settings.shutdown_timeout_secs)
-    .run();
+    };
+    let options = http::serve::ServeOptions {
+        workers: Some(1),
+        ..serve_options(settings)
+    };
+    let server = http::serve::serve(app, listener, None, &options, Arc::new(|_, _| {}))?;
     Ok((Some(server), Some(addr)))
 }
 

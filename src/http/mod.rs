@@ -9,8 +9,10 @@ pub mod edge;
 pub mod guard;
 pub mod health;
 pub mod metrics;
+pub mod serve;
 pub mod throttle;
 pub mod upstream;
+pub mod wire;
 
 pub use health::{healthz, readyz};
 

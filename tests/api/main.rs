@@ -14,6 +14,7 @@ mod connections;
 mod conventions;
 mod cors;
 mod devices;
+mod edge_errors;
 mod enrollment_url;
 mod fidelity_small;
 mod generated_sdk;
