@@ -46,6 +46,10 @@ pub enum Command {
         /// PEM private key of --tls-cert. Overrides `tls_key`.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Upstream mode: translate the single-token API onto this Graph service
+        /// (`https://graph.microsoft.com`) and pass the rest through. Overrides `upstream.base_url`.
+        #[arg(long)]
+        upstream: Option<String>,
     },
     /// Write a self-signed certificate for localhost, 127.0.0.1 and `::1` (for `serve --tls-cert`)
     /// and print the paths of the certificate and its key. Clients must trust the certificate.
@@ -155,9 +159,13 @@ impl Cli {
                 bind,
                 tls_cert,
                 tls_key,
+                upstream,
             } => {
                 if let Some(bind) = bind {
                     settings.bind = bind;
+                }
+                if upstream.is_some() {
+                    settings.upstream.base_url = upstream;
                 }
                 if tls_cert.is_some() {
                     settings.tls_cert = tls_cert;

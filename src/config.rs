@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 
 mod operability;
 mod redact;
+mod upstream;
 
 use crate::domain::enrollment_url::EnrollmentUrl;
 
 pub use operability::TokenWarningSettings;
 pub use redact::{redact_url, scrub_url_secrets};
+pub use upstream::UpstreamSettings;
 
 /// Every setting of the gateway.
 #[derive(Clone, Serialize, Deserialize)]
@@ -88,8 +90,7 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     /// Per-tenant and per-app request limits.
     pub throttling: ThrottleSettings,
-    /// Serve the retired single-token DEP API (`/organization/…`, `deviceManagement/enrollmentProfiles`,
-    /// …) by translating it onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
+    /// Serve the retired single-token DEP API, translated onto the multi-token model (`DEP_GATEWAY_LEGACY_API`).
     pub legacy_api: bool,
     /// The MDM server's enrollment URL, sent to Apple as the `url` of every profile; a template
     /// with `{profileId}` and `{tokenId}` (`DEP_GATEWAY_MDM_ENROLLMENT_URL`). Unset: assigning
@@ -112,6 +113,8 @@ pub struct Settings {
     pub otlp_endpoint: Option<String>,
     /// Days the audit trail keeps events (pruned hourly; 0 keeps them forever).
     pub audit_retention_days: u64,
+    /// Upstream mode (`[upstream]`, `--upstream`).
+    pub upstream: UpstreamSettings,
 }
 
 impl Default for Settings {
@@ -155,6 +158,7 @@ impl Default for Settings {
             token_warnings: TokenWarningSettings::default(),
             otlp_endpoint: None,
             audit_retention_days: 365,
+            upstream: UpstreamSettings::default(),
         }
     }
 }

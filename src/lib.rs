@@ -18,6 +18,7 @@ pub mod service;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;
+pub mod upstream;
 pub mod x509;
 
 use std::net::{SocketAddr, TcpListener};
@@ -155,24 +156,34 @@ impl Application {
         let tracing = Arc::new(telemetry::Tracing::new(
             settings.traces_endpoint().as_deref(),
         )?);
+        let upstream =
+            upstream::Upstream::new(&settings.upstream, settings.legacy_api, paging_key.clone())?;
         let state = Arc::new(AppState {
             services: services(db, paging_key, background.clone(), &settings)?,
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
-            throttle: http::throttle::Throttle::new(&settings.throttling),
+            throttle: http::throttle::Throttle::new(&throttling(&settings)),
             legacy_api: settings.legacy_api,
             metrics_token: settings.metrics_token.clone(),
             apple_probe: apple_probe(&settings)?,
             tracing: Arc::clone(&tracing),
+            upstream: upstream.map(|u| u as Arc<dyn http::upstream::Upstream>),
         });
-        service::sync::start_scheduler(&state.services);
-        service::sync::start_assignment_worker(&state.services);
-        service::token_health::start_checker(&state.services);
-        if settings.audit_retention_days > 0 {
-            let days = std::time::Duration::from_secs(settings.audit_retention_days * 86_400);
-            let hourly = std::time::Duration::from_secs(3600);
-            service::audit::start_pruner(&state.services, days, hourly);
+        // Upstream mode holds no DEP state: no syncs, pushes, token checks or audit of its own.
+        if state.upstream.is_none() {
+            service::sync::start_scheduler(&state.services);
+            service::sync::start_assignment_worker(&state.services);
+            service::token_health::start_checker(&state.services);
+            if settings.audit_retention_days > 0 {
+                let days = std::time::Duration::from_secs(settings.audit_retention_days * 86_400);
+                let hourly = std::time::Duration::from_secs(3600);
+                service::audit::start_pruner(&state.services, days, hourly);
+            }
+        } else {
+            tracing::info!(
+                "upstream mode: single-token calls are translated onto the upstream, the rest passed through"
+            );
         }
         let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
@@ -288,6 +299,14 @@ fn metrics_listener(
     };
     let server = http::serve::serve(app, listener, None, &options, Arc::new(|_, _| {}))?;
     Ok((Some(server), Some(addr)))
+}
+
+/// The gateway's own limits: off by default in upstream mode, where the upstream's apply (its
+/// 429s come back unchanged).
+fn throttling(settings: &Settings) -> config::ThrottleSettings {
+    let mut throttling = settings.throttling.clone();
+    throttling.enabled &= settings.upstream.base_url.is_none() || settings.upstream.throttle;
+    throttling
 }
 
 /// The `/readyz` Apple check, when `readyz_apple` is on.

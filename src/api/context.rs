@@ -27,6 +27,27 @@ pub struct RequestCtx {
     pub operation: Option<&'static str>,
     /// The caller's address as the listener saw it (the audit trail's `actor.ipAddress`).
     pub client_ip: Option<String>,
+    /// Upstream mode only: what the translated calls forward for this caller.
+    pub upstream: Option<UpstreamCaller>,
+}
+
+/// What upstream mode forwards for a caller: its `Authorization` value as sent (never printed,
+/// never logged, never kept past the request) and the legacy default token it named.
+#[derive(Clone, Default)]
+pub struct UpstreamCaller {
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The `depGateway-LegacyDefaultToken` header: the setting old tenant-wide writes go to.
+    pub default_token: Option<String>,
+}
+
+impl std::fmt::Debug for UpstreamCaller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamCaller")
+            .field("authorization", &"<redacted>")
+            .field("default_token", &self.default_token)
+            .finish()
+    }
 }
 
 impl RequestCtx {
@@ -50,6 +71,7 @@ impl RequestCtx {
             principal: None,
             operation: None,
             client_ip: None,
+            upstream: None,
         }
     }
 

@@ -7,8 +7,7 @@ use super::error::ApiError;
 use super::matcher::Table;
 use super::request::GraphRequest;
 use super::response::GraphResponse;
-use super::table::{Call, Query, Request};
-use crate::odata::QueryOptions;
+use super::table::{Call, Request};
 use crate::service::Services;
 
 /// Dispatches `req` (already authenticated and throttled) to its row's handler. Once a row
@@ -33,19 +32,7 @@ pub async fn dispatch(
         .ok_or(ApiError::MethodNotAllowed)?;
     ctx.operation = Some(row.id.as_str());
     let tenant = ctx.require(row.permission)?;
-    let query = match row.query {
-        Query::Only(allowed) => {
-            let query = QueryOptions::parse(&req.query)?;
-            query.ensure_only(allowed)?;
-            query
-        }
-        Query::Lowered(allowed, lower) => {
-            let query = QueryOptions::parse(&lower(&req.query)?)?;
-            query.ensure_only(allowed)?;
-            query
-        }
-        Query::Ignored => QueryOptions::default(),
-    };
+    let query = row.query.parse(&req.query)?;
     if matches!(row.request, Request::NoParams) {
         let action = row.path.rsplit('/').next().unwrap_or_default();
         super::request::no_parameters(&req.body, action)?;

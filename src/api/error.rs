@@ -91,9 +91,27 @@ pub enum ApiError {
     /// 404 for a version segment other than `beta`.
     #[error("Invalid version: {0}")]
     InvalidVersion(String),
+    /// 504: the upstream Graph service (upstream mode) did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
+    /// An upstream Graph service's error (upstream mode), passed back unchanged.
+    #[error("the upstream service answered {}", .0.status)]
+    Upstream(Box<UpstreamError>),
     /// 500: logged in full, hidden from the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// An upstream Graph service's error answer: its status, the headers that matter to clients
+/// and its body (Graph's envelope, as the upstream wrote it).
+#[derive(Debug)]
+pub struct UpstreamError {
+    /// The upstream's status.
+    pub status: StatusCode,
+    /// `Retry-After`, `request-id`, … as the upstream sent them.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body as sent.
+    pub body: Vec<u8>,
 }
 
 /// `Retry-After` of a 503 for an unavailable database: about one checkout timeout, so a retry
@@ -200,6 +218,8 @@ impl ApiError {
             Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
             Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "BadGateway"),
+            Self::GatewayTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout"),
+            Self::Upstream(e) => (e.status, "UpstreamError"),
             // GRAPH-COMPAT: `serviceNotAvailable` is Graph's documented code for a 503, sent with
             // Retry-After, which SDK retry handlers honour (graph-http-conventions.md §2–3).
             Self::RequestTimeout | Self::HeadTimeout => {
@@ -235,6 +255,11 @@ impl ApiError {
     /// Renders the Graph envelope `{"error":{"code","message","innerError"}}` with the
     /// request's ids, logging server-side failures.
     pub fn render(&self, ctx: &RequestCtx) -> GraphResponse {
+        if let Self::Upstream(e) = self {
+            let mut response = GraphResponse::error_bytes(e.status, e.body.clone());
+            response.headers.clone_from(&e.headers);
+            return response;
+        }
         let (status, code) = self.status_and_code();
         if let Self::Internal(e) = self {
             tracing::error!(error = format!("{e:#}"), "request failed");

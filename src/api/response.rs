@@ -11,7 +11,7 @@ use crate::odata::{EntitySpec, QueryOption, QueryOptions, resolve_select};
 use crate::service::paging::Page;
 
 /// Content type of successful JSON bodies, as Graph sends it.
-const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// A response body.
 #[derive(Debug)]
@@ -22,6 +22,29 @@ pub enum Body {
     Json(Vec<u8>, &'static str),
     /// Plain text (`/$count`).
     Text(String),
+    /// A body streamed from an upstream Graph service (upstream mode's pass-through).
+    Stream(StreamBody),
+}
+
+/// The chunks of a streamed body.
+pub type ByteStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<actix_web::web::Bytes, std::io::Error>>>,
+>;
+
+/// A streamed body and its content type.
+pub struct StreamBody {
+    /// `Content-Type` as the upstream sent it.
+    pub content_type: Option<String>,
+    /// The chunks.
+    pub stream: ByteStream,
+}
+
+impl std::fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A Graph response before the common headers are added.
@@ -74,6 +97,16 @@ impl GraphResponse {
                 "application/json",
             ),
         )
+    }
+
+    /// A streamed body with `status` (upstream mode's pass-through).
+    pub fn stream(status: StatusCode, body: StreamBody) -> Self {
+        Self::new(status, Body::Stream(body))
+    }
+
+    /// An error body written elsewhere (an upstream Graph service's envelope), sent as is.
+    pub fn error_bytes(status: StatusCode, body: Vec<u8>) -> Self {
+        Self::new(status, Body::Json(body, "application/json"))
     }
 
     /// `200 text/plain` with a bare integer, for `/$count`.

@@ -173,6 +173,18 @@ pub enum Query {
 }
 
 impl Query {
+    /// The row's query options read from the raw query string (refusing options it does not
+    /// accept), as the dispatcher hands them to the handler.
+    pub fn parse(self, raw: &str) -> Result<QueryOptions, ApiError> {
+        let (allowed, query) = match self {
+            Self::Only(allowed) => (allowed, QueryOptions::parse(raw)?),
+            Self::Lowered(allowed, lower) => (allowed, QueryOptions::parse(&lower(raw)?)?),
+            Self::Ignored => return Ok(QueryOptions::default()),
+        };
+        query.ensure_only(allowed)?;
+        Ok(query)
+    }
+
     /// The accepted options (none when ignored).
     pub fn options(self) -> &'static [QueryOption] {
         match self {

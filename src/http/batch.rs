@@ -99,6 +99,7 @@ async fn run_one(
     );
     ctx.principal.clone_from(&outer.principal);
     ctx.client_ip.clone_from(&outer.client_ip);
+    ctx.upstream.clone_from(&outer.upstream);
     let result = match failed_dependency {
         Some(id) => Err(ApiError::FailedDependency(id)),
         None => match super::guard::check_request(path, query, &req.body)
@@ -161,7 +162,8 @@ fn render(id: &str, response: GraphResponse, ctx: &RequestCtx) -> Value {
         headers.insert(name.to_owned(), Value::String(value));
     }
     let body = match response.body {
-        Body::Empty => None,
+        // Batch items are never streamed (upstream mode buffers them): nothing to embed.
+        Body::Empty | Body::Stream(_) => None,
         Body::Json(bytes, content_type) => {
             headers.insert("Content-Type".to_owned(), content_type.into());
             Some(serde_json::from_slice(&bytes).unwrap_or(Value::Null))

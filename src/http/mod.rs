@@ -11,6 +11,7 @@ pub mod health;
 pub mod metrics;
 pub mod serve;
 pub mod throttle;
+pub mod upstream;
 pub mod wire;
 
 pub use health::{healthz, readyz};
@@ -60,12 +61,17 @@ pub struct AppState {
     pub apple_probe: Option<health::AppleProbe>,
     /// Request spans and their export (`crate::telemetry::traces`).
     pub tracing: Arc<crate::telemetry::Tracing>,
+    /// Upstream mode: the Graph service requests are translated onto or passed through to.
+    pub upstream: Option<Arc<dyn upstream::Upstream>>,
 }
 
 /// The `operation` label of a request no row matched (unauthenticated, unknown path, …).
 pub const NO_OPERATION: &str = "none";
 /// The `operation` label of a `$batch` envelope (its items count as their own operations).
 pub const BATCH_OPERATION: &str = "$batch";
+
+/// Upstream mode: the header naming the legacy default token of a request.
+pub const DEFAULT_TOKEN_HEADER: &str = "depGateway-LegacyDefaultToken";
 
 /// Shared handle on [`AppState`].
 pub type SharedState = web::Data<Arc<AppState>>;
@@ -180,11 +186,34 @@ async fn handle(
     if version == Version::Beta && docs::is_service_root(rest) {
         return docs::service_document(req.method(), &st.public_url);
     }
-    let principal = st.auth.authenticate(authorization(req)?).await?;
+    let authorization = authorization(req)?;
+    let principal = match st
+        .upstream
+        .as_ref()
+        .and_then(|u| u.principal(authorization))
+    {
+        Some(principal) => principal?,
+        None => st.auth.authenticate(authorization).await?,
+    };
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
     if version == Version::V1 && !is_v1_audit(rest) {
         return Err(v1_refusal(rest));
+    }
+    if let Some(up) = &st.upstream {
+        ctx.upstream = Some(context::UpstreamCaller {
+            authorization: authorization.map(str::to_owned),
+            default_token: req
+                .headers()
+                .get(DEFAULT_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        });
+        let segments = path::split(rest)?;
+        if !batch::is_batch(&segments) && !up.translates(&segments) {
+            throttle(st, ctx, req.method())?;
+            return up.pass_through(req, payload, ctx).await;
+        }
     }
     let body = edge::read_body(req, payload, st.max_body_bytes).await?;
     guard::check_path(rest)?;
@@ -216,11 +245,36 @@ pub async fn run(
     ctx: &mut RequestCtx,
     req: &GraphRequest,
 ) -> Result<GraphResponse, ApiError> {
+    throttle(st, ctx, &req.method)?;
+    if req
+        .segments
+        .first()
+        .is_some_and(|s: &Segment| s.is("$batch"))
+    {
+        return Err(ApiError::BadRequest(
+            "A $batch request cannot contain another $batch request.".to_owned(),
+        ));
+    }
+    if let Some(up) = &st.upstream {
+        return up.run(st, ctx, req).await;
+    }
+    crate::api::dispatch::dispatch(
+        crate::legacy::routes::table(),
+        &st.services,
+        st.legacy_api,
+        ctx,
+        req,
+    )
+    .await
+}
+
+/// The gateway's own per-tenant and per-app limits (429 with `Retry-After` when exhausted).
+fn throttle(st: &AppState, ctx: &RequestCtx, method: &Method) -> Result<(), ApiError> {
     let principal = ctx
         .principal
         .as_ref()
         .ok_or_else(|| ApiError::Unauthenticated("Access token is empty.".to_owned()))?;
-    let write = !matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     let app = principal.app_id.as_deref();
     if let Err(refused) = st.throttle.check(principal.tenant, app, write) {
         let (identifier, scope) = match refused.scope {
@@ -237,23 +291,7 @@ pub async fn run(
             retry_after_secs: refused.retry_after_secs,
         });
     }
-    if req
-        .segments
-        .first()
-        .is_some_and(|s: &Segment| s.is("$batch"))
-    {
-        return Err(ApiError::BadRequest(
-            "A $batch request cannot contain another $batch request.".to_owned(),
-        ));
-    }
-    crate::api::dispatch::dispatch(
-        crate::legacy::routes::table(),
-        &st.services,
-        st.legacy_api,
-        ctx,
-        req,
-    )
-    .await
+    Ok(())
 }
 
 /// The one `Authorization` header, if any; several are refused rather than guessed between.
@@ -362,5 +400,11 @@ fn finish(resp: GraphResponse, ctx: &RequestCtx) -> HttpResponse {
         Body::Empty => out.finish(),
         Body::Json(bytes, content_type) => out.content_type(content_type).body(bytes),
         Body::Text(text) => out.content_type("text/plain").body(text),
+        Body::Stream(body) => {
+            if let Some(content_type) = body.content_type {
+                out.insert_header((header::CONTENT_TYPE, content_type));
+            }
+            out.streaming(body.stream)
+        }
     }
 }

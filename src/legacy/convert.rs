@@ -86,12 +86,16 @@ const OLD_APPLE_CONFIGURATOR_PROFILE: &str = "enrollmentProfile";
 /// A setting in the old shape: `id` and the seven old properties (no `tokenType`, `tokenName`,
 /// `syncedDeviceCount`, `dataSharingConsentGranted`, `roleScopeTagIds`).
 pub fn setting_to_old(setting: &OnboardingSetting) -> Map<String, Value> {
-    let new = match serde_json::to_value(setting) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    setting_json_to_old(&to_map(setting))
+}
+
+/// [`setting_to_old`] of a setting as Graph sends it (upstream mode).
+pub fn setting_json_to_old(new: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert("id".to_owned(), Value::String(setting.id.clone()));
+    out.insert(
+        "id".to_owned(),
+        new.get("id").cloned().unwrap_or(Value::Null),
+    );
     for name in OLD_SETTING_PROPERTIES {
         out.insert(
             name.to_owned(),
@@ -99,6 +103,13 @@ pub fn setting_to_old(setting: &OnboardingSetting) -> Map<String, Value> {
         );
     }
     out
+}
+
+fn to_map(value: &impl serde::Serialize) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
 }
 
 /// An old depOnboardingSetting body (create or PATCH): only old properties may appear; what
@@ -159,15 +170,44 @@ pub fn platform_to_old(platform: DevicePlatform) -> DevicePlatform {
 
 /// An identity in the old shape: old enum members only and no `isDeleted`.
 pub fn device_to_old(device: &ImportedAppleDeviceIdentity) -> Map<String, Value> {
-    let mut old = device.clone();
-    old.enrollment_state = enrollment_state_to_old(old.enrollment_state);
-    old.platform = platform_to_old(old.platform);
-    let mut out = match serde_json::to_value(&old) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    device_json_to_old(&to_map(device))
+}
+
+/// [`device_to_old`] of an identity as Graph sends it (upstream mode).
+pub fn device_json_to_old(new: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = new.clone();
     out.retain(|k, _| k == "id" || OLD_DEVICE_PROPERTIES.contains(&k.as_str()));
+    if let Some(state) = out.get_mut("enrollmentState") {
+        old_member(
+            state,
+            EnrollmentState::ALL,
+            EnrollmentState::as_str,
+            enrollment_state_to_old,
+        );
+    }
+    if let Some(platform) = out.get_mut("platform") {
+        old_member(
+            platform,
+            DevicePlatform::ALL,
+            DevicePlatform::as_str,
+            platform_to_old,
+        );
+    }
     out
+}
+
+/// Replaces a current enum member's name by its old member's (unknown names stay).
+fn old_member<T: Copy>(
+    value: &mut Value,
+    all: &[T],
+    as_str: fn(T) -> &'static str,
+    to_old: fn(T) -> T,
+) {
+    if let Value::String(name) = value
+        && let Some(member) = all.iter().copied().find(|m| as_str(*m) == name.as_str())
+    {
+        as_str(to_old(member)).clone_into(name);
+    }
 }
 
 /// An old importedAppleDeviceIdentity body (create, PATCH or an import item): old properties
@@ -181,6 +221,40 @@ pub fn device_body_from_old(
         "microsoft.graph.importedAppleDeviceIdentity",
     )?;
     Ok(body)
+}
+
+/// The `@odata.type` of an old importAppleDeviceIdentityList result.
+const RESULT_ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentityResult";
+
+/// An importAppleDeviceIdentityList result in the old shape: the identity's old properties
+/// and `status`.
+pub fn import_result_to_old(identity: &Map<String, Value>, status: bool) -> Value {
+    let mut out = Map::new();
+    out.insert(
+        "@odata.type".to_owned(),
+        Value::String(RESULT_ODATA_TYPE.to_owned()),
+    );
+    out.extend(device_json_to_old(identity));
+    out.insert("status".to_owned(), Value::Bool(status));
+    Value::Object(out)
+}
+
+/// Checks the identities of an old importAppleDeviceIdentityList body: old properties only
+/// (the message names the item).
+pub fn check_old_import(body: &Map<String, Value>) -> Result<(), ValidationError> {
+    if let Some(Value::Array(items)) = body.get("importedAppleDeviceIdentities") {
+        for (i, item) in items.iter().enumerate() {
+            if let Value::Object(item) = item {
+                device_body_from_old(item.clone()).map_err(|e| {
+                    ValidationError::new(format!(
+                        "importedAppleDeviceIdentities[{i}]: {}",
+                        e.message
+                    ))
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 //! in the old shape; an identity is found in the tenant, new ones go to the legacy default token.
 
 use actix_web::http::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::convert::{device_body_from_old, device_to_old};
+use super::convert::{check_old_import, device_body_from_old, device_to_old, import_result_to_old};
 use super::resolve::{require_default, token_of_device};
 use crate::api::error::ApiError;
 use crate::api::json_object;
@@ -18,7 +18,6 @@ use crate::service::paging::Page;
 
 const SET_PATH: &str = "deviceManagement/importedAppleDeviceIdentities";
 const ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentity";
-const RESULT_ODATA_TYPE: &str = "#microsoft.graph.importedAppleDeviceIdentityResult";
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities`: one keyset-paged SQL query over all
 /// the tenant's tokens (`$filter`, `$orderby`, `$top`, `$count`, `$search` on serials).
@@ -123,18 +122,7 @@ pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 pub async fn import(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
-    if let Some(Value::Array(items)) = body.get("importedAppleDeviceIdentities") {
-        for (i, item) in items.iter().enumerate() {
-            if let Value::Object(item) = item {
-                device_body_from_old(item.clone()).map_err(|e| {
-                    ApiError::BadRequest(format!(
-                        "importedAppleDeviceIdentities[{i}]: {}",
-                        e.message
-                    ))
-                })?;
-            }
-        }
-    }
+    check_old_import(&body)?;
     let request = service::parse_import(&body, st.clock.now_ticks())?;
     let setting = default_for(
         st,
@@ -145,16 +133,7 @@ pub async fn import(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let results = service::import(st, tenant, &setting, request).await?;
     let value: Vec<Value> = results
         .iter()
-        .map(|r| {
-            let mut out = Map::new();
-            out.insert(
-                "@odata.type".to_owned(),
-                Value::String(RESULT_ODATA_TYPE.to_owned()),
-            );
-            out.extend(device_to_old(&r.identity));
-            out.insert("status".to_owned(), Value::Bool(r.status));
-            Value::Object(out)
-        })
+        .map(|r| import_result_to_old(&device_to_old(&r.identity), r.status))
         .collect();
     Ok(GraphResponse::json(
         StatusCode::OK,

@@ -19,7 +19,8 @@ use crate::service::{Entity, ServiceError, legacy, paging, profiles as service};
 
 const SET_PATH: &str = "deviceManagement/enrollmentProfiles";
 
-fn not_found(id: &str) -> ApiError {
+/// The old API's 404 of a profile (also when the token its id names is unknown).
+pub fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!(
         "The enrollmentProfile with id '{id}' was not found."
     ))
@@ -114,20 +115,7 @@ pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 /// for iOS and macOS, visible as such through the new API).
 pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
-    let mut body = json_object(c.body)?;
-    let ty = profiles::create_type(&body)?;
-    if old_profile_type(ty.name) != Some(ty.name) {
-        return Err(ApiError::BadRequest(format!(
-            "'{}' is not an enrollment profile type of the single-token API; use \
-             '#microsoft.graph.depEnrollmentProfile' or '#microsoft.graph.enrollmentProfile', or \
-             POST /beta/deviceManagement/depOnboardingSettings/{{id}}/enrollmentProfiles.",
-            ty.odata_type()
-        )));
-    }
-    // GRAPH-COMPAT: the old documented create body sends a placeholder configurationEndpointUrl;
-    // the service issues its own (it is server-managed), so the placeholder is dropped.
-    body.remove("configurationEndpointUrl");
-    let body = profile_body_from_old(ty, &body)?;
+    let body = create_body(json_object(c.body)?)?;
     let setting = require_default(
         st,
         tenant,
@@ -144,6 +132,24 @@ pub async fn create(c: Call<'_>) -> Result<GraphResponse, ApiError> {
         ));
     }
     Ok(resp)
+}
+
+/// An old create body as the current create body of the type the old `@odata.type` names
+/// (both back ends).
+pub fn create_body(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    let ty = profiles::create_type(&body)?;
+    if old_profile_type(ty.name) != Some(ty.name) {
+        return Err(ApiError::BadRequest(format!(
+            "'{}' is not an enrollment profile type of the single-token API; use \
+             '#microsoft.graph.depEnrollmentProfile' or '#microsoft.graph.enrollmentProfile', or \
+             POST /beta/deviceManagement/depOnboardingSettings/{{id}}/enrollmentProfiles.",
+            ty.odata_type()
+        )));
+    }
+    // GRAPH-COMPAT: the old documented create body sends a placeholder configurationEndpointUrl;
+    // the service issues its own (it is server-managed), so the placeholder is dropped.
+    body.remove("configurationEndpointUrl");
+    Ok(profile_body_from_old(ty, &body)?)
 }
 
 /// `PATCH /deviceManagement/enrollmentProfiles/{id}` → 204: old names mapped onto the stored

@@ -24,12 +24,12 @@ const PAGE_SIZE: u32 = 3;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(300);
 const SETUP: &str = "tests/setup-clients.sh";
 
-fn repo(rel: &str) -> PathBuf {
+pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
 /// `rel` must exist: the clients are installed by the setup script, never skipped silently.
-fn installed(rel: &str) -> PathBuf {
+pub fn installed(rel: &str) -> PathBuf {
     let path = repo(rel);
     assert!(
         path.exists(),
@@ -51,7 +51,7 @@ impl Drop for Running {
 
 /// Runs a client to completion (off the async runtime that serves the gateway), streams its
 /// output into the test's output, and asserts exit 0 and a final `N passed, 0 failed`.
-async fn run_client(label: &'static str, mut command: Command) {
+pub async fn run_client(label: &'static str, mut command: Command) {
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = Running(

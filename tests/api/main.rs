@@ -40,4 +40,6 @@ mod throttling;
 mod tls;
 mod traces;
 mod traces_receiver;
+mod upstream;
+mod upstream_script;
 mod vpp_tokens;
