@@ -11,11 +11,13 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod notifications;
 mod operability;
 mod redact;
 
 use crate::domain::enrollment_url::EnrollmentUrl;
 
+pub use notifications::NotificationSettings;
 pub use operability::TokenWarningSettings;
 pub use redact::{redact_url, scrub_url_secrets};
 
@@ -108,6 +110,8 @@ pub struct Settings {
     pub readyz_apple: bool,
     /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
     pub token_warnings: TokenWarningSettings,
+    /// Change notifications (`/subscriptions`): receivers allowed, lifetime, delivery timing.
+    pub notifications: NotificationSettings,
 }
 
 impl Default for Settings {
@@ -149,6 +153,7 @@ impl Default for Settings {
             metrics_token: None,
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
+            notifications: NotificationSettings::default(),
         }
     }
 }

@@ -147,6 +147,7 @@ impl Application {
         service::sync::start_scheduler(&state.services);
         service::sync::start_assignment_worker(&state.services);
         service::token_health::start_checker(&state.services);
+        service::notify::start_delivery(&state.services);
         let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
         let (metrics_server, metrics_addr) = metrics_listener(&settings, &data)?;

@@ -9,7 +9,9 @@
 //! ones).
 
 use super::catalog;
-use super::handlers::{devices, onboarding, onboarding_actions as actions, profiles, vpp_tokens};
+use super::handlers::{
+    devices, onboarding, onboarding_actions as actions, profiles, subscriptions, vpp_tokens,
+};
 use super::table::{
     Action, ActionParam, Handler, Operation, ParamType, Query, Reply, Request, Verb,
 };
@@ -36,6 +38,9 @@ const TAG_SETTINGS: &str = "deviceManagement.depOnboardingSetting";
 const TAG_PROFILES: &str = "deviceManagement.depOnboardingSetting.enrollmentProfile";
 const TAG_DEVICES: &str = "deviceManagement.depOnboardingSetting.importedAppleDeviceIdentity";
 const TAG_VPP: &str = "deviceAppManagement.vppToken";
+const SUBSCRIPTIONS: &str = "/subscriptions";
+const SUBSCRIPTION: &str = "/subscriptions/{subscription-id}";
+const TAG_SUBSCRIPTIONS: &str = "subscriptions.subscription";
 const TAG_DEVICE_MANAGEMENT: &str = "deviceManagement.deviceManagement";
 
 const NONE: Query = Query::Ignored;
@@ -330,7 +335,38 @@ pub fn operations() -> Vec<Operation> {
         op(Delete, VPP_TOKEN, "deviceAppManagement_DeleteVppToken", "Delete a vppToken", Write,
             NONE, Request::None, Reply::NoContent, TAG_VPP, handler!(vpp_tokens::delete_vpp_token)),
     ]);
+    ops.extend(subscription_rows());
     ops
+}
+
+/// `/subscriptions`: change notifications of the DEP resources.
+// GRAPH-COMPAT: managing a subscription needs the read permission of the watched resource
+// (change-notifications.md §3); every served resource reads with the same permission.
+#[rustfmt::skip]
+fn subscription_rows() -> [Operation; 5] {
+    use Permission::Read;
+    use Verb::{Delete, Get, Patch, Post};
+    let sub = &catalog::SUBSCRIPTION;
+    let tag = TAG_SUBSCRIPTIONS;
+    [
+        op(Get, SUBSCRIPTIONS, "subscriptions.subscription.ListSubscription", "List subscriptions",
+            Read, Query::Only(&[]), Request::None, Reply::Collection(sub), tag,
+            handler!(subscriptions::list_subscriptions)),
+        op(Post, SUBSCRIPTIONS, "subscriptions.subscription.CreateSubscription",
+            "Create a subscription (after the validation handshake)", Read, NONE,
+            Request::Entity(sub), Reply::Entity(sub, true), tag,
+            handler!(subscriptions::create_subscription)),
+        op(Get, SUBSCRIPTION, "subscriptions.subscription.GetSubscription", "Get a subscription",
+            Read, Query::Only(&[]), Request::None, Reply::Entity(sub, false), tag,
+            handler!(subscriptions::get_subscription)),
+        op(Patch, SUBSCRIPTION, "subscriptions.subscription.UpdateSubscription",
+            "Renew a subscription or change its notificationUrl", Read, NONE,
+            Request::Entity(sub), Reply::Entity(sub, false), tag,
+            handler!(subscriptions::update_subscription)),
+        op(Delete, SUBSCRIPTION, "subscriptions.subscription.DeleteSubscription",
+            "Delete a subscription", Read, NONE, Request::None, Reply::NoContent, tag,
+            handler!(subscriptions::delete_subscription)),
+    ]
 }
 
 /// Known Graph members this gateway does not serve yet: `(path template, name)`; a request

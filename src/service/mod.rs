@@ -4,6 +4,7 @@ pub mod dep_tokens;
 pub mod devices;
 mod lease;
 pub mod legacy;
+pub mod notify;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;
@@ -59,6 +60,8 @@ pub struct Services {
     pub metrics: Arc<crate::telemetry::Metrics>,
     /// When tokens are warned about.
     pub token_warnings: crate::config::TokenWarningSettings,
+    /// Change notifications: receiver policy, lifetimes, delivery timing.
+    pub notifications: crate::config::NotificationSettings,
 }
 
 impl Services {
@@ -89,6 +92,7 @@ impl Services {
             enrollment_url: settings.enrollment_url().ok().flatten(),
             metrics: Arc::new(crate::telemetry::Metrics::new()),
             token_warnings: settings.token_warnings.clone(),
+            notifications: settings.notifications.clone(),
         }
     }
 
@@ -118,6 +122,8 @@ pub enum Entity {
     DeviceIdentity,
     /// A VPP token.
     VppToken,
+    /// A change-notification subscription.
+    Subscription,
 }
 
 impl Entity {
@@ -128,6 +134,7 @@ impl Entity {
             Self::EnrollmentProfile => "enrollmentProfile",
             Self::DeviceIdentity => "importedAppleDeviceIdentity",
             Self::VppToken => "vppToken",
+            Self::Subscription => "subscription",
         }
     }
 }
