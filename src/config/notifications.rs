@@ -19,7 +19,8 @@ pub struct NotificationSettings {
     pub validation_timeout_secs: u64,
     /// Seconds a receiver has to accept a delivery (Graph: 3); slower counts as a failure.
     pub delivery_timeout_secs: u64,
-    /// Most change notifications in one POST.
+    /// Most change notifications in one POST (at least 100, the outbox's row size). 100 keeps a
+    /// POST near 60 kB, under common receivers' default body limits (Express: 100 kB).
     pub max_batch: usize,
     /// First wait before a failed delivery is tried again, in seconds (doubling per try, at most
     /// `retry_max_secs`).
@@ -44,7 +45,7 @@ impl Default for NotificationSettings {
             max_lifetime_mins: 4230,
             validation_timeout_secs: 10,
             delivery_timeout_secs: 3,
-            max_batch: 1000,
+            max_batch: 100,
             retry_first_secs: 10,
             retry_max_secs: 1800,
             max_attempts: 12,

@@ -13,8 +13,9 @@ use super::subscriptions;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::time::now_ticks;
 
-/// Most changes stored in one outbox row (one row is never split across two deliveries).
-pub const ROW_CHANGES: usize = 1000;
+/// Most changes stored in one outbox row (one row is never split across two deliveries, so
+/// this is also the smallest batch a delivery can send).
+pub const ROW_CHANGES: usize = 100;
 
 /// `created`, `updated` or `deleted` (Graph's `changeType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

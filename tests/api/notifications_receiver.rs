@@ -97,6 +97,7 @@ impl Receiver {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
                 .default_service(web::to(answer))
         })
         .workers(1)

@@ -196,7 +196,7 @@ async fn deliver_batches(svc: &Services, tenant: TenantId, id: &str) -> Result<(
         let Ok((Some(sub), rows, attempts)) = loaded else {
             return Ok(());
         };
-        let batch = take_batch(&rows, cfg.max_batch.max(1));
+        let batch = take_batch(&rows, cfg.max_batch.max(outbox::ROW_CHANGES));
         let Some(last) = batch.last().map(|r| r.seq) else {
             return Ok(());
         };
