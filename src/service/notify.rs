@@ -142,9 +142,7 @@ pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<Subscript
 
 /// The tenant's subscriptions.
 pub async fn list(svc: &Services, tenant: TenantId) -> Result<Vec<Subscription>, ServiceError> {
-    svc.db
-        .run(move |c| Ok(repo::list(c, tenant)?))
-        .await
+    svc.db.run(move |c| Ok(repo::list(c, tenant)?)).await
 }
 
 /// Renews a subscription (`expirationDateTime`) and/or moves it to a new `notificationUrl`,
@@ -158,7 +156,10 @@ pub async fn update(
     let mut current = get(svc, tenant, id).await?;
     let now = svc.clock.now_ticks();
     let patch = SubscriptionPatch::parse(&body, now, &svc.notifications)?;
-    if let Some(url) = patch.notification_url.filter(|u| *u != current.notification_url) {
+    if let Some(url) = patch
+        .notification_url
+        .filter(|u| *u != current.notification_url)
+    {
         let policy = receiver::Policy::from(&svc.notifications);
         receiver::validate(&svc.notifications, &policy, &url).await?;
         current.notification_url = url;

@@ -272,7 +272,11 @@ pub fn update(
         .set(DeviceRow::from_domain(tenant, setting, d))
         .execute(conn)?;
     // Apple's removal keeps the identity, marked deleted: a `deleted` change for subscribers.
-    let change = if d.is_deleted == Some(true) { ChangeType::Deleted } else { ChangeType::Updated };
+    let change = if d.is_deleted == Some(true) {
+        ChangeType::Deleted
+    } else {
+        ChangeType::Updated
+    };
     if n == 1 {
         super::outbox::devices(conn, tenant, setting, change, [d.id.as_str()])?;
     }

@@ -142,7 +142,14 @@ pub fn insert(
             created_ticks: now,
         })
         .execute(conn)?;
-    super::outbox::profile(conn, tenant, setting, ChangeType::Created, &p.odata_type, &p.id)
+    super::outbox::profile(
+        conn,
+        tenant,
+        setting,
+        ChangeType::Created,
+        &p.odata_type,
+        &p.id,
+    )
 }
 
 /// Replaces a profile's properties; returns whether it existed.
@@ -159,7 +166,14 @@ pub fn update(
         .set(profiles::properties.eq(Value::Object(p.properties.clone()).to_string()))
         .execute(conn)?;
     if n == 1 {
-        super::outbox::profile(conn, tenant, setting, ChangeType::Updated, &p.odata_type, &p.id)?;
+        super::outbox::profile(
+            conn,
+            tenant,
+            setting,
+            ChangeType::Updated,
+            &p.odata_type,
+            &p.id,
+        )?;
     }
     Ok(n == 1)
 }

@@ -206,7 +206,11 @@ pub fn expired(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<Subscriptio
 
 /// Live subscriptions, across tenants, expiring before `before` that were not yet asked to
 /// reauthorize.
-pub fn expiring(conn: &mut DbConnection, now: i64, before: i64) -> QueryResult<Vec<SubscriptionRow>> {
+pub fn expiring(
+    conn: &mut DbConnection,
+    now: i64,
+    before: i64,
+) -> QueryResult<Vec<SubscriptionRow>> {
     t::table
         .filter(t::expiration_ticks.gt(now))
         .filter(t::expiration_ticks.le(before))

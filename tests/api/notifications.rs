@@ -73,65 +73,122 @@ async fn create_read_renew_delete(backend: Backend) {
             .unwrap()
             .ends_with("/beta/$metadata#subscriptions/$entity")
     );
-    let got: Value = app.get(&format!("{SUBSCRIPTIONS}/{id}")).await.json().await.unwrap();
-    assert_eq!(got["id"], id);
-    assert_eq!(got["clientState"], Value::Null, "GRAPH-COMPAT: not returned on reads");
-    let list: Value = app.get(SUBSCRIPTIONS).await.json().await.unwrap();
-    assert_eq!(list["value"].as_array().unwrap().len(), 1);
-
-    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
-    let resp = app
-        .patch_json(&format!("{SUBSCRIPTIONS}/{id}"), &json!({"expirationDateTime": later}))
-        .await;
-    assert_eq!(resp.status(), 200);
-    let renewed: Value = resp.json().await.unwrap();
-    let new_expiry = chrono::DateTime::parse_from_rfc3339(renewed["expirationDateTime"].as_str().unwrap()).unwrap();
-    assert!(new_expiry > chrono::Utc::now() + chrono::Duration::minutes(110), "{renewed}");
-    // Beyond the maximum lifetime (4230 minutes by default): Graph's 400.
-    let too_late = (chrono::Utc::now() + chrono::Duration::days(4)).to_rfc3339();
-    let resp = app
-        .patch_json(&format!("{SUBSCRIPTIONS}/{id}"), &json!({"expirationDateTime": too_late}))
-        .await;
-    let message = assert_graph_error(resp, 400, "BadRequest").await;
-    assert!(message.contains("4230 minutes"), "{message}");
-    // Under 45 minutes is raised to 45 minutes (Graph's rule).
-    let soon = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
-    let raised: Value = app
-        .patch_json(&format!("{SUBSCRIPTIONS}/{id}"), &json!({"expirationDateTime": soon}))
+    let got: Value = app
+        .get(&format!("{SUBSCRIPTIONS}/{id}"))
         .await
         .json()
         .await
         .unwrap();
-    let raised = chrono::DateTime::parse_from_rfc3339(raised["expirationDateTime"].as_str().unwrap()).unwrap();
-    assert!(raised > chrono::Utc::now() + chrono::Duration::minutes(44));
-    // A new URL goes through the handshake: a failing one is refused and nothing changes.
-    let wrong = Receiver::start();
-    wrong.set_mode(Mode::WrongEcho);
-    let resp = app
-        .patch_json(&format!("{SUBSCRIPTIONS}/{id}"), &json!({"notificationUrl": wrong.url("/x")}))
-        .await;
-    assert_graph_error(resp, 400, "InvalidRequest").await;
-    let got: Value = app.get(&format!("{SUBSCRIPTIONS}/{id}")).await.json().await.unwrap();
-    assert_eq!(got["notificationUrl"], receiver.url("/hook?a=1"));
+    assert_eq!(got["id"], id);
+    assert_eq!(
+        got["clientState"],
+        Value::Null,
+        "GRAPH-COMPAT: not returned on reads"
+    );
+    let list: Value = app.get(SUBSCRIPTIONS).await.json().await.unwrap();
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
 
-    assert_eq!(app.delete(&format!("{SUBSCRIPTIONS}/{id}")).await.status(), 204);
+    renew_and_move(&app, id, &receiver.url("/hook?a=1")).await;
+
+    assert_eq!(
+        app.delete(&format!("{SUBSCRIPTIONS}/{id}")).await.status(),
+        204
+    );
     let resp = app.get(&format!("{SUBSCRIPTIONS}/{id}")).await;
     assert_graph_error(resp, 404, "ResourceNotFound").await;
     let resp = app.delete(&format!("{SUBSCRIPTIONS}/{id}")).await;
     assert_graph_error(resp, 404, "ResourceNotFound").await;
 }
 
+/// PATCH: renewal (raised to 45 minutes, refused beyond the maximum) and a new URL (validated;
+/// a failing one changes nothing).
+async fn renew_and_move(app: &TestApp, id: &str, url: &str) {
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let resp = app
+        .patch_json(
+            &format!("{SUBSCRIPTIONS}/{id}"),
+            &json!({"expirationDateTime": later}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let renewed: Value = resp.json().await.unwrap();
+    let new_expiry =
+        chrono::DateTime::parse_from_rfc3339(renewed["expirationDateTime"].as_str().unwrap())
+            .unwrap();
+    assert!(
+        new_expiry > chrono::Utc::now() + chrono::Duration::minutes(110),
+        "{renewed}"
+    );
+    // Beyond the maximum lifetime (4230 minutes by default): Graph's 400.
+    let too_late = (chrono::Utc::now() + chrono::Duration::days(4)).to_rfc3339();
+    let resp = app
+        .patch_json(
+            &format!("{SUBSCRIPTIONS}/{id}"),
+            &json!({"expirationDateTime": too_late}),
+        )
+        .await;
+    let message = assert_graph_error(resp, 400, "BadRequest").await;
+    assert!(message.contains("4230 minutes"), "{message}");
+    // Under 45 minutes is raised to 45 minutes (Graph's rule).
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
+    let raised: Value = app
+        .patch_json(
+            &format!("{SUBSCRIPTIONS}/{id}"),
+            &json!({"expirationDateTime": soon}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let raised =
+        chrono::DateTime::parse_from_rfc3339(raised["expirationDateTime"].as_str().unwrap())
+            .unwrap();
+    assert!(raised > chrono::Utc::now() + chrono::Duration::minutes(44));
+    // A new URL goes through the handshake: a failing one is refused and nothing changes.
+    let wrong = Receiver::start();
+    wrong.set_mode(Mode::WrongEcho);
+    let resp = app
+        .patch_json(
+            &format!("{SUBSCRIPTIONS}/{id}"),
+            &json!({"notificationUrl": wrong.url("/x")}),
+        )
+        .await;
+    assert_graph_error(resp, 400, "InvalidRequest").await;
+    let got: Value = app
+        .get(&format!("{SUBSCRIPTIONS}/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["notificationUrl"], url);
+}
+
 async fn a_failed_handshake_is_graphs_400_and_creates_nothing(backend: Backend) {
     let app = spawn(backend).await;
     let receiver = Receiver::start();
     for (mode, message) in [
-        (Mode::WrongEcho, "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."),
-        (Mode::Down, "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."),
+        (
+            Mode::WrongEcho,
+            "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.",
+        ),
+        (
+            Mode::Down,
+            "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.",
+        ),
         (Mode::Slow(3), "Subscription validation request timed out."),
     ] {
         receiver.set_mode(mode);
-        let resp = app.post_json(SUBSCRIPTIONS, &body(SETTINGS_RESOURCE, &receiver.url("/hook"))).await;
-        assert_eq!(assert_graph_error(resp, 400, "InvalidRequest").await, message, "{mode:?}");
+        let resp = app
+            .post_json(
+                SUBSCRIPTIONS,
+                &body(SETTINGS_RESOURCE, &receiver.url("/hook")),
+            )
+            .await;
+        assert_eq!(
+            assert_graph_error(resp, 400, "InvalidRequest").await,
+            message,
+            "{mode:?}"
+        );
     }
     let list: Value = app.get(SUBSCRIPTIONS).await.json().await.unwrap();
     assert_eq!(list["value"], json!([]));
@@ -151,13 +208,25 @@ async fn bad_input_is_refused_without_a_handshake(backend: Backend) {
         with("changeType", json!("created,moved")),
         with("changeType", json!(1)),
         with("resource", json!("users")),
-        with("resource", json!(format!("{SETTINGS_RESOURCE}/{}/enrollmentProfiles", Uuid::new_v4()))),
+        with(
+            "resource",
+            json!(format!(
+                "{SETTINGS_RESOURCE}/{}/enrollmentProfiles",
+                Uuid::new_v4()
+            )),
+        ),
         with("notificationUrl", json!("not a url")),
-        with("notificationUrl", json!("http://169.254.169.254/latest/meta-data")),
+        with(
+            "notificationUrl",
+            json!("http://169.254.169.254/latest/meta-data"),
+        ),
         with("notificationUrl", json!("http://10.0.0.1/hook")),
         with("notificationUrl", json!("ftp://127.0.0.1/hook")),
         with("expirationDateTime", json!("tomorrow")),
-        with("expirationDateTime", json!((chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339())),
+        with(
+            "expirationDateTime",
+            json!((chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339()),
+        ),
         with("clientState", json!("x".repeat(256))),
         with("includeResourceData", json!(true)),
         with("unknownProperty", json!(1)),
@@ -178,7 +247,10 @@ async fn bad_input_is_refused_without_a_handshake(backend: Backend) {
     let resp = app
         .request(Method::POST, SUBSCRIPTIONS)
         .header("Content-Type", "application/json")
-        .body(format!("{{\"clientState\":\"{}\"}}", "x".repeat(5 * 1024 * 1024)))
+        .body(format!(
+            "{{\"clientState\":\"{}\"}}",
+            "x".repeat(5 * 1024 * 1024)
+        ))
         .send()
         .await
         .unwrap();
@@ -191,12 +263,22 @@ async fn bad_input_is_refused_without_a_handshake(backend: Backend) {
 async fn https_is_required_unless_configured(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start();
-    let resp = app.post_json(SUBSCRIPTIONS, &body(SETTINGS_RESOURCE, &receiver.url("/hook"))).await;
+    let resp = app
+        .post_json(
+            SUBSCRIPTIONS,
+            &body(SETTINGS_RESOURCE, &receiver.url("/hook")),
+        )
+        .await;
     let message = assert_graph_error(resp, 400, "BadRequest").await;
     assert!(message.contains("https"), "{message}");
     // Allowed HTTP still refuses loopback unless that is allowed too.
     let app = TestApp::spawn_with(backend, |s| s.notifications.allow_http = true).await;
-    let resp = app.post_json(SUBSCRIPTIONS, &body(SETTINGS_RESOURCE, &receiver.url("/hook"))).await;
+    let resp = app
+        .post_json(
+            SUBSCRIPTIONS,
+            &body(SETTINGS_RESOURCE, &receiver.url("/hook")),
+        )
+        .await;
     let message = assert_graph_error(resp, 400, "BadRequest").await;
     assert!(message.contains("internal address"), "{message}");
     assert_eq!(receiver.validations(), 0);
@@ -218,10 +300,19 @@ async fn tenants_see_and_watch_only_their_own(backend: Backend) {
             .request(method, format!("{}{path}", app.base))
             .bearer_auth(&token)
     };
-    let list: Value = send(Method::GET, SUBSCRIPTIONS.into()).send().await.unwrap().json().await.unwrap();
+    let list: Value = send(Method::GET, SUBSCRIPTIONS.into())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["value"], json!([]));
     for method in [Method::GET, Method::DELETE] {
-        let resp = send(method, format!("{SUBSCRIPTIONS}/{id}")).send().await.unwrap();
+        let resp = send(method, format!("{SUBSCRIPTIONS}/{id}"))
+            .send()
+            .await
+            .unwrap();
         assert_graph_error(resp, 404, "ResourceNotFound").await;
     }
     let resp = send(Method::PATCH, format!("{SUBSCRIPTIONS}/{id}"))
@@ -237,7 +328,12 @@ async fn tenants_see_and_watch_only_their_own(backend: Backend) {
         .await
         .unwrap();
     assert_graph_error(resp, 400, "BadRequest").await;
-    let got: Value = app.get(&format!("{SUBSCRIPTIONS}/{id}")).await.json().await.unwrap();
+    let got: Value = app
+        .get(&format!("{SUBSCRIPTIONS}/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["id"], id, "still there");
 }
 

@@ -10,7 +10,9 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, eventually};
-use crate::notifications::{SETTINGS_RESOURCE, SUBSCRIPTIONS, allow_receivers, body, spawn, subscribe};
+use crate::notifications::{
+    SETTINGS_RESOURCE, SUBSCRIPTIONS, allow_receivers, body, spawn, subscribe,
+};
 use crate::notifications_receiver::{Mode, Receiver};
 use crate::on_both_backends;
 use crate::sync::{self, Sim};
@@ -43,9 +45,14 @@ async fn upload_token(app: &TestApp, sim: &Sim, setting: &str, server: &str, dev
         .json()
         .await
         .unwrap();
-    let p7m = dep_gateway::apple_sim::make_dep_token(&sim.url(), server, devices, key["value"].as_str().unwrap())
-        .await
-        .unwrap();
+    let p7m = dep_gateway::apple_sim::make_dep_token(
+        &sim.url(),
+        server,
+        devices,
+        key["value"].as_str().unwrap(),
+    )
+    .await
+    .unwrap();
     let resp = app
         .post_json(
             &format!("{settings}/{setting}/uploadDepToken"),
@@ -65,7 +72,10 @@ async fn a_synced_thousand_devices_are_notified_once_per_subscription(backend: B
     })
     .await;
     // Subscribed before the token arrives: its upload starts the first sync.
-    let setting = app.create_setting(&json!({})).await["id"].as_str().unwrap().to_owned();
+    let setting = app.create_setting(&json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (first, second) = (Receiver::start(), Receiver::start());
     let resource = devices_resource(&setting);
     let a = subscribe(&app, &body(&resource, &first.url("/a"))).await;
@@ -88,16 +98,25 @@ async fn a_synced_thousand_devices_are_notified_once_per_subscription(backend: B
         app.after_worker_rounds(3).await;
         let got_after = received(receiver, id, 1000).await;
         assert_eq!(got_after.len(), 1000, "each device exactly once");
-        let seen: HashSet<String> = got.iter().map(|n| sync::text(&n["resourceData"], "id")).collect();
+        let seen: HashSet<String> = got
+            .iter()
+            .map(|n| sync::text(&n["resourceData"], "id"))
+            .collect();
         assert_eq!(seen, ids);
         let n = &got[0];
         assert_eq!(n["changeType"], "created");
         assert_eq!(n["clientState"], state);
         assert_eq!(n["tenantId"], app.tenant.to_string());
-        assert_eq!(n["subscriptionExpirationDateTime"], sub["expirationDateTime"]);
+        assert_eq!(
+            n["subscriptionExpirationDateTime"],
+            sub["expirationDateTime"]
+        );
         let device = sync::text(&n["resourceData"], "id");
         assert_eq!(n["resource"], format!("{resource}/{device}"));
-        assert_eq!(n["resourceData"]["@odata.type"], "#microsoft.graph.importedAppleDeviceIdentity");
+        assert_eq!(
+            n["resourceData"]["@odata.type"],
+            "#microsoft.graph.importedAppleDeviceIdentity"
+        );
         assert_eq!(n["resourceData"]["@odata.id"], n["resource"]);
         let distinct: HashSet<&str> = got.iter().map(|n| n["id"].as_str().unwrap()).collect();
         assert_eq!(distinct.len(), 1000, "notification ids are unique");
@@ -118,7 +137,10 @@ async fn a_receiver_down_for_a_while_gets_everything_in_order(backend: Backend) 
     let mut created = Vec::new();
     for i in 0..5 {
         let resp = app
-            .post_json(&path, &json!({"serialNumber": format!("C02NTF{i:06}"), "platform": "ios"}))
+            .post_json(
+                &path,
+                &json!({"serialNumber": format!("C02NTF{i:06}"), "platform": "ios"}),
+            )
             .await;
         assert_eq!(resp.status(), 201);
         let d: Value = resp.json().await.unwrap();
@@ -126,24 +148,42 @@ async fn a_receiver_down_for_a_while_gets_everything_in_order(backend: Backend) 
     }
     let first = created[0].clone();
     let resp = app
-        .patch_json(&format!("{path}/{first}"), &json!({"description": "changed"}))
+        .patch_json(
+            &format!("{path}/{first}"),
+            &json!({"description": "changed"}),
+        )
         .await;
     assert_eq!(resp.status(), 204);
     assert_eq!(app.delete(&format!("{path}/{first}")).await.status(), 204);
-    eventually("two refused tries", WAIT, || async { (receiver.refused() >= 2).then_some(()) }).await;
+    eventually("two refused tries", WAIT, || async {
+        (receiver.refused() >= 2).then_some(())
+    })
+    .await;
     assert!(receiver.deliveries().is_empty());
     receiver.set_mode(Mode::Accept);
     let got = received(&receiver, sub_id, 7).await;
     let order: Vec<(String, String)> = got
         .iter()
-        .map(|n| (sync::text(n, "changeType"), sync::text(&n["resourceData"], "id")))
+        .map(|n| {
+            (
+                sync::text(n, "changeType"),
+                sync::text(&n["resourceData"], "id"),
+            )
+        })
         .collect();
-    let mut want: Vec<(String, String)> =
-        created.iter().map(|id| ("created".to_owned(), id.clone())).collect();
+    let mut want: Vec<(String, String)> = created
+        .iter()
+        .map(|id| ("created".to_owned(), id.clone()))
+        .collect();
     want.push(("updated".into(), first.clone()));
     want.push(("deleted".into(), first.clone()));
     assert_eq!(order, want);
-    let resp: Value = app.get(&format!("{SUBSCRIPTIONS}/{sub_id}")).await.json().await.unwrap();
+    let resp: Value = app
+        .get(&format!("{SUBSCRIPTIONS}/{sub_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(resp["id"], sub_id);
 }
 
@@ -158,9 +198,13 @@ async fn deliveries_are_signed_when_a_secret_is_set(backend: Backend) {
     let setting = app.create_setting(&json!({})).await;
     let got = received(&receiver, sub["id"].as_str().unwrap(), 1).await;
     assert_eq!(got[0]["resourceData"]["id"], setting["id"]);
-    assert_eq!(got[0]["resourceData"]["@odata.type"], "#microsoft.graph.depOnboardingSetting");
+    assert_eq!(
+        got[0]["resourceData"]["@odata.type"],
+        "#microsoft.graph.depOnboardingSetting"
+    );
     let delivery = &receiver.deliveries()[0];
-    let expected = dep_gateway::service::notify::receiver::signature(secret.as_bytes(), &delivery.raw);
+    let expected =
+        dep_gateway::service::notify::receiver::signature(secret.as_bytes(), &delivery.raw);
     assert_eq!(delivery.signature.as_deref(), Some(expected.as_str()));
 }
 
@@ -174,7 +218,8 @@ fn set_expiry(app: &TestApp, id: &str, secs_from_now: i64) {
         let mut c = diesel::PgConnection::establish(&url).unwrap();
         diesel::sql_query(sql).execute(&mut c).unwrap();
     } else {
-        let mut c = diesel::SqliteConnection::establish(url.trim_start_matches("sqlite://")).unwrap();
+        let mut c =
+            diesel::SqliteConnection::establish(url.trim_start_matches("sqlite://")).unwrap();
         diesel::sql_query(sql).execute(&mut c).unwrap();
     }
 }
@@ -188,7 +233,10 @@ async fn reauthorization_comes_before_expiry_and_expiry_removes(backend: Backend
     let id = sub["id"].as_str().unwrap().to_owned();
     set_expiry(&app, &id, 600);
     let event = eventually("reauthorizationRequired", WAIT, || async {
-        receiver.deliveries().into_iter().find(|d| d.target.starts_with("/lifecycle"))
+        receiver
+            .deliveries()
+            .into_iter()
+            .find(|d| d.target.starts_with("/lifecycle"))
     })
     .await;
     let n = &event.body["value"][0];
@@ -202,10 +250,14 @@ async fn reauthorization_comes_before_expiry_and_expiry_removes(backend: Backend
         (app.get(&format!("{SUBSCRIPTIONS}/{id}")).await.status() == 404).then_some(())
     })
     .await;
-    let counts: HashMap<String, usize> = receiver.deliveries().iter().fold(HashMap::new(), |mut m, d| {
-        *m.entry(d.target.clone()).or_default() += 1;
-        m
-    });
+    let counts: HashMap<String, usize> =
+        receiver
+            .deliveries()
+            .iter()
+            .fold(HashMap::new(), |mut m, d| {
+                *m.entry(d.target.clone()).or_default() += 1;
+                m
+            });
     assert_eq!(counts.get("/lifecycle"), Some(&1), "{counts:?}");
 }
 

@@ -41,7 +41,7 @@ struct SubscriptionView<'a> {
 
 /// The wire form; `clientState` only in the create response, as Graph returns it.
 // GRAPH-COMPAT: Graph's list (and reads) leave clientState out (change-notifications.md §3).
-fn view<'a>(s: &'a Subscription, context: Option<String>, with_state: bool) -> SubscriptionView<'a> {
+fn view(s: &Subscription, context: Option<String>, with_state: bool) -> SubscriptionView<'_> {
     SubscriptionView {
         context,
         id: &s.id,
@@ -95,7 +95,10 @@ pub async fn list_subscriptions(c: Call<'_>) -> Result<GraphResponse, ApiError> 
 /// `GET /subscriptions/{id}`.
 pub async fn get_subscription(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let s = service::get(c.services, c.tenant, c.params.get(SUBSCRIPTION_ID)).await?;
-    Ok(GraphResponse::serialized(StatusCode::OK, &view(&s, Some(entity_context(&c)), false)))
+    Ok(GraphResponse::serialized(
+        StatusCode::OK,
+        &view(&s, Some(entity_context(&c)), false),
+    ))
 }
 
 /// `POST /subscriptions` → 201 once the receivers passed the validation handshake.
@@ -110,9 +113,14 @@ pub async fn create_subscription(c: Call<'_>) -> Result<GraphResponse, ApiError>
     let s = service::create(c.services, c.tenant, caller, body)
         .await
         .map_err(subscribe_error)?;
-    let mut resp = GraphResponse::serialized(StatusCode::CREATED, &view(&s, Some(entity_context(&c)), true));
-    resp.headers
-        .push(("Location", format!("{}/beta/{SET_PATH}/{}", c.ctx.public_url, s.id)));
+    let mut resp = GraphResponse::serialized(
+        StatusCode::CREATED,
+        &view(&s, Some(entity_context(&c)), true),
+    );
+    resp.headers.push((
+        "Location",
+        format!("{}/beta/{SET_PATH}/{}", c.ctx.public_url, s.id),
+    ));
     Ok(resp)
 }
 
@@ -122,7 +130,10 @@ pub async fn update_subscription(c: Call<'_>) -> Result<GraphResponse, ApiError>
     let s = service::update(c.services, c.tenant, c.params.get(SUBSCRIPTION_ID), body)
         .await
         .map_err(subscribe_error)?;
-    Ok(GraphResponse::serialized(StatusCode::OK, &view(&s, Some(entity_context(&c)), false)))
+    Ok(GraphResponse::serialized(
+        StatusCode::OK,
+        &view(&s, Some(entity_context(&c)), false),
+    ))
 }
 
 /// `DELETE /subscriptions/{id}` → 204.
@@ -155,7 +166,12 @@ mod tests {
         let v = serde_json::to_value(view(&s, None, false)).unwrap();
         let names: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         let mut want = vec!["id"];
-        want.extend(crate::api::catalog::SUBSCRIPTION.properties.iter().map(|p| p.name));
+        want.extend(
+            crate::api::catalog::SUBSCRIPTION
+                .properties
+                .iter()
+                .map(|p| p.name),
+        );
         assert_eq!(names, want);
         assert!(v["clientState"].is_null() && v["signingSecret"].is_null());
     }

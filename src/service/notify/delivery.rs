@@ -128,7 +128,9 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
         };
         tracing::info!(%tenant, subscription = %sub.id, "subscription expired; removed");
         svc.db
-            .write(tenant, move |c| Ok::<_, ServiceError>(repo::delete(c, tenant, &sub.id).map(drop)?))
+            .write(tenant, move |c| {
+                Ok::<_, ServiceError>(repo::delete(c, tenant, &sub.id).map(drop)?)
+            })
             .await?;
     }
     for sub in expiring {
@@ -150,7 +152,12 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
 /// Delivers one subscription's due batches under its lease.
 async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
     let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
-    let (key, who, now, until) = (id.to_owned(), owner.clone(), svc.clock.now_ticks(), lease_until(svc));
+    let (key, who, now, until) = (
+        id.to_owned(),
+        owner.clone(),
+        svc.clock.now_ticks(),
+        lease_until(svc),
+    );
     let claimed = svc
         .db
         .run(move |c| Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?))
@@ -165,7 +172,9 @@ async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), Service
     };
     let key = id.to_owned();
     svc.db
-        .run(move |c| Ok::<_, ServiceError>(repo::release(c, tenant, &key, &owner, attempts, next).map(drop)?))
+        .run(move |c| {
+            Ok::<_, ServiceError>(repo::release(c, tenant, &key, &owner, attempts, next).map(drop)?)
+        })
         .await
 }
 
@@ -225,9 +234,13 @@ async fn deliver_batches(svc: &Services, tenant: TenantId, id: &str) -> Result<(
                 tracing::info!(%tenant, subscription = %id, attempts, reason = %why, "notification delivery failed");
                 if u32::try_from(attempts).unwrap_or(u32::MAX) >= cfg.max_attempts {
                     tracing::warn!(%tenant, subscription = %id, "notifications dropped after the last retry");
-                    let missed = (!lifecycle && sub.lifecycle_notification_url.is_some()).then_some("missed");
+                    let missed = (!lifecycle && sub.lifecycle_notification_url.is_some())
+                        .then_some("missed");
                     remove(svc, tenant, id, last, missed).await;
-                    return Err(Failed { attempts: 0, next: svc.clock.now_ticks() });
+                    return Err(Failed {
+                        attempts: 0,
+                        next: svc.clock.now_ticks(),
+                    });
                 }
                 let wait = backoff(cfg, attempts);
                 return Err(Failed {
@@ -250,7 +263,13 @@ fn backoff(cfg: &crate::config::NotificationSettings, attempts: i32) -> u64 {
 }
 
 /// Deletes the rows through `last` (and queues a lifecycle event in the same transaction).
-async fn remove(svc: &Services, tenant: TenantId, id: &str, last: i64, event: Option<&'static str>) {
+async fn remove(
+    svc: &Services,
+    tenant: TenantId,
+    id: &str,
+    last: i64,
+    event: Option<&'static str>,
+) {
     let key = id.to_owned();
     let done = svc
         .db

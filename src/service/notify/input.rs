@@ -66,7 +66,10 @@ fn invalid(message: impl Into<String>) -> ValidationError {
     ValidationError::new(message)
 }
 
-fn string<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ValidationError> {
+fn string<'a>(
+    body: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, ValidationError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -113,7 +116,9 @@ fn expiration(
         )));
     }
     // GRAPH-COMPAT: values under 45 minutes from the request are raised, not refused.
-    Ok(Some(ticks.max(now.saturating_add(secs_to_ticks(MIN_LIFETIME_SECS)))))
+    Ok(Some(
+        ticks.max(now.saturating_add(secs_to_ticks(MIN_LIFETIME_SECS))),
+    ))
 }
 
 /// `created,updated,deleted` in any order, each once.
@@ -143,7 +148,10 @@ fn resource(text: &str) -> Result<String, ValidationError> {
             .and_then(|rest| rest.strip_prefix('/'))
             .and_then(|rest| rest.split_once('/'))
             .is_some_and(|(id, nav)| {
-                !id.is_empty() && id.len() <= 128 && !id.contains(['(', ')', '\'', '?', '#']) && NAVIGATIONS.contains(&nav)
+                !id.is_empty()
+                    && id.len() <= 128
+                    && !id.contains(['(', ')', '\'', '?', '#'])
+                    && NAVIGATIONS.contains(&nav)
             });
     if ok {
         Ok(path.to_owned())
@@ -173,7 +181,10 @@ fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), Valid
                 "The property '{name}' is not supported: these resources send no resource data."
             )));
         }
-        if !known.contains(&name.as_str()) && !IGNORED.contains(&name.as_str()) && !RICH.contains(&name.as_str()) {
+        if !known.contains(&name.as_str())
+            && !IGNORED.contains(&name.as_str())
+            && !RICH.contains(&name.as_str())
+        {
             return Err(invalid(format!(
                 "The property '{}' does not exist on type 'microsoft.graph.subscription' or \
                  cannot be set.",
@@ -211,13 +222,19 @@ impl NewSubscription {
         required(body, "expirationDateTime")?;
         let expiration_ticks = expiration(body, now, cfg)?.unwrap_or(now);
         let client_state = string(body, "clientState")?.map(str::to_owned);
-        if client_state.as_ref().is_some_and(|s| s.chars().count() > MAX_CLIENT_STATE) {
+        if client_state
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_CLIENT_STATE)
+        {
             return Err(invalid(format!(
                 "The property 'clientState' must be at most {MAX_CLIENT_STATE} characters."
             )));
         }
         let signing_secret = string(body, "signingSecret")?.map(str::to_owned);
-        if signing_secret.as_ref().is_some_and(|s| s.len() < 16 || s.len() > MAX_SECRET) {
+        if signing_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 16 || s.len() > MAX_SECRET)
+        {
             return Err(invalid(format!(
                 "The property 'signingSecret' must be 16 to {MAX_SECRET} characters."
             )));
@@ -269,7 +286,10 @@ mod tests {
 
     #[test]
     fn resources_are_the_served_paths_only() {
-        assert_eq!(resource("/deviceManagement/depOnboardingSettings").unwrap(), SETTINGS);
+        assert_eq!(
+            resource("/deviceManagement/depOnboardingSettings").unwrap(),
+            SETTINGS
+        );
         let devices = "deviceManagement/depOnboardingSettings/abc/importedAppleDeviceIdentities";
         assert_eq!(resource(devices).unwrap(), devices);
         assert_eq!(setting_of(devices), Some("abc"));

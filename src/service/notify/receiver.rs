@@ -50,7 +50,9 @@ pub struct Refused(pub String);
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -87,22 +89,28 @@ impl Policy {
             "https" => {}
             "http" if self.allow_http => {}
             _ => {
-                return Err(Refused(
-                    "The notification URL must use https.".to_owned(),
-                ));
+                return Err(Refused("The notification URL must use https.".to_owned()));
             }
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Refused("The notification URL must not hold credentials.".to_owned()));
+            return Err(Refused(
+                "The notification URL must not hold credentials.".to_owned(),
+            ));
         }
         let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
         let port = url.port_or_known_default().unwrap_or(443);
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
-            .map_err(|_| Refused(format!("The notification URL's host '{host}' does not resolve.")))?
+            .map_err(|_| {
+                Refused(format!(
+                    "The notification URL's host '{host}' does not resolve."
+                ))
+            })?
             .collect();
         if addrs.is_empty() {
-            return Err(Refused(format!("The notification URL's host '{host}' does not resolve.")));
+            return Err(Refused(format!(
+                "The notification URL's host '{host}' does not resolve."
+            )));
         }
         for a in &addrs {
             let ip = a.ip();
@@ -124,12 +132,20 @@ impl Policy {
 
 /// A client for one request to `url`, pinned to the checked addresses (no second lookup that a
 /// rebinding DNS could answer differently) and without redirects.
-fn client(url: &url::Url, addrs: &[SocketAddr], timeout: Duration) -> reqwest::Result<reqwest::Client> {
+fn client(
+    url: &url::Url,
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("dep-gateway/", env!("CARGO_PKG_VERSION"), " change-notifications"));
+        .user_agent(concat!(
+            "dep-gateway/",
+            env!("CARGO_PKG_VERSION"),
+            " change-notifications"
+        ));
     if let Some(host) = url.host_str().filter(|_| url.domain().is_some()) {
         b = b.resolve_to_addrs(host, addrs);
     }
@@ -144,13 +160,16 @@ pub async fn validate(
     url: &str,
 ) -> Result<(), SubscribeError> {
     let refused = |r: Refused| SubscribeError::Service(ValidationError::new(r.0).into());
-    let mut target = url::Url::parse(url).map_err(|_| refused(Refused("The notification URL is not a URL.".into())))?;
+    let mut target = url::Url::parse(url)
+        .map_err(|_| refused(Refused("The notification URL is not a URL.".into())))?;
     let addrs = policy.resolve(&target).await.map_err(refused)?;
     let token = format!(
         "Validation: Testing client application reachability for subscription Request-Id: {}",
         Uuid::new_v4()
     );
-    target.query_pairs_mut().append_pair("validationToken", &token);
+    target
+        .query_pairs_mut()
+        .append_pair("validationToken", &token);
     let timeout = Duration::from_secs(cfg.validation_timeout_secs.max(1));
     let failed = || SubscribeError::Handshake(VALIDATION_FAILED.to_owned());
     let http = client(&target, &addrs, timeout).map_err(|_| failed())?;
@@ -161,14 +180,20 @@ pub async fn validate(
         .await;
     let resp = match sent {
         Ok(r) => r,
-        Err(e) if e.is_timeout() => return Err(SubscribeError::Handshake(VALIDATION_TIMED_OUT.into())),
+        Err(e) if e.is_timeout() => {
+            return Err(SubscribeError::Handshake(VALIDATION_TIMED_OUT.into()));
+        }
         Err(_) => return Err(failed()),
     };
     let plain = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/plain"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/plain")
+        });
     if resp.status() != reqwest::StatusCode::OK || !plain {
         return Err(failed());
     }
@@ -186,7 +211,11 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
         .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(body);
     let bytes = mac.finalize().into_bytes();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+        out
+    });
     format!("sha256={hex}")
 }
 
@@ -228,7 +257,17 @@ mod tests {
 
     #[test]
     fn internal_addresses_are_recognised() {
-        for ip in ["10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "fe80::1", "fd00::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "2606:4700::1111"] {
@@ -240,15 +279,47 @@ mod tests {
 
     #[tokio::test]
     async fn receivers_are_refused_unless_allowed() {
-        let strict = Policy { allow_http: false, allow_loopback: false, allow_private: false };
+        let strict = Policy {
+            allow_http: false,
+            allow_loopback: false,
+            allow_private: false,
+        };
         let url = |s: &str| url::Url::parse(s).unwrap();
-        assert!(strict.resolve(&url("http://8.8.8.8/hook")).await.is_err(), "http");
-        assert!(strict.resolve(&url("https://127.0.0.1/hook")).await.is_err(), "loopback");
-        assert!(strict.resolve(&url("https://169.254.169.254/latest")).await.is_err(), "metadata");
-        assert!(strict.resolve(&url("https://10.0.0.1/")).await.is_err(), "private");
-        assert!(strict.resolve(&url("https://user:pw@8.8.8.8/")).await.is_err(), "credentials");
+        assert!(
+            strict.resolve(&url("http://8.8.8.8/hook")).await.is_err(),
+            "http"
+        );
+        assert!(
+            strict
+                .resolve(&url("https://127.0.0.1/hook"))
+                .await
+                .is_err(),
+            "loopback"
+        );
+        assert!(
+            strict
+                .resolve(&url("https://169.254.169.254/latest"))
+                .await
+                .is_err(),
+            "metadata"
+        );
+        assert!(
+            strict.resolve(&url("https://10.0.0.1/")).await.is_err(),
+            "private"
+        );
+        assert!(
+            strict
+                .resolve(&url("https://user:pw@8.8.8.8/"))
+                .await
+                .is_err(),
+            "credentials"
+        );
         assert!(strict.resolve(&url("https://8.8.8.8/hook")).await.is_ok());
-        let loopback = Policy { allow_http: true, allow_loopback: true, allow_private: false };
+        let loopback = Policy {
+            allow_http: true,
+            allow_loopback: true,
+            allow_private: false,
+        };
         assert!(loopback.resolve(&url("http://127.0.0.1:9/")).await.is_ok());
         assert!(loopback.resolve(&url("http://10.0.0.1/")).await.is_err());
     }
