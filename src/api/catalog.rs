@@ -159,8 +159,8 @@ pub static IMPORTED_APPLE_DEVICE_IDENTITY_RESULT: EntityType = EntityType {
     navigations: &[],
 };
 
-/// `graph.subscription` (change notifications), in Graph's CSDL order; `clientState` and the
-/// gateway's `signingSecret` extension are write-only in effect (read back as null).
+/// `graph.subscription` (change notifications), in Graph's CSDL order; `clientState` is read
+/// back only by create. The gateway's `signingSecret` (write-only) is outside the Graph type.
 pub static SUBSCRIPTION: EntityType = EntityType {
     name: "subscription",
     base: None,
@@ -181,7 +181,6 @@ pub static SUBSCRIPTION: EntityType = EntityType {
         not_null("notificationUrl", EdmType::String),
         Property::new("notificationUrlAppId", EdmType::String),
         not_null("resource", EdmType::String),
-        Property::new("signingSecret", EdmType::String),
     ],
     navigations: &[],
 };

@@ -36,7 +36,6 @@ struct SubscriptionView<'a> {
     notification_url: &'a str,
     notification_url_app_id: Option<&'a str>,
     resource: &'a str,
-    signing_secret: Option<&'a str>,
 }
 
 /// The wire form; `clientState` only in the create response, as Graph returns it.
@@ -60,7 +59,6 @@ fn view(s: &Subscription, context: Option<String>, with_state: bool) -> Subscrip
         notification_url: &s.notification_url,
         notification_url_app_id: None,
         resource: &s.resource,
-        signing_secret: None,
     }
 }
 
@@ -173,6 +171,6 @@ mod tests {
                 .map(|p| p.name),
         );
         assert_eq!(names, want);
-        assert!(v["clientState"].is_null() && v["signingSecret"].is_null());
+        assert!(v["clientState"].is_null() && v.get("signingSecret").is_none());
     }
 }
