@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::response::GraphResponse;
 use crate::auth::Permission;
 use crate::domain::edm::{EdmType, EntityType};
-use crate::domain::ids::{ProfileId, SettingId, TenantId};
+use crate::domain::ids::{IdentityId, ProfileId, SettingId, TenantId};
 use crate::odata::{QueryOption, QueryOptions};
 use crate::service::{Entity, ServiceError, Services};
 
@@ -104,15 +104,43 @@ impl Request {
     }
 }
 
+/// The success status of a reply that carries a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// `200 OK`.
+    Ok,
+    /// `201 Created` (a create).
+    Created,
+}
+
+impl Status {
+    /// The status code as the `OpenAPI` document writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ok => "200",
+            Self::Created => "201",
+        }
+    }
+}
+
+/// Whether a `{"value": …}` reply may carry `null` (CSDL `Nullable` of a function's return).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nullable {
+    /// `null` is a valid value.
+    Yes,
+    /// Only values of the type.
+    No,
+}
+
 /// What a success looks like.
 #[derive(Debug, Clone, Copy)]
 pub enum Reply {
     /// `204 No Content`.
     NoContent,
-    /// `200` (or `201` when `created`) with an entity of the type.
-    Entity(&'static EntityType, bool),
-    /// `200` with a profile of any type (`201` when created).
-    AnyProfile(bool),
+    /// An entity of the type, with the status.
+    Entity(&'static EntityType, Status),
+    /// A profile of any type, with the status.
+    AnyProfile(Status),
     /// `200` with a profile of any type, or `204` when the navigation is empty.
     OptionalProfile,
     /// `200` with a page of the collection whose component is named.
@@ -122,9 +150,9 @@ pub enum Reply {
     /// `200` `text/plain` with the number of items.
     Count,
     /// `200` with `{"value": …}`.
-    Value(EdmType, bool),
-    /// `200` (or `201` when `created`) with the named component (outside the EDM tables).
-    Component(&'static str, bool),
+    Value(EdmType, Nullable),
+    /// The named component (outside the EDM tables), with the status.
+    Component(&'static str, Status),
     /// `200` with a page of the named component (outside the EDM tables).
     ComponentCollection(&'static str),
 }
@@ -186,6 +214,12 @@ impl Params {
     /// id is the service's `404`).
     pub fn setting(&self) -> SettingId {
         SettingId::new(self.get(SETTING_ID))
+    }
+
+    /// The `{importedAppleDeviceIdentity-id}` key as a typed id (an unknown id is the
+    /// service's `404`).
+    pub fn identity(&self) -> IdentityId {
+        IdentityId::new(self.get(DEVICE_ID))
     }
 
     /// The `{enrollmentProfile-id}` key split once into token and guid. An id that is not

@@ -21,10 +21,15 @@ pub async fn run(
     tenant: Option<TenantId>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let lines = report_in_database(&settings.database_url(), &settings.token_warnings, tenant)
-        .await
-        .map_err(anyhow::Error::from)
-        .context("reading the tokens")?;
+    let lines = report_in_database(
+        &settings.database_url(),
+        &settings.token_warnings,
+        tenant,
+        &crate::clock::SystemClock,
+    )
+    .await
+    .map_err(anyhow::Error::from)
+    .context("reading the tokens")?;
     if json {
         println!("{}", serde_json::to_string_pretty(&lines)?);
     } else {

@@ -22,6 +22,7 @@ pub async fn run(
         &settings.database_url(),
         tenant,
         setting.map(SettingId::from),
+        &crate::clock::SystemClock,
     )
     .await
     .map_err(|e| match e {

@@ -9,7 +9,7 @@ use super::resolve::{require_default, token_of_device};
 use crate::api::error::ApiError;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
-use crate::api::table::{Call, DEVICE_ID};
+use crate::api::table::Call;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::service::Services;
 use crate::service::devices as service;
@@ -52,12 +52,12 @@ pub async fn count(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 
 /// `GET /deviceManagement/importedAppleDeviceIdentities/{id}`.
 pub async fn get(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let id = c.params.get(DEVICE_ID);
+    let id = c.params.identity();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
-    let setting = token_of_device(st, tenant, id).await?;
-    let device = service::get(st, tenant, &setting, id).await?;
+    let setting = token_of_device(st, tenant, &id).await?;
+    let device = service::get(st, tenant, setting, id).await?;
     Ok(response::entity(
         ctx,
         StatusCode::OK,
@@ -101,20 +101,20 @@ async fn default_for(st: &Services, tenant: TenantId, tail: &str) -> Result<Sett
 /// `PATCH /deviceManagement/importedAppleDeviceIdentities/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6), not the documented 200.
 pub async fn update(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let id = c.params.get(DEVICE_ID);
+    let id = c.params.identity();
     let (st, tenant) = (c.services, c.tenant);
     let body = device_body_from_old(json_object(c.body)?)?;
-    let setting = token_of_device(st, tenant, id).await?;
-    service::update(st, tenant, &setting, id, body).await?;
+    let setting = token_of_device(st, tenant, &id).await?;
+    service::update(st, tenant, setting, id, body).await?;
     Ok(GraphResponse::no_content())
 }
 
 /// `DELETE /deviceManagement/importedAppleDeviceIdentities/{id}` → 204.
 pub async fn delete(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let id = c.params.get(DEVICE_ID);
+    let id = c.params.identity();
     let (st, tenant) = (c.services, c.tenant);
-    let setting = token_of_device(st, tenant, id).await?;
-    service::delete(st, tenant, &setting, id).await?;
+    let setting = token_of_device(st, tenant, &id).await?;
+    service::delete(st, tenant, setting, id).await?;
     Ok(GraphResponse::no_content())
 }
 
@@ -135,7 +135,7 @@ pub async fn import(c: Call<'_>) -> Result<GraphResponse, ApiError> {
             }
         }
     }
-    let request = service::parse_import(&body)?;
+    let request = service::parse_import(&body, st.clock.now_ticks())?;
     let setting = default_for(
         st,
         tenant,

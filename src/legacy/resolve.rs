@@ -3,7 +3,7 @@
 //! token, or the one an admin designated), never to a guess.
 
 use crate::api::error::ApiError;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::service::Services;
 use crate::service::legacy;
 
@@ -48,9 +48,9 @@ pub async fn require_default(
 pub async fn token_of_device(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: &IdentityId,
 ) -> Result<SettingId, ApiError> {
-    legacy::token_of_device(svc, tenant, id)
+    legacy::token_of_device(svc, tenant, id.clone())
         .await?
         .map(SettingId::from)
         .ok_or_else(|| {

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use super::{default_token, devices, profiles, settings};
 use crate::api::matcher::Table;
 use crate::api::rows::{UPDATE_DEVICE_PROFILE_ASSIGNMENT, UPLOAD_DEP_TOKEN};
-use crate::api::table::{Handler, Operation, Query, Reply, Request, Verb};
+use crate::api::table::{Handler, Nullable, Operation, Query, Reply, Request, Status, Verb};
 use crate::auth::Permission;
 use crate::domain::edm::EdmType;
 use crate::handler;
@@ -125,17 +125,17 @@ pub fn operations() -> Vec<Operation> {
     let old_setting = || Request::Component(OLD_SETTING);
     let old_device = || Request::Component(OLD_DEVICE);
     let old_profile = || Request::Component(OLD_ANY_PROFILE);
-    let key = || Reply::Value(EdmType::String, true);
+    let key = || Reply::Value(EdmType::String, Nullable::Yes);
     let mut ops = vec![
         legacy(Get, ORG_SETTINGS, "organization.legacy_ListDepOnboardingSettings",
             &format!("GET {MULTI_LIST}"), Read, Query::Only(COLLECTION_OPTIONS), Request::None,
             Reply::ComponentCollection(OLD_SETTING), handler!(settings::list)),
         legacy(Post, ORG_SETTINGS, "organization.legacy_CreateDepOnboardingSettings",
             &format!("POST {MULTI_LIST}"), Write, NONE, old_setting(),
-            Reply::Component(OLD_SETTING, true), handler!(settings::create)),
+            Reply::Component(OLD_SETTING, Status::Created), handler!(settings::create)),
         legacy(Get, ORG_SETTING, "organization.legacy_GetDepOnboardingSettings",
             &format!("GET {MULTI}"), Read, Query::Only(ENTITY_OPTIONS), Request::None,
-            Reply::Component(OLD_SETTING, false), handler!(settings::get)),
+            Reply::Component(OLD_SETTING, Status::Ok), handler!(settings::get)),
         legacy(Patch, ORG_SETTING, "organization.legacy_UpdateDepOnboardingSettings",
             &format!("PATCH {MULTI}"), Write, NONE, old_setting(), Reply::NoContent,
             handler!(settings::update)),
@@ -178,14 +178,14 @@ pub fn operations() -> Vec<Operation> {
             Reply::ComponentCollection(OLD_ANY_PROFILE), handler!(profiles::list)),
         legacy(Post, OLD_PROFILES, "deviceManagement.legacy_CreateEnrollmentProfiles",
             &format!("POST {MULTI}/enrollmentProfiles (here: on the legacy default token)"), Write,
-            NONE, old_profile(), Reply::Component(OLD_ANY_PROFILE, true), handler!(profiles::create)),
+            NONE, old_profile(), Reply::Component(OLD_ANY_PROFILE, Status::Created), handler!(profiles::create)),
         legacy(Get, format!("{OLD_PROFILES}/$count"), "deviceManagement.legacy_enrollmentProfiles_GetCount",
             &format!("GET {MULTI}/enrollmentProfiles/$count"), Read,
             Query::Only(SEARCHABLE_COUNT_OPTIONS), Request::None, Reply::Count,
             handler!(profiles::count)),
         legacy(Get, OLD_PROFILE_PATH, "deviceManagement.legacy_GetEnrollmentProfiles",
             &format!("GET {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Read,
-            Query::Only(ENTITY_OPTIONS), Request::None, Reply::Component(OLD_ANY_PROFILE, false),
+            Query::Only(ENTITY_OPTIONS), Request::None, Reply::Component(OLD_ANY_PROFILE, Status::Ok),
             handler!(profiles::get)),
         legacy(Patch, OLD_PROFILE_PATH, "deviceManagement.legacy_UpdateEnrollmentProfiles",
             &format!("PATCH {MULTI}/enrollmentProfiles/{{enrollmentProfile-id}}"), Write, NONE,
@@ -212,7 +212,7 @@ pub fn operations() -> Vec<Operation> {
             Reply::ComponentCollection(OLD_DEVICE), handler!(devices::list)),
         legacy(Post, OLD_DEVICES, "deviceManagement.legacy_CreateImportedAppleDeviceIdentities",
             &format!("POST {MULTI}/importedAppleDeviceIdentities (here: on the legacy default token)"),
-            Write, NONE, old_device(), Reply::Component(OLD_DEVICE, true), handler!(devices::create)),
+            Write, NONE, old_device(), Reply::Component(OLD_DEVICE, Status::Created), handler!(devices::create)),
         legacy(Get, format!("{OLD_DEVICES}/$count"),
             "deviceManagement.legacy_importedAppleDeviceIdentities_GetCount",
             &format!("GET {MULTI}/importedAppleDeviceIdentities/$count"), Read,
@@ -225,7 +225,7 @@ pub fn operations() -> Vec<Operation> {
             handler!(devices::import)),
         legacy(Get, OLD_DEVICE_PATH, "deviceManagement.legacy_GetImportedAppleDeviceIdentities",
             &format!("GET {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
-            Read, Query::Only(ENTITY_OPTIONS), Request::None, Reply::Component(OLD_DEVICE, false),
+            Read, Query::Only(ENTITY_OPTIONS), Request::None, Reply::Component(OLD_DEVICE, Status::Ok),
             handler!(devices::get)),
         legacy(Patch, OLD_DEVICE_PATH, "deviceManagement.legacy_UpdateImportedAppleDeviceIdentities",
             &format!("PATCH {MULTI}/importedAppleDeviceIdentities/{{importedAppleDeviceIdentity-id}}"),
@@ -253,7 +253,7 @@ pub fn operations() -> Vec<Operation> {
     ops.extend([
         gateway(Get, "depGateway.legacyDefaultToken_Get",
             "Get the legacy default token (where single-token calls go)", Read, Request::None,
-            Reply::Component(DEFAULT_TOKEN, false), handler!(default_token::get)),
+            Reply::Component(DEFAULT_TOKEN, Status::Ok), handler!(default_token::get)),
         gateway(Put, "depGateway.legacyDefaultToken_Set",
             "Designate the legacy default token (`null` clears)", Write,
             Request::Component(DEFAULT_TOKEN_UPDATE), Reply::NoContent, handler!(default_token::set)),

@@ -19,7 +19,7 @@ use super::catalog;
 use super::schemas::{self, reference};
 use crate::api::error::ApiError;
 use crate::api::request::MAX_BATCH_REQUESTS as MAX_REQUESTS;
-use crate::api::table::{Call, Operation, Query, Reply, Request, Verb};
+use crate::api::table::{Call, Operation, Query, Reply, Request, Status, Verb};
 use crate::auth::Permission;
 use crate::domain::devices::{DevicePlatform, EnrollmentState};
 use crate::domain::edm::{EdmType, EntityType, Property};
@@ -363,7 +363,7 @@ pub fn batch_operation() -> Operation {
         permission: Permission::Read,
         query: Query::Ignored,
         request: Request::Component(BATCH_REQUEST),
-        reply: Reply::Component(BATCH_RESPONSE, false),
+        reply: Reply::Component(BATCH_RESPONSE, Status::Ok),
         tag: TAG_BATCH,
         deprecated: false,
         documented: true,

@@ -13,7 +13,7 @@ use utoipa::openapi::{ContentBuilder, RefOr, Required};
 
 use super::schemas::{self, component, reference};
 use super::{AZURE_AD, BEARER, JSON, legacy};
-use crate::api::table::{Action, Operation, ParamType, Reply, Request, Verb};
+use crate::api::table::{Action, Nullable, Operation, ParamType, Reply, Request, Verb};
 use crate::auth::Permission;
 use crate::domain::profiles;
 use crate::odata::QueryOption;
@@ -184,15 +184,14 @@ fn responses(reply: Reply) -> utoipa::openapi::Responses {
             .build()
     };
     let no_content = || ResponseBuilder::new().description("No Content").build();
-    let status = |created: bool| if created { "201" } else { "200" };
     let mut b = ResponsesBuilder::new();
     b = match reply {
         Reply::NoContent => b.response("204", no_content()),
-        Reply::Entity(t, created) => b.response(
-            status(created),
+        Reply::Entity(t, status) => b.response(
+            status.code(),
             ok("The entity", reference(&component(t.name))),
         ),
-        Reply::AnyProfile(created) => b.response(status(created), ok("The profile", profile())),
+        Reply::AnyProfile(status) => b.response(status.code(), ok("The profile", profile())),
         Reply::OptionalProfile => b
             .response("200", ok("The default profile", profile()))
             .response("204", no_content()),
@@ -232,11 +231,11 @@ fn responses(reply: Reply) -> utoipa::openapi::Responses {
             "200",
             ok(
                 "The result",
-                schemas::value_result(ty, schemas::Null::allowed_if(nullable)),
+                schemas::value_result(ty, schemas::Null::allowed_if(nullable == Nullable::Yes)),
             ),
         ),
-        Reply::Component(name, created) => {
-            b.response(status(created), ok("The result", reference(name)))
+        Reply::Component(name, status) => {
+            b.response(status.code(), ok("The result", reference(name)))
         }
         Reply::ComponentCollection(name) => b.response(
             "200",

@@ -123,7 +123,7 @@ pub async fn upload(
     let secrets = svc.secrets.clone();
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             let now = clock.now_ticks();
             check_holder(c, tenant, &key, &held.server_uuid)?;
             if let Some(pair) = staged {
@@ -221,7 +221,7 @@ pub async fn share_with_school_data_sync(
     let key = setting.to_owned();
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             let mut s = onboarding_settings::get(c, tenant, &key)?
                 .ok_or_else(|| setting_not_found(&key))?;
             s.share_token_with_school_data_sync_service = share;
@@ -278,7 +278,7 @@ pub async fn release(
     let key = setting.to_owned();
     let marked = released.clone();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             crate::storage::devices::mark_deleted(c, tenant, &key, &marked)?;
             Ok::<_, ServiceError>(())
         })

@@ -1,8 +1,6 @@
 //! Use cases of a token's imported Apple device identities: CRUD, bulk import and recording a
 //! requested profile assignment.
 
-use std::sync::Arc;
-
 mod bulk_import;
 
 pub use bulk_import::{ImportRequest, import, parse_import};
@@ -17,7 +15,7 @@ use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
 use crate::domain::ids::Serial;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, ProfileId, SettingId, TenantId};
 use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
@@ -106,14 +104,13 @@ pub async fn count(
 pub async fn get(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    id: &str,
+    setting: SettingId,
+    id: IdentityId,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
         .run(move |c| {
-            ensure_setting(c, tenant, &key)?;
-            repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))
+            ensure_setting(c, tenant, &setting)?;
+            repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))
         })
         .await
 }
@@ -134,7 +131,7 @@ fn check_requested_profile(
         .strip_prefix(&format!("{setting}_"))
         .unwrap_or(&requested)
         .to_owned();
-    if profiles::get(c, tenant, setting, &format!("{setting}_{guid}"))?.is_none() {
+    if profiles::get(c, tenant, setting, &ProfileId::new(setting, &guid))?.is_none() {
         return Err(ValidationError::new(format!(
             "requestedEnrollmentProfileId '{requested}' does not name an enrollment profile of this token."
         ))
@@ -154,7 +151,7 @@ pub async fn create(
     let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             check_requested_profile(c, tenant, &key, &mut device)?;
             if let Some((other, _)) =
@@ -187,24 +184,23 @@ fn new_identity(
 pub async fn update(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    id: &str,
+    setting: SettingId,
+    id: IdentityId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, move |c| {
-            ensure_setting(c, tenant, &key)?;
-            let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+        .write(tenant, now, move |c| {
+            ensure_setting(c, tenant, &setting)?;
+            let mut device = repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let before = device.requested_enrollment_profile_id.clone();
             device.apply(&body, Write::Update)?;
             if device.requested_enrollment_profile_id != before {
-                check_requested_profile(c, tenant, &key, &mut device)?;
+                check_requested_profile(c, tenant, &setting, &mut device)?;
                 let requested = device.requested_enrollment_profile_id.clone();
-                device.assign_profile(requested, clock.now_ticks());
+                device.assign_profile(requested, now);
             }
-            repo::update(c, tenant, &key, &device)?;
+            repo::update(c, tenant, &setting, &device)?;
             Ok(())
         })
         .await
@@ -214,14 +210,13 @@ pub async fn update(
 pub async fn delete(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    id: &str,
+    setting: SettingId,
+    id: IdentityId,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.to_owned(), id.to_owned());
     svc.db
-        .write(tenant, move |c| {
-            ensure_setting(c, tenant, &key)?;
-            if repo::delete(c, tenant, &key, &id)? {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
+            ensure_setting(c, tenant, &setting)?;
+            if repo::delete(c, tenant, &setting, &id)? {
                 Ok(())
             } else {
                 Err(not_found(&id))
@@ -264,20 +259,19 @@ pub fn device_ids(body: &Map<String, Value>) -> Result<Vec<String>, ValidationEr
 pub async fn assign_profile(
     svc: &Services,
     tenant: TenantId,
-    setting: &SettingId,
-    profile_id: &str,
+    setting: SettingId,
+    profile_id: ProfileId,
     serials: Vec<String>,
 ) -> Result<(), ServiceError> {
     super::profile_push::enrollment_url(svc)?;
-    let (key, profile_id) = (setting.to_owned(), profile_id.to_owned());
-    let clock = Arc::clone(&svc.clock);
+    let (now, key) = (svc.clock.now_ticks(), setting.clone());
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, now, move |c| {
             ensure_setting(c, tenant, &key)?;
             let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
                 return Err(ServiceError::NotFound {
                     entity: Entity::EnrollmentProfile,
-                    id: profile_id,
+                    id: profile_id.to_string(),
                 });
             };
             let unknown = serials_not_held(c, tenant, &key, &serials)?;
@@ -288,18 +282,14 @@ pub async fn assign_profile(
                 ))
                 .into());
             }
-            let guid = profile_id
-                .strip_prefix(&format!("{key}_"))
-                .unwrap_or(&profile_id);
-            let now = clock.now_ticks();
-            repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+            repo::assign_profile(c, tenant, &key, &serials, profile_id.guid(), now)?;
             super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
             Ok(())
         })
         .await?;
     // The assignment is recorded and queued: Apple gets it in the background (see
     // `profile_push` for why), and the caller gets its 204 now.
-    super::profile_push::kick(svc, tenant, setting);
+    super::profile_push::kick(svc, tenant, &setting);
     Ok(())
 }
 

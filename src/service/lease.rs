@@ -47,7 +47,9 @@ where
             let (until, renew) = (lease_until(&svc), renew.clone());
             let held = svc
                 .db
-                .write(tenant, move |c| renew(c, until).map_err(StorageError::from))
+                .write(tenant, svc.clock.now_ticks(), move |c| {
+                    renew(c, until).map_err(StorageError::from)
+                })
                 .await;
             match held {
                 Ok(true) => {}

@@ -96,7 +96,7 @@ pub async fn create(
     setting.apply(&body, Write::Create)?;
     let max = svc.max_dep_tokens;
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if repo::count(c, tenant, None)? >= i64::from(max) {
                 return Err(ValidationError::new(format!(
                     "The tenant already has the maximum number of DEP tokens ({max}); delete one first."
@@ -119,7 +119,7 @@ pub async fn update(
     let key = id.clone();
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
             setting.apply(&body, Write::Update)?;
             setting.last_modified_date_time = clock.now_ticks();
@@ -133,7 +133,7 @@ pub async fn update(
 pub async fn delete(svc: &Services, tenant: TenantId, id: &SettingId) -> Result<(), ServiceError> {
     let key = id.clone();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if repo::delete(c, tenant, &key)? {
                 Ok(())
             } else {

@@ -32,7 +32,7 @@ use crate::apple::DepApi;
 use crate::apple::client::ClientOptions;
 use crate::apple::profile::dep_profile_from_graph;
 use crate::apple::types::serial_status;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::storage::profile_push::{
     self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PENDING, PROFILE_DELETED,
     Queued,
@@ -122,7 +122,7 @@ pub async fn push_token(
     let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
     let claimed = svc
         .db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?)
         })
         .await?;
@@ -145,7 +145,7 @@ pub async fn push_token(
     drop(beat);
     let key = setting.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             repo::release(c, tenant, &key, &owner).map_err(ServiceError::from)
         })
         .await?;
@@ -231,10 +231,12 @@ impl Push<'_> {
             .svc
             .db
             .run(move |c| {
-                Ok::<_, ServiceError>((
-                    profiles::get(c, tenant, &key, &id)?,
-                    repo::apple_profile(c, tenant, &key, &id)?,
-                ))
+                // A queued id that is not `{setting}_{guid}` names no stored profile.
+                let record = match ProfileId::parse(&id) {
+                    Some(typed) => profiles::get(c, tenant, &key, &typed)?,
+                    None => None,
+                };
+                Ok::<_, ServiceError>((record, repo::apple_profile(c, tenant, &key, &id)?))
             })
             .await?;
         let Some(record) = record else {
@@ -268,7 +270,7 @@ impl Push<'_> {
                     let now = self.svc.clock.now_ticks();
                     self.svc
                         .db
-                        .write(tenant, move |c| {
+                        .write(tenant, self.svc.clock.now_ticks(), move |c| {
                             repo::put_apple_profile(c, tenant, &key, &id, &keep, now)
                                 .map_err(ServiceError::from)
                         })
@@ -332,7 +334,7 @@ impl Push<'_> {
                         let (key, id) = (self.setting.to_owned(), profile_id.to_owned());
                         self.svc
                             .db
-                            .write(tenant, move |c| {
+                            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                                 repo::forget_apple_profile(c, tenant, &key, &id)
                                     .map_err(ServiceError::from)
                             })
@@ -381,7 +383,7 @@ impl Push<'_> {
         let (now, until) = (self.svc.clock.now_ticks(), lease_until(self.svc));
         self.svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                 let refs: Vec<(&Assignment, Outcome)> =
                     pairs.iter().map(|(row, o)| (row, o.clone())).collect();
                 repo::record(c, tenant, &key, &id, &refs, now)?;

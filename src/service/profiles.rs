@@ -1,8 +1,6 @@
 //! Use cases of a token's enrollment profiles: CRUD, type casts, defaults per platform,
 //! mobileconfig export and device assignment.
 
-use std::sync::Arc;
-
 mod by_setting;
 mod shape;
 #[cfg(test)]
@@ -78,7 +76,7 @@ fn load_one(
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id.as_str())?.ok_or_else(|| not_found(id))?;
+    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
     Ok((rec, repo::defaults(c, tenant, setting)?))
 }
 
@@ -231,9 +229,9 @@ pub async fn create(
         properties: props,
     };
     let setting = setting.to_owned();
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, now, move |c| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
@@ -243,8 +241,8 @@ pub async fn create(
                 ))
                 .into());
             }
-            check_vpp_token(c, tenant, &rec.properties, None)?;
-            repo::insert(c, tenant, &setting, &rec, clock.now_ticks())?;
+            check_vpp_token(c, tenant, &rec.properties, None, now)?;
+            repo::insert(c, tenant, &setting, &rec, now)?;
             render(&rec, &[])
         })
         .await
@@ -260,8 +258,9 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
     let svc2 = svc.clone();
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, now, move |c| {
             let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
             let ty = type_of(&rec)?;
             profiles::check_patch_type(ty, &body)?;
@@ -277,7 +276,7 @@ pub async fn update(
             let before = rec.properties.get(VPP_TOKEN).cloned();
             edm::apply(ty, &mut rec.properties, &body)?;
             profiles::check_rules(ty, &rec.properties)?;
-            check_vpp_token(c, tenant, &rec.properties, before.as_ref())?;
+            check_vpp_token(c, tenant, &rec.properties, before.as_ref(), now)?;
             seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
             rec.properties.remove("isDefault");
             repo::update(c, tenant, &setting, &rec)?;
@@ -306,16 +305,17 @@ fn seal_password(
 }
 
 /// `companyPortalVppTokenId` must name an existing, unexpired VPP token of the tenant when it is
-/// set or changed (a token that expired after it was set does not block other edits).
+/// set or changed (a token that expired after it was set does not block other edits), as of `now`.
 fn check_vpp_token(
     c: &mut DbConnection,
     tenant: TenantId,
     props: &Map<String, Value>,
     before: Option<&Value>,
+    now: i64,
 ) -> Result<(), ServiceError> {
     match props.get(VPP_TOKEN) {
         Some(Value::String(id)) if before != props.get(VPP_TOKEN) => {
-            vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id)
+            vpp_tokens::check_company_portal_vpp_token_in(c, tenant, id, now)
         }
         _ => Ok(()),
     }
@@ -330,7 +330,7 @@ pub async fn delete(
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
@@ -355,7 +355,7 @@ pub async fn set_default(
     super::profile_push::enrollment_url(svc)?;
     let setting = setting.clone();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             let (rec, _) = load_one(c, tenant, &setting, &id)?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {

@@ -70,7 +70,7 @@ pub async fn trigger(
     let key = setting.to_owned();
     let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             let mut s = onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| {
                 ServiceError::NotFound {
                     entity: super::Entity::OnboardingSetting,
@@ -119,7 +119,7 @@ pub async fn sync_token(
         let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
         let claimed = svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, svc.clock.now_ticks(), move |c| {
                 sync_state::ensure(c, tenant, &key, now)?;
                 Ok::<_, ServiceError>(sync_state::claim(c, tenant, &key, &who, now, until)?)
             })
@@ -194,7 +194,7 @@ async fn finish(
     };
     let (key, owner) = (setting.to_owned(), owner.to_owned());
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if let Some(mut s) = onboarding_settings::get(c, tenant, &key)? {
                 match &result {
                     Ok(()) => {

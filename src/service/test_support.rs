@@ -309,7 +309,7 @@ impl Env {
         );
         self.svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                 onboarding_settings::insert(
                     c,
                     tenant,
@@ -342,7 +342,7 @@ impl Env {
         let (tenant, setting) = (self.tenant, self.setting.clone());
         self.svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, self.svc.clock.now_ticks(), move |c| {
                 profiles::insert(c, tenant, &setting, &record, 0).map_err(StorageError::from)
             })
             .await

@@ -134,7 +134,7 @@ pub async fn check(svc: &Services) -> Result<Vec<Issued>, ServiceError> {
     for (tenant, (new, stale)) in per_tenant {
         let mine = svc
             .db
-            .write(tenant, move |c| {
+            .write(tenant, svc.clock.now_ticks(), move |c| {
                 let mut mine = Vec::new();
                 for ((t, kind, id, key), label) in new {
                     if repo::mark_warned(c, t, &kind, &id, &key, now)? {

@@ -8,7 +8,7 @@ use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
-use crate::domain::time::{format_ticks, now_ticks};
+use crate::domain::time::format_ticks;
 use crate::domain::vpp::VppSecret;
 use crate::domain::vpp::VppToken;
 use crate::odata::QueryOptions;
@@ -32,10 +32,11 @@ pub async fn list(
 ) -> Result<Page<VppToken>, ServiceError> {
     let plan = paging::plan(&SPEC, "vppTokens", q, &svc.paging_key, svc.max_page_size)?;
     let (query, want_count) = (plan.query.clone(), q.count);
+    let now = svc.clock.now_ticks();
     let (items, count) = svc
         .db
         .run(move |c| {
-            let items = repo::list(c, tenant, &query)?;
+            let items = repo::list(c, tenant, &query, now)?;
             let count = if want_count {
                 Some(repo::count(c, tenant, query.filter.as_ref())?)
             } else {
@@ -73,8 +74,9 @@ pub async fn count_expiring_before(
 /// One VPP token.
 pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken, ServiceError> {
     let key = id.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
-        .run(move |c| repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key)))
+        .run(move |c| repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key)))
         .await
 }
 
@@ -102,7 +104,7 @@ pub async fn create(
     let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
     let stored = sealed(svc, tenant, &token);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_unique(c, tenant, &stored)?;
             repo::insert(c, tenant, &stored, now)?;
             Ok::<_, ServiceError>(())
@@ -146,10 +148,10 @@ pub async fn update(
     let key = id.to_owned();
     let svc2 = svc.clone();
     svc.db
-        .write(tenant, move |c| {
-            let stored = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
-            let mut token = opened(&svc2, tenant, stored)?;
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             let now = svc2.clock.now_ticks();
+            let stored = repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key))?;
+            let mut token = opened(&svc2, tenant, stored)?;
             token.apply(&body, now)?;
             token.last_modified_date_time = now;
             let token = sealed(&svc2, tenant, &token);
@@ -164,7 +166,7 @@ pub async fn update(
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
     let key = id.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if repo::delete(c, tenant, &key)? {
                 Ok(())
             } else {
@@ -182,25 +184,27 @@ pub async fn check_company_portal_vpp_token(
     id: &str,
 ) -> Result<(), ServiceError> {
     let key = id.to_owned();
+    let now = svc.clock.now_ticks();
     svc.db
-        .run(move |c| check_company_portal_vpp_token_in(c, tenant, &key))
+        .run(move |c| check_company_portal_vpp_token_in(c, tenant, &key, now))
         .await
 }
 
 /// [`check_company_portal_vpp_token`] on a connection the caller holds (e.g. inside the
-/// transaction of a profile write).
+/// transaction of a profile write), judged at `now`.
 pub fn check_company_portal_vpp_token_in(
     c: &mut DbConnection,
     tenant: TenantId,
     id: &str,
+    now: i64,
 ) -> Result<(), ServiceError> {
-    let Some(token) = repo::get(c, tenant, id)? else {
+    let Some(token) = repo::get(c, tenant, id, now)? else {
         return Err(ValidationError::new(format!(
             "companyPortalVppTokenId '{id}' does not name a VPP token of this tenant."
         ))
         .into());
     };
-    if token.expiration_date_time <= now_ticks() {
+    if token.expiration_date_time <= now {
         return Err(ValidationError::new(format!(
             "companyPortalVppTokenId '{id}' names a VPP token that expired on {}; renew it first.",
             format_ticks(token.expiration_date_time)

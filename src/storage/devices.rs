@@ -13,7 +13,7 @@ use super::{DbConnection, PageQuery};
 use crate::domain::devices::{
     DevicePlatform, DiscoverySource, EnrollmentState, ImportedAppleDeviceIdentity,
 };
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
 mod by_setting;
@@ -207,11 +207,11 @@ pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: &IdentityId,
 ) -> QueryResult<Option<ImportedAppleDeviceIdentity>> {
     // No LIMIT: see `onboarding_settings::get`.
     let rows: Vec<DeviceRow> = scoped(tenant, setting)
-        .filter(dsl::id.eq(id.to_owned()))
+        .filter(dsl::id.eq(id.as_str()))
         .select(DeviceRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().next().map(|r| r.into_domain().1))
@@ -288,12 +288,12 @@ pub fn delete(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: &IdentityId,
 ) -> QueryResult<bool> {
     let n = diesel::delete(dsl::imported_devices)
         .filter(dsl::tenant_id.eq(tenant.to_string()))
         .filter(dsl::setting_id.eq(setting.as_str()))
-        .filter(dsl::id.eq(id))
+        .filter(dsl::id.eq(id.as_str()))
         .execute(conn)?;
     if n == 1 {
         super::outbox::devices(conn, tenant, setting, ChangeType::Deleted, [id])?;
@@ -385,11 +385,11 @@ pub fn count_in_tenant(
 pub fn setting_of(
     conn: &mut DbConnection,
     tenant: TenantId,
-    id: &str,
+    id: &IdentityId,
 ) -> QueryResult<Option<String>> {
     let rows: Vec<String> = dsl::imported_devices
         .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .filter(dsl::id.eq(id))
+        .filter(dsl::id.eq(id.as_str()))
         .select(dsl::setting_id)
         .load(conn)?;
     Ok(rows.into_iter().next())

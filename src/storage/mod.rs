@@ -295,8 +295,9 @@ impl Db {
     }
 
     /// Runs `f` in a transaction that first locks the tenant's row, so that per-tenant rules
-    /// (limits, uniqueness) hold under concurrent writers on either backend.
-    pub async fn write<T, E, F>(&self, tenant: TenantId, f: F) -> Result<T, E>
+    /// (limits, uniqueness) hold under concurrent writers on either backend. `now` (from the
+    /// caller's clock) dates the tenant's row when this is its first write.
+    pub async fn write<T, E, F>(&self, tenant: TenantId, now: i64, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -304,7 +305,7 @@ impl Db {
     {
         self.run(move |conn| {
             conn.transaction(|conn| {
-                tenants::lock(conn, tenant)?;
+                tenants::lock(conn, tenant, now)?;
                 f(conn)
             })
         })

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::DbConnection;
 use super::schema::{default_profiles as defaults, enrollment_profiles as profiles};
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 
 /// A stored profile: its id, its Graph type name and its properties (without `id`).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,11 +114,11 @@ pub fn get(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: &ProfileId,
 ) -> QueryResult<Option<ProfileRecord>> {
     // No LIMIT: see `onboarding_settings::get`.
     let rows: Vec<ProfileRow> = scoped(tenant, setting)
-        .filter(profiles::id.eq(id.to_owned()))
+        .filter(profiles::id.eq(id.as_str()))
         .select(ProfileRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().next().map(ProfileRow::into_record))

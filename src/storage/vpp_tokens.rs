@@ -9,7 +9,6 @@ use super::schema::vpp_tokens::{self as t, dsl};
 use super::{DbConnection, PageQuery};
 use crate::domain::edm::EnumType;
 use crate::domain::ids::TenantId;
-use crate::domain::time::now_ticks;
 use crate::domain::vpp::{
     ACCOUNT_TYPE, DELIVERY_PROTOCOL, STATE, SYNC_STATUS, VppSecret, VppToken, state_at,
 };
@@ -159,8 +158,8 @@ impl VppTokenRow {
         }
     }
 
-    /// The domain token, with its `state` observed now.
-    fn into_domain(self) -> VppToken {
+    /// The domain token, with its `state` observed at `now` (ticks).
+    fn into_domain(self, now: i64) -> VppToken {
         VppToken {
             id: self.id,
             organization_name: self.organization_name,
@@ -170,7 +169,7 @@ impl VppTokenRow {
             last_sync_date_time: self.last_sync_date_time,
             token: VppSecret::new(self.token),
             last_modified_date_time: self.last_modified_date_time,
-            state: state_at(self.expiration_date_time, now_ticks()),
+            state: state_at(self.expiration_date_time, now),
             token_action_results: Vec::new(),
             last_sync_status: canonical(&SYNC_STATUS, &self.last_sync_status),
             automatically_update_apps: self.automatically_update_apps,
@@ -198,11 +197,12 @@ fn scoped<'a>(tenant: TenantId) -> Boxed<'a> {
         .into_boxed()
 }
 
-/// One page of the tenant's VPP tokens.
+/// One page of the tenant's VPP tokens, their `state` as of `now`.
 pub fn list(
     conn: &mut DbConnection,
     tenant: TenantId,
     q: &PageQuery,
+    now: i64,
 ) -> QueryResult<Vec<VppToken>> {
     let mut query = scoped(tenant);
     for condition in [&q.filter, &q.after].into_iter().flatten() {
@@ -214,7 +214,7 @@ pub fn list(
         .offset(q.offset)
         .select(VppTokenRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(VppTokenRow::into_domain).collect())
+    Ok(rows.into_iter().map(|row| row.into_domain(now)).collect())
 }
 
 /// How many of the tenant's VPP tokens match `filter`.
@@ -244,14 +244,19 @@ pub fn count_expiring_before(
         .get_result(conn)
 }
 
-/// One VPP token of the tenant.
-pub fn get(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<Option<VppToken>> {
+/// One VPP token of the tenant, its `state` as of `now`.
+pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: &str,
+    now: i64,
+) -> QueryResult<Option<VppToken>> {
     scoped(tenant)
         .filter(dsl::id.eq(id.to_owned()))
         .select(VppTokenRow::as_select())
         .first(conn)
         .optional()
-        .map(|row| row.map(VppTokenRow::into_domain))
+        .map(|row| row.map(|row| row.into_domain(now)))
 }
 
 /// The id of the tenant's token whose inner Apple token has this fingerprint, if any.

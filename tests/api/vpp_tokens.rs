@@ -775,7 +775,7 @@ async fn company_portal_vpp_token_check_names_the_problem(backend: Backend) {
     expired.expiration_date_time = parse_ticks("2020-06-01T00:00:00Z").unwrap();
     let stored = expired.clone();
     own.db
-        .write(tenant, move |c| {
+        .write(tenant, now, move |c| {
             repo::insert(c, tenant, &stored, now).map_err(ServiceError::from)
         })
         .await

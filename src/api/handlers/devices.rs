@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::api::error::ApiError;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
-use crate::api::table::{Call, DEVICE_ID};
+use crate::api::table::Call;
 use crate::domain::devices::{ImportedAppleDeviceIdentityResult, ODATA_TYPE, RESULT_ODATA_TYPE};
 use crate::domain::ids::SettingId;
 use crate::service::devices as service;
@@ -48,12 +48,12 @@ pub async fn count_imported_devices(c: Call<'_>) -> Result<GraphResponse, ApiErr
 /// `GET …/importedAppleDeviceIdentities/{id}`.
 pub async fn get_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
     let setting = &c.params.setting();
-    let id = c.params.get(DEVICE_ID);
+    let id = c.params.identity();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let q = &c.query;
     let select = response::selected(q, &SPEC)?;
     paging::check_no_navigations(q, SPEC.entity)?;
-    let device = service::get(st, tenant, setting, id).await?;
+    let device = service::get(st, tenant, setting.clone(), id).await?;
     Ok(response::entity(
         ctx,
         StatusCode::OK,
@@ -93,8 +93,7 @@ pub async fn create_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiErr
 /// `PATCH …/importedAppleDeviceIdentities/{id}` → 204.
 // GRAPH-COMPAT: Intune answers PATCH with 204 (graph-dep-api.md §6).
 pub async fn update_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = &c.params.setting();
-    let id = c.params.get(DEVICE_ID);
+    let (setting, id) = (c.params.setting(), c.params.identity());
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
     service::update(st, tenant, setting, id, body).await?;
@@ -103,8 +102,7 @@ pub async fn update_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiErr
 
 /// `DELETE …/importedAppleDeviceIdentities/{id}` → 204.
 pub async fn delete_imported_device(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = &c.params.setting();
-    let id = c.params.get(DEVICE_ID);
+    let (setting, id) = (c.params.setting(), c.params.identity());
     let (st, tenant) = (c.services, c.tenant);
     service::delete(st, tenant, setting, id).await?;
     Ok(GraphResponse::no_content())
@@ -116,7 +114,7 @@ pub async fn import_apple_device_identity_list(c: Call<'_>) -> Result<GraphRespo
     let setting = &c.params.setting();
     let (st, ctx, tenant) = (c.services, c.ctx, c.tenant);
     let body = json_object(c.body)?;
-    let request = service::parse_import(&body)?;
+    let request = service::parse_import(&body, st.clock.now_ticks())?;
     let results = service::import(st, tenant, setting, request).await?;
     // Serialised straight to bytes: a 20,000-item answer never exists as a JSON tree.
     let body = ImportResponse {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::api::error::ApiError;
 use crate::api::response::{self, GraphResponse};
-use crate::api::table::{Call, PROFILE_ID};
+use crate::api::table::Call;
 use crate::api::{json_object, optional_json_object};
 use crate::domain::edm::EntityType;
 use crate::domain::ids::SettingId;
@@ -152,11 +152,12 @@ pub async fn set_default_profile(c: Call<'_>) -> Result<GraphResponse, ApiError>
 
 /// `POST …/{id}/updateDeviceProfileAssignment` → 204.
 pub async fn update_device_profile_assignment(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    let setting = &c.params.setting();
-    let id = c.params.get(PROFILE_ID);
+    let setting = c.params.setting();
     let (st, tenant) = (c.services, c.tenant);
     let body = json_object(c.body)?;
     let serials = devices::device_ids(&body)?;
+    // Parsed after the body, as before: a malformed body is a 400 whatever the id.
+    let id = c.params.profile()?;
     devices::assign_profile(st, tenant, setting, id, serials).await?;
     Ok(GraphResponse::no_content())
 }

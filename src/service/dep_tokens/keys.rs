@@ -36,7 +36,7 @@ pub async fn generate_key(
     let key = setting.to_owned();
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             repo::put_key_pair(c, tenant, &key, &pair, clock.now_ticks())?;
             Ok::<_, ServiceError>(())
@@ -58,7 +58,7 @@ pub async fn stage_key_of(
     let secrets = svc.secrets.clone();
     let clock = Arc::clone(&svc.clock);
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &to)?;
             let pairs = repo::key_pairs(c, tenant, &from)?;
             let pair = pairs

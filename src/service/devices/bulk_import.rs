@@ -10,7 +10,6 @@ use crate::domain::devices::{
     DevicePlatform, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
 };
 use crate::domain::ids::{SettingId, TenantId};
-use crate::domain::time::now_ticks;
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
 
@@ -23,7 +22,8 @@ pub struct ImportRequest {
 }
 
 /// Validates an `importAppleDeviceIdentityList` body: any malformed item fails the whole call.
-pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, ValidationError> {
+/// New identities are dated `now` (the services' clock).
+pub fn parse_import(body: &Map<String, Value>, now: i64) -> Result<ImportRequest, ValidationError> {
     let mut overwrite = false;
     let mut items = None;
     for (name, value) in body {
@@ -53,7 +53,6 @@ pub fn parse_import(body: &Map<String, Value>) -> Result<ImportRequest, Validati
             items.len()
         )));
     }
-    let now = now_ticks();
     let identities = items
         .iter()
         .enumerate()
@@ -85,7 +84,7 @@ pub async fn import(
 ) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             ensure_setting(c, tenant, &key)?;
             let serials: Vec<String> = request
                 .identities

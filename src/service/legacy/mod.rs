@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, profiles};
+use crate::clock::Clock;
 use crate::domain::ValidationError;
 use crate::domain::devices::ImportedAppleDeviceIdentity;
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::domain::onboarding::OnboardingSetting;
 use crate::odata::QueryOptions;
 use crate::storage::{Db, DbConnection, devices, legacy_defaults, onboarding_settings};
@@ -74,7 +75,7 @@ pub async fn designate(
     tenant: TenantId,
     setting: Option<SettingId>,
 ) -> Result<(), ServiceError> {
-    designate_on(&svc.db, tenant, setting).await
+    designate_on(&svc.db, tenant, setting, svc.clock.now_ticks()).await
 }
 
 /// [`designate`] for the command line: on the database at `database_url`, after applying
@@ -83,6 +84,7 @@ pub async fn designate_in_database(
     database_url: &str,
     tenant: TenantId,
     setting: Option<SettingId>,
+    clock: &dyn Clock,
 ) -> Result<(), ServiceError> {
     let db = Db::connect(database_url, 1).map_err(ServiceError::Internal)?;
     let migrate = db.clone();
@@ -90,15 +92,16 @@ pub async fn designate_in_database(
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(ServiceError::Internal)?;
-    designate_on(&db, tenant, setting).await
+    designate_on(&db, tenant, setting, clock.now_ticks()).await
 }
 
 async fn designate_on(
     db: &Db,
     tenant: TenantId,
     setting: Option<SettingId>,
+    now: i64,
 ) -> Result<(), ServiceError> {
-    db.write(tenant, move |c| {
+    db.write(tenant, now, move |c| {
         match &setting {
             Some(id) => {
                 if !onboarding_settings::exists(c, tenant, id)? {
@@ -134,7 +137,7 @@ pub async fn key_setting(svc: &Services, tenant: TenantId) -> Result<DefaultToke
     let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     let max_tokens = svc.max_dep_tokens;
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             create_first(c, tenant, fresh, now, max_tokens)
         })
         .await
@@ -167,11 +170,10 @@ fn create_first(
 pub async fn token_of_device(
     svc: &Services,
     tenant: TenantId,
-    id: &str,
+    id: IdentityId,
 ) -> Result<Option<String>, ServiceError> {
-    let key = id.to_owned();
     svc.db
-        .run(move |c| Ok(devices::setting_of(c, tenant, &key)?))
+        .run(move |c| Ok(devices::setting_of(c, tenant, &id)?))
         .await
 }
 

@@ -109,7 +109,7 @@ pub(super) async fn commit(
     let (key, owner) = (setting.to_owned(), owner.to_owned());
     let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if !sync_state::advance(
                 c,
                 tenant,

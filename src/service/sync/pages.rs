@@ -9,7 +9,7 @@ use crate::apple::types::{Device, OpType};
 use crate::domain::devices::{
     DiscoverySource, ImportedAppleDeviceIdentity, platform_from_device_family,
 };
-use crate::domain::ids::{Serial, SettingId, TenantId};
+use crate::domain::ids::{ProfileId, Serial, SettingId, TenantId};
 use crate::service::profile_push;
 use crate::storage::{DbConnection, devices, profiles};
 
@@ -124,7 +124,8 @@ fn queue_arrivals(
                 let exists = if let Some(e) = known.get(&id) {
                     *e
                 } else {
-                    let e = profiles::get(conn, tenant, setting, &id)?.is_some();
+                    let typed = ProfileId::new(setting, guid);
+                    let e = profiles::get(conn, tenant, setting, &typed)?.is_some();
                     known.insert(id.clone(), e);
                     e
                 };

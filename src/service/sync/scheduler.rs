@@ -87,7 +87,7 @@ pub(crate) async fn scheduler_tick(svc: &Services) -> Result<(), ServiceError> {
             }
         } else {
             svc.db
-                .write(tenant, move |c| {
+                .write(tenant, svc.clock.now_ticks(), move |c| {
                     sync_state::ensure(c, tenant, &setting, first_run).map_err(ServiceError::from)
                 })
                 .await?;

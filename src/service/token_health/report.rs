@@ -82,6 +82,7 @@ pub async fn report_in_database(
     database_url: &str,
     settings: &crate::config::TokenWarningSettings,
     tenant: Option<TenantId>,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<Vec<TokenLine>, ServiceError> {
     let db = Db::connect(database_url, 1).map_err(ServiceError::Internal)?;
     let migrate = db.clone();
@@ -89,7 +90,7 @@ pub async fn report_in_database(
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(ServiceError::Internal)?;
-    lines(&db, settings, tenant, crate::domain::time::now_ticks()).await
+    lines(&db, settings, tenant, clock.now_ticks()).await
 }
 
 async fn lines(

@@ -24,7 +24,7 @@ async fn expire_in(env: &Env, ticks_from_now: i64) {
     let at = env.clock.now_ticks() + ticks_from_now;
     env.svc
         .db
-        .write(tenant, move |c| {
+        .write(tenant, env.svc.clock.now_ticks(), move |c| {
             let mut s = onboarding_settings::get(c, tenant, &setting)?.expect("setting");
             s.token_expiration_date_time = at;
             onboarding_settings::update(c, tenant, &s)?;
