@@ -76,7 +76,7 @@ pub async fn create(
     };
     let stored = row.clone();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if repo::count(c, tenant)? >= MAX_PER_TENANT {
                 return Err(SubscribeError::Quota(format!(
                     "The tenant holds {MAX_PER_TENANT} subscriptions, the most allowed; delete \
@@ -170,7 +170,7 @@ pub async fn update(
     current.reauthorize_sent = false;
     let (row, key) = (current.clone(), id.to_owned());
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if repo::update(c, tenant, &row)? {
                 Ok(())
             } else {
@@ -185,7 +185,7 @@ pub async fn update(
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
     let key = id.to_owned();
     svc.db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             if repo::delete(c, tenant, &key)? {
                 Ok(())
             } else {

@@ -296,7 +296,7 @@ pub fn delete(
         .filter(dsl::id.eq(id.as_str()))
         .execute(conn)?;
     if n == 1 {
-        super::outbox::devices(conn, tenant, setting, ChangeType::Deleted, [id])?;
+        super::outbox::devices(conn, tenant, setting, ChangeType::Deleted, [id.as_str()])?;
     }
     Ok(n == 1)
 }

@@ -128,7 +128,7 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
         };
         tracing::info!(%tenant, subscription = %sub.id, "subscription expired; removed");
         svc.db
-            .write(tenant, move |c| {
+            .write(tenant, svc.clock.now_ticks(), move |c| {
                 Ok::<_, ServiceError>(repo::delete(c, tenant, &sub.id).map(drop)?)
             })
             .await?;
@@ -138,7 +138,7 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
             continue;
         };
         svc.db
-            .write(tenant, move |c| {
+            .write(tenant, svc.clock.now_ticks(), move |c| {
                 if repo::mark_reauthorize_sent(c, tenant, &sub.id)? {
                     outbox::lifecycle(c, tenant, &sub.id, "reauthorizationRequired")?;
                 }
@@ -273,7 +273,7 @@ async fn remove(
     let key = id.to_owned();
     let done = svc
         .db
-        .write(tenant, move |c| {
+        .write(tenant, svc.clock.now_ticks(), move |c| {
             outbox::remove_through(c, tenant, &key, last)?;
             if let Some(event) = event {
                 outbox::lifecycle(c, tenant, &key, event)?;
