@@ -112,6 +112,8 @@ pub struct Settings {
     pub token_warnings: TokenWarningSettings,
     /// Change notifications (`/subscriptions`): receivers allowed, lifetime, delivery timing.
     pub notifications: NotificationSettings,
+    /// OTLP/HTTP base URL for traces (`…/v1/traces`); unset: `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -154,6 +156,7 @@ impl Default for Settings {
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
             notifications: NotificationSettings::default(),
+            otlp_endpoint: None,
         }
     }
 }

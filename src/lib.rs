@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context;
 
 use crate::auth::{Authenticator, DevAuthority};
@@ -88,6 +88,9 @@ pub struct Shutdown {
     metrics_server: Option<ServerHandle>,
     background: Background,
     timeout: std::time::Duration,
+    /// The trace exporter, flushed last, once: a second caller waits for the first flush.
+    tracing: Arc<telemetry::Tracing>,
+    flushed: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Shutdown {
@@ -97,7 +100,22 @@ impl Shutdown {
         if let Some(metrics) = &self.metrics_server {
             metrics.stop(true).await;
         }
-        self.background.shutdown(self.timeout).await
+        let ended = self.background.shutdown(self.timeout).await;
+        self.flush_traces().await;
+        ended
+    }
+
+    /// Exports the buffered spans and stops the exporter (on a blocking thread: the export
+    /// runs on this runtime while the flush waits for it).
+    async fn flush_traces(&self) {
+        let tracing = Arc::clone(&self.tracing);
+        if tracing.is_exporting() {
+            self.flushed
+                .get_or_init(|| async {
+                    let _ = tokio::task::spawn_blocking(move || tracing.shutdown()).await;
+                })
+                .await;
+        }
     }
 
     /// The instance's background work (restart and round counters).
@@ -134,6 +152,9 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
         let background = Background::new();
+        let tracing = Arc::new(telemetry::Tracing::new(
+            settings.traces_endpoint().as_deref(),
+        )?);
         let state = Arc::new(AppState {
             services: services(db, paging_key, background.clone(), &settings)?,
             auth,
@@ -143,6 +164,7 @@ impl Application {
             legacy_api: settings.legacy_api,
             metrics_token: settings.metrics_token.clone(),
             apple_probe: apple_probe(&settings)?,
+            tracing: Arc::clone(&tracing),
         });
         service::sync::start_scheduler(&state.services);
         service::sync::start_assignment_worker(&state.services);
@@ -153,8 +175,8 @@ impl Application {
         let (metrics_server, metrics_addr) = metrics_listener(&settings, &data)?;
         let metrics_on_main = metrics_server.is_none();
         let edge = web::Data::new(http::edge::EdgeLimits::new(&settings));
-        let on_connect = edge.on_connect();
-        let mut server = HttpServer::new(move || {
+        let on_connect = Arc::new(edge.on_connect());
+        let app = move || {
             let cors = Arc::clone(&cors);
             App::new()
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
@@ -171,27 +193,16 @@ impl Application {
                 })
                 .configure(http::docs::configure)
                 .default_service(web::to(http::entry))
-        })
-        .on_connect(on_connect)
-        .client_request_timeout(Duration::from_secs(settings.http_head_timeout_secs.max(1)))
-        .keep_alive(Duration::from_secs(settings.http_keep_alive_secs))
-        .max_connections(http::edge::per_worker_cap(&settings));
-        server = match tls {
-            Some(config) => server.listen_rustls_0_23(listener, config)?,
-            None => server.listen(listener)?,
         };
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
-        // actix handles SIGTERM and Ctrl-C: stop accepting, drain for at most `timeout`.
-        let server = server
-            .shutdown_timeout(settings.shutdown_timeout_secs)
-            .run();
+        // SIGTERM and Ctrl-C stop accepting and drain for at most `timeout`.
+        let server = http::serve::serve(app, listener, tls, &serve_options(&settings), on_connect)?;
         let shutdown = Shutdown {
             server: server.handle(),
             metrics_server: metrics_server.as_ref().map(Server::handle),
             background,
             timeout,
+            tracing,
+            flushed: Arc::default(),
         };
         if let Some(metrics_server) = metrics_server {
             tokio::spawn(metrics_server);
@@ -233,7 +244,19 @@ impl Application {
             .background
             .shutdown(self.shutdown.timeout)
             .await;
+        self.shutdown.flush_traces().await;
         served
+    }
+}
+
+/// How the listeners serve: the edge timeouts, the connection cap and the workers of `settings`.
+fn serve_options(settings: &Settings) -> http::serve::ServeOptions {
+    http::serve::ServeOptions {
+        head_timeout: Duration::from_secs(settings.http_head_timeout_secs.max(1)),
+        keep_alive: Duration::from_secs(settings.http_keep_alive_secs),
+        max_connections_per_worker: http::edge::per_worker_cap(settings),
+        workers: settings.workers,
+        shutdown_timeout_secs: settings.shutdown_timeout_secs,
     }
 }
 
@@ -250,15 +273,16 @@ fn metrics_listener(
         TcpListener::bind(bind).with_context(|| format!("binding metrics_bind {bind}"))?;
     let addr = listener.local_addr()?;
     let data = data.clone();
-    let server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(data.clone())
             .route("/metrics", web::get().to(http::metrics::metrics))
-    })
-    .workers(1)
-    .listen(listener)?
-    .shutdown_timeout(settings.shutdown_timeout_secs)
-    .run();
+    };
+    let options = http::serve::ServeOptions {
+        workers: Some(1),
+        ..serve_options(settings)
+    };
+    let server = http::serve::serve(app, listener, None, &options, Arc::new(|_, _| {}))?;
     Ok((Some(server), Some(addr)))
 }
 

@@ -1,5 +1,5 @@
 //! HTTPS: the rustls server configuration (ring provider, ALPN `h2` + `http/1.1` added by
-//! actix-http) and `dep-gateway dev-cert`, a self-signed certificate for local use.
+//! `http::serve`) and `dep-gateway dev-cert`, a self-signed certificate for local use.
 
 use std::fs;
 use std::io::Write;

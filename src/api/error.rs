@@ -69,6 +69,21 @@ pub enum ApiError {
     /// 408: the request body did not arrive in time.
     #[error("The request body did not arrive in time.")]
     RequestTimeout,
+    /// 408 of the HTTP layer: the request line and headers did not arrive in time.
+    #[error("The request headers did not arrive in time.")]
+    HeadTimeout,
+    /// 400 of the HTTP layer: the request line or a header is not valid HTTP.
+    #[error(
+        "The request line or a header is malformed (a control character, or a character that \
+         must be percent-encoded)."
+    )]
+    MalformedRequest,
+    /// 414 of the HTTP layer: the request target is longer than the limit.
+    #[error("The request URI is longer than the limit of {0} bytes.")]
+    UriTooLong(usize),
+    /// 431 of the HTTP layer: the request line and headers are larger than the limit.
+    #[error("The request headers are larger than the limit of {0} bytes.")]
+    HeadersTooLarge(usize),
     /// 503: the database is unreachable or frozen, or the connection table is nearly full;
     /// retry after the given seconds.
     #[error("The service is temporarily unavailable. Retry after {0} seconds.")]
@@ -194,7 +209,17 @@ impl ApiError {
             Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "BadGateway"),
             // GRAPH-COMPAT: `serviceNotAvailable` is Graph's documented code for a 503, sent with
             // Retry-After, which SDK retry handlers honour (graph-http-conventions.md §2–3).
-            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "RequestTimeout"),
+            Self::RequestTimeout | Self::HeadTimeout => {
+                (StatusCode::REQUEST_TIMEOUT, "RequestTimeout")
+            }
+            Self::MalformedRequest => (StatusCode::BAD_REQUEST, "BadRequest"),
+            // GRAPH-COMPAT: Graph's front end answers these two itself, without a documented
+            // code; the gateway names them after their status.
+            Self::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "RequestUriTooLong"),
+            Self::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "RequestHeaderFieldsTooLarge",
+            ),
             Self::ServiceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "serviceNotAvailable"),
         }
     }

@@ -107,12 +107,20 @@ pub async fn get(
     setting: SettingId,
     id: IdentityId,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
+    let cache_key = format!("{}/{}", setting.as_str(), id.as_ref());
+    let missing = id.clone();
     svc.db
-        .run(move |c| {
-            ensure_setting(c, tenant, &setting)?;
-            repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))
-        })
-        .await
+        .read_cached(
+            tenant,
+            "importedAppleDeviceIdentity",
+            &cache_key,
+            move |c| {
+                ensure_setting(c, tenant, &setting)?;
+                Ok::<_, ServiceError>(repo::get(c, tenant, &setting, &id)?)
+            },
+        )
+        .await?
+        .ok_or_else(|| not_found(&missing))
 }
 
 /// Normalises `requestedEnrollmentProfileId` to the bare GUID of a profile of this token.

@@ -67,17 +67,20 @@ fn load_all(
     ))
 }
 
-fn load_one(
+/// A profile and its token's defaults; a missing profile is `None`, a missing token an error.
+fn find_one(
     c: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
     id: &ProfileId,
-) -> Result<(ProfileRecord, Defaults), ServiceError> {
+) -> Result<Option<(ProfileRecord, Defaults)>, ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
-    Ok((rec, repo::defaults(c, tenant, setting)?))
+    let Some(rec) = repo::get(c, tenant, setting, id)? else {
+        return Ok(None);
+    };
+    Ok(Some((rec, repo::defaults(c, tenant, setting)?)))
 }
 
 /// Rendered profiles of a token, optionally only those of (or derived from) `cast`.
@@ -161,11 +164,15 @@ pub async fn get(
     id: ProfileId,
     cast: Option<&'static EntityType>,
 ) -> Result<Value, ServiceError> {
-    let setting = setting.clone();
+    let cache_key = format!("{}/{}", setting.as_str(), id.as_str());
+    let (setting, wanted) = (setting.clone(), id.clone());
     let (rec, defaults) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting, &id))
-        .await?;
+        .read_cached(tenant, "enrollmentProfile", &cache_key, move |c| {
+            find_one(c, tenant, &setting, &wanted)
+        })
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     if cast.is_some_and(|t| !type_of(&rec).is_ok_and(|ty| ty.derives_from(t))) {
         return Err(not_found(&rec.id));
     }
@@ -261,7 +268,8 @@ pub async fn update(
     let now = svc.clock.now_ticks();
     svc.db
         .write(tenant, now, move |c| {
-            let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
+            let (mut rec, defaults) =
+                find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let ty = type_of(&rec)?;
             profiles::check_patch_type(ty, &body)?;
             let mut body = body;
@@ -356,7 +364,7 @@ pub async fn set_default(
     let setting = setting.clone();
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {
-            let (rec, _) = load_one(c, tenant, &setting, &id)?;
+            let (rec, _) = find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {
                 return Err(ValidationError::new(
@@ -382,7 +390,7 @@ pub async fn export_mobile_config(
     let setting = setting.clone();
     let (rec, _) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting, &id))
+        .run(move |c| find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id)))
         .await?;
     Ok(profiles::export_mobileconfig(
         type_of(&rec)?,

@@ -10,7 +10,7 @@ use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::domain::time::format_ticks;
 use crate::domain::vpp::VppSecret;
-use crate::domain::vpp::VppToken;
+use crate::domain::vpp::{VppToken, state_at};
 use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::vpp_tokens::{self as repo, SPEC};
@@ -76,8 +76,16 @@ pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken,
     let key = id.to_owned();
     let now = svc.clock.now_ticks();
     svc.db
-        .run(move |c| repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key)))
-        .await
+        .read_cached(tenant, "vppToken", id, move |c| {
+            repo::get(c, tenant, &key, now).map_err(ServiceError::from)
+        })
+        .await?
+        // A cached token was read at an earlier `now`: its state is recomputed for this one.
+        .map(|mut token| {
+            token.state = state_at(token.expiration_date_time, now);
+            token
+        })
+        .ok_or_else(|| not_found(id))
 }
 
 /// Refuses a token whose inner Apple token the tenant already holds under another id.
