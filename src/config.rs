@@ -11,12 +11,14 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod notifications;
 mod operability;
 mod redact;
 mod upstream;
 
 use crate::domain::enrollment_url::EnrollmentUrl;
 
+pub use notifications::NotificationSettings;
 pub use operability::TokenWarningSettings;
 pub use redact::{redact_url, scrub_url_secrets};
 pub use upstream::UpstreamSettings;
@@ -109,6 +111,8 @@ pub struct Settings {
     pub readyz_apple: bool,
     /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
     pub token_warnings: TokenWarningSettings,
+    /// Change notifications (`/subscriptions`): receivers allowed, lifetime, delivery timing.
+    pub notifications: NotificationSettings,
     /// OTLP/HTTP base URL for traces (`…/v1/traces`); unset: `OTEL_EXPORTER_OTLP_ENDPOINT`.
     pub otlp_endpoint: Option<String>,
     /// Days the audit trail keeps events (pruned hourly; 0 keeps them forever).
@@ -156,6 +160,7 @@ impl Default for Settings {
             metrics_token: None,
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
+            notifications: NotificationSettings::default(),
             otlp_endpoint: None,
             audit_retention_days: 365,
             upstream: UpstreamSettings::default(),

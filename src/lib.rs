@@ -175,6 +175,7 @@ impl Application {
             service::sync::start_scheduler(&state.services);
             service::sync::start_assignment_worker(&state.services);
             service::token_health::start_checker(&state.services);
+            service::notify::start_delivery(&state.services);
             if settings.audit_retention_days > 0 {
                 let days = std::time::Duration::from_secs(settings.audit_retention_days * 86_400);
                 let hourly = std::time::Duration::from_secs(3600);

@@ -159,6 +159,32 @@ pub static IMPORTED_APPLE_DEVICE_IDENTITY_RESULT: EntityType = EntityType {
     navigations: &[],
 };
 
+/// `graph.subscription` (change notifications), in Graph's CSDL order; `clientState` is read
+/// back only by create. The gateway's `signingSecret` (write-only) is outside the Graph type.
+pub static SUBSCRIPTION: EntityType = EntityType {
+    name: "subscription",
+    base: None,
+    is_abstract: false,
+    properties: &[
+        server(Property::new("applicationId", EdmType::String)),
+        not_null("changeType", EdmType::String),
+        Property::new("clientState", EdmType::String),
+        server(Property::new("creatorId", EdmType::String)),
+        Property::new("encryptionCertificate", EdmType::String),
+        Property::new("encryptionCertificateId", EdmType::String),
+        not_null("expirationDateTime", EdmType::DateTimeOffset),
+        Property::new("includeResourceData", EdmType::Boolean),
+        Property::new("latestSupportedTlsVersion", EdmType::String),
+        Property::new("lifecycleNotificationUrl", EdmType::String),
+        Property::new("notificationContentType", EdmType::String),
+        Property::new("notificationQueryOptions", EdmType::String),
+        not_null("notificationUrl", EdmType::String),
+        Property::new("notificationUrlAppId", EdmType::String),
+        not_null("resource", EdmType::String),
+    ],
+    navigations: &[],
+};
+
 /// `graph.vppToken`, in the order the gateway renders it.
 pub static VPP_TOKEN: EntityType = EntityType {
     name: "vppToken",
@@ -204,6 +230,7 @@ pub fn entity_types() -> Vec<&'static EntityType> {
         &IMPORTED_APPLE_DEVICE_IDENTITY,
         &IMPORTED_APPLE_DEVICE_IDENTITY_RESULT,
         &VPP_TOKEN,
+        &SUBSCRIPTION,
     ];
     all.extend(profiles::all_profile_types().iter().copied());
     all

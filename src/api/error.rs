@@ -88,6 +88,12 @@ pub enum ApiError {
     /// retry after the given seconds.
     #[error("The service is temporarily unavailable. Retry after {0} seconds.")]
     ServiceUnavailable(u64),
+    /// 400 `InvalidRequest`: Graph's code when a subscription's receiver fails the handshake.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// 403 with a message: a quota, such as the most subscriptions a tenant may hold.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// 404 for a version segment other than `beta`.
     #[error("Invalid version: {0}")]
     InvalidVersion(String),
@@ -203,7 +209,8 @@ impl ApiError {
                 (StatusCode::BAD_REQUEST, "BadRequest")
             }
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            Self::Forbidden(_) | Self::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "InvalidRequest"),
             Self::NotFound(_) | Self::EntityNotFound { .. } | Self::InvalidVersion(_) => {
                 (StatusCode::NOT_FOUND, "ResourceNotFound")
             }

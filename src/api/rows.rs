@@ -10,7 +10,8 @@
 
 use super::catalog;
 use super::handlers::{
-    audit, devices, onboarding, onboarding_actions as actions, profiles, vpp_tokens,
+    audit, devices, onboarding, onboarding_actions as actions, profiles, subscriptions,
+    vpp_tokens,
 };
 use super::table::{
     Action, ActionParam, Handler, Nullable, Operation, ParamType, Query, Reply, Request, Status,
@@ -41,6 +42,9 @@ const TAG_DEVICES: &str = "deviceManagement.depOnboardingSetting.importedAppleDe
 const TAG_VPP: &str = "deviceAppManagement.vppToken";
 const TAG_AUDIT: &str = "deviceManagement.auditEvent";
 const AUDIT_EVENTS: &str = "/deviceManagement/auditEvents";
+const SUBSCRIPTIONS: &str = "/subscriptions";
+const SUBSCRIPTION: &str = "/subscriptions/{subscription-id}";
+const TAG_SUBSCRIPTIONS: &str = "subscriptions.subscription";
 const TAG_DEVICE_MANAGEMENT: &str = "deviceManagement.deviceManagement";
 
 const NONE: Query = Query::Ignored;
@@ -336,6 +340,7 @@ pub fn operations() -> Vec<Operation> {
             NONE, Request::None, Reply::NoContent, TAG_VPP, handler!(vpp_tokens::delete_vpp_token)),
     ]);
     ops.extend(audit_rows());
+    ops.extend(subscription_rows());
     ops
 }
 
@@ -366,6 +371,36 @@ fn audit_rows() -> [Operation; 5] {
         op(Get, EVENT, "deviceManagement_GetAuditEvent", "Get an auditEvent", AuditRead, ENTITY,
             Request::None, Reply::Component(audit::AUDIT_EVENT, Status::Ok), TAG_AUDIT,
             handler!(audit::get_audit_event)),
+    ]
+}
+
+/// `/subscriptions`: change notifications of the DEP resources.
+// GRAPH-COMPAT: managing a subscription needs the read permission of the watched resource
+// (change-notifications.md §3); every served resource reads with the same permission.
+#[rustfmt::skip]
+fn subscription_rows() -> [Operation; 5] {
+    use Permission::Read;
+    use Verb::{Delete, Get, Patch, Post};
+    let sub = &catalog::SUBSCRIPTION;
+    let tag = TAG_SUBSCRIPTIONS;
+    [
+        op(Get, SUBSCRIPTIONS, "subscriptions.subscription.ListSubscription", "List subscriptions",
+            Read, Query::Only(&[]), Request::None, Reply::Collection(sub), tag,
+            handler!(subscriptions::list_subscriptions)),
+        op(Post, SUBSCRIPTIONS, "subscriptions.subscription.CreateSubscription",
+            "Create a subscription (after the validation handshake)", Read, NONE,
+            Request::Entity(sub), Reply::Entity(sub, Status::Created), tag,
+            handler!(subscriptions::create_subscription)),
+        op(Get, SUBSCRIPTION, "subscriptions.subscription.GetSubscription", "Get a subscription",
+            Read, Query::Only(&[]), Request::None, Reply::Entity(sub, Status::Ok), tag,
+            handler!(subscriptions::get_subscription)),
+        op(Patch, SUBSCRIPTION, "subscriptions.subscription.UpdateSubscription",
+            "Renew a subscription or change its notificationUrl", Read, NONE,
+            Request::Entity(sub), Reply::Entity(sub, Status::Ok), tag,
+            handler!(subscriptions::update_subscription)),
+        op(Delete, SUBSCRIPTION, "subscriptions.subscription.DeleteSubscription",
+            "Delete a subscription", Read, NONE, Request::None, Reply::NoContent, tag,
+            handler!(subscriptions::delete_subscription)),
     ]
 }
 

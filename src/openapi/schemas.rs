@@ -323,6 +323,7 @@ pub fn components(builder: ComponentsBuilder) -> ComponentsBuilder {
         &catalog::IMPORTED_APPLE_DEVICE_IDENTITY,
         &catalog::IMPORTED_APPLE_DEVICE_IDENTITY_RESULT,
         &catalog::VPP_TOKEN,
+        &catalog::SUBSCRIPTION,
     ] {
         let name = component(item.name);
         b = b.schema(

@@ -5,6 +5,7 @@ pub mod dep_tokens;
 pub mod devices;
 mod lease;
 pub mod legacy;
+pub mod notify;
 pub mod onboarding;
 pub mod paging;
 pub mod profile_push;
@@ -60,6 +61,8 @@ pub struct Services {
     pub metrics: Arc<crate::telemetry::Metrics>,
     /// When tokens are warned about.
     pub token_warnings: crate::config::TokenWarningSettings,
+    /// Change notifications: receiver policy, lifetimes, delivery timing.
+    pub notifications: crate::config::NotificationSettings,
 }
 
 impl Services {
@@ -90,6 +93,7 @@ impl Services {
             enrollment_url: settings.enrollment_url().ok().flatten(),
             metrics: Arc::new(crate::telemetry::Metrics::new()),
             token_warnings: settings.token_warnings.clone(),
+            notifications: settings.notifications.clone(),
         }
     }
 
@@ -121,6 +125,8 @@ pub enum Entity {
     VppToken,
     /// An event of the audit trail.
     AuditEvent,
+    /// A change-notification subscription.
+    Subscription,
 }
 
 impl Entity {
@@ -132,6 +138,7 @@ impl Entity {
             Self::DeviceIdentity => "importedAppleDeviceIdentity",
             Self::VppToken => "vppToken",
             Self::AuditEvent => "auditEvent",
+            Self::Subscription => "subscription",
         }
     }
 }

@@ -283,6 +283,7 @@ impl Env {
             ),
             metrics: Arc::new(crate::telemetry::Metrics::new()),
             token_warnings: crate::config::TokenWarningSettings::default(),
+            notifications: crate::config::NotificationSettings::default(),
         };
         let env = Self {
             svc,

@@ -1,5 +1,6 @@
 //! Repository of imported Apple device identities (one row per serial number of a tenant).
 
+use super::outbox::ChangeType;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -272,7 +273,8 @@ pub fn insert_many(
             DbConnection::Pg(c) => insert.execute(c)?,
         };
     }
-    Ok(())
+    let ids = devices.iter().map(|d| d.id.as_str());
+    super::outbox::devices(conn, tenant, setting, ChangeType::Created, ids)
 }
 
 /// Overwrites a stored identity (found by tenant and id) and moves it to `setting`.
@@ -287,6 +289,15 @@ pub fn update(
         .filter(dsl::id.eq(&d.id))
         .set(DeviceRow::from_domain(tenant, setting, d))
         .execute(conn)?;
+    // Apple's removal keeps the identity, marked deleted: a `deleted` change for subscribers.
+    let change = if d.is_deleted == Some(true) {
+        ChangeType::Deleted
+    } else {
+        ChangeType::Updated
+    };
+    if n == 1 {
+        super::outbox::devices(conn, tenant, setting, change, [d.id.as_str()])?;
+    }
     Ok(n == 1)
 }
 
@@ -302,6 +313,9 @@ pub fn delete(
         .filter(dsl::setting_id.eq(setting.as_str()))
         .filter(dsl::id.eq(id.as_str()))
         .execute(conn)?;
+    if n == 1 {
+        super::outbox::devices(conn, tenant, setting, ChangeType::Deleted, [id.as_str()])?;
+    }
     Ok(n == 1)
 }
 

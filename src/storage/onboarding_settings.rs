@@ -1,5 +1,6 @@
 //! Repository of depOnboardingSettings rows.
 
+use super::outbox::ChangeType;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -228,8 +229,8 @@ pub fn insert(
 ) -> QueryResult<()> {
     diesel::insert_into(dsl::dep_onboarding_settings)
         .values(OnboardingSettingRow::from_domain(tenant, s, now))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    super::outbox::setting(conn, tenant, ChangeType::Created, &s.id)
 }
 
 /// Overwrites the stored setting with `s` (same tenant and id); returns whether it existed.
@@ -243,6 +244,9 @@ pub fn update(
         .filter(dsl::id.eq(&s.id))
         .set(OnboardingSettingRow::from_domain(tenant, s, 0))
         .execute(conn)?;
+    if n == 1 {
+        super::outbox::setting(conn, tenant, ChangeType::Updated, &s.id)?;
+    }
     Ok(n == 1)
 }
 
@@ -252,5 +256,8 @@ pub fn delete(conn: &mut DbConnection, tenant: TenantId, id: &SettingId) -> Quer
         .filter(dsl::tenant_id.eq(tenant.to_string()))
         .filter(dsl::id.eq(id.as_str()))
         .execute(conn)?;
+    if n == 1 {
+        super::outbox::setting(conn, tenant, ChangeType::Deleted, id.as_str())?;
+    }
     Ok(n == 1)
 }

@@ -1,6 +1,7 @@
 //! Repository of enrollment profiles (a JSON document per profile) and of each token's default
 //! profile per platform.
 
+use super::outbox::ChangeType;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
@@ -140,8 +141,15 @@ pub fn insert(
             properties: Value::Object(p.properties.clone()).to_string(),
             created_ticks: now,
         })
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    super::outbox::profile(
+        conn,
+        tenant,
+        setting,
+        ChangeType::Created,
+        &p.odata_type,
+        &p.id,
+    )
 }
 
 /// Replaces a profile's properties; returns whether it existed.
@@ -157,6 +165,16 @@ pub fn update(
         .filter(profiles::id.eq(&p.id))
         .set(profiles::properties.eq(Value::Object(p.properties.clone()).to_string()))
         .execute(conn)?;
+    if n == 1 {
+        super::outbox::profile(
+            conn,
+            tenant,
+            setting,
+            ChangeType::Updated,
+            &p.odata_type,
+            &p.id,
+        )?;
+    }
     Ok(n == 1)
 }
 
@@ -172,6 +190,10 @@ pub fn delete(
         .filter(profiles::setting_id.eq(setting.as_str()))
         .filter(profiles::id.eq(id))
         .execute(conn)?;
+    if n == 1 {
+        let any = super::outbox::PROFILE_TYPE;
+        super::outbox::profile(conn, tenant, setting, ChangeType::Deleted, any, id)?;
+    }
     Ok(n == 1)
 }
 

@@ -227,6 +227,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        resource -> Text,
+        change_types -> Text,
+        notification_url -> Text,
+        lifecycle_notification_url -> Nullable<Text>,
+        client_state -> Nullable<Text>,
+        signing_secret -> Nullable<Text>,
+        expiration_ticks -> BigInt,
+        application_id -> Nullable<Text>,
+        creator_id -> Nullable<Text>,
+        created_ticks -> BigInt,
+        reauthorize_sent -> Bool,
+        lease_owner -> Nullable<Text>,
+        lease_until_ticks -> BigInt,
+        attempts -> Integer,
+        next_attempt_ticks -> BigInt,
+    }
+}
+
+diesel::table! {
+    notification_outbox (seq) {
+        seq -> BigInt,
+        tenant_id -> Text,
+        subscription_id -> Text,
+        lifecycle -> Bool,
+        payload -> Text,
+        changes -> Integer,
+        created_ticks -> BigInt,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -244,5 +278,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     dep_assign_leases,
     legacy_default_tokens,
     dep_sync_failures,
-    token_warnings
+    token_warnings,
+    audit_events,
+    subscriptions,
+    notification_outbox
 );

@@ -7,6 +7,7 @@
 //! observers serve every tenant. Each takes an optional tenant to narrow it. Writes take the
 //! tenant and run under its lock ([`super::Db::write`]).
 
+use super::outbox::ChangeType;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
@@ -200,6 +201,8 @@ pub fn record_sync(
                 .execute(conn)?;
         }
     }
+    // The sync outcome is an update of the setting for its subscribers.
+    super::outbox::setting(conn, tenant, ChangeType::Updated, setting.as_str())?;
     Ok(next)
 }
 
@@ -250,6 +253,10 @@ pub fn mark_warned(
             w::warned_ticks.eq(now),
         ))
         .execute(conn)?;
+    // A DEP token's expiry (or terms, or failing syncs) warning updates its setting.
+    if kind == "dep" {
+        super::outbox::setting(conn, tenant, ChangeType::Updated, id)?;
+    }
     Ok(true)
 }
 

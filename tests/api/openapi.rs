@@ -172,10 +172,17 @@ fn parse_csdl() -> Csdl {
                 csdl.operations.insert(name, (kind == "Action", params));
             }
             "EntityContainer" => {
+                // Entity sets (`subscriptions`) are container members like singletons.
                 for s in node.children().filter(|c| c.has_tag_name("Singleton")) {
                     csdl.singletons.insert(
                         s.attribute("Name").unwrap().to_owned(),
                         qualified(s.attribute("Type").unwrap()),
+                    );
+                }
+                for s in node.children().filter(|c| c.has_tag_name("EntitySet")) {
+                    csdl.singletons.insert(
+                        s.attribute("Name").unwrap().to_owned(),
+                        qualified(s.attribute("EntityType").unwrap()),
                     );
                 }
             }

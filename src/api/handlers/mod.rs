@@ -7,4 +7,5 @@ pub mod devices;
 pub mod onboarding;
 pub mod onboarding_actions;
 pub mod profiles;
+pub mod subscriptions;
 pub mod vpp_tokens;
