@@ -10,8 +10,7 @@
 
 use super::catalog;
 use super::handlers::{
-    audit, devices, onboarding, onboarding_actions as actions, profiles, subscriptions,
-    vpp_tokens,
+    audit, devices, onboarding, onboarding_actions as actions, profiles, subscriptions, vpp_tokens,
 };
 use super::table::{
     Action, ActionParam, Handler, Nullable, Operation, ParamType, Query, Reply, Request, Status,

@@ -268,7 +268,8 @@ pub async fn update(
     let svc2 = svc.clone();
     let now = svc.clock.now_ticks();
     svc.audited(tenant, Audit::new("Patch", PROFILE), move |c, audit| {
-        let (mut rec, defaults) = find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
+        let (mut rec, defaults) =
+            find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
         let old = rec.properties.clone();
         let ty = type_of(&rec)?;
         profiles::check_patch_type(ty, &body)?;

@@ -3,8 +3,8 @@
 //! blocking pool through [`Db::run`] / [`Db::write`].
 
 pub mod apple_tokens;
-pub mod cache_listener;
 pub mod audit;
+pub mod cache_listener;
 pub mod connection;
 pub mod devices;
 pub mod dyn_sql;
