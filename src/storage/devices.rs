@@ -18,7 +18,9 @@ use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
 mod by_setting;
+mod tenant_wide;
 pub use by_setting::{PerSettingPage, list_by_setting};
+pub use tenant_wide::{count_in_tenant, list_in_tenant, setting_of};
 
 /// Rows per multi-row INSERT (14 columns: well under SQLite's and PostgreSQL's bind limits).
 const INSERT_CHUNK: usize = 500;
@@ -374,41 +376,4 @@ pub fn mark_deleted(
             .execute(conn)?;
     }
     Ok(updated)
-}
-
-/// One page of the tenant's identities across all its tokens (the single-token API's
-/// tenant-wide set).
-pub fn list_in_tenant(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    q: &PageQuery,
-) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
-    page_of(conn, in_tenant(tenant), q, false)
-}
-
-/// How many of the tenant's identities, across all its tokens, match `filter` (without one,
-/// the sum of the kept per-token counts).
-pub fn count_in_tenant(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    filter: Option<&SqlCondition>,
-) -> QueryResult<i64> {
-    match filter {
-        Some(_) => count_of(conn, in_tenant(tenant), filter),
-        None => counts::of_tenant(conn, tenant),
-    }
-}
-
-/// The token (setting id) that holds the tenant's identity `id`, if any.
-pub fn setting_of(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    id: &IdentityId,
-) -> QueryResult<Option<String>> {
-    let rows: Vec<String> = dsl::imported_devices
-        .filter(dsl::tenant_id.eq(tenant.to_string()))
-        .filter(dsl::id.eq(id.as_str()))
-        .select(dsl::setting_id)
-        .load(conn)?;
-    Ok(rows.into_iter().next())
 }
