@@ -334,7 +334,7 @@ pub async fn delete(
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
-            if repo::delete(c, tenant, &setting, id.as_str())? {
+            if repo::delete(c, tenant, &setting, &id)? {
                 Ok(())
             } else {
                 Err(not_found(&id))
@@ -365,7 +365,7 @@ pub async fn set_default(
                 .into());
             }
             for platform in platforms {
-                repo::set_default(c, tenant, &setting, platform.as_str(), &rec.id)?;
+                repo::set_default(c, tenant, &setting, platform.as_str(), &id)?;
             }
             Ok(())
         })
