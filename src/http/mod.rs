@@ -180,9 +180,13 @@ pub async fn run(
         .principal
         .as_ref()
         .ok_or_else(|| ApiError::Unauthenticated("Access token is empty.".to_owned()))?;
-    let write = !matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let kind = if matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        throttle::Kind::Read
+    } else {
+        throttle::Kind::Write
+    };
     let app = principal.app_id.as_deref();
-    if let Err(refused) = st.throttle.check(principal.tenant, app, write) {
+    if let Err(refused) = st.throttle.check(principal.tenant, app, kind) {
         let (identifier, scope) = match refused.scope {
             Scope::Tenant => (principal.tenant.to_string(), "tenant"),
             Scope::App => (

@@ -3,8 +3,6 @@
 //! token, releasing devices, and sharing with School Data Sync. (Named for the tokens, not
 //! `apple`: `crate::apple` is the protocol client this module calls.)
 
-use std::sync::Arc;
-
 mod keys;
 mod params;
 
@@ -119,12 +117,12 @@ pub async fn upload(
         _ => DepTokenType::Dep,
     };
     let staged = pairs.into_iter().find(|p| p.slot == slot && slot == STAGED);
-    let (key, apple_id) = (setting.to_owned(), upload.apple_id);
+    let key = setting.clone();
+    let apple_id = upload.apple_id;
     let secrets = svc.secrets.clone();
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            let now = clock.now_ticks();
+        .write(tenant, now, move |c| {
             check_holder(c, tenant, &key, &held.server_uuid)?;
             if let Some(pair) = staged {
                 // The staged key decrypted the token: it becomes current.
@@ -211,21 +209,30 @@ pub fn credentials(
     Ok(Some((creds, held)))
 }
 
+/// Whether a token is shared with School Data Sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// `shareForSchoolDataSyncService`.
+    Shared,
+    /// `unshareForSchoolDataSyncService`.
+    Unshared,
+}
+
 /// `shareForSchoolDataSyncService` / `unshareForSchoolDataSyncService`.
 pub async fn share_with_school_data_sync(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    share: bool,
+    share: Sharing,
 ) -> Result<(), ServiceError> {
-    let key = setting.to_owned();
-    let clock = Arc::clone(&svc.clock);
+    let key = setting.clone();
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
+        .write(tenant, now, move |c| {
             let mut s = onboarding_settings::get(c, tenant, &key)?
                 .ok_or_else(|| setting_not_found(&key))?;
-            s.share_token_with_school_data_sync_service = share;
-            s.last_modified_date_time = clock.now_ticks();
+            s.share_token_with_school_data_sync_service = share == Sharing::Shared;
+            s.last_modified_date_time = now;
             onboarding_settings::update(c, tenant, &s)?;
             Ok(())
         })
@@ -241,7 +248,8 @@ pub async fn release(
     setting: &SettingId,
     release: Release,
 ) -> Result<(), ServiceError> {
-    let (key, serials) = (setting.to_owned(), release.serials.clone());
+    let key = setting.clone();
+    let serials = release.serials.clone();
     let svc_for_creds = svc.clone();
     let creds = svc
         .db

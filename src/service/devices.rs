@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::paging::{self, Page};
+use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
@@ -58,7 +58,7 @@ pub async fn list(
     q: &QueryOptions,
 ) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
     let set = format!("depOnboardingSettings/{setting}/importedAppleDeviceIdentities");
-    let plan = paging::plan_searchable(
+    let ListPlan { query, pager } = paging::plan_searchable(
         &SPEC,
         &set,
         q,
@@ -66,7 +66,8 @@ pub async fn list(
         svc.max_page_size,
         &["serialNumber"],
     )?;
-    let (query, want_count, key) = (plan.query.clone(), q.count, setting.to_owned());
+    let want_count = q.count;
+    let key = setting.clone();
     let (items, count) = svc
         .db
         .run(move |c| {
@@ -80,7 +81,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, count))
+    Ok(pager.finish(items, &svc.paging_key, count))
 }
 
 /// How many of a token's identities match `$filter`/`$search`.

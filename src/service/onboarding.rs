@@ -1,7 +1,5 @@
 //! Use cases of depOnboardingSettings: list, count, get, create, update, delete.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -9,7 +7,7 @@ mod expand;
 
 pub use expand::{Expansion, Nav, expand_page, plan as plan_expand};
 
-use super::paging::{self, Page};
+use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
@@ -36,7 +34,7 @@ pub async fn list(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<Page<OnboardingSetting>, ServiceError> {
-    let plan = paging::plan_searchable(
+    let ListPlan { query, pager } = paging::plan_searchable(
         &SPEC,
         "depOnboardingSettings",
         q,
@@ -44,7 +42,6 @@ pub async fn list(
         svc.max_page_size,
         SEARCH_PROPERTIES,
     )?;
-    let query = plan.query.clone();
     let (items, count) = svc
         .db
         .run(move |c| {
@@ -55,7 +52,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, Some(count)))
+    Ok(pager.finish(items, &svc.paging_key, Some(count)))
 }
 
 /// How many of the tenant's settings match the `$filter` of `q`.
@@ -117,12 +114,12 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let key = id.clone();
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
+        .write(tenant, now, move |c| {
             let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
             setting.apply(&body, Write::Update)?;
-            setting.last_modified_date_time = clock.now_ticks();
+            setting.last_modified_date_time = now;
             repo::update(c, tenant, &setting)?;
             Ok(())
         })

@@ -1,8 +1,6 @@
 //! The per-setting RSA key pairs a server token is encrypted to: generating, sharing and
 //! reading them, and decrypting an uploaded token with them.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 
 use super::{UploadRefused, ensure_setting, setting_not_found};
@@ -33,12 +31,12 @@ pub async fn generate_key(
             .seal(&key_context(tenant, setting, STAGED), key_pem.as_bytes()),
         certificate: cert_pem.clone(),
     };
-    let key = setting.to_owned();
-    let clock = Arc::clone(&svc.clock);
+    let key = setting.clone();
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
+        .write(tenant, now, move |c| {
             ensure_setting(c, tenant, &key)?;
-            repo::put_key_pair(c, tenant, &key, &pair, clock.now_ticks())?;
+            repo::put_key_pair(c, tenant, &key, &pair, now)?;
             Ok::<_, ServiceError>(())
         })
         .await?;
@@ -54,11 +52,12 @@ pub async fn stage_key_of(
     from: &SettingId,
     to: &SettingId,
 ) -> Result<(), ServiceError> {
-    let (from, to) = (from.clone(), to.clone());
+    let from = from.clone();
+    let to = to.clone();
     let secrets = svc.secrets.clone();
-    let clock = Arc::clone(&svc.clock);
+    let now = svc.clock.now_ticks();
     svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
+        .write(tenant, now, move |c| {
             ensure_setting(c, tenant, &to)?;
             let pairs = repo::key_pairs(c, tenant, &from)?;
             let pair = pairs
@@ -74,7 +73,7 @@ pub async fn stage_key_of(
                 private_key: secrets.seal(&key_context(tenant, &to, STAGED), &private),
                 certificate: pair.certificate.clone(),
             };
-            repo::put_key_pair(c, tenant, &to, &staged, clock.now_ticks())?;
+            repo::put_key_pair(c, tenant, &to, &staged, now)?;
             Ok(())
         })
         .await
