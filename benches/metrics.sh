@@ -1,48 +1,91 @@
 #!/usr/bin/env bash
-# Cost of the metrics on the hot path: the release server on SQLite, wrk on loopback.
-#   1. /healthz at full speed (the ceiling; it records no metric),
-#   2. GET /beta/deviceManagement/depOnboardingSettings/{id} with a valid token (counted by
-#      operation and status class, latency histogram),
-#   3. the same GET while a scraper renders /metrics ten times a second,
-#   4. one scrape's latency.
-# Compare (2)/(1) with benches/load.sh's ratio from before the metrics (README, Benchmarks).
-# Usage: benches/metrics.sh [seconds per run, default 10]. Needs wrk (apt-get install wrk).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Cost of the metrics and of the traces on the hot path: the authenticated
+# GET /beta/deviceManagement/depOnboardingSettings/{id} at full speed (wrk on loopback, release
+# build, SQLite) on
+#   - BASELINE_BIN, if set: a binary built from before the metrics (ae01ee4^), for the cost of
+#     the metrics themselves (counted by operation and status class, latency histogram),
+#   - this build with traces off (no OTLP endpoint: no span, no exporter),
+#   - the same while a scraper renders /metrics ten times a second,
+#   - this build exporting a span per request over OTLP/HTTP to a local sink that answers 200,
+# each next to /healthz on the same server (the ceiling; it records nothing), in ROUNDS
+# interleaved rounds (default 2); then one scrape's latency.
+# Usage: [BASELINE_BIN=…] benches/metrics.sh [seconds per run, default 10]. Needs wrk.
+source "$(dirname "$0")/common.sh"
 DURATION=${1:-10}
-CONNS=${CONNS:-32}
-THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-18081}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+SINK_PORT=$((PORT + 1))
+build_release
 
-cargo build --release -q
-BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
-WORK=$(mktemp -d)
-export DEP_GATEWAY_DATA_DIR="$WORK" DEP_GATEWAY_BIND="127.0.0.1:$PORT" DEP_GATEWAY_LOG=warn
-export DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000
-"$BIN" serve & PID=$!
-SCRAPER=
-trap 'kill $PID $SCRAPER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+# The OTLP sink: 200 to every export, counting them.
+SINK_COUNT=$(mktemp)
+BENCH_DIRS+=("$SINK_COUNT")
+python3 - "$SINK_PORT" "$SINK_COUNT" <<'PY' &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+count = 0
+class Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        global count
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        count += 1
+        open(sys.argv[2], "w").write(str(count))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+PY
+GATEWAY_PIDS+=("$!")
 
-TENANT=$(cat /proc/sys/kernel/random/uuid)
-TOKEN=$("$BIN" token --tenant "$TENANT" --ttl 7200)
-ID=$(curl -sf -X POST "http://127.0.0.1:$PORT/beta/deviceManagement/depOnboardingSettings" \
-  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"tokenName":"bench"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-URL="http://127.0.0.1:$PORT/beta/deviceManagement/depOnboardingSettings/$ID"
+# measure LABEL BINARY SCRAPE [VAR=VALUE ...]: prints "LABEL healthz get".
+measure() {
+  local label=$1 bin=$2 scrape=$3 scraper= health get
+  shift 3
+  start_gateway "$bin" "$PORT" "$@"
+  health=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$BASE/healthz" | rate)
+  if [ "$scrape" = yes ]; then
+    ( while true; do curl -sf "$BASE/metrics" >/dev/null; sleep 0.1; done ) & scraper=$!
+  fi
+  get=$(wrk_get "$DURATION")
+  [ -n "$scraper" ] && kill "$scraper"
+  if [ "$label" = metrics ]; then
+    SCRAPE_MS=$(curl -s -o /dev/null -w '%{time_total}' "$BASE/metrics" | python3 -c 'import sys; print(round(1000*float(sys.stdin.read()),2))')
+  fi
+  stop_gateway
+  echo "$label $health $get"
+}
 
-rate() { awk '/Requests\/sec/ {print $2}'; }
-HEALTH=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$PORT/healthz" | rate)
-GET=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$URL" | rate)
-( while true; do curl -sf "http://127.0.0.1:$PORT/metrics" >/dev/null; sleep 0.1; done ) & SCRAPER=$!
-SCRAPED=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$URL" | rate)
-kill $SCRAPER; SCRAPER=
-SCRAPE_MS=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$PORT/metrics" | python3 -c 'import sys; print(round(1000*float(sys.stdin.read()),2))')
-pct() { python3 -c "print(round(100*float('$1')/float('$2'),1))"; }
-echo "healthz req/s:                      $HEALTH"
-echo "authenticated GET req/s:            $GET ($(pct "$GET" "$HEALTH")% of healthz)"
-echo "same, scraped 10x/s:                $SCRAPED ($(pct "$SCRAPED" "$HEALTH")% of healthz)"
-echo "one scrape:                         ${SCRAPE_MS} ms"
-echo "series for the GET:"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep 'http_requests_total{' || true
+RESULTS=$(mktemp)
+BENCH_DIRS+=("$RESULTS")
+run() { measure "$@" >> "$RESULTS"; tail -1 "$RESULTS" >&2; }
+for round in $(seq 1 "$ROUNDS"); do
+  echo "== round $round" >&2
+  if [ -n "${BASELINE_BIN:-}" ]; then run baseline "$BASELINE_BIN" no; fi
+  run metrics "$BIN" no
+  run scraped "$BIN" yes
+  run otlp "$BIN" no DEP_GATEWAY_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT"
+done
+
+echo
+echo "variant   healthz req/s   GET req/s   GET/healthz   GET/metrics-only GET (same round)"
+python3 - "$RESULTS" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+rounds, current = [], []
+for row in rows:
+    if current and row[0] == rows[0][0]:
+        rounds.append(current)
+        current = []
+    current.append(row)
+rounds.append(current)
+for r in rounds:
+    ref = next(float(get) for label, _, get in r if label == "metrics")
+    for label, health, get in r:
+        h, g = float(health), float(get)
+        print(f"{label:9} {h:>13,.0f} {g:>11,.0f} {100*g/h:>12.1f}% {100*g/ref:>12.1f}%")
+PY
+echo "one scrape: ${SCRAPE_MS} ms; OTLP export requests received by the sink: $(cat "$SINK_COUNT" 2>/dev/null || echo 0)"

@@ -1,6 +1,7 @@
 //! Command-line interface: `serve`, `token`, `migrate`, `apple-sim`, `make-dep-token`,
 //! `dev-cert`, `openapi`, `legacy-default`, `tokens`.
 
+mod bench_walk;
 pub mod tokens;
 
 use std::path::PathBuf;
@@ -128,6 +129,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmark baseline (`benches/sync.py`): walk a simulated MDM server's full device list
+    /// with the gateway's Apple client, parsing every device and storing nothing; prints JSON.
+    #[command(hide = true)]
+    BenchWalk {
+        /// Base URL of the running simulator.
+        #[arg(long)]
+        sim_url: String,
+        /// Name of the simulated MDM server (created if missing).
+        #[arg(long)]
+        server: String,
+        /// Devices to generate when the server is created.
+        #[arg(long, default_value_t = 100_000)]
+        devices: u32,
+    },
 }
 
 impl Cli {
@@ -192,6 +207,11 @@ impl Cli {
                 print!("{p7m}");
                 Ok(())
             }
+            Command::BenchWalk {
+                sim_url,
+                server,
+                devices,
+            } => bench_walk::run(&sim_url, &server, devices).await,
             Command::Openapi => {
                 print!("{}", crate::openapi::to_json());
                 Ok(())

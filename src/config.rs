@@ -108,6 +108,10 @@ pub struct Settings {
     pub readyz_apple: bool,
     /// When DEP and VPP tokens are warned about (expiry, terms, failing syncs).
     pub token_warnings: TokenWarningSettings,
+    /// OTLP/HTTP base URL for traces (`…/v1/traces`); unset: `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub otlp_endpoint: Option<String>,
+    /// Days the audit trail keeps events (pruned hourly; 0 keeps them forever).
+    pub audit_retention_days: u64,
 }
 
 impl Default for Settings {
@@ -149,6 +153,8 @@ impl Default for Settings {
             metrics_token: None,
             readyz_apple: false,
             token_warnings: TokenWarningSettings::default(),
+            otlp_endpoint: None,
+            audit_retention_days: 365,
         }
     }
 }

@@ -88,6 +88,9 @@ pub struct Shutdown {
     metrics_server: Option<ServerHandle>,
     background: Background,
     timeout: std::time::Duration,
+    /// The trace exporter, flushed last, once: a second caller waits for the first flush.
+    tracing: Arc<telemetry::Tracing>,
+    flushed: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Shutdown {
@@ -97,7 +100,22 @@ impl Shutdown {
         if let Some(metrics) = &self.metrics_server {
             metrics.stop(true).await;
         }
-        self.background.shutdown(self.timeout).await
+        let ended = self.background.shutdown(self.timeout).await;
+        self.flush_traces().await;
+        ended
+    }
+
+    /// Exports the buffered spans and stops the exporter (on a blocking thread: the export
+    /// runs on this runtime while the flush waits for it).
+    async fn flush_traces(&self) {
+        let tracing = Arc::clone(&self.tracing);
+        if tracing.is_exporting() {
+            self.flushed
+                .get_or_init(|| async {
+                    let _ = tokio::task::spawn_blocking(move || tracing.shutdown()).await;
+                })
+                .await;
+        }
     }
 
     /// The instance's background work (restart and round counters).
@@ -134,6 +152,9 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.public_url_for(addr);
         let background = Background::new();
+        let tracing = Arc::new(telemetry::Tracing::new(
+            settings.traces_endpoint().as_deref(),
+        )?);
         let state = Arc::new(AppState {
             services: services(db, paging_key, background.clone(), &settings)?,
             auth,
@@ -143,10 +164,16 @@ impl Application {
             legacy_api: settings.legacy_api,
             metrics_token: settings.metrics_token.clone(),
             apple_probe: apple_probe(&settings)?,
+            tracing: Arc::clone(&tracing),
         });
         service::sync::start_scheduler(&state.services);
         service::sync::start_assignment_worker(&state.services);
         service::token_health::start_checker(&state.services);
+        if settings.audit_retention_days > 0 {
+            let days = std::time::Duration::from_secs(settings.audit_retention_days * 86_400);
+            let hourly = std::time::Duration::from_secs(3600);
+            service::audit::start_pruner(&state.services, days, hourly);
+        }
         let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
         let data = web::Data::new(state);
         let (metrics_server, metrics_addr) = metrics_listener(&settings, &data)?;
@@ -178,6 +205,8 @@ impl Application {
             metrics_server: metrics_server.as_ref().map(Server::handle),
             background,
             timeout,
+            tracing,
+            flushed: Arc::default(),
         };
         if let Some(metrics_server) = metrics_server {
             tokio::spawn(metrics_server);
@@ -219,6 +248,7 @@ impl Application {
             .background
             .shutdown(self.shutdown.timeout)
             .await;
+        self.shutdown.flush_traces().await;
         served
     }
 }

@@ -25,6 +25,8 @@ pub struct RequestCtx {
     /// The Graph operation id of the matched row, once dispatched (the label of metrics and
     /// audit events).
     pub operation: Option<&'static str>,
+    /// The caller's address as the listener saw it (the audit trail's `actor.ipAddress`).
+    pub client_ip: Option<String>,
 }
 
 impl RequestCtx {
@@ -47,6 +49,7 @@ impl RequestCtx {
             url: format!("{public_url}{path_and_query}"),
             principal: None,
             operation: None,
+            client_ip: None,
         }
     }
 

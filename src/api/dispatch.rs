@@ -39,13 +39,19 @@ pub async fn dispatch(
             query.ensure_only(allowed)?;
             query
         }
+        Query::Lowered(allowed, lower) => {
+            let query = QueryOptions::parse(&lower(&req.query)?)?;
+            query.ensure_only(allowed)?;
+            query
+        }
         Query::Ignored => QueryOptions::default(),
     };
     if matches!(row.request, Request::NoParams) {
         let action = row.path.rsplit('/').next().unwrap_or_default();
         super::request::no_parameters(&req.body, action)?;
     }
-    (row.handler)(Call {
+    let caller = audit_caller(ctx);
+    let call = (row.handler)(Call {
         services,
         ctx,
         tenant,
@@ -53,6 +59,32 @@ pub async fn dispatch(
         params: found.params,
         body: &req.body,
         raw_query: &req.query,
-    })
-    .await
+    });
+    crate::service::audit::scope(caller, call).await
+}
+
+/// The actor, request id and operation every write of this request is audited with.
+fn audit_caller(ctx: &RequestCtx) -> crate::service::audit::Caller {
+    use crate::auth::CallerKind;
+    use crate::service::audit::{ACTOR_APPLICATION, ACTOR_USER, Caller};
+    let p = ctx.principal.as_ref();
+    let kind = match p.map(|p| p.caller) {
+        Some(CallerKind::Delegated) => ACTOR_USER,
+        _ => ACTOR_APPLICATION,
+    };
+    Caller {
+        actor: crate::storage::audit::AuditActor {
+            audit_actor_type: kind.to_owned(),
+            kind: kind.to_owned(),
+            user_id: p.and_then(|p| p.object_id.clone()),
+            user_principal_name: p.and_then(|p| p.upn.clone()),
+            application_id: p.and_then(|p| p.app_id.clone()),
+            application_display_name: p.and_then(|p| p.app_display_name.clone()),
+            ip_address: ctx.client_ip.clone(),
+            user_permissions: p.map(|p| p.permissions().to_vec()).unwrap_or_default(),
+            ..Default::default()
+        },
+        correlation_id: ctx.request_id.clone(),
+        operation: ctx.operation.map(str::to_owned),
+    }
 }

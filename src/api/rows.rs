@@ -9,7 +9,9 @@
 //! ones).
 
 use super::catalog;
-use super::handlers::{devices, onboarding, onboarding_actions as actions, profiles, vpp_tokens};
+use super::handlers::{
+    audit, devices, onboarding, onboarding_actions as actions, profiles, vpp_tokens,
+};
 use super::table::{
     Action, ActionParam, Handler, Nullable, Operation, ParamType, Query, Reply, Request, Status,
     Verb,
@@ -37,6 +39,8 @@ const TAG_SETTINGS: &str = "deviceManagement.depOnboardingSetting";
 const TAG_PROFILES: &str = "deviceManagement.depOnboardingSetting.enrollmentProfile";
 const TAG_DEVICES: &str = "deviceManagement.depOnboardingSetting.importedAppleDeviceIdentity";
 const TAG_VPP: &str = "deviceAppManagement.vppToken";
+const TAG_AUDIT: &str = "deviceManagement.auditEvent";
+const AUDIT_EVENTS: &str = "/deviceManagement/auditEvents";
 const TAG_DEVICE_MANAGEMENT: &str = "deviceManagement.deviceManagement";
 
 const NONE: Query = Query::Ignored;
@@ -331,7 +335,38 @@ pub fn operations() -> Vec<Operation> {
         op(Delete, VPP_TOKEN, "deviceAppManagement_DeleteVppToken", "Delete a vppToken", Write,
             NONE, Request::None, Reply::NoContent, TAG_VPP, handler!(vpp_tokens::delete_vpp_token)),
     ]);
+    ops.extend(audit_rows());
     ops
+}
+
+/// The audit trail's rows (served on `/beta` and `/v1.0`; reads only: events are written by
+/// the gateway's own writes).
+#[rustfmt::skip]
+fn audit_rows() -> [Operation; 5] {
+    use Permission::AuditRead;
+    use Verb::Get;
+    const EVENT: &str = "/deviceManagement/auditEvents/{auditEvent-id}";
+    let lowered = |options| Query::Lowered(options, crate::service::audit::filter::lower_query);
+    [
+        op(Get, AUDIT_EVENTS, "deviceManagement_ListAuditEvent", "List auditEvents", AuditRead,
+            lowered(COLLECTION_OPTIONS), Request::None, Reply::ComponentCollection(audit::AUDIT_EVENT),
+            TAG_AUDIT, handler!(audit::list_audit_events)),
+        op(Get, format!("{AUDIT_EVENTS}/$count"), "deviceManagement.auditEvent_GetCount",
+            "Count auditEvents", AuditRead, lowered(COUNT_OPTIONS), Request::None, Reply::Count,
+            TAG_AUDIT, handler!(audit::count_audit_events)),
+        op(Get, format!("{AUDIT_EVENTS}/getAuditCategories()"),
+            "deviceManagement.auditEvent_getAuditCategories", "Invoke function getAuditCategories",
+            AuditRead, NONE, Request::None, Reply::Value(EdmType::StringCollection, Nullable::No), TAG_AUDIT,
+            handler!(audit::get_audit_categories)),
+        op(Get, format!("{AUDIT_EVENTS}/getAuditActivityTypes(category='{{category}}')"),
+            "deviceManagement.auditEvent_getAuditActivityTypes",
+            "Invoke function getAuditActivityTypes", AuditRead, NONE, Request::None,
+            Reply::Value(EdmType::StringCollection, Nullable::No), TAG_AUDIT,
+            handler!(audit::get_audit_activity_types)),
+        op(Get, EVENT, "deviceManagement_GetAuditEvent", "Get an auditEvent", AuditRead, ENTITY,
+            Request::None, Reply::Component(audit::AUDIT_EVENT, Status::Ok), TAG_AUDIT,
+            handler!(audit::get_audit_event)),
+    ]
 }
 
 /// Known Graph members this gateway does not serve yet: `(path template, name)`; a request

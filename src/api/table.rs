@@ -164,13 +164,19 @@ pub enum Query {
     Only(&'static [QueryOption]),
     /// Not read at all (writes and most actions: Graph ignores a query string there).
     Ignored,
+    /// Like `Only`, after `lower` rewrote the raw query string (forms a resource accepts that
+    /// the general parser does not, such as the audit trail's `actor/…` and `resources/any`).
+    Lowered(
+        &'static [QueryOption],
+        fn(&str) -> Result<String, crate::odata::ODataError>,
+    ),
 }
 
 impl Query {
     /// The accepted options (none when ignored).
     pub fn options(self) -> &'static [QueryOption] {
         match self {
-            Self::Only(options) => options,
+            Self::Only(options) | Self::Lowered(options, _) => options,
             Self::Ignored => &[],
         }
     }

@@ -82,7 +82,7 @@ use tokio::sync::watch;
 use gate::Sim;
 use persist::Persist;
 use state::SimState;
-pub use tools::{make_dep_token, serve_until_ctrl_c};
+pub use tools::{make_dep_token, serve_until_ctrl_c, server_credentials};
 
 /// How to run the simulator.
 #[derive(Debug, Clone)]

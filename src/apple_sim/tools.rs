@@ -38,6 +38,17 @@ pub async fn make_dep_token(
     devices: u32,
     recipient_pem: &str,
 ) -> anyhow::Result<String> {
+    let credentials = server_credentials(sim_url, server, devices).await?;
+    token_file::make_server_token_p7m(&credentials, recipient_pem, TokenCipher::Aes256Cbc)
+}
+
+/// Creates (or reuses) MDM server `server` — with `devices` generated devices when new — on
+/// the simulator at `sim_url`, and returns its OAuth credentials.
+pub async fn server_credentials(
+    sim_url: &str,
+    server: &str,
+    devices: u32,
+) -> anyhow::Result<ServerTokenCredentials> {
     let url = format!("{}/admin/servers", sim_url.trim_end_matches('/'));
     let resp = reqwest::Client::new()
         .post(&url)
@@ -57,5 +68,5 @@ pub async fn make_dep_token(
         .json()
         .await
         .context("reading the simulator's answer")?;
-    token_file::make_server_token_p7m(&created.credentials, recipient_pem, TokenCipher::Aes256Cbc)
+    Ok(created.credentials)
 }

@@ -20,6 +20,8 @@ pub enum Permission {
     Read,
     /// Creating, changing or deleting them.
     Write,
+    /// Reading the Intune audit trail (`deviceManagement/auditEvents`).
+    AuditRead,
 }
 
 impl Permission {
@@ -31,6 +33,12 @@ impl Permission {
                 "DeviceManagementServiceConfig.ReadWrite.All",
             ],
             Self::Write => &["DeviceManagementServiceConfig.ReadWrite.All"],
+            // GRAPH-COMPAT: Graph gates auditEvents with the Apps permissions, not the DEP
+            // ones (audit-events.md §4).
+            Self::AuditRead => &[
+                "DeviceManagementApps.Read.All",
+                "DeviceManagementApps.ReadWrite.All",
+            ],
         }
     }
 }
@@ -54,6 +62,10 @@ pub struct Principal {
     pub app_id: Option<String>,
     /// The user or service principal object id (`oid`).
     pub object_id: Option<String>,
+    /// The signed-in user's name (`upn`, else `unique_name`); none for app-only callers.
+    pub upn: Option<String>,
+    /// The client application's name (`app_displayname`), for the audit trail.
+    pub app_display_name: Option<String>,
     permissions: Vec<String>,
 }
 
@@ -71,6 +83,8 @@ impl Principal {
             caller,
             app_id,
             object_id,
+            upn: None,
+            app_display_name: None,
             permissions,
         }
     }
@@ -92,6 +106,11 @@ impl Principal {
             caller,
             app_id: text("appid").or_else(|| text("azp")),
             object_id: text("oid"),
+            upn: match caller {
+                CallerKind::Delegated => text("upn").or_else(|| text("unique_name")),
+                CallerKind::Application => None,
+            },
+            app_display_name: text("app_displayname"),
             permissions,
         }
     }

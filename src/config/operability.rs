@@ -1,4 +1,4 @@
-//! Settings of the token-lifecycle warnings.
+//! Settings of the token-lifecycle warnings and of trace export.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,5 +24,16 @@ impl Default for TokenWarningSettings {
             failed_syncs: 3,
             check_interval_secs: 3600,
         }
+    }
+}
+
+impl super::Settings {
+    /// Where traces go: `otlp_endpoint`, else the standard `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// (blank counts as unset); `None` turns tracing off.
+    pub fn traces_endpoint(&self) -> Option<String> {
+        self.otlp_endpoint
+            .clone()
+            .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
+            .filter(|e| !e.trim().is_empty())
     }
 }

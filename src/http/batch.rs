@@ -98,6 +98,7 @@ async fn run_one(
         ),
     );
     ctx.principal.clone_from(&outer.principal);
+    ctx.client_ip.clone_from(&outer.client_ip);
     let result = match failed_dependency {
         Some(id) => Err(ApiError::FailedDependency(id)),
         None => match super::guard::check_request(path, query, &req.body)

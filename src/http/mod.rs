@@ -26,7 +26,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use opentelemetry::context::FutureExt as _;
 use tracing::Instrument;
+use tracing::field::Empty;
 
 use self::context::RequestCtx;
 use self::error::ApiError;
@@ -36,6 +38,7 @@ use self::throttle::{Scope, Throttle};
 use crate::api::GraphRequest;
 use crate::auth::Authenticator;
 use crate::service::Services;
+use crate::telemetry::traces::{RequestOutcome, TraceHeaders};
 
 /// Shared state of every request.
 pub struct AppState {
@@ -55,6 +58,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// The Apple reachability check of `/readyz`, when `readyz_apple` is on.
     pub apple_probe: Option<health::AppleProbe>,
+    /// Request spans and their export (`crate::telemetry::traces`).
+    pub tracing: Arc<crate::telemetry::Tracing>,
 }
 
 /// The `operation` label of a request no row matched (unauthenticated, unknown path, …).
@@ -82,24 +87,50 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
         .get("client-request-id")
         .and_then(|v| v.to_str().ok());
     let mut ctx = RequestCtx::new(&st.public_url, &path_and_query, client_id);
-    let span = tracing::info_span!("request", request_id = %ctx.request_id, method = %req.method(),
-        path = %req.uri().path(), tenant = tracing::field::Empty);
-    let result = handle(&req, payload, &st, &mut ctx)
-        .instrument(span.clone())
-        .await;
+    ctx.client_ip = req.peer_addr().map(|a| a.ip().to_string());
+    let span = tracing::info_span!("request", request_id = %ctx.request_id,
+        client_request_id = %ctx.client_request_id, method = %req.method(),
+        path = %req.uri().path(), tenant = Empty, operation = Empty, status = Empty);
+    let method = req.method().as_str();
+    let trace = st.tracing.start_request(
+        &trace_headers(&req),
+        method,
+        req.uri().path(),
+        &ctx.request_id,
+        &ctx.client_request_id,
+    );
+    let work = handle(&req, payload, &st, &mut ctx).instrument(span.clone());
+    // The trace context is current while the request runs: Apple calls propagate it.
+    let result = match trace.context() {
+        Some(cx) => work.with_context(cx.clone()).await,
+        None => work.await,
+    };
     let response = result.unwrap_or_else(|e| e.render(&ctx));
-    st.services.metrics.http_request(
+    let (operation, status) = (
         ctx.operation.unwrap_or(NO_OPERATION),
         response.status.as_u16(),
-        started.elapsed(),
     );
+    st.services
+        .metrics
+        .http_request(operation, status, started.elapsed());
+    span.record("operation", operation);
+    span.record("status", status);
     span.in_scope(|| {
         tracing::info!(
-            status = response.status.as_u16(),
+            status,
             elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "served"
         );
     });
+    let tenant = ctx.principal.as_ref().map(|p| p.tenant.to_string());
+    trace.end(
+        method,
+        &RequestOutcome {
+            operation,
+            status,
+            tenant,
+        },
+    );
     let mut out = finish(response, &ctx);
     // A refused protocol switch, a full connection table or a body that timed out: the
     // connection is not reused (its unread body would be taken for the next request).
@@ -110,6 +141,15 @@ pub async fn entry(req: HttpRequest, payload: web::Payload, st: SharedState) -> 
         out.head_mut().set_connection_type(ConnectionType::Close);
     }
     out
+}
+
+/// The request's W3C trace-context headers (a non-ASCII value counts as absent).
+fn trace_headers(req: &HttpRequest) -> TraceHeaders<'_> {
+    let get = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    TraceHeaders {
+        traceparent: get("traceparent"),
+        tracestate: get("tracestate"),
+    }
 }
 
 /// A Graph error envelope, with Graph's headers, for a route outside `entry` (the documents).
@@ -143,7 +183,7 @@ async fn handle(
     let principal = st.auth.authenticate(authorization(req)?).await?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
-    if version == Version::V1 {
+    if version == Version::V1 && !is_v1_audit(rest) {
         return Err(v1_refusal(rest));
     }
     let body = edge::read_body(req, payload, st.max_body_bytes).await?;
@@ -257,6 +297,21 @@ fn version_path(path: &str) -> Result<(Version, &str), ApiError> {
     } else {
         Err(ApiError::InvalidVersion(version.to_owned()))
     }
+}
+
+/// Whether a `/v1.0` path addresses `deviceManagement/auditEvents` (or below), the one v1.0
+/// resource the gateway serves (`IntuneCD` reads the trail there; the handlers render v1.0's
+/// shape).
+fn is_v1_audit(rest: &str) -> bool {
+    let mut segments = rest.split('/').filter(|s| !s.is_empty());
+    segments
+        .next()
+        .is_some_and(|s| s.eq_ignore_ascii_case("deviceManagement"))
+        && segments.next().is_some_and(|s| {
+            let name = s.split_once('(').map_or(s, |(n, _)| n);
+            name.eq_ignore_ascii_case("auditEvents")
+                || name.to_ascii_lowercase().starts_with("auditevents?")
+        })
 }
 
 /// Singletons Graph v1.0 has, below which the DEP segments do not exist there.

@@ -49,4 +49,4 @@ pub use search::{parse_search, search_matches};
 pub use skiptoken::{PagingKey, decode_skiptoken, encode_skiptoken};
 pub use sort::{compare, is_after};
 pub use spec::{EntitySpec, Field, FieldKind, NAMESPACE, SpecType, resolve_select};
-pub use sql::{SqlCondition, SqlPart, SqlValue, compile_filter};
+pub use sql::{Seek, SqlCondition, SqlPart, SqlValue, compile_filter};

@@ -14,6 +14,11 @@
 //! [`FieldKind::Serial`] columns hold upper-case serials: their values are upper-cased instead
 //! and the column stays bare, so `eq`, `in` and `startswith` (a range) are index seeks.
 //!
+//! Top-level conjuncts that an index could drive (`eq`/`in` on a bare column, a serial prefix)
+//! are recorded as [`Seek`]s, their column emitted as [`SqlPart::Column`]: `SQLite`'s planner has
+//! no statistics to tell a rare value from a common one, so storage counts each seek's rows (a
+//! bounded index probe) and demotes the others to `+column`, which no index serves.
+//!
 //! Validation and literal normalisation live in `check.rs`, shared with the in-memory evaluator
 //! (`eval.rs`), so both reject the same filters with the same errors.
 
@@ -42,6 +47,24 @@ pub enum SqlPart {
     Sql(String),
     /// A value the storage layer binds in place (as `?` or `$n`).
     Bind(SqlValue),
+    /// The column of `seeks[i]`: bare, or with `SQLite`'s unary plus when it is demoted.
+    Column(usize),
+}
+
+/// A top-level conjunct an index on its column could drive: the query's rows are a subset of
+/// its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seek {
+    /// The column.
+    pub column: &'static str,
+    /// The conjunct alone (column bare), to count its rows.
+    pub probe: SqlCondition,
+    /// Whether it selects at most as many rows as it has values (a serial `eq`/`in`: serials
+    /// are unique in a tenant).
+    pub bounded: bool,
+    /// Whether the column is written `+column`, so that the planner does not drive the query
+    /// from its index. `SQLite` only: `PostgreSQL` has no unary plus on text.
+    pub demoted: bool,
 }
 
 /// A boolean SQL expression split into text and binds, in order.
@@ -49,6 +72,8 @@ pub enum SqlPart {
 pub struct SqlCondition {
     /// The fragments, to be emitted in order.
     pub parts: Vec<SqlPart>,
+    /// The index-drivable conjuncts, referred to by [`SqlPart::Column`].
+    pub seeks: Vec<Seek>,
 }
 
 impl SqlCondition {
@@ -64,6 +89,29 @@ impl SqlCondition {
     pub fn bind(&mut self, value: SqlValue) {
         self.parts.push(SqlPart::Bind(value));
     }
+
+    /// This condition with every seek but `driver` demoted (`SQLite` only, see [`Seek`]).
+    #[must_use]
+    pub fn driven_by(&self, driver: usize) -> Self {
+        let mut out = self.clone();
+        for (i, seek) in out.seeks.iter_mut().enumerate() {
+            seek.demoted = i != driver;
+        }
+        out
+    }
+
+    fn lhs(&mut self, lhs: &Lhs) {
+        match lhs {
+            Lhs::Expr(text) => self.sql(text),
+            Lhs::Seek(i) => self.parts.push(SqlPart::Column(*i)),
+        }
+    }
+}
+
+/// The left side of a leaf: an expression, or the column of a seek.
+enum Lhs {
+    Expr(String),
+    Seek(usize),
 }
 
 /// Compiles a `$filter` against an entity's allow-list. Sets of one type only: polymorphic sets
@@ -75,7 +123,7 @@ pub fn compile_filter(expr: &Expr, spec: &EntitySpec) -> Result<SqlCondition, OD
     }
     let checked = check(expr, spec)?;
     let mut out = SqlCondition::default();
-    write_expr(&mut out, &checked, Polarity::Positive);
+    write_expr(&mut out, &checked, Polarity::Positive, true);
     Ok(out)
 }
 
@@ -98,25 +146,34 @@ impl Polarity {
     }
 }
 
-fn write_expr(out: &mut SqlCondition, expr: &Checked, polarity: Polarity) {
+/// `top`: whether `expr` is a conjunct of the whole filter (reached through `and`s only).
+fn write_expr(out: &mut SqlCondition, expr: &Checked, polarity: Polarity, top: bool) {
     match expr {
         Checked::And(a, b) | Checked::Or(a, b) => {
+            let and = matches!(expr, Checked::And(..));
             out.sql("(");
-            write_expr(out, a, polarity);
-            out.sql(if matches!(expr, Checked::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            });
-            write_expr(out, b, polarity);
+            write_expr(out, a, polarity, top && and);
+            out.sql(if and { " AND " } else { " OR " });
+            write_expr(out, b, polarity, top && and);
             out.sql(")");
         }
         Checked::Not(inner) => {
             out.sql("NOT (");
-            write_expr(out, inner, polarity.flipped());
+            write_expr(out, inner, polarity.flipped(), false);
             out.sql(")");
         }
-        Checked::Leaf(target, test) => write_test(out, target, test, polarity),
+        Checked::Leaf(target, test) => {
+            let seek = if top { seek(target, test) } else { None };
+            match seek {
+                Some(mut seek) => {
+                    write_test(&mut seek.probe, target, test, polarity, None);
+                    let i = out.seeks.len();
+                    out.seeks.push(seek);
+                    write_test(out, target, test, polarity, Some(i));
+                }
+                None => write_test(out, target, test, polarity, None),
+            }
+        }
         // `isof` of the set's own type (the only one a set of one type allows).
         Checked::Const(value) => out.sql(if *value { "1 = 1" } else { "1 = 0" }),
         // Unreachable: `compile_filter` refuses polymorphic specs, the only ones with types.
@@ -124,15 +181,54 @@ fn write_expr(out: &mut SqlCondition, expr: &Checked, polarity: Polarity) {
     }
 }
 
-fn write_test(out: &mut SqlCondition, target: &Target, test: &Test, polarity: Polarity) {
+/// The seek a top-level leaf makes, if an index on its bare column could drive it.
+fn seek(target: &Target, test: &Test) -> Option<Seek> {
+    let field = target.field;
+    let serial = field.kind == FieldKind::Serial;
+    let bare = |fold: bool| target.case.is_none() && (serial || !fold);
+    let bounded = match test {
+        Test::Compare {
+            op: CmpOp::Eq,
+            fold,
+            ..
+        }
+        | Test::In { fold, .. } => {
+            if !bare(*fold) {
+                return None;
+            }
+            serial
+        }
+        Test::Function {
+            func: StringFunction::StartsWith,
+            ..
+        } if serial => false,
+        _ => return None,
+    };
+    Some(Seek {
+        column: field.column,
+        probe: SqlCondition::default(),
+        bounded,
+        demoted: false,
+    })
+}
+
+/// Writes one leaf; with `seek`, its bare column is that seek's [`SqlPart::Column`].
+fn write_test(
+    out: &mut SqlCondition,
+    target: &Target,
+    test: &Test,
+    polarity: Polarity,
+    seek: Option<usize>,
+) {
     let field = target.field;
     // Serials are stored upper-cased, so a folded test upper-cases the value instead of
     // lower-casing the column (which no index serves).
     let serial = field.kind == FieldKind::Serial;
+    let column = || seek.map_or_else(|| Lhs::Expr(field.column.to_owned()), Lhs::Seek);
     let lhs = |fold: bool| match target.case {
-        Some(case) => format!("{}({})", case.sql(), field.column),
-        None if fold && !serial => format!("LOWER({})", field.column),
-        None => field.column.to_owned(),
+        Some(case) => Lhs::Expr(format!("{}({})", case.sql(), field.column)),
+        None if fold && !serial => Lhs::Expr(format!("LOWER({})", field.column)),
+        None => column(),
     };
     let value = |v: &SqlValue, fold: bool| match v {
         SqlValue::Text(s) if serial && fold => SqlValue::Text(s.to_ascii_uppercase()),
@@ -167,9 +263,12 @@ fn write_test(out: &mut SqlCondition, target: &Target, test: &Test, polarity: Po
             let prefix = needle.to_ascii_uppercase();
             let upper = format!("{prefix}~");
             guard(false).open(out);
-            out.sql(&format!("{} >= ", field.column));
+            out.lhs(&column());
+            out.sql(" >= ");
             out.bind(SqlValue::Text(prefix));
-            out.sql(&format!(" AND {} < ", field.column));
+            out.sql(" AND ");
+            out.lhs(&column());
+            out.sql(" < ");
             out.bind(SqlValue::Text(upper));
             guard(false).close(out);
         }
@@ -182,9 +281,9 @@ fn write_test(out: &mut SqlCondition, target: &Target, test: &Test, polarity: Po
             };
             let pattern = SqlValue::Text(like_pattern(*func, &needle));
             let column = if serial {
-                field.column.to_owned()
+                Lhs::Expr(field.column.to_owned())
             } else {
-                format!("LOWER({})", field.column)
+                Lhs::Expr(format!("LOWER({})", field.column))
             };
             leaf(out, guard(false), &column, "LIKE", &[pattern]);
         }
@@ -214,11 +313,12 @@ impl Guard {
 }
 
 /// Emits `lhs op <binds>` (a parenthesised list for `IN`), NULL-safe where `guard` says so.
-fn leaf(out: &mut SqlCondition, guard: Guard, lhs: &str, op: &str, binds: &[SqlValue]) {
+fn leaf(out: &mut SqlCondition, guard: Guard, lhs: &Lhs, op: &str, binds: &[SqlValue]) {
     if guard.nullable {
         out.sql("COALESCE(");
     }
-    out.sql(&format!("{lhs} {op} "));
+    out.lhs(lhs);
+    out.sql(&format!(" {op} "));
     let list = op == "IN";
     if list {
         out.sql("(");

@@ -23,6 +23,13 @@ pub(crate) fn render(cond: &SqlCondition) -> (String, Vec<SqlValue>) {
                 text.push('?');
                 binds.push(v.clone());
             }
+            SqlPart::Column(i) => {
+                let seek = &cond.seeks[*i];
+                if seek.demoted {
+                    text.push('+');
+                }
+                text.push_str(seek.column);
+            }
         }
     }
     (text, binds)
@@ -201,6 +208,34 @@ fn serial_tests_leave_the_column_bare_for_its_index() {
         let compiled = compile_filter(&expr, &SERIALS).map(|c| render(&c));
         assert_eq!(compiled, Ok((sql.to_owned(), binds)), "{filter}");
     }
+}
+
+#[test]
+fn top_level_conjuncts_are_seeks_and_demote_to_unary_plus() {
+    let expr =
+        parse_filter("serialNumber in ('a','b') and (id eq 'x' or id eq 'y') and not (id eq 'z')")
+            .unwrap();
+    let cond = compile_filter(&expr, &SERIALS).unwrap();
+    let seeks: Vec<_> = cond.seeks.iter().map(|s| (s.column, s.bounded)).collect();
+    assert_eq!(
+        seeks,
+        [("serial_number", true)],
+        "or/not leaves are no seeks"
+    );
+    assert_eq!(render(&cond.seeks[0].probe).0, "serial_number IN (?, ?)");
+
+    let expr = parse_filter("startswith(serialNumber,'c0') and id eq 'x'").unwrap();
+    let cond = compile_filter(&expr, &SERIALS).unwrap();
+    assert_eq!(cond.seeks.len(), 2);
+    assert!(!cond.seeks[0].bounded);
+    assert_eq!(
+        render(&cond.driven_by(1)).0,
+        "((+serial_number >= ? AND +serial_number < ?) AND id = ?)"
+    );
+    assert_eq!(
+        render(&cond.driven_by(0)).0,
+        "((serial_number >= ? AND serial_number < ?) AND +id = ?)"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! is what the handlers validate and render. Served at `/openapi.json`, printed by
 //! `dep-gateway openapi`, committed as `openapi/openapi.json` (a test fails on drift).
 
+mod audit;
 pub mod legacy;
 mod paths;
 pub mod schemas;
@@ -106,6 +107,10 @@ fn tags() -> Vec<utoipa::openapi::Tag> {
         ),
         ("deviceAppManagement.vppToken", "Apple VPP content tokens"),
         (
+            "deviceManagement.auditEvent",
+            "The audit trail: who changed what (also served on /v1.0)",
+        ),
+        (
             legacy::TAG_LEGACY,
             "The retired single-token API (deprecated; translated onto the multi-token model)",
         ),
@@ -129,6 +134,14 @@ fn components() -> Components {
     let scopes = || {
         Scopes::from_iter([
             (READ_SCOPE, "Read Microsoft Intune configuration"),
+            (
+                "DeviceManagementApps.Read.All",
+                "Read Microsoft Intune apps (and the audit trail)",
+            ),
+            (
+                "DeviceManagementApps.ReadWrite.All",
+                "Read and write Microsoft Intune apps",
+            ),
             (
                 READ_WRITE_SCOPE,
                 "Read and write Microsoft Intune configuration",

@@ -340,7 +340,7 @@ pub fn components(builder: ComponentsBuilder) -> ComponentsBuilder {
     for (name, schema) in error_schemas() {
         b = b.schema(name, schema);
     }
-    super::legacy::components(b)
+    super::audit::components(super::legacy::components(b))
 }
 
 /// `{"value": <ty>}`: the body of a function or action that returns one value.

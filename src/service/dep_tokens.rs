@@ -9,11 +9,15 @@ mod params;
 pub use keys::{current_key, generate_key, stage_key_of};
 pub use params::{Release, Upload, parse_release, parse_upload};
 
+use std::sync::Arc;
+
+use super::audit::{Audit, DEVICE, SETTING, modified};
 use super::{Entity, ServiceError, Services};
 use crate::apple::client::ClientOptions;
 use crate::apple::error::AppleError;
 use crate::apple::token_file::ServerTokenCredentials;
 use crate::domain::ValidationError;
+use crate::domain::devices::ImportedAppleDeviceIdentity;
 use crate::domain::ids::{SettingId, TenantId};
 use crate::domain::onboarding::DepTokenType;
 use crate::domain::time::to_ticks;
@@ -120,45 +124,48 @@ pub async fn upload(
     let key = setting.clone();
     let apple_id = upload.apple_id;
     let secrets = svc.secrets.clone();
-    let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            check_holder(c, tenant, &key, &held.server_uuid)?;
-            if let Some(pair) = staged {
-                // The staged key decrypted the token: it becomes current.
-                let private = secrets
-                    .open(&keys::key_context(tenant, &key, STAGED), &pair.private_key)
-                    .unwrap_or_default();
-                let current = KeyPair {
-                    slot: CURRENT.to_owned(),
-                    private_key: secrets.seal(&keys::key_context(tenant, &key, CURRENT), &private),
-                    certificate: pair.certificate,
-                };
-                repo::put_key_pair(c, tenant, &key, &current, now)?;
-                repo::delete_key_pair(c, tenant, &key, STAGED)?;
-            }
-            repo::put_held(c, tenant, &held, now)?;
-            let mut setting = onboarding_settings::get(c, tenant, &key)?
-                .ok_or_else(|| setting_not_found(&key))?;
-            setting.apple_identifier = Some(apple_id);
-            setting.token_expiration_date_time = held.access_token_expiry;
-            setting.token_type = token_type;
-            if setting.token_name.is_none() {
-                setting.token_name.clone_from(&held.server_name);
-            }
-            setting.last_modified_date_time = now;
-            onboarding_settings::update(c, tenant, &setting)?;
-            // Assignments recorded while the setting had no server token can now reach Apple.
-            crate::storage::profile_push::requeue_status(
-                c,
-                tenant,
-                &key,
-                crate::storage::profile_push::NO_SERVER_TOKEN,
-                now,
-            )?;
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
+    let clock = Arc::clone(&svc.clock);
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
+        let now = clock.now_ticks();
+        check_holder(c, tenant, &key, &held.server_uuid)?;
+        if let Some(pair) = staged {
+            // The staged key decrypted the token: it becomes current.
+            let private = secrets
+                .open(&keys::key_context(tenant, &key, STAGED), &pair.private_key)
+                .unwrap_or_default();
+            let current = KeyPair {
+                slot: CURRENT.to_owned(),
+                private_key: secrets.seal(&keys::key_context(tenant, &key, CURRENT), &private),
+                certificate: pair.certificate,
+            };
+            repo::put_key_pair(c, tenant, &key, &current, now)?;
+            repo::delete_key_pair(c, tenant, &key, STAGED)?;
+        }
+        repo::put_held(c, tenant, &held, now)?;
+        let mut setting =
+            onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| setting_not_found(&key))?;
+        let old = setting.clone();
+        setting.apple_identifier = Some(apple_id);
+        setting.token_expiration_date_time = held.access_token_expiry;
+        setting.token_type = token_type;
+        if setting.token_name.is_none() {
+            setting.token_name.clone_from(&held.server_name);
+        }
+        setting.last_modified_date_time = now;
+        onboarding_settings::update(c, tenant, &setting)?;
+        let name = setting.token_name.as_deref();
+        audit.resource(key.as_str(), name, modified(Some(&old), Some(&setting)));
+        // Assignments recorded while the setting had no server token can now reach Apple.
+        crate::storage::profile_push::requeue_status(
+            c,
+            tenant,
+            &key,
+            crate::storage::profile_push::NO_SERVER_TOKEN,
+            now,
+        )?;
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     super::profile_push::kick(svc, tenant, setting);
     Ok(())
 }
@@ -225,18 +232,23 @@ pub async fn share_with_school_data_sync(
     setting: &SettingId,
     share: Sharing,
 ) -> Result<(), ServiceError> {
-    let key = setting.clone();
-    let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            let mut s = onboarding_settings::get(c, tenant, &key)?
-                .ok_or_else(|| setting_not_found(&key))?;
-            s.share_token_with_school_data_sync_service = share == Sharing::Shared;
-            s.last_modified_date_time = now;
-            onboarding_settings::update(c, tenant, &s)?;
-            Ok(())
-        })
-        .await
+    let key = setting.to_owned();
+    let clock = Arc::clone(&svc.clock);
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
+        let mut s =
+            onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| setting_not_found(&key))?;
+        let old = s.clone();
+        s.share_token_with_school_data_sync_service = share == Sharing::Shared;
+        s.last_modified_date_time = clock.now_ticks();
+        onboarding_settings::update(c, tenant, &s)?;
+        audit.resource(
+            key.as_str(),
+            s.token_name.as_deref(),
+            modified(Some(&old), Some(&s)),
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// `releaseAppleDevices`: disowns the devices at Apple (irreversible there) and marks the
@@ -285,12 +297,23 @@ pub async fn release(
         });
     let key = setting.to_owned();
     let marked = released.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            crate::storage::devices::mark_deleted(c, tenant, &key, &marked)?;
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
+    svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
+        let old = crate::storage::devices::find_by_serials(c, tenant, &marked)?;
+        crate::storage::devices::mark_deleted(c, tenant, &key, &marked)?;
+        for (_, d) in old.into_iter().filter(|(s, _)| *s == key) {
+            let new = ImportedAppleDeviceIdentity {
+                is_deleted: Some(true),
+                ..d.clone()
+            };
+            audit.resource(
+                &d.id,
+                Some(&d.serial_number),
+                modified(Some(&d), Some(&new)),
+            );
+        }
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     if failed.is_empty() {
         Ok(())
     } else {

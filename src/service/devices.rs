@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::audit::{Audit, DEVICE, modified};
 use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
@@ -108,12 +109,20 @@ pub async fn get(
     setting: SettingId,
     id: IdentityId,
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
+    let cache_key = format!("{}/{}", setting.as_str(), id.as_ref());
+    let missing = id.clone();
     svc.db
-        .run(move |c| {
-            ensure_setting(c, tenant, &setting)?;
-            repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))
-        })
-        .await
+        .read_cached(
+            tenant,
+            "importedAppleDeviceIdentity",
+            &cache_key,
+            move |c| {
+                ensure_setting(c, tenant, &setting)?;
+                Ok::<_, ServiceError>(repo::get(c, tenant, &setting, &id)?)
+            },
+        )
+        .await?
+        .ok_or_else(|| not_found(&missing))
 }
 
 /// Normalises `requestedEnrollmentProfileId` to the bare GUID of a profile of this token.
@@ -151,23 +160,22 @@ pub async fn create(
 ) -> Result<ImportedAppleDeviceIdentity, ServiceError> {
     let mut device = new_identity(&body, svc.clock.now_ticks())?;
     let key = setting.to_owned();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            ensure_setting(c, tenant, &key)?;
-            check_requested_profile(c, tenant, &key, &mut device)?;
-            if let Some((other, _)) =
-                repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?
-                    .first()
-            {
-                return Err(ServiceError::Conflict(format!(
-                    "The serial number '{}' is already an imported identity of token '{other}'.",
-                    device.serial_number
-                )));
-            }
-            repo::insert_many(c, tenant, &key, std::slice::from_ref(&device))?;
-            Ok(device)
-        })
-        .await
+    svc.audited(tenant, Audit::new("Create", DEVICE), move |c, audit| {
+        ensure_setting(c, tenant, &key)?;
+        check_requested_profile(c, tenant, &key, &mut device)?;
+        if let Some((other, _)) =
+            repo::find_by_serials(c, tenant, std::slice::from_ref(&device.serial_number))?.first()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "The serial number '{}' is already an imported identity of token '{other}'.",
+                device.serial_number
+            )));
+        }
+        repo::insert_many(c, tenant, &key, std::slice::from_ref(&device))?;
+        audit_device(audit, None, Some(&device));
+        Ok(device)
+    })
+    .await
 }
 
 fn new_identity(
@@ -189,22 +197,35 @@ pub async fn update(
     id: IdentityId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
+    let (key, id) = (setting.clone(), id.clone());
     let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            ensure_setting(c, tenant, &setting)?;
-            let mut device = repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
-            let before = device.requested_enrollment_profile_id.clone();
-            device.apply(&body, Write::Update)?;
-            if device.requested_enrollment_profile_id != before {
-                check_requested_profile(c, tenant, &setting, &mut device)?;
-                let requested = device.requested_enrollment_profile_id.clone();
-                device.assign_profile(requested, now);
-            }
-            repo::update(c, tenant, &setting, &device)?;
-            Ok(())
-        })
-        .await
+    svc.audited(tenant, Audit::new("Patch", DEVICE), move |c, audit| {
+        ensure_setting(c, tenant, &key)?;
+        let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+        let old = device.clone();
+        let before = device.requested_enrollment_profile_id.clone();
+        device.apply(&body, Write::Update)?;
+        if device.requested_enrollment_profile_id != before {
+            check_requested_profile(c, tenant, &key, &mut device)?;
+            let requested = device.requested_enrollment_profile_id.clone();
+            device.assign_profile(requested, now);
+        }
+        repo::update(c, tenant, &key, &device)?;
+        audit_device(audit, Some(&old), Some(&device));
+        Ok(())
+    })
+    .await
+}
+
+/// Adds an identity to the event with what changed (`None`: created or deleted).
+fn audit_device(
+    audit: &mut Audit,
+    old: Option<&ImportedAppleDeviceIdentity>,
+    new: Option<&ImportedAppleDeviceIdentity>,
+) {
+    if let Some(d) = new.or(old) {
+        audit.resource(&d.id, Some(&d.serial_number), modified(old, new));
+    }
 }
 
 /// Deletes an identity.
@@ -214,16 +235,18 @@ pub async fn delete(
     setting: SettingId,
     id: IdentityId,
 ) -> Result<(), ServiceError> {
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            ensure_setting(c, tenant, &setting)?;
-            if repo::delete(c, tenant, &setting, &id)? {
-                Ok(())
-            } else {
-                Err(not_found(&id))
-            }
-        })
-        .await
+    let (key, id) = (setting.clone(), id.clone());
+    svc.audited(tenant, Audit::new("Delete", DEVICE), move |c, audit| {
+        ensure_setting(c, tenant, &key)?;
+        let old = repo::get(c, tenant, &key, &id)?;
+        if repo::delete(c, tenant, &key, &id)? {
+            audit_device(audit, old.as_ref(), None);
+            Ok(())
+        } else {
+            Err(not_found(&id))
+        }
+    })
+    .await
 }
 
 /// The `deviceIds` parameter of `updateDeviceProfileAssignment`: serial numbers, normalised.
@@ -266,28 +289,34 @@ pub async fn assign_profile(
 ) -> Result<(), ServiceError> {
     super::profile_push::enrollment_url(svc)?;
     let (now, key) = (svc.clock.now_ticks(), setting.clone());
-    svc.db
-        .write(tenant, now, move |c| {
-            ensure_setting(c, tenant, &key)?;
-            let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
-                return Err(ServiceError::NotFound {
-                    entity: Entity::EnrollmentProfile,
-                    id: profile_id.to_string(),
-                });
-            };
-            let unknown = serials_not_held(c, tenant, &key, &serials)?;
-            if !unknown.is_empty() {
-                return Err(ValidationError::new(format!(
-                    "These serial numbers are not imported device identities of this token: {}.",
-                    unknown.join(", ")
-                ))
-                .into());
-            }
-            repo::assign_profile(c, tenant, &key, &serials, profile_id.guid(), now)?;
-            super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
-            Ok(())
-        })
-        .await?;
+    svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
+        ensure_setting(c, tenant, &key)?;
+        let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
+            return Err(ServiceError::NotFound {
+                entity: Entity::EnrollmentProfile,
+                id: profile_id.to_string(),
+            });
+        };
+        let unknown = serials_not_held(c, tenant, &key, &serials)?;
+        if !unknown.is_empty() {
+            return Err(ValidationError::new(format!(
+                "These serial numbers are not imported device identities of this token: {}.",
+                unknown.join(", ")
+            ))
+            .into());
+        }
+        let guid = profile_id.guid();
+        let old = repo::find_by_serials(c, tenant, &serials)?;
+        repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+        for (_, device) in old {
+            let mut new = device.clone();
+            new.assign_profile(Some(guid.to_owned()), now);
+            audit_device(audit, Some(&device), Some(&new));
+        }
+        super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
+        Ok(())
+    })
+    .await?;
     // The assignment is recorded and queued: Apple gets it in the background (see
     // `profile_push` for why), and the caller gets its 204 now.
     super::profile_push::kick(svc, tenant, &setting);

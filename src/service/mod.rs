@@ -1,5 +1,6 @@
 //! Use cases over the multi-token model. One place for the rules; no HTTP types here.
 
+pub mod audit;
 pub mod dep_tokens;
 pub mod devices;
 mod lease;
@@ -118,6 +119,8 @@ pub enum Entity {
     DeviceIdentity,
     /// A VPP token.
     VppToken,
+    /// An event of the audit trail.
+    AuditEvent,
 }
 
 impl Entity {
@@ -128,6 +131,7 @@ impl Entity {
             Self::EnrollmentProfile => "enrollmentProfile",
             Self::DeviceIdentity => "importedAppleDeviceIdentity",
             Self::VppToken => "vppToken",
+            Self::AuditEvent => "auditEvent",
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Use cases of depOnboardingSettings: list, count, get, create, update, delete.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -7,6 +9,7 @@ mod expand;
 
 pub use expand::{Expansion, Nav, expand_page, plan as plan_expand};
 
+use super::audit::{Audit, SETTING, modified};
 use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
@@ -92,18 +95,22 @@ pub async fn create(
     let mut setting = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     setting.apply(&body, Write::Create)?;
     let max = svc.max_dep_tokens;
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            if repo::count(c, tenant, None)? >= i64::from(max) {
-                return Err(ValidationError::new(format!(
-                    "The tenant already has the maximum number of DEP tokens ({max}); delete one first."
-                ))
-                .into());
-            }
-            repo::insert(c, tenant, &setting, now)?;
-            Ok(setting)
-        })
-        .await
+    svc.audited(tenant, Audit::new("Create", SETTING), move |c, audit| {
+        if repo::count(c, tenant, None)? >= i64::from(max) {
+            return Err(ValidationError::new(format!(
+                "The tenant already has the maximum number of DEP tokens ({max}); delete one first."
+            ))
+            .into());
+        }
+        repo::insert(c, tenant, &setting, now)?;
+        audit.resource(
+            &setting.id,
+            setting.token_name.as_deref(),
+            modified(None::<&()>, Some(&setting)),
+        );
+        Ok(setting)
+    })
+    .await
 }
 
 /// Applies a PATCH body to a setting.
@@ -114,28 +121,39 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
     let key = id.clone();
-    let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
-            setting.apply(&body, Write::Update)?;
-            setting.last_modified_date_time = now;
-            repo::update(c, tenant, &setting)?;
-            Ok(())
-        })
-        .await
+    let clock = Arc::clone(&svc.clock);
+    svc.audited(tenant, Audit::new("Patch", SETTING), move |c, audit| {
+        let mut setting = repo::get(c, tenant, &key)?.ok_or_else(|| not_found(&key))?;
+        let before = setting.clone();
+        setting.apply(&body, Write::Update)?;
+        setting.last_modified_date_time = clock.now_ticks();
+        repo::update(c, tenant, &setting)?;
+        audit.resource(
+            &setting.id,
+            setting.token_name.as_deref(),
+            modified(Some(&before), Some(&setting)),
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes a setting and everything the token owns.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &SettingId) -> Result<(), ServiceError> {
     let key = id.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            if repo::delete(c, tenant, &key)? {
-                Ok(())
-            } else {
-                Err(not_found(&key))
-            }
-        })
-        .await
+    svc.audited(tenant, Audit::new("Delete", SETTING), move |c, audit| {
+        let before = repo::get(c, tenant, &key)?;
+        if repo::delete(c, tenant, &key)? {
+            let name = before.as_ref().and_then(|b| b.token_name.clone());
+            audit.resource(
+                key.as_str(),
+                name.as_deref(),
+                modified(before.as_ref(), None::<&()>),
+            );
+            Ok(())
+        } else {
+            Err(not_found(&key))
+        }
+    })
+    .await
 }

@@ -26,6 +26,7 @@ use std::sync::{Arc, LazyLock};
 
 use uuid::Uuid;
 
+use super::audit::{Audit, DEVICE, PROFILE, assignment_status};
 use super::lease::{heartbeat, lease_until};
 use super::{ServiceError, Services, dep_tokens};
 use crate::apple::DepApi;
@@ -418,12 +419,17 @@ impl Push<'_> {
         let lease = self.lease.clone();
         let now = self.svc.clock.now_ticks();
         let until = lease_until(self.svc);
+        // Apple refusing (or failing) an assignment is an event of the trail, by the gateway.
+        let audit = Audit::new("Assign", PROFILE).failed();
         self.svc
-            .db
-            .write(lease.tenant, now, move |c| {
+            .audited(lease.tenant, audit, move |c, audit| {
                 let refs: Vec<(&Assignment, Outcome)> =
                     pairs.iter().map(|(row, o)| (row, o.clone())).collect();
                 repo::record(c, lease.tenant, &lease.setting, &refs, now)?;
+                for (row, o) in refs.iter().filter(|(_, o)| o.status != "SUCCESS") {
+                    let change = assignment_status(row, o);
+                    audit.resource_of(DEVICE, &row.serial_number, Some(&row.serial_number), change);
+                }
                 Ok::<_, ServiceError>(lease.renew(c, until)?)
             })
             .await

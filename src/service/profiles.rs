@@ -13,6 +13,7 @@ use shape::{render, type_of};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::audit::{Audit, PROFILE};
 use super::paging::{self, Page};
 use super::{Entity, ServiceError, Services, vpp_tokens};
 use crate::domain::ValidationError;
@@ -67,17 +68,20 @@ fn load_all(
     ))
 }
 
-fn load_one(
+/// A profile and its token's defaults; a missing profile is `None`, a missing token an error.
+fn find_one(
     c: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
     id: &ProfileId,
-) -> Result<(ProfileRecord, Defaults), ServiceError> {
+) -> Result<Option<(ProfileRecord, Defaults)>, ServiceError> {
     if !onboarding_settings::exists(c, tenant, setting)? {
         return Err(setting_not_found(setting));
     }
-    let rec = repo::get(c, tenant, setting, id)?.ok_or_else(|| not_found(id))?;
-    Ok((rec, repo::defaults(c, tenant, setting)?))
+    let Some(rec) = repo::get(c, tenant, setting, id)? else {
+        return Ok(None);
+    };
+    Ok(Some((rec, repo::defaults(c, tenant, setting)?)))
 }
 
 /// Rendered profiles of a token, optionally only those of (or derived from) `cast`.
@@ -161,11 +165,15 @@ pub async fn get(
     id: ProfileId,
     cast: Option<&'static EntityType>,
 ) -> Result<Value, ServiceError> {
-    let setting = setting.clone();
+    let cache_key = format!("{}/{}", setting.as_str(), id.as_str());
+    let (setting, wanted) = (setting.clone(), id.clone());
     let (rec, defaults) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting, &id))
-        .await?;
+        .read_cached(tenant, "enrollmentProfile", &cache_key, move |c| {
+            find_one(c, tenant, &setting, &wanted)
+        })
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     if cast.is_some_and(|t| !type_of(&rec).is_ok_and(|ty| ty.derives_from(t))) {
         return Err(not_found(&rec.id));
     }
@@ -230,8 +238,7 @@ pub async fn create(
     };
     let setting = setting.to_owned();
     let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
+    svc.audited(tenant, Audit::new("Create", PROFILE), move |c, audit| {
             if !onboarding_settings::exists(c, tenant, &setting)? {
                 return Err(setting_not_found(&setting));
             }
@@ -243,6 +250,7 @@ pub async fn create(
             }
             check_vpp_token(c, tenant, &rec.properties, None, now)?;
             repo::insert(c, tenant, &setting, &rec, now)?;
+            audit.entity(&rec.odata_type, &rec.id, &Map::new(), &rec.properties);
             render(&rec, &[])
         })
         .await
@@ -259,30 +267,32 @@ pub async fn update(
     let setting = setting.clone();
     let svc2 = svc.clone();
     let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            let (mut rec, defaults) = load_one(c, tenant, &setting, &id)?;
-            let ty = type_of(&rec)?;
-            profiles::check_patch_type(ty, &body)?;
-            let mut body = body;
-            // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
-            // back carries null: that keeps the stored password instead of erasing it.
-            if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
-                body.remove(WRITE_ONLY_PASSWORD);
-            }
-            let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
-            rec.properties
-                .insert("isDefault".to_owned(), Value::Bool(is_default));
-            let before = rec.properties.get(VPP_TOKEN).cloned();
-            edm::apply(ty, &mut rec.properties, &body)?;
-            profiles::check_rules(ty, &rec.properties)?;
-            check_vpp_token(c, tenant, &rec.properties, before.as_ref(), now)?;
-            seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
-            rec.properties.remove("isDefault");
-            repo::update(c, tenant, &setting, &rec)?;
-            Ok(())
-        })
-        .await
+    svc.audited(tenant, Audit::new("Patch", PROFILE), move |c, audit| {
+        let (mut rec, defaults) =
+            find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
+        let old = rec.properties.clone();
+        let ty = type_of(&rec)?;
+        profiles::check_patch_type(ty, &body)?;
+        let mut body = body;
+        // GRAPH-COMPAT: GET renders the write-only password as null, so a GET body PATCHed
+        // back carries null: that keeps the stored password instead of erasing it.
+        if body.get(WRITE_ONLY_PASSWORD).is_some_and(Value::is_null) {
+            body.remove(WRITE_ONLY_PASSWORD);
+        }
+        let is_default = defaults.iter().any(|(_, d)| *d == rec.id);
+        rec.properties
+            .insert("isDefault".to_owned(), Value::Bool(is_default));
+        let before = rec.properties.get(VPP_TOKEN).cloned();
+        edm::apply(ty, &mut rec.properties, &body)?;
+        profiles::check_rules(ty, &rec.properties)?;
+        check_vpp_token(c, tenant, &rec.properties, before.as_ref(), now)?;
+        seal_password(&svc2, tenant, &rec.id, &body, &mut rec.properties);
+        rec.properties.remove("isDefault");
+        repo::update(c, tenant, &setting, &rec)?;
+        audit.entity(&rec.odata_type, &rec.id, &old, &rec.properties);
+        Ok(())
+    })
+    .await
 }
 
 /// A password the request sets is sealed (AES-256-GCM) before it is stored.
@@ -329,18 +339,15 @@ pub async fn delete(
     id: ProfileId,
 ) -> Result<(), ServiceError> {
     let setting = setting.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            if !onboarding_settings::exists(c, tenant, &setting)? {
-                return Err(setting_not_found(&setting));
-            }
-            if repo::delete(c, tenant, &setting, &id)? {
-                Ok(())
-            } else {
-                Err(not_found(&id))
-            }
-        })
-        .await
+    svc.audited(tenant, Audit::new("Delete", PROFILE), move |c, audit| {
+        let Some((rec, _)) = find_one(c, tenant, &setting, &id)? else {
+            return Err(not_found(&id));
+        };
+        repo::delete(c, tenant, &setting, &id)?;
+        audit.entity(&rec.odata_type, &rec.id, &rec.properties, &Map::new());
+        Ok(())
+    })
+    .await
 }
 
 /// `setDefaultProfile`: the profile becomes its token's default for each platform its type
@@ -354,9 +361,8 @@ pub async fn set_default(
     // A default profile is pushed to every device a sync brings in.
     super::profile_push::enrollment_url(svc)?;
     let setting = setting.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            let (rec, _) = load_one(c, tenant, &setting, &id)?;
+    svc.audited(tenant, Audit::new("Action", PROFILE), move |c, audit| {
+            let (rec, _) = find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
             let platforms = profiles::default_platforms(type_of(&rec)?);
             if platforms.is_empty() {
                 return Err(ValidationError::new(
@@ -367,6 +373,8 @@ pub async fn set_default(
             for platform in platforms {
                 repo::set_default(c, tenant, &setting, platform.as_str(), &id)?;
             }
+            let flag = |v: bool| Map::from_iter([("isDefault".to_owned(), Value::Bool(v))]);
+            audit.entity(&rec.odata_type, &rec.id, &flag(false), &flag(true));
             Ok(())
         })
         .await
@@ -382,7 +390,7 @@ pub async fn export_mobile_config(
     let setting = setting.clone();
     let (rec, _) = svc
         .db
-        .run(move |c| load_one(c, tenant, &setting, &id))
+        .run(move |c| find_one(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id)))
         .await?;
     Ok(profiles::export_mobileconfig(
         type_of(&rec)?,

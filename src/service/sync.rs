@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 
 use uuid::Uuid;
 
+use super::audit::{Audit, SETTING, modified};
 use super::lease::lease_until;
 use super::{ServiceError, Services, dep_tokens};
 use crate::apple::client::ClientOptions;
@@ -69,27 +70,31 @@ pub async fn trigger(
 ) -> Result<(), ServiceError> {
     let key = setting.to_owned();
     let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            let mut s = onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| {
-                ServiceError::NotFound {
-                    entity: super::Entity::OnboardingSetting,
-                    id: key.to_string(),
-                }
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
+        let mut s =
+            onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| ServiceError::NotFound {
+                entity: super::Entity::OnboardingSetting,
+                id: key.to_string(),
             })?;
-            if crate::storage::apple_tokens::held(c, tenant, &key)?.is_none() {
-                return Err(ValidationError::new(
-                    "This setting holds no Apple server token: upload one with uploadDepToken first.",
-                )
-                .into());
-            }
-            s.last_sync_triggered_date_time = now;
-            onboarding_settings::update(c, tenant, &s)?;
-            sync_state::ensure(c, tenant, &key, now)?;
-            sync_state::request(c, tenant, &key)?;
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
+        if crate::storage::apple_tokens::held(c, tenant, &key)?.is_none() {
+            return Err(ValidationError::new(
+                "This setting holds no Apple server token: upload one with uploadDepToken first.",
+            )
+            .into());
+        }
+        let old = s.clone();
+        s.last_sync_triggered_date_time = now;
+        onboarding_settings::update(c, tenant, &s)?;
+        audit.resource(
+            key.as_str(),
+            s.token_name.as_deref(),
+            modified(Some(&old), Some(&s)),
+        );
+        sync_state::ensure(c, tenant, &key, now)?;
+        sync_state::request(c, tenant, &key)?;
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     let (svc2, setting) = (svc.clone(), setting.to_owned());
     // Tracked, so that shutdown waits for the run to stop at a safe point and free its lease.
     // (During shutdown it does not start: the request stays recorded for whoever runs next.)
@@ -193,35 +198,41 @@ async fn finish(
         _ => now + interval,
     };
     let (key, owner) = (setting.to_owned(), owner.to_owned());
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            if let Some(mut s) = onboarding_settings::get(c, tenant, &key)? {
-                match &result {
-                    Ok(()) => {
-                        s.last_successful_sync_date_time = started;
-                        s.last_sync_error_code = SYNC_OK;
-                        let count = devices::count_synced(c, tenant, &key)?;
-                        s.synced_device_count = i32::try_from(count).unwrap_or(i32::MAX);
-                    }
-                    Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped) => {}
-                    Err(e) => s.last_sync_error_code = e.code(),
+    // A failed run is an event of the trail, by the gateway; a successful one is routine.
+    let audit = Audit::new("Sync", SETTING).failed();
+    svc.audited(tenant, audit, move |c, audit| {
+        if let Some(mut s) = onboarding_settings::get(c, tenant, &key)? {
+            let old = s.clone();
+            match &result {
+                Ok(()) => {
+                    s.last_successful_sync_date_time = started;
+                    s.last_sync_error_code = SYNC_OK;
+                    let count = devices::count_synced(c, tenant, &key)?;
+                    s.synced_device_count = i32::try_from(count).unwrap_or(i32::MAX);
                 }
-                if !matches!(
-                    result,
-                    Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped)
-                ) {
-                    token_health::record_sync(c, tenant, &key, result.is_err())?;
+                Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped) => {}
+                Err(e) => {
+                    s.last_sync_error_code = e.code();
+                    let changes = modified(Some(&old), Some(&s));
+                    audit.resource(key.as_str(), s.token_name.as_deref(), changes);
                 }
-                onboarding_settings::update(c, tenant, &s)?;
             }
-            if matches!(result, Err(RunError::Stopped)) {
-                // The run was cut short by a shutdown: whoever runs next finishes it.
-                sync_state::request(c, tenant, &key)?;
+            if !matches!(
+                result,
+                Err(RunError::LeaseLost | RunError::NoToken | RunError::Stopped)
+            ) {
+                token_health::record_sync(c, tenant, &key, result.is_err())?;
             }
-            sync_state::release(c, tenant, &key, &owner, next_run)?;
-            Ok::<_, ServiceError>(())
-        })
-        .await
+            onboarding_settings::update(c, tenant, &s)?;
+        }
+        if matches!(result, Err(RunError::Stopped)) {
+            // The run was cut short by a shutdown: whoever runs next finishes it.
+            sync_state::request(c, tenant, &key)?;
+        }
+        sync_state::release(c, tenant, &key, &owner, next_run)?;
+        Ok::<_, ServiceError>(())
+    })
+    .await
 }
 
 /// One run: full fetch unless one completed, then incremental sync; a cursor error resets the

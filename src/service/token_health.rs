@@ -15,10 +15,12 @@ pub use report::{TokenLine, TokenStatus, report, report_in_database};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::audit;
 use super::{ServiceError, Services};
 use crate::config::TokenWarningSettings;
 use crate::domain::ids::TenantId;
 use crate::domain::time::{TICKS_PER_SECOND, UNSET_TICKS, format_ticks};
+use crate::storage::audit::AuditProperty;
 use crate::storage::token_health::{self as repo, DepTokenRow, VppTokenRow};
 use crate::telemetry::metrics::{PoolStats, Snapshot, TokenGauges};
 
@@ -156,7 +158,7 @@ pub async fn check(svc: &Services) -> Result<Vec<Issued>, ServiceError> {
     }
     let issued = tightest(&issued);
     for w in &issued {
-        announce(svc, w, &deps, &vpps);
+        announce(svc, w, &deps, &vpps).await;
     }
     Ok(issued)
 }
@@ -187,9 +189,9 @@ fn tightest(issued: &[Issued]) -> Vec<Issued> {
     out
 }
 
-/// Logs and counts one warning. The hook for what is still to come: the audit event (issue 16,
-/// item 3) and the change notification are emitted here, with the service as the actor.
-fn announce(svc: &Services, w: &Issued, deps: &[DepTokenRow], vpps: &[VppTokenRow]) {
+/// Logs, counts and audits one warning (the gateway is the actor). The change notification,
+/// still to come, is emitted here too.
+async fn announce(svc: &Services, w: &Issued, deps: &[DepTokenRow], vpps: &[VppTokenRow]) {
     let expiration = if w.kind == DEP {
         deps.iter()
             .find(|d| d.tenant == w.tenant && d.id == w.token)
@@ -208,6 +210,26 @@ fn announce(svc: &Services, w: &Issued, deps: &[DepTokenRow], vpps: &[VppTokenRo
         "token needs attention"
     );
     svc.metrics.token_warning(w.kind, &w.warning);
+    let kind = if w.kind == DEP {
+        audit::SETTING
+    } else {
+        audit::VPP_TOKEN
+    };
+    let mut event = audit::Audit::new("Warn", kind);
+    let warning = AuditProperty {
+        display_name: "TokenWarning".to_owned(),
+        old_value: None,
+        new_value: Some(w.warning.clone()),
+    };
+    let expires = AuditProperty {
+        display_name: "ExpirationDateTime".to_owned(),
+        old_value: None,
+        new_value: expiration.map(format_ticks),
+    };
+    event.resource(&w.token, None, vec![warning, expires]);
+    if let Err(e) = audit::record_outcome(svc, w.tenant, event).await {
+        tracing::warn!(tenant = %w.tenant, error = %e, "recording a token warning in the audit trail failed");
+    }
 }
 
 /// Starts the periodic lifecycle check (at once, then every `check_interval_secs` on the

@@ -4,13 +4,14 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::audit::{Audit, VPP_TOKEN, modified};
 use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
 use crate::domain::time::format_ticks;
 use crate::domain::vpp::VppSecret;
-use crate::domain::vpp::VppToken;
+use crate::domain::vpp::{VppToken, state_at};
 use crate::odata::QueryOptions;
 use crate::storage::DbConnection;
 use crate::storage::vpp_tokens::{self as repo, SPEC};
@@ -77,8 +78,16 @@ pub async fn get(svc: &Services, tenant: TenantId, id: &str) -> Result<VppToken,
     let key = id.to_owned();
     let now = svc.clock.now_ticks();
     svc.db
-        .run(move |c| repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key)))
-        .await
+        .read_cached(tenant, "vppToken", id, move |c| {
+            repo::get(c, tenant, &key, now).map_err(ServiceError::from)
+        })
+        .await?
+        // A cached token was read at an earlier `now`: its state is recomputed for this one.
+        .map(|mut token| {
+            token.state = state_at(token.expiration_date_time, now);
+            token
+        })
+        .ok_or_else(|| not_found(id))
 }
 
 /// Refuses a token whose inner Apple token the tenant already holds under another id.
@@ -104,13 +113,17 @@ pub async fn create(
     let now = svc.clock.now_ticks();
     let token = VppToken::create(Uuid::new_v4().to_string(), &body, now)?;
     let stored = sealed(svc, tenant, &token);
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            ensure_unique(c, tenant, &stored)?;
-            repo::insert(c, tenant, &stored, now)?;
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
+    svc.audited(tenant, Audit::new("Create", VPP_TOKEN), move |c, audit| {
+        ensure_unique(c, tenant, &stored)?;
+        repo::insert(c, tenant, &stored, now)?;
+        audit.resource(
+            &stored.id,
+            stored.display_name.as_deref(),
+            modified(None::<&()>, Some(&stored)),
+        );
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     Ok(token)
 }
 
@@ -148,33 +161,40 @@ pub async fn update(
 ) -> Result<(), ServiceError> {
     let key = id.to_owned();
     let svc2 = svc.clone();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            let now = svc2.clock.now_ticks();
-            let stored = repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key))?;
-            let mut token = opened(&svc2, tenant, stored)?;
-            token.apply(&body, now)?;
-            token.last_modified_date_time = now;
-            let token = sealed(&svc2, tenant, &token);
-            ensure_unique(c, tenant, &token)?;
-            repo::update(c, tenant, &token)?;
-            Ok(())
-        })
-        .await
+    svc.audited(tenant, Audit::new("Patch", VPP_TOKEN), move |c, audit| {
+        let now = svc2.clock.now_ticks();
+        let stored = repo::get(c, tenant, &key, now)?.ok_or_else(|| not_found(&key))?;
+        let old = stored.clone();
+        let mut token = opened(&svc2, tenant, stored)?;
+        token.apply(&body, now)?;
+        token.last_modified_date_time = now;
+        let token = sealed(&svc2, tenant, &token);
+        ensure_unique(c, tenant, &token)?;
+        repo::update(c, tenant, &token)?;
+        audit.resource(
+            &token.id,
+            token.display_name.as_deref(),
+            modified(Some(&old), Some(&token)),
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes a token.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
-    let key = id.to_owned();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            if repo::delete(c, tenant, &key)? {
-                Ok(())
-            } else {
-                Err(not_found(&key))
-            }
-        })
-        .await
+    let (key, now) = (id.to_owned(), svc.clock.now_ticks());
+    svc.audited(tenant, Audit::new("Delete", VPP_TOKEN), move |c, audit| {
+        let old = repo::get(c, tenant, &key, now)?;
+        if repo::delete(c, tenant, &key)? {
+            let name = old.as_ref().and_then(|o| o.display_name.clone());
+            audit.resource(&key, name.as_deref(), modified(old.as_ref(), None::<&()>));
+            Ok(())
+        } else {
+            Err(not_found(&key))
+        }
+    })
+    .await
 }
 
 /// Ok only when `id` names an existing, unexpired VPP token of the tenant; otherwise a

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 mod counts;
+mod plan;
 
 use super::dyn_sql::DynCondition;
 use super::schema::imported_devices::{self as t, dsl};
@@ -150,12 +151,18 @@ fn page_of(
     conn: &mut DbConnection,
     mut query: Boxed<'_>,
     q: &PageQuery,
+    sort: bool,
 ) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
     for condition in [&q.filter, &q.after].into_iter().flatten() {
         query = query.filter(DynCondition(condition.clone()));
     }
+    let order = if sort {
+        plan::sorted(&q.order_by)
+    } else {
+        q.order_by.clone()
+    };
     let rows: Vec<DeviceRow> = query
-        .order(sql::<Text>(&q.order_by))
+        .order(sql::<Text>(&order))
         .limit(q.limit)
         .offset(q.offset)
         .select(DeviceRow::as_select())
@@ -185,7 +192,15 @@ pub fn list(
     setting: &SettingId,
     q: &PageQuery,
 ) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
-    page_of(conn, scoped(tenant, setting), q)
+    let Some(filter) = &q.filter else {
+        return page_of(conn, scoped(tenant, setting), q, false);
+    };
+    let plan = plan::plan(conn, || scoped(tenant, setting), filter)?;
+    let q = PageQuery {
+        filter: Some(plan.filter),
+        ..q.clone()
+    };
+    page_of(conn, scoped(tenant, setting), &q, plan.sort)
 }
 
 /// How many of a token's identities match `filter` (without one, the kept count).
@@ -196,7 +211,10 @@ pub fn count(
     filter: Option<&SqlCondition>,
 ) -> QueryResult<i64> {
     match filter {
-        Some(_) => count_of(conn, scoped(tenant, setting), filter),
+        Some(f) => {
+            let plan = plan::plan(conn, || scoped(tenant, setting), f)?;
+            count_of(conn, scoped(tenant, setting), Some(&plan.filter))
+        }
         None => counts::of_token(conn, tenant, setting),
     }
 }
@@ -351,7 +369,7 @@ pub fn list_in_tenant(
     tenant: TenantId,
     q: &PageQuery,
 ) -> QueryResult<Vec<ImportedAppleDeviceIdentity>> {
-    page_of(conn, in_tenant(tenant), q)
+    page_of(conn, in_tenant(tenant), q, false)
 }
 
 /// How many of the tenant's identities, across all its tokens, match `filter` (without one,

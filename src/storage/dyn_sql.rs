@@ -39,6 +39,15 @@ impl QueryFragment<MultiBackend> for DynCondition {
                 SqlPart::Bind(SqlValue::Int(v)) => out.push_bind_param::<BigInt, _>(v)?,
                 SqlPart::Bind(SqlValue::Bool(v)) => out.push_bind_param::<Bool, _>(v)?,
                 SqlPart::Bind(SqlValue::Null) => out.push_sql("NULL"),
+                SqlPart::Column(i) => {
+                    let seek = self.0.seeks.get(*i).ok_or_else(|| {
+                        diesel::result::Error::QueryBuilderError("unknown seek".into())
+                    })?;
+                    if seek.demoted {
+                        out.push_sql("+");
+                    }
+                    out.push_sql(seek.column);
+                }
             }
         }
         out.push_sql(")");

@@ -3,6 +3,8 @@
 //! blocking pool through [`Db::run`] / [`Db::write`].
 
 pub mod apple_tokens;
+pub mod audit;
+pub mod cache_listener;
 pub mod connection;
 pub mod devices;
 pub mod dyn_sql;
@@ -137,12 +139,19 @@ impl Db {
     /// Opens a pool for `url` with `timeouts`.
     pub fn connect_with(url: &str, pool_size: u32, timeouts: DbTimeouts) -> anyhow::Result<Self> {
         let target = Target::parse(url)?;
-        // Only the embedded SQLite database is written by this process alone (read_cache.rs).
+        // The embedded SQLite database is written by this process alone; on PostgreSQL the
+        // cache serves once a listener hears every instance's writes (read_cache.rs).
         let cache = Arc::new(if matches!(target, Target::Sqlite(_)) {
             ReadCache::storing()
         } else {
-            ReadCache::counting_only()
+            ReadCache::listening()
         });
+        if matches!(target, Target::Postgres(_)) {
+            let manager =
+                ConnectionManager::new(target.clone(), timeouts.connect, timeouts.statement);
+            cache_listener::spawn(manager, Arc::downgrade(&cache))
+                .context("starting the read cache listener")?;
+        }
         if let Target::Sqlite(path) = &target
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {

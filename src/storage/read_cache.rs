@@ -6,12 +6,18 @@
 //! the generation *before* it reads, so a write that commits during the read leaves an entry
 //! that is already stale — never a stale entry that looks fresh.
 //!
-//! This holds only when this process makes every write to the database, which is the embedded
-//! SQLite setup. On PostgreSQL other instances write too, so the cache is off there.
+//! On the embedded SQLite database this process makes every write. On PostgreSQL other
+//! instances write too: every write transaction there notifies the channel
+//! [`CHANNEL`](super::cache_listener::CHANNEL) on commit (statement triggers, migration
+//! `2026-12-04-000001`), and a listener ([`super::cache_listener`]) invalidates on each
+//! notification. Until that listener is listening (and whenever its connection fails) the cache
+//! is offline: it stores and serves nothing. A write by another instance is therefore seen here
+//! once its notification arrives (the listener polls every millisecond), not at the instant it
+//! commits.
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::domain::ids::TenantId;
@@ -27,6 +33,8 @@ type Entry = (u64, Arc<dyn Any + Send + Sync>);
 pub struct ReadCache {
     generation: AtomicU64,
     entries: Option<Mutex<HashMap<Key, Entry>>>,
+    /// Whether entries may be stored and served (see [`Self::set_online`]).
+    online: AtomicBool,
 }
 
 impl ReadCache {
@@ -36,16 +44,43 @@ impl ReadCache {
         Self {
             generation: AtomicU64::new(0),
             entries: Some(Mutex::default()),
+            online: AtomicBool::new(true),
         }
     }
 
-    /// A cache that only counts writes (PostgreSQL: other instances write too, so nothing read
-    /// may be kept).
+    /// A cache that stores entries once a listener for other instances' writes reports itself
+    /// online (PostgreSQL).
+    pub fn listening() -> Self {
+        Self {
+            online: AtomicBool::new(false),
+            ..Self::storing()
+        }
+    }
+
+    /// A cache that only counts writes.
     pub fn counting_only() -> Self {
         Self {
             generation: AtomicU64::new(0),
             entries: None,
+            online: AtomicBool::new(false),
         }
+    }
+
+    /// Turns serving on once every later write of another instance will invalidate (the
+    /// listener is listening), or off when that is no longer known. Either way the current
+    /// entries are dropped: going online, because writes may have been missed before.
+    pub fn set_online(&self, online: bool) {
+        if online {
+            self.invalidate();
+            self.online.store(true, Ordering::Release);
+        } else {
+            self.online.store(false, Ordering::Release);
+            self.invalidate();
+        }
+    }
+
+    fn is_online(&self) -> bool {
+        self.online.load(Ordering::Acquire)
     }
 
     /// Whether entries are kept at all.
@@ -66,6 +101,9 @@ impl ReadCache {
     /// The entry for `key` if it was read under the current generation.
     pub fn get<T: Clone + 'static>(&self, key: &Key) -> Option<T> {
         let entries = self.entries.as_ref()?;
+        if !self.is_online() {
+            return None;
+        }
         let current = self.generation();
         let map = entries.lock().unwrap_or_else(PoisonError::into_inner);
         let (generation, value) = map.get(key)?;
@@ -81,7 +119,7 @@ impl ReadCache {
             return;
         };
         let mut map = entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if generation != self.generation() {
+        if generation != self.generation() || !self.is_online() {
             return;
         }
         if map.len() >= CAPACITY {
@@ -121,6 +159,26 @@ mod tests {
         let g = cache.generation();
         cache.put(key("a"), g, 2_u32);
         assert_eq!(cache.get::<u32>(&key("a")), Some(2));
+    }
+
+    #[test]
+    fn a_listening_cache_serves_only_while_online() {
+        let cache = ReadCache::listening();
+        cache.put(key("a"), cache.generation(), 1_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), None, "offline until listening");
+        cache.set_online(true);
+        cache.put(key("a"), cache.generation(), 2_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), Some(2));
+        let g = cache.generation();
+        cache.set_online(false);
+        assert_eq!(
+            cache.get::<u32>(&key("a")),
+            None,
+            "dropped when the listener fails"
+        );
+        cache.set_online(true);
+        cache.put(key("a"), g, 3_u32);
+        assert_eq!(cache.get::<u32>(&key("a")), None, "read before the outage");
     }
 
     #[test]

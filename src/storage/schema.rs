@@ -205,6 +205,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        activity_date_time -> BigInt,
+        display_name -> Text,
+        component_name -> Text,
+        activity -> Nullable<Text>,
+        activity_type -> Text,
+        activity_operation_type -> Text,
+        activity_result -> Text,
+        correlation_id -> Text,
+        category -> Text,
+        actor_upn -> Nullable<Text>,
+        actor_app_id -> Nullable<Text>,
+        actor_json -> Text,
+        resource_ids -> Text,
+        resource_types -> Text,
+        resources_json -> Text,
+    }
+}
+
 diesel::joinable!(dep_onboarding_settings -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,

@@ -18,5 +18,7 @@ pub fn init(filter: &str, json: bool) {
 pub mod apple;
 pub mod metrics;
 pub mod snapshot;
+pub mod traces;
 
 pub use metrics::Metrics;
+pub use traces::Tracing;

@@ -2,6 +2,7 @@
 //! Graph operation. Each receives a [`super::table::Call`]: the caller is authorised and the
 //! query options are parsed and checked before it runs.
 
+pub mod audit;
 pub mod devices;
 pub mod onboarding;
 pub mod onboarding_actions;

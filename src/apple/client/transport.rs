@@ -222,13 +222,16 @@ impl DepClient {
             .map_err(|e| AppleError::Transport(format!("bad DEP URL for {path}: {e}")))
     }
 
-    /// Headers every request carries.
+    /// Headers every request carries, and the W3C trace context of the Graph request being
+    /// served, if any (`telemetry::traces` makes it current).
     fn request(&self, method: Method, url: &Url) -> RequestBuilder {
-        self.http
+        let req = self
+            .http
             .request(method, url.clone())
             .timeout(self.options.request_timeout)
             .header(USER_AGENT, &self.options.user_agent)
-            .header(VERSION_HEADER, &self.options.protocol_version)
+            .header(VERSION_HEADER, &self.options.protocol_version);
+        trace_context(req)
     }
 
     fn service_request(
@@ -245,6 +248,30 @@ impl DepClient {
             Some(body) => req.header(CONTENT_TYPE, JSON_UTF8).body(body.to_vec()),
             None => req,
         }
+    }
+}
+
+/// Adds `traceparent` (and a non-empty `tracestate`) for the current OpenTelemetry context.
+fn trace_context(req: RequestBuilder) -> RequestBuilder {
+    use opentelemetry::trace::TraceContextExt;
+    let cx = opentelemetry::Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    if !sc.is_valid() {
+        return req;
+    }
+    let req = req.header(
+        "traceparent",
+        format!(
+            "00-{}-{}-{:02x}",
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().to_u8()
+        ),
+    );
+    match sc.trace_state().header() {
+        state if state.is_empty() => req,
+        state => req.header("tracestate", state),
     }
 }
 

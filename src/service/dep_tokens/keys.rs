@@ -1,14 +1,18 @@
 //! The per-setting RSA key pairs a server token is encrypted to: generating, sharing and
 //! reading them, and decrypting an uploaded token with them.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use super::{UploadRefused, ensure_setting, setting_not_found};
 use crate::apple::token_file::{self, ServerTokenCredentials, TokenFileError};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
+use crate::service::audit::{Audit, SETTING};
 use crate::service::{ServiceError, Services};
 use crate::storage::apple_tokens::{self as repo, CURRENT, KeyPair, STAGED};
+use crate::storage::audit::AuditProperty;
 
 pub(super) fn key_context(tenant: TenantId, setting: &SettingId, slot: &str) -> String {
     format!("{tenant}/{setting}/key/{slot}")
@@ -31,15 +35,20 @@ pub async fn generate_key(
             .seal(&key_context(tenant, setting, STAGED), key_pem.as_bytes()),
         certificate: cert_pem.clone(),
     };
-    let key = setting.clone();
-    let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            ensure_setting(c, tenant, &key)?;
-            repo::put_key_pair(c, tenant, &key, &pair, now)?;
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
+    let key = setting.to_owned();
+    let clock = Arc::clone(&svc.clock);
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
+        ensure_setting(c, tenant, &key)?;
+        repo::put_key_pair(c, tenant, &key, &pair, clock.now_ticks())?;
+        // The certificate is public; the private key never reaches the trail.
+        audit.resource(
+            key.as_str(),
+            None,
+            vec![staged_certificate(&pair.certificate)],
+        );
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     Ok(cert_pem)
 }
 
@@ -55,28 +64,32 @@ pub async fn stage_key_of(
     let from = from.clone();
     let to = to.clone();
     let secrets = svc.secrets.clone();
-    let now = svc.clock.now_ticks();
-    svc.db
-        .write(tenant, now, move |c| {
-            ensure_setting(c, tenant, &to)?;
-            let pairs = repo::key_pairs(c, tenant, &from)?;
-            let pair = pairs
-                .iter()
-                .find(|p| p.slot == CURRENT)
-                .or_else(|| pairs.iter().find(|p| p.slot == STAGED))
-                .ok_or_else(|| setting_not_found(&from))?;
-            let private = secrets
-                .open(&key_context(tenant, &from, &pair.slot), &pair.private_key)
-                .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
-            let staged = KeyPair {
-                slot: STAGED.to_owned(),
-                private_key: secrets.seal(&key_context(tenant, &to, STAGED), &private),
-                certificate: pair.certificate.clone(),
-            };
-            repo::put_key_pair(c, tenant, &to, &staged, now)?;
-            Ok(())
-        })
-        .await
+    let clock = Arc::clone(&svc.clock);
+    svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
+        ensure_setting(c, tenant, &to)?;
+        let pairs = repo::key_pairs(c, tenant, &from)?;
+        let pair = pairs
+            .iter()
+            .find(|p| p.slot == CURRENT)
+            .or_else(|| pairs.iter().find(|p| p.slot == STAGED))
+            .ok_or_else(|| setting_not_found(&from))?;
+        let private = secrets
+            .open(&key_context(tenant, &from, &pair.slot), &pair.private_key)
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+        let staged = KeyPair {
+            slot: STAGED.to_owned(),
+            private_key: secrets.seal(&key_context(tenant, &to, STAGED), &private),
+            certificate: pair.certificate.clone(),
+        };
+        repo::put_key_pair(c, tenant, &to, &staged, clock.now_ticks())?;
+        audit.resource(
+            to.as_str(),
+            None,
+            vec![staged_certificate(&staged.certificate)],
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// `getEncryptionPublicKey()`: the certificate of the current key pair, else of the staged one;
@@ -153,4 +166,13 @@ pub(super) fn decrypt(
         }
     }
     Err(token_error(&last))
+}
+
+/// What staging a key pair changes, as the trail shows it: the public certificate only.
+fn staged_certificate(pem: &str) -> AuditProperty {
+    AuditProperty {
+        display_name: "StagedEncryptionCertificate".to_owned(),
+        old_value: None,
+        new_value: Some(pem.to_owned()),
+    }
 }

@@ -10,6 +10,7 @@ use crate::domain::devices::{
     DevicePlatform, ImportedAppleDeviceIdentity, ImportedAppleDeviceIdentityResult,
 };
 use crate::domain::ids::{SettingId, TenantId};
+use crate::service::audit::{Audit, DEVICE, modified};
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
 
@@ -83,63 +84,70 @@ pub async fn import(
     request: ImportRequest,
 ) -> Result<Vec<ImportedAppleDeviceIdentityResult>, ServiceError> {
     let key = setting.to_owned();
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            ensure_setting(c, tenant, &key)?;
-            let serials: Vec<String> = request
-                .identities
-                .iter()
-                .map(|d| d.serial_number.clone())
+    svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
+        ensure_setting(c, tenant, &key)?;
+        let serials: Vec<String> = request
+            .identities
+            .iter()
+            .map(|d| d.serial_number.clone())
+            .collect();
+        let existing: HashMap<String, ImportedAppleDeviceIdentity> =
+            repo::find_by_serials(c, tenant, &serials)?
+                .into_iter()
+                .map(|(_, d)| (d.serial_number.clone(), d))
                 .collect();
-            let existing: HashMap<String, ImportedAppleDeviceIdentity> =
-                repo::find_by_serials(c, tenant, &serials)?
-                    .into_iter()
-                    .map(|(_, d)| (d.serial_number.clone(), d))
-                    .collect();
-            let mut seen = HashSet::new();
-            let mut checked_profiles: HashMap<String, Option<String>> = HashMap::new();
-            let (mut fresh, mut results) = (Vec::new(), Vec::new());
-            for mut device in request.identities {
-                if let Some(requested) = device.requested_enrollment_profile_id.clone() {
-                    if let Some(guid) = checked_profiles.get(&requested) {
-                        device.requested_enrollment_profile_id.clone_from(guid);
-                    } else {
-                        check_requested_profile(c, tenant, &key, &mut device)?;
-                        checked_profiles
-                            .insert(requested, device.requested_enrollment_profile_id.clone());
-                    }
+        let mut seen = HashSet::new();
+        let mut checked_profiles: HashMap<String, Option<String>> = HashMap::new();
+        let (mut fresh, mut results) = (Vec::new(), Vec::new());
+        for mut device in request.identities {
+            if let Some(requested) = device.requested_enrollment_profile_id.clone() {
+                if let Some(guid) = checked_profiles.get(&requested) {
+                    device.requested_enrollment_profile_id.clone_from(guid);
+                } else {
+                    check_requested_profile(c, tenant, &key, &mut device)?;
+                    checked_profiles
+                        .insert(requested, device.requested_enrollment_profile_id.clone());
                 }
-                let first = seen.insert(device.serial_number.clone());
-                let status = match existing.get(&device.serial_number) {
-                    _ if !first => false,
-                    Some(stored) if request.overwrite => {
-                        device.id.clone_from(&stored.id);
-                        device.created_date_time = stored.created_date_time;
-                        // An import rarely knows the platform; what Apple's sync recorded stays.
-                        if device.platform == DevicePlatform::Unknown {
-                            device.platform = stored.platform;
-                        }
-                        repo::update(c, tenant, &key, &device)?;
-                        true
-                    }
-                    Some(stored) => {
-                        // Not imported: the result describes the record the tenant holds (its
-                        // id, its platform as synced from Apple), not the refused item.
-                        device = stored.clone();
-                        false
-                    }
-                    None => {
-                        fresh.push(device.clone());
-                        true
-                    }
-                };
-                results.push(ImportedAppleDeviceIdentityResult {
-                    identity: device,
-                    status,
-                });
             }
-            repo::insert_many(c, tenant, &key, &fresh)?;
-            Ok(results)
-        })
-        .await
+            let first = seen.insert(device.serial_number.clone());
+            let status = match existing.get(&device.serial_number) {
+                _ if !first => false,
+                Some(stored) if request.overwrite => {
+                    device.id.clone_from(&stored.id);
+                    device.created_date_time = stored.created_date_time;
+                    // An import rarely knows the platform; what Apple's sync recorded stays.
+                    if device.platform == DevicePlatform::Unknown {
+                        device.platform = stored.platform;
+                    }
+                    repo::update(c, tenant, &key, &device)?;
+                    true
+                }
+                Some(stored) => {
+                    // Not imported: the result describes the record the tenant holds (its
+                    // id, its platform as synced from Apple), not the refused item.
+                    device = stored.clone();
+                    false
+                }
+                None => {
+                    fresh.push(device.clone());
+                    true
+                }
+            };
+            if status {
+                let old = existing.get(&device.serial_number);
+                audit.resource(
+                    &device.id,
+                    Some(&device.serial_number),
+                    modified(old, Some(&device)),
+                );
+            }
+            results.push(ImportedAppleDeviceIdentityResult {
+                identity: device,
+                status,
+            });
+        }
+        repo::insert_many(c, tenant, &key, &fresh)?;
+        Ok(results)
+    })
+    .await
 }

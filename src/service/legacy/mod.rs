@@ -9,6 +9,7 @@ pub mod upload;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::audit::{self, Audit};
 use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services, profiles};
 use crate::clock::Clock;
@@ -101,7 +102,10 @@ async fn designate_on(
     setting: Option<SettingId>,
     now: i64,
 ) -> Result<(), ServiceError> {
+    let caller = audit::current_caller();
     db.write(tenant, now, move |c| {
+        let mut event = Audit::new("Action", audit::SETTING);
+        let before = legacy_defaults::designated(c, tenant)?;
         match &setting {
             Some(id) => {
                 if !onboarding_settings::exists(c, tenant, id)? {
@@ -116,6 +120,10 @@ async fn designate_on(
                 legacy_defaults::clear(c, tenant)?;
             }
         }
+        let after = setting.as_ref().map(SettingId::to_string);
+        let id = after.clone().or_else(|| before.clone()).unwrap_or_default();
+        event.resource(&id, None, audit::legacy_default_change(before, after));
+        audit::record(c, tenant, now, caller, event)?;
         Ok(())
     })
     .await
@@ -136,11 +144,19 @@ pub async fn key_setting(svc: &Services, tenant: TenantId) -> Result<DefaultToke
     let now = svc.clock.now_ticks();
     let fresh = OnboardingSetting::new(Uuid::new_v4().to_string(), now);
     let max_tokens = svc.max_dep_tokens;
-    svc.db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            create_first(c, tenant, fresh, now, max_tokens)
-        })
-        .await
+    svc.audited(
+        tenant,
+        Audit::new("Create", audit::SETTING),
+        move |c, event| {
+            let picked = create_first(c, tenant, fresh.clone(), now, max_tokens)?;
+            if matches!(&picked, DefaultToken::One(id) if *id == fresh.id) {
+                let name = fresh.token_name.as_deref();
+                event.resource(&fresh.id, name, audit::modified(None::<&()>, Some(&fresh)));
+            }
+            Ok(picked)
+        },
+    )
+    .await
 }
 
 fn create_first(

@@ -9,7 +9,32 @@ use crate::domain::ids::{SettingId, TenantId};
 use crate::service::{ServiceError, Services};
 use crate::storage::sync_state;
 
-/// Fetch (if needed) and sync pages until Apple has no more to follow.
+/// Which of Apple's device lists a request reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `POST /server/devices`: the full list, page by page.
+    Fetch,
+    /// `POST /devices/sync`: the changes after the cursor.
+    Sync,
+}
+
+/// Asks Apple for the page of `phase` after `cursor`.
+async fn request(
+    client: &dyn DepApi,
+    phase: Phase,
+    cursor: Option<String>,
+) -> Result<DevicePage, AppleError> {
+    match (phase, cursor) {
+        (Phase::Fetch, cursor) => client.fetch_devices(cursor.as_deref(), PAGE_LIMIT).await,
+        (Phase::Sync, Some(cursor)) => client.sync_devices(&cursor, PAGE_LIMIT).await,
+        (Phase::Sync, None) => Err(AppleError::CursorRequired),
+    }
+}
+
+/// Fetch (if needed) and sync pages until Apple has no more to follow. A bounded pipeline: the
+/// next page is asked of Apple while the page before it commits (Apple's cursors are positions,
+/// so a page fetched but never committed is simply asked for again by the next run), and at
+/// most one page waits in memory.
 pub(super) async fn pass(
     svc: &Services,
     client: &dyn DepApi,
@@ -29,60 +54,58 @@ pub(super) async fn pass(
             next_run_ticks: 0,
         });
     let mut cursor = state.cursor;
-    if !state.fetch_complete {
-        loop {
-            stop_point(svc)?;
-            let page = match client.fetch_devices(cursor.as_deref(), PAGE_LIMIT).await {
-                Err(AppleError::CursorExhausted) => {
-                    // The fetch already returned everything: sync from the same cursor.
-                    commit(svc, tenant, setting, owner, None, cursor.clone(), true).await?;
-                    break;
-                }
-                other => other?,
-            };
-            let (more, stuck) = (page.more_to_follow, cursor.as_deref() == Some(&page.cursor));
-            cursor = Some(page.cursor.clone());
-            commit(
-                svc,
-                tenant,
-                setting,
-                owner,
-                Some(page),
-                cursor.clone(),
-                !more,
-            )
-            .await?;
-            if more && stuck {
+    let mut phase = if state.fetch_complete {
+        Phase::Sync
+    } else {
+        Phase::Fetch
+    };
+    stop_point(svc)?;
+    let mut fetched = request(client, phase, cursor.clone()).await;
+    loop {
+        let page = match fetched {
+            Err(AppleError::CursorExhausted) if phase == Phase::Fetch => {
+                // The fetch already returned everything: sync from the same cursor.
+                commit(svc, tenant, setting, owner, None, cursor.clone(), true).await?;
+                stop_point(svc)?;
+                phase = Phase::Sync;
+                fetched = request(client, phase, cursor.clone()).await;
+                continue;
+            }
+            other => other?,
+        };
+        let (more, stuck) = (page.more_to_follow, cursor.as_deref() == Some(&page.cursor));
+        cursor = Some(page.cursor.clone());
+        let next = match phase {
+            Phase::Fetch if more && stuck => {
                 // Apple bug (nanodep #73): same cursor with more to follow; stop until next run.
                 tracing::warn!(%tenant, %setting, "Apple returned the request cursor with more_to_follow");
-                return Ok(());
+                None
             }
-            if !more {
-                break;
-            }
-        }
-    }
-    loop {
-        stop_point(svc)?;
-        let Some(current) = cursor.clone() else {
-            return Err(AppleError::CursorRequired.into());
+            Phase::Fetch if more => Some(Phase::Fetch),
+            Phase::Fetch => Some(Phase::Sync),
+            Phase::Sync if more && !stuck => Some(Phase::Sync),
+            Phase::Sync => None,
         };
-        let page = client.sync_devices(&current, PAGE_LIMIT).await?;
-        let (more, stuck) = (page.more_to_follow, page.cursor == current);
-        cursor = Some(page.cursor.clone());
-        commit(
+        let fetch_complete = phase == Phase::Sync || !more;
+        let committed = commit(
             svc,
             tenant,
             setting,
             owner,
             Some(page),
             cursor.clone(),
-            true,
-        )
-        .await?;
-        if !more || stuck {
-            return Ok(());
+            fetch_complete,
+        );
+        let Some(next) = next else {
+            return committed.await;
+        };
+        if svc.background.is_stopping() {
+            committed.await?;
+            return Err(RunError::Stopped);
         }
+        let (done, after) = tokio::join!(committed, request(client, next, cursor.clone()));
+        done?;
+        (phase, fetched) = (next, after);
     }
 }
 
