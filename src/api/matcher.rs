@@ -91,10 +91,31 @@ pub struct Found {
     pub params: Params,
 }
 
-/// The steps of a path template. `action` marks the last segment as an operation; `legacy`
-/// makes a collection-bound operation give way to a key unless written as a call or last
-/// (`…/depOnboardingSettings/uploadDepToken/enrollmentProfiles` names a setting).
-fn compile(path: &'static str, action: bool, legacy: bool) -> Vec<Step> {
+/// How a template's last plain segment is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// A literal segment (a collection or a property).
+    Literal,
+    /// An operation.
+    Operation,
+    /// A legacy operation: bound to a collection, it gives way to a key unless written as a
+    /// call or last (`…/depOnboardingSettings/uploadDepToken/enrollmentProfiles` names a
+    /// setting).
+    WeakOperation,
+}
+
+impl Tail {
+    fn of(row: &Operation) -> Self {
+        match (row.request.is_action(), row.legacy.is_some()) {
+            (false, _) => Self::Literal,
+            (true, false) => Self::Operation,
+            (true, true) => Self::WeakOperation,
+        }
+    }
+}
+
+/// The steps of a path template, its last plain segment read as `tail` says.
+fn compile(path: &'static str, tail: Tail) -> Vec<Step> {
     let parts: Vec<&'static str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let last = parts.len().saturating_sub(1);
     parts
@@ -112,10 +133,10 @@ fn compile(path: &'static str, action: bool, legacy: bool) -> Vec<Step> {
                     name: &part[..open],
                     weak: false,
                 }
-            } else if action && i == last {
+            } else if tail != Tail::Literal && i == last {
                 Step::Operation {
                     name: part,
-                    weak: legacy,
+                    weak: tail == Tail::WeakOperation,
                 }
             } else {
                 Step::Literal(part)
@@ -142,13 +163,13 @@ impl Table {
     ) -> Self {
         let mut root = Node::new(Step::Literal(""));
         for row in rows {
-            let steps = compile(&row.path, row.request.is_action(), row.legacy.is_some());
+            let steps = compile(&row.path, Tail::of(row));
             let node = steps.into_iter().fold(&mut root, Node::child);
             node.rows.push(row);
         }
         for &(path, name, below) in not_built {
             let parts = path.split('/').filter(|s| !s.is_empty()).count();
-            let node = compile(path, false, false)
+            let node = compile(path, Tail::Literal)
                 .into_iter()
                 .enumerate()
                 .map(|(i, step)| match step {

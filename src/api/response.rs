@@ -149,14 +149,23 @@ fn render_item<T: Serialize>(
     out
 }
 
-fn context_url(ctx: &RequestCtx, path: &str, select: Option<&[&str]>, entity: bool) -> String {
+/// What a `@odata.context` URL describes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// One entity (`…/$entity`).
+    Entity,
+    /// A collection.
+    Collection,
+}
+
+fn context_url(ctx: &RequestCtx, path: &str, select: Option<&[&str]>, of: Context) -> String {
     let mut url = format!("{}/beta/$metadata#{path}", ctx.public_url);
     if let Some(s) = select {
         url.push('(');
         url.push_str(&s.join(","));
         url.push(')');
     }
-    if entity {
+    if of == Context::Entity {
         url.push_str("/$entity");
     }
     url
@@ -230,7 +239,7 @@ pub fn entity_expanded<T: Serialize>(
     let projection: Option<Vec<&str>> = projection
         .as_ref()
         .map(|p| p.iter().map(String::as_str).collect());
-    let context = context_url(ctx, set_path, projection.as_deref(), true);
+    let context = context_url(ctx, set_path, projection.as_deref(), Context::Entity);
     let values = expanded.values.first().cloned().unwrap_or_default();
     if select.is_none() && values.is_empty() {
         // The common case, serialised straight from the typed item (no intermediate JSON tree).
@@ -290,7 +299,12 @@ pub fn collection_expanded<T: Serialize>(
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
-        Value::String(context_url(ctx, set_path, projection.as_deref(), false)),
+        Value::String(context_url(
+            ctx,
+            set_path,
+            projection.as_deref(),
+            Context::Collection,
+        )),
     );
     if let Some(count) = page.count {
         body.insert("@odata.count".to_owned(), Value::from(count));

@@ -277,9 +277,13 @@ fn throttle(st: &AppState, ctx: &RequestCtx, method: &Method) -> Result<(), ApiE
         .principal
         .as_ref()
         .ok_or_else(|| ApiError::Unauthenticated("Access token is empty.".to_owned()))?;
-    let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let kind = if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        throttle::Kind::Read
+    } else {
+        throttle::Kind::Write
+    };
     let app = principal.app_id.as_deref();
-    if let Err(refused) = st.throttle.check(principal.tenant, app, write) {
+    if let Err(refused) = st.throttle.check(principal.tenant, app, kind) {
         let (identifier, scope) = match refused.scope {
             Scope::Tenant => (principal.tenant.to_string(), "tenant"),
             Scope::App => (

@@ -141,6 +141,16 @@ pub struct Throttle {
     shards: Box<[Mutex<Shard>]>,
 }
 
+/// What a request counts against: every request uses the all-requests buckets, a write also
+/// the writes buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// GET, HEAD, OPTIONS.
+    Read,
+    /// Any other method.
+    Write,
+}
+
 impl Throttle {
     /// A limiter with the configured limits (`enabled = false` admits everything).
     pub fn new(settings: &ThrottleSettings) -> Self {
@@ -162,8 +172,8 @@ impl Throttle {
         }
     }
 
-    /// Counts one request of `app` in `tenant` (a write when `write`), or refuses it.
-    pub fn check(&self, tenant: TenantId, app: Option<&str>, write: bool) -> Result<(), Throttled> {
+    /// Counts one request of `app` in `tenant` of the given `kind`, or refuses it.
+    pub fn check(&self, tenant: TenantId, app: Option<&str>, kind: Kind) -> Result<(), Throttled> {
         let Some(rates) = self.rates else {
             return Ok(());
         };
@@ -200,7 +210,7 @@ impl Throttle {
         };
         let tenant_all = step(rates.tenant_all, entry.tenant.all, Scope::Tenant);
         let app_all = step(rates.app_all, app_buckets.all, Scope::App);
-        let (tenant_writes, app_writes) = if write {
+        let (tenant_writes, app_writes) = if kind == Kind::Write {
             (
                 step(rates.tenant_writes, entry.tenant.writes, Scope::Tenant),
                 step(rates.app_writes, app_buckets.writes, Scope::App),
@@ -280,31 +290,31 @@ mod tests {
         let t = Throttle::new(&settings(3, 10, 0, 0));
         let tenant = TenantId::new(Uuid::new_v4());
         for _ in 0..3 {
-            t.check(tenant, Some("a"), true).unwrap();
+            t.check(tenant, Some("a"), Kind::Write).unwrap();
         }
-        let refused = t.check(tenant, Some("a"), true).unwrap_err();
+        let refused = t.check(tenant, Some("a"), Kind::Write).unwrap_err();
         assert_eq!(refused.scope, Scope::Tenant);
         // One slot frees after window / limit = 6.67 s.
         assert_eq!(refused.retry_after_secs, 7);
         // Reads still have room; the refused write did not consume a read slot.
         for _ in 0..7 {
-            t.check(tenant, Some("a"), false).unwrap();
+            t.check(tenant, Some("a"), Kind::Read).unwrap();
         }
-        assert!(t.check(tenant, Some("a"), false).is_err());
+        assert!(t.check(tenant, Some("a"), Kind::Read).is_err());
     }
 
     #[test]
     fn app_limits_are_per_app_and_tenants_are_independent() {
         let t = Throttle::new(&settings(0, 0, 0, 2));
         let tenant = TenantId::new(Uuid::new_v4());
-        t.check(tenant, Some("a"), false).unwrap();
-        t.check(tenant, Some("a"), false).unwrap();
+        t.check(tenant, Some("a"), Kind::Read).unwrap();
+        t.check(tenant, Some("a"), Kind::Read).unwrap();
         assert_eq!(
-            t.check(tenant, Some("a"), false).unwrap_err().scope,
+            t.check(tenant, Some("a"), Kind::Read).unwrap_err().scope,
             Scope::App
         );
-        t.check(tenant, Some("b"), false).unwrap();
-        t.check(TenantId::new(Uuid::new_v4()), Some("a"), false)
+        t.check(tenant, Some("b"), Kind::Read).unwrap();
+        t.check(TenantId::new(Uuid::new_v4()), Some("a"), Kind::Read)
             .unwrap();
     }
 
@@ -315,7 +325,7 @@ mod tests {
         let t = Throttle::new(&s);
         let tenant = TenantId::new(Uuid::new_v4());
         for _ in 0..100 {
-            t.check(tenant, None, true).unwrap();
+            t.check(tenant, None, Kind::Write).unwrap();
         }
     }
 
@@ -330,7 +340,8 @@ mod tests {
             if i % 1000 == 0 {
                 std::thread::sleep(Duration::from_millis(2));
             }
-            t.check(TenantId::new(Uuid::new_v4()), None, false).unwrap();
+            t.check(TenantId::new(Uuid::new_v4()), None, Kind::Read)
+                .unwrap();
         }
         let held: usize = t
             .shards

@@ -3,13 +3,13 @@
 //! token, releasing devices, and sharing with School Data Sync. (Named for the tokens, not
 //! `apple`: `crate::apple` is the protocol client this module calls.)
 
-use std::sync::Arc;
-
 mod keys;
 mod params;
 
 pub use keys::{current_key, generate_key, stage_key_of};
 pub use params::{Release, Upload, parse_release, parse_upload};
+
+use std::sync::Arc;
 
 use super::audit::{Audit, DEVICE, SETTING, modified};
 use super::{Entity, ServiceError, Services};
@@ -121,7 +121,8 @@ pub async fn upload(
         _ => DepTokenType::Dep,
     };
     let staged = pairs.into_iter().find(|p| p.slot == slot && slot == STAGED);
-    let (key, apple_id) = (setting.to_owned(), upload.apple_id);
+    let key = setting.clone();
+    let apple_id = upload.apple_id;
     let secrets = svc.secrets.clone();
     let clock = Arc::clone(&svc.clock);
     svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {
@@ -215,12 +216,21 @@ pub fn credentials(
     Ok(Some((creds, held)))
 }
 
+/// Whether a token is shared with School Data Sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// `shareForSchoolDataSyncService`.
+    Shared,
+    /// `unshareForSchoolDataSyncService`.
+    Unshared,
+}
+
 /// `shareForSchoolDataSyncService` / `unshareForSchoolDataSyncService`.
 pub async fn share_with_school_data_sync(
     svc: &Services,
     tenant: TenantId,
     setting: &SettingId,
-    share: bool,
+    share: Sharing,
 ) -> Result<(), ServiceError> {
     let key = setting.to_owned();
     let clock = Arc::clone(&svc.clock);
@@ -228,7 +238,7 @@ pub async fn share_with_school_data_sync(
         let mut s =
             onboarding_settings::get(c, tenant, &key)?.ok_or_else(|| setting_not_found(&key))?;
         let old = s.clone();
-        s.share_token_with_school_data_sync_service = share;
+        s.share_token_with_school_data_sync_service = share == Sharing::Shared;
         s.last_modified_date_time = clock.now_ticks();
         onboarding_settings::update(c, tenant, &s)?;
         audit.resource(
@@ -250,7 +260,8 @@ pub async fn release(
     setting: &SettingId,
     release: Release,
 ) -> Result<(), ServiceError> {
-    let (key, serials) = (setting.to_owned(), release.serials.clone());
+    let key = setting.clone();
+    let serials = release.serials.clone();
     let svc_for_creds = svc.clone();
     let creds = svc
         .db

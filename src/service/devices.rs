@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::audit::{Audit, DEVICE, modified};
-use super::paging::{self, Page};
+use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::devices::{DiscoverySource, ImportedAppleDeviceIdentity};
@@ -59,7 +59,7 @@ pub async fn list(
     q: &QueryOptions,
 ) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
     let set = format!("depOnboardingSettings/{setting}/importedAppleDeviceIdentities");
-    let plan = paging::plan_searchable(
+    let ListPlan { query, pager } = paging::plan_searchable(
         &SPEC,
         &set,
         q,
@@ -67,7 +67,8 @@ pub async fn list(
         svc.max_page_size,
         &["serialNumber"],
     )?;
-    let (query, want_count, key) = (plan.query.clone(), q.count, setting.to_owned());
+    let want_count = q.count;
+    let key = setting.clone();
     let (items, count) = svc
         .db
         .run(move |c| {
@@ -81,7 +82,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, count))
+    Ok(pager.finish(items, &svc.paging_key, count))
 }
 
 /// How many of a token's identities match `$filter`/`$search`.

@@ -10,7 +10,7 @@ mod expand;
 pub use expand::{Expansion, Nav, expand_page, plan as plan_expand};
 
 use super::audit::{Audit, SETTING, modified};
-use super::paging::{self, Page};
+use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::{SettingId, TenantId};
@@ -37,7 +37,7 @@ pub async fn list(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<Page<OnboardingSetting>, ServiceError> {
-    let plan = paging::plan_searchable(
+    let ListPlan { query, pager } = paging::plan_searchable(
         &SPEC,
         "depOnboardingSettings",
         q,
@@ -45,7 +45,6 @@ pub async fn list(
         svc.max_page_size,
         SEARCH_PROPERTIES,
     )?;
-    let query = plan.query.clone();
     let (items, count) = svc
         .db
         .run(move |c| {
@@ -56,7 +55,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, Some(count)))
+    Ok(pager.finish(items, &svc.paging_key, Some(count)))
 }
 
 /// How many of the tenant's settings match the `$filter` of `q`.

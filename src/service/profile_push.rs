@@ -85,12 +85,15 @@ pub fn enqueue_in(
 /// Starts a push of the token's due assignments in the background (tracked, so shutdown waits
 /// for it to stop between batches; during shutdown the rows stay due for the next instance).
 pub fn kick(svc: &Services, tenant: TenantId, setting: &SettingId) {
-    let (svc2, setting) = (svc.clone(), setting.to_owned());
-    svc.background.spawn(async move {
-        if let Err(e) = push_token(&svc2, tenant, &setting).await {
-            tracing::warn!(%tenant, %setting, error = %e, "profile push failed");
-        }
-    });
+    svc.background
+        .spawn(push_logged(svc.clone(), tenant, setting.clone()));
+}
+
+/// [`push_token`], its failure logged (a background task has no caller to tell).
+async fn push_logged(svc: Services, tenant: TenantId, setting: SettingId) {
+    if let Err(e) = push_token(&svc, tenant, &setting).await {
+        tracing::warn!(%tenant, %setting, error = %e, "profile push failed");
+    }
 }
 
 /// Pushes every token with due assignments, one at a time (the background worker's round).
@@ -118,54 +121,81 @@ pub async fn push_token(
     tenant: TenantId,
     setting: &SettingId,
 ) -> Result<bool, ServiceError> {
-    let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
-    let (key, who) = (setting.to_owned(), owner.clone());
-    let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
+    let lease = Lease {
+        tenant,
+        setting: setting.clone(),
+        owner: Arc::from(format!("{}/{}", *INSTANCE, Uuid::new_v4())),
+    };
+    let now = svc.clock.now_ticks();
+    let until = lease_until(svc);
+    let claim = lease.clone();
     let claimed = svc
         .db
-        .write(tenant, svc.clock.now_ticks(), move |c| {
-            Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?)
+        .write(tenant, now, move |c| {
+            Ok::<_, ServiceError>(claim.claim(c, now, until)?)
         })
         .await?;
     if !claimed {
         return Ok(false);
     }
-    let (key, who) = (setting.to_owned(), owner.clone());
+    let renew = lease.clone();
     let beat = heartbeat(svc, tenant, "profile push", move |c, until| {
-        repo::renew(c, tenant, &key, &who, until)
+        renew.renew(c, until)
     });
     let result = Push {
         svc,
-        tenant,
-        setting,
-        owner: &owner,
+        lease: lease.clone(),
         client: None,
     }
     .run()
     .await;
     drop(beat);
-    let key = setting.to_owned();
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {
-            repo::release(c, tenant, &key, &owner).map_err(ServiceError::from)
+            lease.release(c).map_err(ServiceError::from)
         })
         .await?;
     result.map(|()| true)
 }
 
+/// A token's push lease as this run holds it; cheap to clone into database closures.
+#[derive(Clone)]
+struct Lease {
+    tenant: TenantId,
+    setting: SettingId,
+    owner: Arc<str>,
+}
+
+impl Lease {
+    fn claim(&self, c: &mut DbConnection, now: i64, until: i64) -> diesel::QueryResult<bool> {
+        repo::claim(c, self.tenant, &self.setting, &self.owner, now, until)
+    }
+
+    fn renew(&self, c: &mut DbConnection, until: i64) -> diesel::QueryResult<bool> {
+        repo::renew(c, self.tenant, &self.setting, &self.owner, until)
+    }
+
+    fn release(&self, c: &mut DbConnection) -> diesel::QueryResult<()> {
+        repo::release(c, self.tenant, &self.setting, &self.owner)
+    }
+}
+
 /// One push run of one token, holding its lease.
 struct Push<'a> {
     svc: &'a Services,
-    tenant: TenantId,
-    setting: &'a SettingId,
-    owner: &'a str,
+    lease: Lease,
     client: Option<Arc<dyn DepApi>>,
 }
 
 impl Push<'_> {
     async fn run(mut self) -> Result<(), ServiceError> {
         for _ in 0..MAX_ROUNDS {
-            let (svc, tenant, key) = (self.svc.clone(), self.tenant, self.setting.to_owned());
+            let svc = self.svc.clone();
+            let Lease {
+                tenant,
+                setting: key,
+                ..
+            } = self.lease.clone();
             let now = self.svc.clock.now_ticks();
             let (rows, creds) = self
                 .svc
@@ -191,9 +221,8 @@ impl Push<'_> {
                     .push(row);
             }
             let Some(creds) = creds else {
-                for (profile, rows) in &by_profile {
-                    self.record_all(profile, rows, |_| settled(NO_SERVER_TOKEN))
-                        .await?;
+                for rows in by_profile.values() {
+                    self.record_all(rows, |_| settled(NO_SERVER_TOKEN)).await?;
                 }
                 return Ok(());
             };
@@ -206,7 +235,12 @@ impl Push<'_> {
                 self.client = Some(self.svc.apple.connect(creds, options));
             }
             for (profile, rows) in &by_profile {
-                if !self.push_profile(profile, rows).await? {
+                // A queued id that is not `{setting}_{guid}` names no stored profile.
+                let Some(profile) = ProfileId::parse(profile) else {
+                    self.record_all(rows, |_| settled(PROFILE_DELETED)).await?;
+                    continue;
+                };
+                if !self.push_profile(&profile, rows).await? {
                     return Ok(());
                 }
             }
@@ -224,35 +258,35 @@ impl Push<'_> {
     /// lost and the run must stop.
     async fn push_profile(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         rows: &[Assignment],
     ) -> Result<bool, ServiceError> {
-        let (tenant, key, id) = (self.tenant, self.setting.to_owned(), profile_id.to_owned());
+        let Lease {
+            tenant,
+            setting: key,
+            ..
+        } = self.lease.clone();
+        let id = profile_id.clone();
         let (record, stored) = self
             .svc
             .db
             .run(move |c| {
-                // A queued id that is not `{setting}_{guid}` names no stored profile.
-                let record = match ProfileId::parse(&id) {
-                    Some(typed) => profiles::get(c, tenant, &key, &typed)?,
-                    None => None,
-                };
+                let record = profiles::get(c, tenant, &key, &id)?;
                 Ok::<_, ServiceError>((record, repo::apple_profile(c, tenant, &key, &id)?))
             })
             .await?;
         let Some(record) = record else {
-            self.record_all(profile_id, rows, |_| settled(PROFILE_DELETED))
-                .await?;
+            self.record_all(rows, |_| settled(PROFILE_DELETED)).await?;
             return Ok(true);
         };
         // The current setting, not the profile's stored `configurationEndpointUrl`: a changed
         // URL changes the digest, so the profile is defined again with it.
         let Ok(template) = enrollment_url(self.svc) else {
-            self.record_all(profile_id, rows, |_| settled(NO_ENROLLMENT_URL))
+            self.record_all(rows, |_| settled(NO_ENROLLMENT_URL))
                 .await?;
             return Ok(true);
         };
-        let url = template.render(self.setting.as_str(), profile_id);
+        let url = template.render(self.lease.setting.as_str(), profile_id.as_str());
         let definition = dep_profile_from_graph(&record.odata_type, &record.properties, &url);
         let digest = digest(&definition);
         let uuid = match stored {
@@ -263,15 +297,17 @@ impl Push<'_> {
                         profile_uuid: defined.profile_uuid,
                         digest,
                     };
-                    let (key, id, keep) = (
-                        self.setting.to_owned(),
-                        profile_id.to_owned(),
-                        stored.clone(),
-                    );
+                    let Lease {
+                        tenant,
+                        setting: key,
+                        ..
+                    } = self.lease.clone();
+                    let id = profile_id.clone();
+                    let keep = stored.clone();
                     let now = self.svc.clock.now_ticks();
                     self.svc
                         .db
-                        .write(tenant, self.svc.clock.now_ticks(), move |c| {
+                        .write(tenant, now, move |c| {
                             repo::put_apple_profile(c, tenant, &key, &id, &keep, now)
                                 .map_err(ServiceError::from)
                         })
@@ -279,10 +315,13 @@ impl Push<'_> {
                     stored.profile_uuid
                 }
                 Err(e) => {
-                    tracing::warn!(%tenant, setting = %self.setting, profile = %profile_id, error = %e, "defining a profile at Apple failed");
+                    let Lease {
+                        tenant, setting, ..
+                    } = &self.lease;
+                    tracing::warn!(%tenant, %setting, profile = %profile_id.as_str(), error = %e, "defining a profile at Apple failed");
                     let base = self.svc.assign_retry_secs;
                     let now = self.svc.clock.now_ticks();
-                    self.record_all(profile_id, rows, |row| call_failed(row, &e, base, now))
+                    self.record_all(rows, |row| call_failed(row, &e, base, now))
                         .await?;
                     return Ok(true);
                 }
@@ -295,11 +334,13 @@ impl Push<'_> {
     /// each batch's results; false when the lease was lost or shutdown began.
     async fn assign(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         uuid: &str,
         rows: &[Assignment],
     ) -> Result<bool, ServiceError> {
-        let tenant = self.tenant;
+        let Lease {
+            tenant, setting, ..
+        } = &self.lease;
         for batch in rows.chunks(MAX_SERIALS_PER_CALL) {
             if self.svc.background.is_stopping() {
                 // A safe point between batches: the rest stays due for the next instance.
@@ -329,13 +370,18 @@ impl Push<'_> {
                     })
                     .collect(),
                 Err(e) => {
-                    tracing::warn!(%tenant, setting = %self.setting, profile = %profile_id, error = %e, "assigning a profile at Apple failed");
+                    tracing::warn!(%tenant, %setting, profile = %profile_id.as_str(), error = %e, "assigning a profile at Apple failed");
                     if is_profile_not_found(&e) {
                         // Apple no longer knows the UUID: define the profile again.
-                        let (key, id) = (self.setting.to_owned(), profile_id.to_owned());
+                        let Lease {
+                            tenant,
+                            setting: key,
+                            ..
+                        } = self.lease.clone();
+                        let id = profile_id.clone();
                         self.svc
                             .db
-                            .write(tenant, self.svc.clock.now_ticks(), move |c| {
+                            .write(tenant, now, move |c| {
                                 repo::forget_apple_profile(c, tenant, &key, &id)
                                     .map_err(ServiceError::from)
                             })
@@ -347,7 +393,7 @@ impl Push<'_> {
                         .collect()
                 }
             };
-            if !self.record(profile_id, outcomes).await? {
+            if !self.record(outcomes).await? {
                 return Ok(false);
             }
         }
@@ -356,44 +402,35 @@ impl Push<'_> {
 
     async fn record_all(
         &self,
-        profile_id: &str,
         rows: &[Assignment],
         outcome: impl Fn(&Assignment) -> Outcome,
     ) -> Result<bool, ServiceError> {
         let outcomes = rows.iter().map(|row| (row, outcome(row))).collect();
-        self.record(profile_id, outcomes).await
+        self.record(outcomes).await
     }
 
     /// Records outcomes and renews the lease in one transaction; false when the lease was lost
     /// (the outcomes are Apple's answers and are recorded all the same).
-    async fn record(
-        &self,
-        profile_id: &str,
-        outcomes: Vec<(&Assignment, Outcome)>,
-    ) -> Result<bool, ServiceError> {
+    async fn record(&self, outcomes: Vec<(&Assignment, Outcome)>) -> Result<bool, ServiceError> {
         let pairs: Vec<(Assignment, Outcome)> = outcomes
             .into_iter()
             .map(|(row, o)| (row.clone(), o))
             .collect();
-        let (tenant, key, id, owner) = (
-            self.tenant,
-            self.setting.to_owned(),
-            profile_id.to_owned(),
-            self.owner.to_owned(),
-        );
-        let (now, until) = (self.svc.clock.now_ticks(), lease_until(self.svc));
+        let lease = self.lease.clone();
+        let now = self.svc.clock.now_ticks();
+        let until = lease_until(self.svc);
         // Apple refusing (or failing) an assignment is an event of the trail, by the gateway.
         let audit = Audit::new("Assign", PROFILE).failed();
         self.svc
-            .audited(tenant, audit, move |c, audit| {
+            .audited(lease.tenant, audit, move |c, audit| {
                 let refs: Vec<(&Assignment, Outcome)> =
                     pairs.iter().map(|(row, o)| (row, o.clone())).collect();
-                repo::record(c, tenant, &key, &id, &refs, now)?;
+                repo::record(c, lease.tenant, &lease.setting, &refs, now)?;
                 for (row, o) in refs.iter().filter(|(_, o)| o.status != "SUCCESS") {
                     let change = assignment_status(row, o);
                     audit.resource_of(DEVICE, &row.serial_number, Some(&row.serial_number), change);
                 }
-                Ok::<_, ServiceError>(repo::renew(c, tenant, &key, &owner, until)?)
+                Ok::<_, ServiceError>(lease.renew(c, until)?)
             })
             .await
     }

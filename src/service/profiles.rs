@@ -343,7 +343,7 @@ pub async fn delete(
         let Some((rec, _)) = find_one(c, tenant, &setting, &id)? else {
             return Err(not_found(&id));
         };
-        repo::delete(c, tenant, &setting, id.as_str())?;
+        repo::delete(c, tenant, &setting, &id)?;
         audit.entity(&rec.odata_type, &rec.id, &rec.properties, &Map::new());
         Ok(())
     })
@@ -371,7 +371,7 @@ pub async fn set_default(
                 .into());
             }
             for platform in platforms {
-                repo::set_default(c, tenant, &setting, platform.as_str(), &rec.id)?;
+                repo::set_default(c, tenant, &setting, platform.as_str(), &id)?;
             }
             let flag = |v: bool| Map::from_iter([("isDefault".to_owned(), Value::Bool(v))]);
             audit.entity(&rec.odata_type, &rec.id, &flag(false), &flag(true));

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::audit::{Audit, VPP_TOKEN, modified};
-use super::paging::{self, Page};
+use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services};
 use crate::domain::ValidationError;
 use crate::domain::ids::TenantId;
@@ -31,8 +31,9 @@ pub async fn list(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<Page<VppToken>, ServiceError> {
-    let plan = paging::plan(&SPEC, "vppTokens", q, &svc.paging_key, svc.max_page_size)?;
-    let (query, want_count) = (plan.query.clone(), q.count);
+    let ListPlan { query, pager } =
+        paging::plan(&SPEC, "vppTokens", q, &svc.paging_key, svc.max_page_size)?;
+    let want_count = q.count;
     let now = svc.clock.now_ticks();
     let (items, count) = svc
         .db
@@ -46,7 +47,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, count))
+    Ok(pager.finish(items, &svc.paging_key, count))
 }
 
 /// How many of the tenant's VPP tokens match the `$filter` of `q`.

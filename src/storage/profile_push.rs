@@ -11,7 +11,7 @@ use super::DbConnection;
 use super::schema::{
     dep_apple_profiles as defined, dep_assign_leases as leases, dep_profile_assignments as queue,
 };
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 
 /// Rows per multi-row INSERT and per `IN (…)` list.
 const CHUNK: usize = 500;
@@ -38,13 +38,13 @@ pub fn apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> QueryResult<Option<AppleProfile>> {
     // No LIMIT: see `onboarding_settings::get`.
     let rows: Vec<AppleProfile> = defined::table
         .filter(defined::tenant_id.eq(tenant.to_string()))
         .filter(defined::setting_id.eq(setting.as_str()))
-        .filter(defined::profile_id.eq(profile_id))
+        .filter(defined::profile_id.eq(profile_id.as_str()))
         .select(AppleProfile::as_select())
         .load(conn)?;
     Ok(rows.into_iter().next())
@@ -55,13 +55,13 @@ pub fn forget_apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> QueryResult<()> {
     diesel::delete(
         defined::table
             .filter(defined::tenant_id.eq(tenant.to_string()))
             .filter(defined::setting_id.eq(setting.as_str()))
-            .filter(defined::profile_id.eq(profile_id)),
+            .filter(defined::profile_id.eq(profile_id.as_str())),
     )
     .execute(conn)
     .map(drop)
@@ -73,7 +73,7 @@ pub fn put_apple_profile(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    profile_id: &str,
+    profile_id: &ProfileId,
     profile: &AppleProfile,
     now: i64,
 ) -> QueryResult<()> {
@@ -82,7 +82,7 @@ pub fn put_apple_profile(
         .values((
             defined::tenant_id.eq(tenant.to_string()),
             defined::setting_id.eq(setting.as_str()),
-            defined::profile_id.eq(profile_id),
+            defined::profile_id.eq(profile_id.as_str()),
             defined::profile_uuid.eq(&profile.profile_uuid),
             defined::digest.eq(&profile.digest),
             defined::defined_ticks.eq(now),
@@ -108,7 +108,7 @@ struct NewAssignment<'a> {
 /// What [`enqueue`] writes for each serial.
 #[derive(Debug, Clone, Copy)]
 pub struct Queued<'a> {
-    /// The profile (`{settingId}_{guid}`).
+    /// The profile (`{settingId}_{guid}`; a string until `service::sync` queues typed ids).
     pub profile_id: &'a str,
     /// [`PENDING`] or a settled status.
     pub status: &'a str,
@@ -260,25 +260,24 @@ pub struct Outcome {
     pub profile_uuid: Option<String>,
 }
 
-/// Records outcomes of rows pushed with `profile_id`, grouped into one `UPDATE` per distinct
-/// outcome. A row changed since the push read it (another `updated_ticks`, e.g. a new
+/// Records outcomes of rows as a push read them, grouped into one `UPDATE` per distinct
+/// outcome. A row changed since the push read it (another profile or `updated_ticks`, e.g. a new
 /// assignment request) keeps its newer state.
 pub fn record(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    profile_id: &str,
     outcomes: &[(&Assignment, Outcome)],
     now: i64,
 ) -> QueryResult<()> {
-    let mut groups: BTreeMap<(i64, &Outcome), Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, i64, &Outcome), Vec<&str>> = BTreeMap::new();
     for (row, o) in outcomes {
         groups
-            .entry((row.updated_ticks, o))
+            .entry((&row.profile_id, row.updated_ticks, o))
             .or_default()
             .push(&row.serial_number);
     }
-    for ((seen, o), serials) in groups {
+    for ((profile_id, seen, o), serials) in groups {
         for chunk in serials.chunks(CHUNK) {
             diesel::update(
                 queue::table

@@ -183,16 +183,16 @@ pub fn delete(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    id: &str,
+    id: &ProfileId,
 ) -> QueryResult<bool> {
     let n = diesel::delete(profiles::table)
         .filter(profiles::tenant_id.eq(tenant.to_string()))
         .filter(profiles::setting_id.eq(setting.as_str()))
-        .filter(profiles::id.eq(id))
+        .filter(profiles::id.eq(id.as_str()))
         .execute(conn)?;
     if n == 1 {
         let any = super::outbox::PROFILE_TYPE;
-        super::outbox::profile(conn, tenant, setting, ChangeType::Deleted, any, id)?;
+        super::outbox::profile(conn, tenant, setting, ChangeType::Deleted, any, id.as_str())?;
     }
     Ok(n == 1)
 }
@@ -217,7 +217,7 @@ pub fn set_default(
     tenant: TenantId,
     setting: &SettingId,
     platform: &str,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> QueryResult<()> {
     diesel::delete(defaults::table)
         .filter(defaults::tenant_id.eq(tenant.to_string()))
@@ -229,7 +229,7 @@ pub fn set_default(
             defaults::tenant_id.eq(tenant.to_string()),
             defaults::setting_id.eq(setting.as_str()),
             defaults::platform.eq(platform),
-            defaults::profile_id.eq(profile_id),
+            defaults::profile_id.eq(profile_id.as_str()),
         ))
         .execute(conn)
         .map(drop)

@@ -10,7 +10,8 @@ use crate::api::table::Call;
 use crate::api::{json_object, optional_json_object};
 use crate::auth::Permission;
 use crate::domain::ids::{SettingId, TenantId};
-use crate::service::{Services, dep_tokens};
+use crate::service::Services;
+use crate::service::dep_tokens::{self, Sharing};
 
 /// `POST …/{id}/generateEncryptionPublicKey` → `{"value": "<PEM>"}`.
 pub async fn generate_encryption_public_key(c: Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -51,15 +52,15 @@ pub async fn upload_dep_token(c: Call<'_>) -> Result<GraphResponse, ApiError> {
 
 /// `POST …/{id}/shareForSchoolDataSyncService` → 204.
 pub async fn share_for_school_data_sync_service(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    school_data_sync(c, true).await
+    school_data_sync(c, Sharing::Shared).await
 }
 
 /// `POST …/{id}/unshareForSchoolDataSyncService` → 204.
 pub async fn unshare_for_school_data_sync_service(c: Call<'_>) -> Result<GraphResponse, ApiError> {
-    school_data_sync(c, false).await
+    school_data_sync(c, Sharing::Unshared).await
 }
 
-async fn school_data_sync(c: Call<'_>, share: bool) -> Result<GraphResponse, ApiError> {
+async fn school_data_sync(c: Call<'_>, share: Sharing) -> Result<GraphResponse, ApiError> {
     optional_json_object(c.body)?;
     let setting = &c.params.setting();
     dep_tokens::share_with_school_data_sync(c.services, c.tenant, setting, share).await?;

@@ -61,7 +61,8 @@ pub async fn stage_key_of(
     from: &SettingId,
     to: &SettingId,
 ) -> Result<(), ServiceError> {
-    let (from, to) = (from.clone(), to.clone());
+    let from = from.clone();
+    let to = to.clone();
     let secrets = svc.secrets.clone();
     let clock = Arc::clone(&svc.clock);
     svc.audited(tenant, Audit::new("Action", SETTING), move |c, audit| {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::audit::{self, Audit};
-use super::paging::{self, Page};
+use super::paging::{self, ListPlan, Page};
 use super::{Entity, ServiceError, Services, profiles};
 use crate::clock::Clock;
 use crate::domain::ValidationError;
@@ -200,7 +200,7 @@ pub async fn identities(
     tenant: TenantId,
     q: &QueryOptions,
 ) -> Result<Page<ImportedAppleDeviceIdentity>, ServiceError> {
-    let plan = paging::plan_searchable(
+    let ListPlan { query, pager } = paging::plan_searchable(
         &DEVICE_SPEC,
         "legacy/importedAppleDeviceIdentities",
         q,
@@ -208,7 +208,7 @@ pub async fn identities(
         svc.max_page_size,
         &["serialNumber"],
     )?;
-    let (query, want_count) = (plan.query.clone(), q.count);
+    let want_count = q.count;
     let (items, count) = svc
         .db
         .run(move |c| {
@@ -221,7 +221,7 @@ pub async fn identities(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, count))
+    Ok(pager.finish(items, &svc.paging_key, count))
 }
 
 /// How many of the tenant's identities, across all its tokens, match `$filter`/`$search`.

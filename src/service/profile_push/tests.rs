@@ -15,7 +15,8 @@ use crate::storage::profile_push::{self as repo, Assignment};
 
 /// Queues `profile` for `serials` as `updateDeviceProfileAssignment` does.
 async fn enqueue(env: &Env, profile: &str, serials: &[String]) {
-    let (tenant, setting, profile) = (env.tenant, env.setting.clone(), profile.to_owned());
+    let profile = profile.to_owned();
+    let (tenant, setting) = (env.tenant, env.setting.clone());
     let (serials, now) = (serials.to_vec(), env.clock.now_ticks());
     env.read(move |c| enqueue_in(c, tenant, &setting, &serials, &profile, now))
         .await;
