@@ -298,9 +298,14 @@ pub async fn release(
     let key = setting.to_owned();
     let marked = released.clone();
     svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
-        let old = crate::storage::devices::find_by_serials(c, tenant, &marked)?;
-        crate::storage::devices::mark_deleted(c, tenant, &key, &marked)?;
-        for (_, d) in old.into_iter().filter(|(s, _)| *s == key) {
+        let old: Vec<_> = crate::storage::devices::find_by_serials(c, tenant, &marked)?
+            .into_iter()
+            .filter(|(s, _)| *s == key)
+            .map(|(_, d)| d)
+            .collect();
+        let ids: Vec<String> = old.iter().map(|d| d.id.clone()).collect();
+        crate::storage::devices::mark_deleted(c, tenant, &key, &ids)?;
+        for d in old {
             let new = ImportedAppleDeviceIdentity {
                 is_deleted: Some(true),
                 ..d.clone()

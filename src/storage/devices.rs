@@ -359,21 +359,24 @@ pub fn count_synced(
         .get_result(conn)
 }
 
-/// Marks a token's identities with these serials as deleted from Apple Business Manager.
+/// Marks these identities of a token as deleted from Apple Business Manager: a `deleted`
+/// change for subscribers, as when Apple's sync reports a removal.
 pub fn mark_deleted(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    serials: &[String],
+    ids: &[String],
 ) -> QueryResult<usize> {
     let mut updated = 0;
-    for chunk in serials.chunks(LOOKUP_CHUNK) {
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
         updated += diesel::update(dsl::imported_devices)
             .filter(dsl::tenant_id.eq(tenant.to_string()))
             .filter(dsl::setting_id.eq(setting.as_str()))
-            .filter(dsl::serial_number.eq_any(chunk))
+            .filter(dsl::id.eq_any(chunk))
             .set(dsl::is_deleted.eq(Some(true)))
             .execute(conn)?;
     }
+    let ids = ids.iter().map(String::as_str);
+    super::outbox::devices(conn, tenant, setting, ChangeType::Deleted, ids)?;
     Ok(updated)
 }

@@ -123,6 +123,24 @@ async fn a_synced_thousand_devices_are_notified_once_per_subscription(backend: B
         // Batched: 100 notifications per POST by default.
         assert_eq!(receiver.deliveries().len(), 10);
     }
+    // Apple removes one device: the next sync marks it deleted, a `deleted` change for the
+    // subscription that asked for deletions.
+    let gone = sync::identities(&app, &setting).await[0].clone();
+    sim.send(
+        reqwest::Method::POST,
+        "/admin/servers/server-notify/devices/delete",
+        &json!({"serials": [sync::text(&gone, "serialNumber")]}),
+    )
+    .await;
+    sync::sync_ok(&app, &setting).await;
+    let id = a["id"].as_str().unwrap();
+    let got = received(&first, id, 1001).await;
+    let deleted: Vec<&Value> = got
+        .iter()
+        .filter(|n| n["changeType"] == "deleted")
+        .collect();
+    assert_eq!(deleted.len(), 1, "one deleted change: {deleted:?}");
+    assert_eq!(deleted[0]["resourceData"]["id"], gone["id"]);
 }
 
 async fn a_receiver_down_for_a_while_gets_everything_in_order(backend: Backend) {

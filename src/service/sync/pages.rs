@@ -95,7 +95,7 @@ pub fn apply(
         match (device.effective_op_type(), existing) {
             (OpType::Deleted, Some((owner, identity))) if owner == setting => {
                 if identity.is_deleted != Some(true) {
-                    deleted.push(serial);
+                    deleted.push(identity.id);
                 }
             }
             (OpType::Deleted, _) => {}
