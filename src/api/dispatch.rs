@@ -7,7 +7,9 @@ use super::error::ApiError;
 use super::matcher::Table;
 use super::request::GraphRequest;
 use super::response::GraphResponse;
-use super::table::{Call, Request};
+use super::table::{Call, Operation, Request};
+use crate::domain::ids::TenantId;
+use crate::odata::QueryOptions;
 use crate::service::Services;
 
 /// Dispatches `req` (already authenticated and throttled) to its row's handler. Once a row
@@ -25,18 +27,7 @@ pub async fn dispatch(
         // to multi-token DEP.
         return Err(ApiError::SegmentNotFound(segment.to_owned()));
     }
-    let row = found
-        .rows
-        .iter()
-        .find(|r| r.verb.is(&req.method))
-        .ok_or(ApiError::MethodNotAllowed)?;
-    ctx.operation = Some(row.id.as_str());
-    let tenant = ctx.require(row.permission)?;
-    let query = row.query.parse(&req.query)?;
-    if matches!(row.request, Request::NoParams) {
-        let action = row.path.rsplit('/').next().unwrap_or_default();
-        super::request::no_parameters(&req.body, action)?;
-    }
+    let (row, tenant, query) = admit(found.rows, ctx, req)?;
     let caller = audit_caller(ctx);
     let call = (row.handler)(Call {
         services,
@@ -48,6 +39,29 @@ pub async fn dispatch(
         raw_query: &req.query,
     });
     crate::service::audit::scope(caller, call).await
+}
+
+/// What every row's request passes before its handler runs, here or in upstream mode: the row
+/// of the request's method (`ctx.operation` names it from then on, refused or not), the
+/// caller's tenant once the row's permission is checked, the query options the row accepts,
+/// and no parameters where the row takes none.
+pub fn admit(
+    rows: &'static [&'static Operation],
+    ctx: &mut RequestCtx,
+    req: &GraphRequest,
+) -> Result<(&'static Operation, TenantId, QueryOptions), ApiError> {
+    let row = *rows
+        .iter()
+        .find(|r| r.verb.is(&req.method))
+        .ok_or(ApiError::MethodNotAllowed)?;
+    ctx.operation = Some(row.id.as_str());
+    let tenant = ctx.require(row.permission)?;
+    let query = row.query.parse(&req.query)?;
+    if matches!(row.request, Request::NoParams) {
+        let action = row.path.rsplit('/').next().unwrap_or_default();
+        super::request::no_parameters(&req.body, action)?;
+    }
+    Ok((row, tenant, query))
 }
 
 /// The actor, request id and operation every write of this request is audited with.

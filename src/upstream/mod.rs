@@ -31,7 +31,7 @@ use crate::api::context::RequestCtx;
 use crate::api::error::ApiError;
 use crate::api::path::Segment;
 use crate::api::response::GraphResponse;
-use crate::api::table::{Operation, Params, Request};
+use crate::api::table::{Operation, Params};
 use crate::auth::{CallerKind, Permission, Principal};
 use crate::config::UpstreamSettings;
 use crate::domain::ids::TenantId;
@@ -195,18 +195,7 @@ impl Upstream {
         found: crate::api::matcher::Found,
         req: &GraphRequest,
     ) -> Result<GraphResponse, ApiError> {
-        let row = *found
-            .rows
-            .iter()
-            .find(|r| r.verb.is(&req.method))
-            .ok_or(ApiError::MethodNotAllowed)?;
-        ctx.operation = Some(row.id.as_str());
-        let tenant = ctx.require(row.permission)?;
-        let query = row.query.parse(&req.query)?;
-        if matches!(row.request, Request::NoParams) {
-            let action = row.path.rsplit('/').next().unwrap_or_default();
-            crate::api::request::no_parameters(&req.body, action)?;
-        }
+        let (row, tenant, query) = crate::api::dispatch::admit(found.rows, ctx, req)?;
         let run = handler(&row.id).ok_or_else(|| ApiError::NotImplemented(row.id.clone()))?;
         run(UpCall {
             up: self,
