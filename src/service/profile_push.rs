@@ -17,7 +17,9 @@
 //! server token records `NO_SERVER_TOKEN`; uploading one makes those rows due.
 
 mod enrollment;
+mod lease;
 mod outcome;
+mod queue;
 #[cfg(test)]
 mod tests;
 
@@ -35,12 +37,13 @@ use crate::apple::profile::dep_profile_from_graph;
 use crate::apple::types::serial_status;
 use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::storage::profile_push::{
-    self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PENDING, PROFILE_DELETED,
-    Queued,
+    self as repo, AppleProfile, Assignment, NO_SERVER_TOKEN, Outcome, PROFILE_DELETED,
 };
-use crate::storage::{DbConnection, apple_tokens, profiles};
+use crate::storage::profiles;
 pub use enrollment::{NO_ENROLLMENT_URL, enrollment_url};
+use lease::Lease;
 use outcome::{call_failed, digest, is_profile_not_found, serial_outcome, settled};
+pub use queue::enqueue_in;
 
 /// Apple's limit of serials per `/profile/devices` call.
 pub const MAX_SERIALS_PER_CALL: usize = 1000;
@@ -53,34 +56,6 @@ const MAX_BACKOFF_SECS: u64 = 24 * 3600;
 
 /// This process's id in push lease owners.
 static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
-
-/// Queues the assignment of `profile_id` to a token's `serials` in the caller's write
-/// transaction: due at once if the token holds a server token, else recorded as
-/// `NO_SERVER_TOKEN`.
-pub fn enqueue_in(
-    c: &mut DbConnection,
-    tenant: TenantId,
-    setting: &SettingId,
-    serials: &[String],
-    profile_id: &str,
-    now: i64,
-) -> diesel::QueryResult<()> {
-    let held = apple_tokens::held(c, tenant, setting)?.is_some();
-    let entry = if held {
-        Queued {
-            profile_id,
-            status: PENDING,
-            next_attempt: Some(now),
-        }
-    } else {
-        Queued {
-            profile_id,
-            status: NO_SERVER_TOKEN,
-            next_attempt: None,
-        }
-    };
-    repo::enqueue(c, tenant, setting, serials, &entry, now)
-}
 
 /// Starts a push of the token's due assignments in the background (tracked, so shutdown waits
 /// for it to stop between batches; during shutdown the rows stay due for the next instance).
@@ -156,28 +131,6 @@ pub async fn push_token(
         })
         .await?;
     result.map(|()| true)
-}
-
-/// A token's push lease as this run holds it; cheap to clone into database closures.
-#[derive(Clone)]
-struct Lease {
-    tenant: TenantId,
-    setting: SettingId,
-    owner: Arc<str>,
-}
-
-impl Lease {
-    fn claim(&self, c: &mut DbConnection, now: i64, until: i64) -> diesel::QueryResult<bool> {
-        repo::claim(c, self.tenant, &self.setting, &self.owner, now, until)
-    }
-
-    fn renew(&self, c: &mut DbConnection, until: i64) -> diesel::QueryResult<bool> {
-        repo::renew(c, self.tenant, &self.setting, &self.owner, until)
-    }
-
-    fn release(&self, c: &mut DbConnection) -> diesel::QueryResult<()> {
-        repo::release(c, self.tenant, &self.setting, &self.owner)
-    }
 }
 
 /// One push run of one token, holding its lease.
