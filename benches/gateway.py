@@ -3,11 +3,14 @@ started on a fresh SQLite directory or a fresh PostgreSQL database (dropped afte
 import contextlib, json, os, subprocess, tempfile, time, urllib.request, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
+# DEP_GATEWAY_BIN runs an already built binary (e.g. a debug build, to try a script) instead.
+BIN = os.environ.get("DEP_GATEWAY_BIN") or os.path.join(
+    os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
 
 
 def build():
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    if not os.environ.get("DEP_GATEWAY_BIN"):
+        subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
 
 
 def call(method, url, token, body=None, raw=False):

@@ -15,8 +15,10 @@ PORT=${PORT:-18090}
 PG=${PG:-postgres://postgres@127.0.0.1:5432/postgres}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release -q
-BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
+if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; else
+  cargo build --release -q
+  BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
+fi
 rate() { awk '/Requests\/sec/ {print $2}'; }
 pct() { python3 -c "print(round(100*float('$1')/float('$2'),1))"; }
 post() { curl -sf -X POST "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2"; }

@@ -15,8 +15,10 @@ UP_PORT=${UP_PORT:-18180}
 GW_PORT=${GW_PORT:-18181}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release -q
-BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
+if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; else
+  cargo build --release -q
+  BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
+fi
 UP_DIR=$(mktemp -d); GW_DIR=$(mktemp -d)
 export DEP_GATEWAY_LOG=warn
 export DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000
