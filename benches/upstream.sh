@@ -39,15 +39,28 @@ NEW="/beta/deviceManagement/depOnboardingSettings/$ID"
 OLD="/beta/organization/$TENANT/depOnboardingSettings/$ID"
 curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GW_PORT$OLD" >/dev/null
 
+# wrk's latency as milliseconds (it prints 850.00us, 1.23ms or 1.02s).
+ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'; }
+# run LABEL URL: prints "p50_ms p99_ms requests_per_second" (wrk's own report goes to stderr).
 run() {
-  echo "== $1"
-  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$2" \
-    | tee /dev/stderr | awk '/ 50%| 99%|Requests\/sec/ {printf "%s %s  ", $1, $2} END {print ""}'
+  echo "== $1" >&2
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$2")
+  echo "$out" >&2
+  local p50 p99 rps
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  echo "$(ms "$p50") $(ms "$p99") $rps"
 }
-DIRECT=$(run "upstream directly" "http://127.0.0.1:$UP_PORT$NEW")
-PASSED=$(run "passed through the gateway" "http://127.0.0.1:$GW_PORT$NEW")
-TRANSLATED=$(run "old call translated by the gateway" "http://127.0.0.1:$GW_PORT$OLD")
+read -r D50 D99 DRPS <<<"$(run "upstream directly" "http://127.0.0.1:$UP_PORT$NEW")"
+read -r P50 P99 PRPS <<<"$(run "passed through the gateway" "http://127.0.0.1:$GW_PORT$NEW")"
+read -r T50 T99 TRPS <<<"$(run "old call translated by the gateway" "http://127.0.0.1:$GW_PORT$OLD")"
+added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
 echo
-echo "upstream directly:      $DIRECT"
-echo "passed through:         $PASSED"
-echo "translated (old path):  $TRANSLATED"
+printf '%-24s p50 %8s ms  p99 %8s ms  %10s req/s\n' "upstream directly:" "$D50" "$D99" "$DRPS"
+printf '%-24s p50 %8s ms  p99 %8s ms  %10s req/s  (added p50 %s ms, p99 %s ms)\n' \
+  "passed through:" "$P50" "$P99" "$PRPS" "$(added "$P50" "$D50")" "$(added "$P99" "$D99")"
+printf '%-24s p50 %8s ms  p99 %8s ms  %10s req/s  (added p50 %s ms, p99 %s ms)\n' \
+  "translated (old path):" "$T50" "$T99" "$TRPS" "$(added "$T50" "$D50")" "$(added "$T99" "$D99")"
+echo "target: the translated call adds <= 1 ms at p50 over the upstream directly"

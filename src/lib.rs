@@ -157,7 +157,12 @@ impl Application {
             settings.traces_endpoint().as_deref(),
         )?);
         let upstream =
-            upstream::Upstream::new(&settings.upstream, settings.legacy_api, paging_key.clone())?;
+            upstream::Upstream::new(
+            &settings.upstream,
+            settings.legacy_api,
+            settings.max_page_size,
+            paging_key.clone(),
+        )?;
         let state = Arc::new(AppState {
             services: services(db, paging_key, background.clone(), &settings)?,
             auth,

@@ -200,7 +200,8 @@ async fn handle(
     };
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant));
     ctx.principal = Some(principal);
-    if version == Version::V1 && !is_v1_audit(rest) {
+    // Upstream mode passes every /v1.0 request through (the upstream's versions are its own).
+    if version == Version::V1 && !is_v1_audit(rest) && st.upstream.is_none() {
         return Err(v1_refusal(rest));
     }
     if let Some(up) = &st.upstream {
@@ -213,7 +214,7 @@ async fn handle(
                 .map(str::to_owned),
         });
         let segments = path::split(rest)?;
-        if !batch::is_batch(&segments) && !up.translates(&segments) {
+        if version == Version::V1 || (!batch::is_batch(&segments) && !up.translates(&segments)) {
             throttle(st, ctx, req.method())?;
             return up.pass_through(req, payload, ctx).await;
         }

@@ -119,7 +119,8 @@ pub fn count_filter(
         .transpose()?)
 }
 
-fn page_size(q: &QueryOptions, max_page_size: u32) -> u64 {
+/// The items on one page: `$top`, capped at `max_page_size`.
+pub fn page_size(q: &QueryOptions, max_page_size: u32) -> u64 {
     q.top.map_or(u64::from(max_page_size), |top| {
         top.min(u64::from(max_page_size))
     })

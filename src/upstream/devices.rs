@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::UpCall;
 use super::fanout::{self, on_token, require_default, seg};
+use super::merge::{self, Sources};
 use crate::api::error::ApiError;
 use crate::api::json_object;
 use crate::api::response::{self, GraphResponse};
@@ -42,23 +43,16 @@ async fn find(c: &UpCall<'_>) -> Result<(String, Value), ApiError> {
     Err(not_found(id))
 }
 
-#[expect(
-    clippy::unnecessary_wraps,
-    reason = "the converter type of fanout::page, which drops profiles"
-)]
-fn old(device: &Map<String, Value>) -> Option<Value> {
-    Some(Value::Object(device_json_to_old(device)))
+fn old(device: &Map<String, Value>) -> Value {
+    Value::Object(device_json_to_old(device))
 }
 
-/// `GET /deviceManagement/importedAppleDeviceIdentities`: every token's, in the old shape.
+/// `GET /deviceManagement/importedAppleDeviceIdentities`: every token's, merged in the
+/// request's order (as local mode's one query sorts them), in the old shape.
 pub async fn list(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
     let select = response::selected(&c.query, &SPEC)?;
-    let sources: Vec<String> = fanout::tokens(&c)
-        .await?
-        .iter()
-        .map(|t| on_token(&c, t, TAIL))
-        .collect();
-    let page = fanout::page(&c, "legacy/importedAppleDeviceIdentities", &sources, old).await?;
+    let resource = "legacy/importedAppleDeviceIdentities";
+    let page = merge::page(&c, resource, &SPEC, Sources::PerToken(TAIL), old).await?;
     Ok(response::collection(
         c.ctx,
         SET_PATH,

@@ -1,16 +1,12 @@
 //! Resolution without local state: the tenant's tokens are the upstream's
 //! depOnboardingSettings, the legacy default token is decided from them as in local mode
-//! (`service::legacy::pick`), and tenant-wide reads walk every token's pages behind one
-//! continuation token the gateway signs (the position and the upstream's own `nextLink`).
+//! (`service::legacy::pick`); tenant-wide reads merge every token's pages (`super::merge`).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Map, Value};
 
 use super::UpCall;
 use crate::api::error::ApiError;
-use crate::odata::{PageCursor, QueryOption, SqlValue, decode_skiptoken, encode_skiptoken};
 use crate::service::legacy::{DefaultToken, pick};
-use crate::service::paging::Page;
 
 /// The multi-token collection.
 pub const SETTINGS: &str = "/deviceManagement/depOnboardingSettings";
@@ -76,85 +72,4 @@ pub fn ambiguous(n: usize, per_token_call: &str) -> ApiError {
              (upstream.default_tokens).",
         crate::http::DEFAULT_TOKEN_HEADER
     ))
-}
-
-/// One page of a tenant-wide collection: the items of `sources` (the first-page URLs, one per
-/// token) in turn, each token's pages as the upstream cuts them, converted by `convert` (which
-/// drops what the old API cannot show). `resource` names the collection in the signature.
-pub async fn page(
-    c: &UpCall<'_>,
-    resource: &str,
-    sources: &[String],
-    convert: impl Fn(&Map<String, Value>) -> Option<Value>,
-) -> Result<Page<Value>, ApiError> {
-    let fingerprint = format!(
-        "upstream|{}|{}",
-        c.tenant,
-        c.query.paging_fingerprint(resource)
-    );
-    let key = &c.up.paging_key;
-    let (mut index, mut next) = match &c.query.skiptoken {
-        Some(token) => {
-            let cursor = decode_skiptoken(token, &fingerprint, key)?;
-            match cursor.values.as_slice() {
-                [SqlValue::Int(i), SqlValue::Text(next)] => (
-                    usize::try_from(*i).map_err(|_| crate::odata::ODataError::InvalidSkipToken)?,
-                    Some(next.clone()).filter(|n| !n.is_empty()),
-                ),
-                _ => return Err(crate::odata::ODataError::InvalidSkipToken.into()),
-            }
-        }
-        None => (0, None),
-    };
-    let query = c.query.to_query_string_without(&[
-        QueryOption::SkipToken,
-        QueryOption::Skip,
-        QueryOption::Select,
-        QueryOption::Count,
-    ]);
-    while let Some(source) = sources.get(index) {
-        let url = match next.take() {
-            Some(next) => c.up.checked_link(&next)?,
-            None if query.is_empty() => source.clone(),
-            None => format!("{source}?{query}"),
-        };
-        let body = c.up.http.get_json(c.ctx, &url).await?;
-        let items: Vec<Value> = body["value"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object)
-            .filter_map(&convert)
-            .collect();
-        let upstream_next = body["@odata.nextLink"].as_str().map(str::to_owned);
-        let resume = match upstream_next {
-            Some(link) => Some((index, link)),
-            None => (index + 1 < sources.len()).then(|| (index + 1, String::new())),
-        };
-        if !items.is_empty() || resume.is_none() {
-            let skiptoken = resume.map(|(i, link)| {
-                let cursor = PageCursor {
-                    values: vec![
-                        SqlValue::Int(i64::try_from(i).unwrap_or(i64::MAX)),
-                        SqlValue::Text(link),
-                    ],
-                };
-                encode_skiptoken(&cursor, &fingerprint, key)
-            });
-            return Ok(Page {
-                items,
-                skiptoken,
-                count: None,
-            });
-        }
-        if let Some((i, link)) = resume {
-            index = i;
-            next = Some(link).filter(|l| !l.is_empty());
-        }
-    }
-    Ok(Page {
-        items: Vec::new(),
-        skiptoken: None,
-        count: None,
-    })
 }

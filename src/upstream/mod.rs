@@ -13,6 +13,7 @@ pub mod client;
 pub mod devices;
 pub mod fanout;
 pub mod links;
+pub mod merge;
 pub mod profiles;
 pub mod settings;
 
@@ -46,6 +47,8 @@ pub struct Upstream {
     legacy_api: bool,
     /// Signs the continuation tokens of tenant-wide reads.
     pub paging_key: PagingKey,
+    /// The most items on one page of a tenant-wide read (`max_page_size`, as in local mode).
+    pub max_page_size: u32,
 }
 
 /// Everything a translated call needs: the caller (its token travels in `ctx`), the row's
@@ -146,6 +149,7 @@ impl Upstream {
     pub fn new(
         settings: &UpstreamSettings,
         legacy_api: bool,
+        max_page_size: u32,
         paging_key: PagingKey,
     ) -> anyhow::Result<Option<Arc<Self>>> {
         let Some(base) = &settings.base_url else {
@@ -162,6 +166,7 @@ impl Upstream {
             settings: settings.clone(),
             legacy_api,
             paging_key,
+            max_page_size,
         })))
     }
 

@@ -16,10 +16,14 @@ use crate::domain::ids::ProfileId;
 use crate::domain::profiles;
 use crate::legacy::convert::{profile_body_from_old, profile_to_old};
 use crate::legacy::profiles::{create_body, not_found};
+use crate::odata;
+use crate::service::paging;
 use crate::service::profiles as service;
 
 const SET_PATH: &str = "deviceManagement/enrollmentProfiles";
 const RESOURCE: &str = "legacy/enrollmentProfiles";
+/// What `$search` looks in (as in local mode).
+const SEARCHED: [&str; 1] = ["displayName"];
 
 /// The id of the path and the upstream URL of that profile (the token its id names).
 fn profile_url(c: &UpCall<'_>) -> Result<(String, String), ApiError> {
@@ -41,22 +45,49 @@ fn profile_error(id: &str, e: ApiError) -> ApiError {
     }
 }
 
-async fn sources(c: &UpCall<'_>) -> Result<Vec<String>, ApiError> {
-    Ok(fanout::tokens(c)
-        .await?
-        .iter()
-        .map(|t| on_token(c, t, "/enrollmentProfiles"))
-        .collect())
+/// Every profile of every token that the old API can show, in the old shapes (each token's
+/// pages in turn; a token deleted meanwhile has none).
+async fn all_old(c: &UpCall<'_>) -> Result<Vec<Value>, ApiError> {
+    let mut out = Vec::new();
+    for token in fanout::tokens(c).await? {
+        let mut url = on_token(c, &token, "/enrollmentProfiles");
+        loop {
+            let page = match c.up.http.get_json(c.ctx, &url).await {
+                Ok(page) => page,
+                Err(ApiError::Upstream(e)) if e.status == StatusCode::NOT_FOUND => break,
+                Err(e) => return Err(e),
+            };
+            out.extend(
+                page["value"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(profile_to_old),
+            );
+            match page["@odata.nextLink"].as_str() {
+                Some(next) => url = c.up.checked_link(next)?,
+                None => break,
+            }
+        }
+    }
+    Ok(out)
 }
 
-fn old(profile: &serde_json::Map<String, Value>) -> Option<Value> {
-    profile_to_old(&Value::Object(profile.clone()))
-}
-
-/// `GET /deviceManagement/enrollmentProfiles`: every token's, in the old shapes.
+/// `GET /deviceManagement/enrollmentProfiles`: every token's, in the old shapes, filtered,
+/// sorted and paged in memory exactly as local mode does (a token holds few profiles, and the
+/// old shapes — what `$filter` and `$orderby` see — exist only here).
 pub async fn list(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
     let select = response::selected(&c.query, service::spec())?;
-    let page = fanout::page(&c, RESOURCE, &sources(&c).await?, old).await?;
+    let items = all_old(&c).await?;
+    let page = paging::page_in_memory(
+        service::spec(),
+        RESOURCE,
+        &c.query,
+        &c.up.paging_key,
+        c.up.max_page_size,
+        &SEARCHED,
+        items,
+    )?;
     Ok(response::collection(
         c.ctx,
         SET_PATH,
@@ -69,21 +100,14 @@ pub async fn list(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
 
 /// `GET /deviceManagement/enrollmentProfiles/$count`: the profiles the old API shows.
 pub async fn count(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
-    let sources = sources(&c).await?;
-    let mut n = 0usize;
-    let mut page_call = UpCall {
-        query: c.query.clone(),
-        ..c
-    };
-    page_call.query.top = None;
-    loop {
-        let page = fanout::page(&page_call, RESOURCE, &sources, old).await?;
-        n += page.items.len();
-        match page.skiptoken {
-            Some(token) => page_call.query.skiptoken = Some(token),
-            None => break,
-        }
-    }
+    let predicate = paging::effective_filter(&c.query, &SEARCHED)?
+        .map(|f| odata::compile_predicate(&f, service::spec()))
+        .transpose()?;
+    let n = all_old(&c)
+        .await?
+        .iter()
+        .filter(|i| predicate.as_ref().is_none_or(|p| p.matches(i)))
+        .count();
     Ok(GraphResponse::count(i64::try_from(n).unwrap_or(i64::MAX)))
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::UpCall;
 use super::fanout::{self, SETTINGS, on_token, require_default, seg};
+use super::merge::{self, Sources};
 use crate::api::error::ApiError;
 use crate::api::response::{self, GraphResponse, primitive};
 use crate::api::table::{ORGANIZATION_ID, SETTING_ID};
@@ -38,9 +39,9 @@ fn old(value: &Value) -> Value {
 pub async fn list(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
     let org = organization(&c)?;
     let select = response::selected(&c.query, &SPEC)?;
-    let sources = [c.up.http.beta(SETTINGS)];
-    let page = fanout::page(&c, "legacy/depOnboardingSettings", &sources, |s| {
-        Some(Value::Object(setting_json_to_old(s)))
+    let sources = Sources::One(c.up.http.beta(SETTINGS));
+    let page = merge::page(&c, "legacy/depOnboardingSettings", &SPEC, sources, |s| {
+        Value::Object(setting_json_to_old(s))
     })
     .await?;
     Ok(response::collection(
@@ -211,11 +212,15 @@ pub async fn default_token(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
     ))
 }
 
-/// PUT / PATCH / DELETE of the default-token resource: upstream mode keeps no state.
-pub async fn designate_refused(_c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
+/// PUT / PATCH / DELETE of the default-token resource: upstream mode keeps no state, so the
+/// answer says where the designation lives instead (the configuration, or the request header).
+pub async fn designate_refused(c: UpCall<'_>) -> Result<GraphResponse, ApiError> {
     Err(ApiError::BadRequest(format!(
-        "This gateway runs in upstream mode and keeps no state: name the legacy default token in \
-         its configuration (upstream.default_tokens) or per request with the {} header.",
+        "This gateway runs in upstream mode and keeps no state, so the legacy default token cannot \
+         be set through the API. Name it in the gateway's configuration ([upstream.default_tokens] \
+         \"{}\" = \"<depOnboardingSetting id>\") or per request with the {} header; without either, \
+         a tenant's only token is the default.",
+        c.tenant,
         crate::http::DEFAULT_TOKEN_HEADER
     )))
 }

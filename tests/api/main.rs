@@ -44,5 +44,6 @@ mod tls;
 mod traces;
 mod traces_receiver;
 mod upstream;
+mod upstream_lists;
 mod upstream_script;
 mod vpp_tokens;
