@@ -27,7 +27,11 @@ async fn the_old_script_runs_through_upstream_mode(backend: Backend) {
     })
     .await;
     let base = graph.base.clone();
-    let gw = TestApp::spawn_with(backend, move |s| s.upstream.base_url = Some(base)).await;
+    let gw = TestApp::spawn_with(backend, move |s| {
+        s.upstream.base_url = Some(base);
+        s.max_page_size = 10;
+    })
+    .await;
     let call = |method: Method, path: &str| {
         gw.client
             .request(method, format!("{}{path}", gw.base))
