@@ -156,13 +156,7 @@ impl Application {
         let tracing = Arc::new(telemetry::Tracing::new(
             settings.traces_endpoint().as_deref(),
         )?);
-        let upstream =
-            upstream::Upstream::new(
-            &settings.upstream,
-            settings.legacy_api,
-            settings.max_page_size,
-            paging_key.clone(),
-        )?;
+        let upstream = upstream::Upstream::new(&settings, paging_key.clone())?;
         let state = Arc::new(AppState {
             services: services(db, paging_key, background.clone(), &settings)?,
             auth,

@@ -18,8 +18,8 @@ use super::UpCall;
 use super::fanout::{on_token, tokens};
 use crate::api::error::ApiError;
 use crate::odata::{
-    EntitySpec, ODataError, PageCursor, QueryOption, SortKey, SqlValue, check_cursor,
-    compare, compile_orderby, cursor_for, decode_skiptoken, encode_skiptoken, is_after,
+    EntitySpec, ODataError, PageCursor, QueryOption, SortKey, SqlValue, check_cursor, compare,
+    compile_orderby, cursor_for, decode_skiptoken, encode_skiptoken, is_after,
 };
 use crate::service::paging::{Page, page_size};
 
@@ -106,12 +106,7 @@ pub async fn page(
         }
         None => (first_pages(c, sources).await?, None),
     };
-    try_join_all(
-        streams
-            .iter_mut()
-            .map(|s| s.fill(c, &keys, after.as_ref())),
-    )
-    .await?;
+    try_join_all(streams.iter_mut().map(|s| s.fill(c, &keys, after.as_ref()))).await?;
     let mut skip = match q.skiptoken {
         Some(_) => 0,
         None => q.skip.unwrap_or(0),
@@ -214,7 +209,10 @@ fn decode(cursor: &PageCursor) -> Result<(Vec<Stream>, PageCursor), ODataError> 
         return Err(invalid());
     };
     let n = usize::try_from(*n).map_err(|_| invalid())?;
-    let end = n.checked_mul(2).and_then(|m| m.checked_add(1)).ok_or_else(invalid)?;
+    let end = n
+        .checked_mul(2)
+        .and_then(|m| m.checked_add(1))
+        .ok_or_else(invalid)?;
     let positions = cursor.values.get(1..end).ok_or_else(invalid)?;
     let streams = positions
         .chunks(2)

@@ -34,7 +34,7 @@ use crate::api::path::Segment;
 use crate::api::response::GraphResponse;
 use crate::api::table::{Operation, Params};
 use crate::auth::{CallerKind, Permission, Principal};
-use crate::config::UpstreamSettings;
+use crate::config::{Settings, UpstreamSettings};
 use crate::domain::ids::TenantId;
 use crate::http::AppState;
 use crate::odata::{PagingKey, QueryOptions};
@@ -142,16 +142,12 @@ fn handler(id: &str) -> Option<UpHandler> {
 }
 
 impl Upstream {
-    /// The back end for `settings.base_url`.
+    /// The back end for `upstream.base_url`, if set.
     ///
     /// # Errors
     /// When the URL is not an absolute http(s) URL or the client cannot be built.
-    pub fn new(
-        settings: &UpstreamSettings,
-        legacy_api: bool,
-        max_page_size: u32,
-        paging_key: PagingKey,
-    ) -> anyhow::Result<Option<Arc<Self>>> {
+    pub fn new(all: &Settings, paging_key: PagingKey) -> anyhow::Result<Option<Arc<Self>>> {
+        let settings = &all.upstream;
         let Some(base) = &settings.base_url else {
             return Ok(None);
         };
@@ -164,9 +160,9 @@ impl Upstream {
         Ok(Some(Arc::new(Self {
             http,
             settings: settings.clone(),
-            legacy_api,
+            legacy_api: all.legacy_api,
             paging_key,
-            max_page_size,
+            max_page_size: all.max_page_size,
         })))
     }
 

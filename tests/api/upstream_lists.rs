@@ -12,8 +12,7 @@ use crate::on_both_backends;
 use crate::upstream::{DEVICES, HEADER, PROFILES, Pair, SETTINGS, ios};
 
 const DEFAULT_TOKEN: &str = "/beta/deviceManagement/depGateway.legacyDefaultToken";
-const LISTS: &str =
-    "dep_gateway_http_requests_total{operation=\"deviceManagement_ListDepOnboardingSetting\",status_class=\"2xx\"}";
+const LISTS: &str = "dep_gateway_http_requests_total{operation=\"deviceManagement_ListDepOnboardingSetting\",status_class=\"2xx\"}";
 
 /// Every item of a collection at `base`, following its nextLinks (which must stay on `base`),
 /// and the `@odata.count` of each page.
@@ -22,7 +21,13 @@ async fn walk(app: &TestApp, base: &str, token: &str, path: &str) -> (Vec<Value>
     let mut url = format!("{base}{path}");
     loop {
         assert!(url.starts_with(base), "nextLink on {base}: {url}");
-        let resp = app.client.get(&url).bearer_auth(token).send().await.unwrap();
+        let resp = app
+            .client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let page = json_of(resp, 200).await;
         counts.push(page["@odata.count"].clone());
         items.extend(page["value"].as_array().unwrap().iter().cloned());
@@ -81,13 +86,17 @@ async fn merged_lists_answer_as_local_mode_does(backend: Backend) {
         DEVICES.to_owned(),
         format!("{DEVICES}?$orderby=serialNumber desc"),
         format!("{DEVICES}?$orderby=serialNumber&$count=true&$top=4"),
-        format!("{DEVICES}?$filter=startswith(serialNumber,'MERGEX')&$orderby=serialNumber desc&$count=true"),
+        format!(
+            "{DEVICES}?$filter=startswith(serialNumber,'MERGEX')&$orderby=serialNumber desc&$count=true"
+        ),
         format!("{DEVICES}?$search=\"MERGEX000\"&$count=true"),
         format!("{DEVICES}?$orderby=serialNumber&$skip=5"),
         format!("{DEVICES}?$count=true&$select=serialNumber"),
         PROFILES.to_owned(),
         format!("{PROFILES}?$orderby=displayName desc&$count=true"),
-        format!("{PROFILES}?$filter=startswith(displayName,'Profile')&$orderby=displayName&$top=2&$count=true"),
+        format!(
+            "{PROFILES}?$filter=startswith(displayName,'Profile')&$orderby=displayName&$top=2&$count=true"
+        ),
         format!("{org}?$count=true"),
     ] {
         let (local, local_counts) = walk(&p.graph, &p.graph.base, &token, &path).await;
