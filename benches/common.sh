@@ -12,7 +12,9 @@ trap 'kill "${GATEWAY_PIDS[@]}" 2>/dev/null || true; rm -rf "${BENCH_DIRS[@]}"' 
 
 # The release binary of this checkout, in BIN (DEP_GATEWAY_BIN: an already built binary instead).
 build_release() {
-  if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; return; fi
+  # Unset once read: the gateway reads every DEP_GATEWAY_* variable as configuration and
+  # refuses one it does not know.
+  if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; unset DEP_GATEWAY_BIN; return; fi
   cargo build --release -q
   BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 }

@@ -163,14 +163,9 @@ impl Application {
         )?);
         let upstream =
             upstream::Upstream::new(&settings.upstream, settings.legacy_api, paging_key.clone())?;
+        let spans = tracing.spans();
         let state = Arc::new(AppState {
-            services: services(
-                db,
-                paging_key,
-                background.clone(),
-                &settings,
-                &tracing.spans(),
-            )?,
+            services: services(db, paging_key, background.clone(), &settings, &spans)?,
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,

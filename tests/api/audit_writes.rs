@@ -214,10 +214,19 @@ async fn token_lifecycle_writes_record_one_event_each(backend: Backend) {
         (json!("mdm-admin@example.com"), json!("renewer@example.com"))
     );
 
+    share_and_sync(&app, &rw, &id, &mut trail).await;
+    failed_sync_is_the_gateways_event(&app, &sim, &rw, &id, &mut trail).await;
+    release_assign_and_default(&app, &rw, &id, &mut trail).await;
+}
+
+/// School Data Sync sharing, then a sync: the trigger is the caller's write; the run that
+/// succeeds is routine and records nothing.
+async fn share_and_sync(app: &TestApp, rw: &str, id: &str, trail: &mut Trail<'_>) {
+    let one = format!("{SETTINGS}/{id}");
     // School Data Sync.
     let share = format!("{one}/shareForSchoolDataSyncService");
-    assert_eq!(post(&app, &rw, &share, &json!({})).await.0, 204);
-    let e = trail.one("Action DepOnboardingSetting", &id).await;
+    assert_eq!(post(app, rw, &share, &json!({})).await.0, 204);
+    let e = trail.one("Action DepOnboardingSetting", id).await;
     assert_eq!(
         change(&e, "ShareTokenWithSchoolDataSyncService"),
         (json!("false"), json!("true"))
@@ -226,21 +235,18 @@ async fn token_lifecycle_writes_record_one_event_each(backend: Backend) {
         "{SETTINGS}/{}/shareForSchoolDataSyncService",
         Uuid::new_v4()
     );
-    assert_eq!(post(&app, &rw, &missing, &json!({})).await.0, 404);
+    assert_eq!(post(app, rw, &missing, &json!({})).await.0, 404);
     trail.none("sharing an unknown setting").await;
 
     // A trigger is the caller's write; the run that succeeds is routine and records nothing.
     let sync = format!("{one}/syncWithAppleDeviceEnrollmentProgram");
-    assert_eq!(post(&app, &rw, &sync, &json!({})).await.0, 204);
-    wait_for(&app, &id, |s| {
+    assert_eq!(post(app, rw, &sync, &json!({})).await.0, 204);
+    wait_for(app, id, |s| {
         s["lastSuccessfulSyncDateTime"] != UNSET && s["lastSyncErrorCode"] == 0
     })
     .await;
-    let e = trail.one("Action DepOnboardingSetting", &id).await;
+    let e = trail.one("Action DepOnboardingSetting", id).await;
     assert!(change(&e, "LastSyncTriggeredDateTime").1.is_string());
-
-    failed_sync_is_the_gateways_event(&app, &sim, &rw, &id, &mut trail).await;
-    release_assign_and_default(&app, &rw, &id, &mut trail).await;
 }
 
 /// Apple refusing a sync (terms not signed): the trigger is the caller's event, the failure the
