@@ -11,8 +11,8 @@
 # write does a little more than the unaudited one besides its event, so the ratio bounds the
 # audit's cost from above. The trail's $count around each run checks that every PATCH
 # recorded its event and the unaudited write none.
-# Usage: [DEP_GATEWAY_BIN=target/release/dep-gateway] benches/audit.sh [seconds per run,
-# default 10]. Needs wrk. Without DEP_GATEWAY_BIN it builds the release binary first.
+# Usage: [BENCH_BIN=target/release/dep-gateway] benches/audit.sh [seconds per run,
+# default 10]. Needs wrk. Without BENCH_BIN it builds the release binary first.
 source "$(dirname "$0")/common.sh"
 DURATION=${1:-10}
 ROUNDS=${ROUNDS:-2}

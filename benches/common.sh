@@ -10,11 +10,9 @@ GATEWAY_PIDS=()
 BENCH_DIRS=()
 trap 'kill "${GATEWAY_PIDS[@]}" 2>/dev/null || true; rm -rf "${BENCH_DIRS[@]}"' EXIT
 
-# The release binary of this checkout, in BIN (DEP_GATEWAY_BIN: an already built binary instead).
+# The release binary of this checkout, in BIN (BENCH_BIN: an already built binary instead).
 build_release() {
-  # Unset once read: the gateway reads every DEP_GATEWAY_* variable as configuration and
-  # refuses one it does not know.
-  if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; unset DEP_GATEWAY_BIN; return; fi
+  if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; return; fi
   cargo build --release -q
   BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 }
@@ -28,7 +26,7 @@ start_gateway() {
   BENCH_DIRS+=("$WORK")
   # One tenant at full speed would exceed Intune's limits (2,000 requests / 20 s) within a
   # second: keep throttling on (its cost is part of the hot path) with limits it never reaches.
-  env DEP_GATEWAY_DATA_DIR="$WORK" DEP_GATEWAY_BIND="127.0.0.1:$port" DEP_GATEWAY_LOG=warn \
+  env DEP_GATEWAY_DATA_DIR="$WORK" BENCH_BIND="127.0.0.1:$port" DEP_GATEWAY_LOG=warn \
     DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 \
     DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000 "$@" "$bin" serve &
   PID=$!

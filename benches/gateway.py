@@ -3,13 +3,13 @@ started on a fresh SQLite directory or a fresh PostgreSQL database (dropped afte
 import contextlib, json, os, subprocess, tempfile, time, urllib.request, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# DEP_GATEWAY_BIN runs an already built binary (e.g. a debug build, to try a script) instead.
-BIN = os.environ.get("DEP_GATEWAY_BIN") or os.path.join(
+# BENCH_BIN runs an already built binary (e.g. a debug build, to try a script) instead.
+BIN = os.environ.get("BENCH_BIN") or os.path.join(
     os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
 
 
 def build():
-    if not os.environ.get("DEP_GATEWAY_BIN"):
+    if not os.environ.get("BENCH_BIN"):
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
 
 
@@ -35,7 +35,7 @@ def timed(fn):
 def gateway(backend, pg_admin, port):
     """Yields `(base_url, token, env, server)` for a gateway on `backend` ("sqlite" or "postgres")."""
     env = dict(os.environ, DEP_GATEWAY_DATA_DIR=tempfile.mkdtemp(prefix="dep-gateway-bench-"),
-               DEP_GATEWAY_BIND=f"127.0.0.1:{port}", DEP_GATEWAY_LOG="warn")
+               BENCH_BIND=f"127.0.0.1:{port}", DEP_GATEWAY_LOG="warn")
     db = None
     if backend == "postgres":
         db = f"dg_bench_{uuid.uuid4().hex}"

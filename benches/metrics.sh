@@ -10,8 +10,8 @@
 # recorded), in ROUNDS interleaved rounds (default 2); then one scrape's latency.
 # GET/healthz bounds the whole cost of a read (token check, throttling, database, metrics): at
 # 90 % or more the metrics cost under 10 %. The scraped and OTLP rows are against the plain one.
-# Usage: [DEP_GATEWAY_BIN=target/release/dep-gateway] benches/metrics.sh [seconds per run,
-# default 10]. Needs wrk. Without DEP_GATEWAY_BIN it builds the release binary first.
+# Usage: [BENCH_BIN=target/release/dep-gateway] benches/metrics.sh [seconds per run,
+# default 10]. Needs wrk. Without BENCH_BIN it builds the release binary first.
 source "$(dirname "$0")/common.sh"
 DURATION=${1:-10}
 ROUNDS=${ROUNDS:-2}

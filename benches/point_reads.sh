@@ -15,7 +15,7 @@ PORT=${PORT:-18090}
 PG=${PG:-postgres://postgres@127.0.0.1:5432/postgres}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; else
+if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
   cargo build --release -q
   BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 fi
@@ -27,7 +27,7 @@ echo "# nproc=$(nproc) wrk -t$THREADS -c$CONNS -d${DURATION}s"
 
 for BACKEND in $BACKENDS; do
   WORK=$(mktemp -d)
-  export DEP_GATEWAY_DATA_DIR="$WORK" DEP_GATEWAY_BIND="127.0.0.1:$PORT" DEP_GATEWAY_LOG=warn
+  export DEP_GATEWAY_DATA_DIR="$WORK" BENCH_BIND="127.0.0.1:$PORT" DEP_GATEWAY_LOG=warn
   export DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000
   unset DEP_GATEWAY_DATABASE_URL
   DB=""

@@ -15,15 +15,15 @@ UP_PORT=${UP_PORT:-18180}
 GW_PORT=${GW_PORT:-18181}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; else
+if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
   cargo build --release -q
   BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 fi
 UP_DIR=$(mktemp -d); GW_DIR=$(mktemp -d)
 export DEP_GATEWAY_LOG=warn
 export DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000
-DEP_GATEWAY_DATA_DIR="$UP_DIR" DEP_GATEWAY_BIND="127.0.0.1:$UP_PORT" "$BIN" serve & UP=$!
-DEP_GATEWAY_DATA_DIR="$GW_DIR" DEP_GATEWAY_BIND="127.0.0.1:$GW_PORT" \
+DEP_GATEWAY_DATA_DIR="$UP_DIR" BENCH_BIND="127.0.0.1:$UP_PORT" "$BIN" serve & UP=$!
+DEP_GATEWAY_DATA_DIR="$GW_DIR" BENCH_BIND="127.0.0.1:$GW_PORT" \
   "$BIN" serve --upstream "http://127.0.0.1:$UP_PORT" & GW=$!
 trap 'kill $UP $GW 2>/dev/null; rm -rf "$UP_DIR" "$GW_DIR"' EXIT
 for port in $UP_PORT $GW_PORT; do
