@@ -26,7 +26,7 @@ start_gateway() {
   BENCH_DIRS+=("$WORK")
   # One tenant at full speed would exceed Intune's limits (2,000 requests / 20 s) within a
   # second: keep throttling on (its cost is part of the hot path) with limits it never reaches.
-  env DEP_GATEWAY_DATA_DIR="$WORK" BENCH_BIND="127.0.0.1:$port" DEP_GATEWAY_LOG=warn \
+  env DEP_GATEWAY_DATA_DIR="$WORK" DEP_GATEWAY_BIND="127.0.0.1:$port" DEP_GATEWAY_LOG=warn \
     DEP_GATEWAY_THROTTLING__TENANT_REQUESTS=4000000000 \
     DEP_GATEWAY_THROTTLING__APP_REQUESTS=4000000000 "$@" "$bin" serve &
   PID=$!

@@ -35,7 +35,7 @@ def timed(fn):
 def gateway(backend, pg_admin, port):
     """Yields `(base_url, token, env, server)` for a gateway on `backend` ("sqlite" or "postgres")."""
     env = dict(os.environ, DEP_GATEWAY_DATA_DIR=tempfile.mkdtemp(prefix="dep-gateway-bench-"),
-               BENCH_BIND=f"127.0.0.1:{port}", DEP_GATEWAY_LOG="warn")
+               DEP_GATEWAY_BIND=f"127.0.0.1:{port}", DEP_GATEWAY_LOG="warn")
     db = None
     if backend == "postgres":
         db = f"dg_bench_{uuid.uuid4().hex}"
