@@ -44,6 +44,7 @@ fn services(
     paging_key: PagingKey,
     background: Background,
     settings: &Settings,
+    spans: &telemetry::Spans,
 ) -> anyhow::Result<Services> {
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
     let http = reqwest::Client::builder()
@@ -56,17 +57,21 @@ fn services(
         &settings.data_dir,
     )?);
     let metrics = Arc::new(telemetry::Metrics::new());
-    let apple = Arc::new(telemetry::apple::MeteredConnector::new(
-        Arc::new(apple::HttpConnector::new(
-            http,
-            apple_base_url,
-            Arc::clone(&clock),
-        )),
-        Arc::clone(&metrics),
-    ));
+    let apple = Arc::new(
+        telemetry::apple::MeteredConnector::new(
+            Arc::new(apple::HttpConnector::new(
+                http,
+                apple_base_url,
+                Arc::clone(&clock),
+            )),
+            Arc::clone(&metrics),
+        )
+        .with_spans(spans.clone()),
+    );
     Ok(
         Services::new(db, paging_key, secrets, apple, clock, background, settings)
-            .with_metrics(metrics),
+            .with_metrics(metrics)
+            .with_spans(spans.clone()),
     )
 }
 
@@ -157,8 +162,9 @@ impl Application {
             settings.traces_endpoint().as_deref(),
         )?);
         let upstream = upstream::Upstream::new(&settings, paging_key.clone())?;
+        let spans = tracing.spans();
         let state = Arc::new(AppState {
-            services: services(db, paging_key, background.clone(), &settings)?,
+            services: services(db, paging_key, background.clone(), &settings, &spans)?,
             auth,
             public_url: public_url.clone(),
             max_body_bytes: settings.max_body_bytes,

@@ -63,6 +63,8 @@ pub struct Services {
     pub token_warnings: crate::config::TokenWarningSettings,
     /// Change notifications: receiver policy, lifetimes, delivery timing.
     pub notifications: crate::config::NotificationSettings,
+    /// Root spans of background work (off unless traces are exported).
+    pub spans: crate::telemetry::Spans,
 }
 
 impl Services {
@@ -94,6 +96,7 @@ impl Services {
             metrics: Arc::new(crate::telemetry::Metrics::new()),
             token_warnings: settings.token_warnings.clone(),
             notifications: settings.notifications.clone(),
+            spans: crate::telemetry::Spans::off(),
         }
     }
 
@@ -102,6 +105,13 @@ impl Services {
     #[must_use]
     pub fn with_metrics(mut self, metrics: Arc<crate::telemetry::Metrics>) -> Self {
         self.metrics = metrics;
+        self
+    }
+
+    /// The same services starting background work's root spans with `spans`.
+    #[must_use]
+    pub fn with_spans(mut self, spans: crate::telemetry::Spans) -> Self {
+        self.spans = spans;
         self
     }
 
@@ -197,4 +207,15 @@ impl From<diesel::result::Error> for ServiceError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Storage(StorageError::Query(e))
     }
+}
+
+/// The attributes of a background span about one token.
+pub(crate) fn trace_ids(
+    tenant: crate::domain::ids::TenantId,
+    setting: &crate::domain::ids::SettingId,
+) -> Vec<opentelemetry::KeyValue> {
+    vec![
+        opentelemetry::KeyValue::new("tenant_id", tenant.to_string()),
+        opentelemetry::KeyValue::new("setting_id", setting.to_string()),
+    ]
 }

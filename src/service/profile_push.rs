@@ -117,13 +117,13 @@ pub async fn push_token(
     let beat = heartbeat(svc, tenant, "profile push", move |c, until| {
         renew.renew(c, until)
     });
-    let result = Push {
+    let push = Push {
         svc,
         lease: lease.clone(),
         client: None,
-    }
-    .run()
-    .await;
+    };
+    let attributes = super::trace_ids(tenant, setting);
+    let result = svc.spans.root("profile push", attributes, push.run()).await;
     drop(beat);
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {

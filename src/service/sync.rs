@@ -140,7 +140,11 @@ pub async fn sync_token(
             sync_state::renew(c, tenant, &key, &who, until)
         });
         let wall = std::time::Instant::now();
-        let result = run(svc, tenant, setting, &owner).await;
+        let attributes = super::trace_ids(tenant, setting);
+        let result = svc
+            .spans
+            .root("dep sync", attributes, run(svc, tenant, setting, &owner))
+            .await;
         drop(beat);
         svc.metrics.sync_run(outcome_label(&result), wall.elapsed());
         if let Err(e) = &result {

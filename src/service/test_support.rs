@@ -284,6 +284,7 @@ impl Env {
             metrics: Arc::new(crate::telemetry::Metrics::new()),
             token_warnings: crate::config::TokenWarningSettings::default(),
             notifications: crate::config::NotificationSettings::default(),
+            spans: crate::telemetry::Spans::off(),
         };
         let env = Self {
             svc,

@@ -245,7 +245,7 @@ pub fn start_checker(svc: &Services) {
             let svc = worker.clone();
             async move {
                 loop {
-                    if let Err(e) = check(&svc).await {
+                    if let Err(e) = svc.spans.root("token health check", vec![], check(&svc)).await {
                         tracing::warn!(error = %e, "token lifecycle check failed");
                     }
                     // No `round_done`: tests count the sync and assignment workers' rounds, and

@@ -43,7 +43,7 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Error => "error",

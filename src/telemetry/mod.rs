@@ -18,7 +18,9 @@ pub fn init(filter: &str, json: bool) {
 pub mod apple;
 pub mod metrics;
 pub mod snapshot;
+pub mod spans;
 pub mod traces;
 
 pub use metrics::Metrics;
+pub use spans::Spans;
 pub use traces::Tracing;

@@ -95,6 +95,15 @@ impl Tracing {
         self.exporting.is_some()
     }
 
+    /// Starts background work's root spans and Apple calls' child spans with this tracer.
+    pub fn spans(&self) -> super::Spans {
+        self.exporting
+            .as_ref()
+            .map_or_else(super::Spans::off, |(_, tracer)| {
+                super::Spans::new(tracer.clone())
+            })
+    }
+
     /// Starts the request's trace: a server span, child of the W3C context in `traceparent` and
     /// `tracestate` when they are valid, carrying Graph's request ids.
     pub fn start_request(

@@ -13,12 +13,12 @@ use crate::on_both_backends;
 const EVENTS: &str = "/beta/deviceManagement/auditEvents";
 const V1_EVENTS: &str = "/v1.0/deviceManagement/auditEvents";
 const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
-const AUDIT_READ: &str = "DeviceManagementApps.Read.All";
-const UPN: &str = "admin@contoso.com";
+pub(crate) const AUDIT_READ: &str = "DeviceManagementApps.Read.All";
+pub(crate) const UPN: &str = "admin@contoso.com";
 const PASSWORD: &str = "P@ss-SECRET-admin-1";
 
 /// A delegated token for `tenant` that names its user and app, as Entra's do.
-fn token(app: &TestApp, tenant: TenantId, scopes: &[&str]) -> String {
+pub(crate) fn token(app: &TestApp, tenant: TenantId, scopes: &[&str]) -> String {
     let now = jsonwebtoken::get_current_timestamp();
     let claims = json!({
         "aud": AUDIENCE, "iss": app.authority.issuer_for(&tenant), "tid": tenant.to_string(),
@@ -29,7 +29,7 @@ fn token(app: &TestApp, tenant: TenantId, scopes: &[&str]) -> String {
     app.authority.sign_claims(&claims).expect("sign")
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     bearer: &str,
     method: Method,
@@ -53,7 +53,7 @@ async fn send(
 }
 
 /// Every event of the tenant, oldest first.
-async fn events(app: &TestApp, tenant: TenantId) -> Vec<Value> {
+pub(crate) async fn events(app: &TestApp, tenant: TenantId) -> Vec<Value> {
     let bearer = token(app, tenant, &[AUDIT_READ]);
     let path = format!("{EVENTS}?$orderby=activityDateTime%20asc&$top=999");
     let (status, body) = send(app, &bearer, Method::GET, &path, None).await;

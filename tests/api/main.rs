@@ -8,6 +8,7 @@ mod apple_onboarding;
 mod apple_session;
 mod apple_sim;
 mod audit;
+mod audit_writes;
 mod batch;
 mod cli;
 mod clients;

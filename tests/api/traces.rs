@@ -1,6 +1,6 @@
 //! Traces: every request's span (Graph's request ids, operation, status, tenant) exported over
-//! OTLP/HTTP to an in-test receiver, W3C `traceparent` honoured, and the trace carried on to the
-//! Apple simulator's requests.
+//! OTLP/HTTP to an in-test receiver, W3C `traceparent` honoured, each Apple call a client span
+//! whose `traceparent` reaches the Apple simulator, and a sync run its own trace.
 
 use dep_gateway::apple_sim::{self, SimConfig, SimHandle};
 use reqwest::Method;
@@ -14,8 +14,12 @@ use crate::traces_receiver::{HeaderTap, OtlpReceiver, ReceivedSpan};
 const SETTINGS: &str = "/beta/deviceManagement/depOnboardingSettings";
 const LIST: &str = "deviceManagement_ListDepOnboardingSetting";
 const UPLOAD: &str = "deviceManagement.depOnboardingSetting_uploadDepToken";
+/// OTLP's `SPAN_KIND_INTERNAL`.
+const INTERNAL: i32 = 1;
 /// OTLP's `SPAN_KIND_SERVER`.
 const SERVER: i32 = 2;
+/// OTLP's `SPAN_KIND_CLIENT`.
+const CLIENT: i32 = 3;
 
 fn traceparent(trace_id: &str, span_id: &str) -> String {
     format!("00-{trace_id}-{span_id}-01")
@@ -177,7 +181,8 @@ async fn apple_calls_carry_the_request_trace(backend: Backend) {
     let request_id = header(&resp, "request-id");
     app.shutdown.shutdown().await;
 
-    let span = span_with_request_id(&receiver.spans(), &request_id).clone();
+    let spans = receiver.spans();
+    let span = span_with_request_id(&spans, &request_id).clone();
     assert_eq!(span.attributes["operation_id"], UPLOAD);
     assert_eq!(span.trace_id, trace_id);
     let sent = tap.traceparents();
@@ -186,8 +191,20 @@ async fn apple_calls_carry_the_request_trace(backend: Backend) {
         "the upload called Apple with a traceparent"
     );
     for tp in &sent {
-        // The Apple calls are children of the gateway's request span, in the caller's trace.
-        assert_eq!(tp, &traceparent(&trace_id, &span.span_id));
+        // Each Apple call is a client span, child of the gateway's request span in the caller's
+        // trace, and its traceparent names that client span.
+        let call_id = tp.split('-').nth(2).unwrap();
+        let call = spans
+            .iter()
+            .find(|s| s.span_id == call_id)
+            .unwrap_or_else(|| panic!("no span {call_id} in {spans:#?}"));
+        assert_eq!(tp, &traceparent(&trace_id, call_id));
+        assert_eq!(call.name, "apple account");
+        assert_eq!(call.kind, CLIENT);
+        assert_eq!(call.parent_span_id, span.span_id);
+        assert_eq!(call.attributes["apple.endpoint"], "account");
+        assert_eq!(call.attributes["outcome"], "ok");
+        assert_eq!(call.attributes["http.response.status_code"], "200");
     }
     assert!(
         tap.sent_lowercase().contains("get /session"),
@@ -220,8 +237,95 @@ async fn without_an_exporter_the_callers_trace_passes_through(backend: Backend) 
     }
 }
 
+/// A sync run (triggered by a request, run in the background) is the root of its own trace;
+/// each Apple call of the run is its client child; Apple's refusal shows in the call's span.
+async fn a_sync_run_is_its_own_trace_with_apple_child_spans(backend: Backend) {
+    let receiver = OtlpReceiver::start();
+    let sim = crate::sync::Sim::start().await;
+    let (url, endpoint) = (sim.url(), receiver.endpoint.clone());
+    let app = TestApp::spawn_with(backend, move |s| {
+        s.apple_base_url = url;
+        s.sync_interval_secs = 0;
+        s.otlp_endpoint = Some(endpoint);
+    })
+    .await;
+    // 25 devices in pages of at most 10: the full fetch takes three calls or more.
+    let id = crate::sync::setting_with_token(&app, &sim, "traced", 25).await;
+    let sync = format!("{SETTINGS}/{id}/syncWithAppleDeviceEnrollmentProgram");
+    let resp = app.request(Method::POST, &sync).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    let trigger_id = header(&resp, "request-id");
+    crate::sync::wait_for(&app, &id, |s| {
+        s["lastSuccessfulSyncDateTime"] != "0001-01-01T00:00:00Z"
+    })
+    .await;
+    // A second run that Apple refuses (terms not signed).
+    let terms = "/admin/servers/traced/terms";
+    sim.send(Method::POST, terms, &json!({"signed": false}))
+        .await;
+    let resp = app.request(Method::POST, &sync).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    crate::sync::wait_for(&app, &id, |s| s["lastSyncErrorCode"] == 403).await;
+    app.shutdown.shutdown().await;
+
+    let spans = receiver.spans();
+    let trigger = span_with_request_id(&spans, &trigger_id);
+    let runs: Vec<&ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.name == "dep sync" && s.attributes.get("setting_id") == Some(&id))
+        .collect();
+    assert_eq!(runs.len(), 2, "{spans:#?}");
+    for run in &runs {
+        assert_eq!(run.kind, INTERNAL);
+        assert!(run.parent_span_id.is_empty(), "a root span: {run:?}");
+        assert_ne!(run.trace_id, trigger.trace_id, "a trace of its own");
+        assert_eq!(run.attributes["tenant_id"], app.tenant.to_string());
+    }
+    let children = |run: &ReceivedSpan| -> Vec<ReceivedSpan> {
+        spans
+            .iter()
+            .filter(|s| s.parent_span_id == run.span_id)
+            .cloned()
+            .collect()
+    };
+    // The first run: every call a successful client span of the run's trace.
+    let (first, second) = if children(runs[0])
+        .iter()
+        .all(|c| c.attributes["outcome"] == "ok")
+    {
+        (runs[0], runs[1])
+    } else {
+        (runs[1], runs[0])
+    };
+    let calls = children(first);
+    let fetches = calls
+        .iter()
+        .filter(|c| c.name == "apple fetch_devices")
+        .count();
+    assert!(fetches >= 3, "{calls:#?}");
+    for call in &calls {
+        assert_eq!(call.kind, CLIENT);
+        assert_eq!(call.trace_id, first.trace_id);
+        assert_eq!(
+            call.name,
+            format!("apple {}", call.attributes["apple.endpoint"])
+        );
+        assert_eq!(call.attributes["outcome"], "ok");
+        assert_eq!(call.attributes["http.response.status_code"], "200");
+    }
+    // The refused run: its call carries Apple's 403.
+    let refused = children(second);
+    assert!(!refused.is_empty(), "{spans:#?}");
+    assert!(
+        refused.iter().any(|c| c.attributes["outcome"] == "error"
+            && c.attributes["http.response.status_code"] == "403"),
+        "{refused:#?}"
+    );
+}
+
 on_both_backends!(
     request_spans_are_exported_with_the_callers_trace,
     apple_calls_carry_the_request_trace,
     without_an_exporter_the_callers_trace_passes_through,
+    a_sync_run_is_its_own_trace_with_apple_child_spans,
 );

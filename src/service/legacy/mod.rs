@@ -121,8 +121,13 @@ async fn designate_on(
             }
         }
         let after = setting.as_ref().map(SettingId::to_string);
-        let id = after.clone().or_else(|| before.clone()).unwrap_or_default();
-        event.resource(&id, None, audit::legacy_default_change(before, after));
+        // Designating the token already designated (or clearing no designation) changes
+        // nothing: no resource, so no event.
+        let id = after.clone().or_else(|| before.clone());
+        let changes = audit::legacy_default_change(before, after);
+        if let Some(id) = id.filter(|_| !changes.is_empty()) {
+            event.resource(&id, None, changes);
+        }
         audit::record(c, tenant, now, caller, event)?;
         Ok(())
     })

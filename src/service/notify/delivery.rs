@@ -101,7 +101,8 @@ pub async fn round(svc: &Services) -> Result<(), ServiceError> {
         .run(move |c| Ok::<_, ServiceError>(repo::due(c, now, PER_ROUND)?))
         .await?;
     let runs = due.into_iter().map(|(tenant, id)| async move {
-        if let Err(e) = serve(svc, tenant, &id).await {
+        let attributes = vec![opentelemetry::KeyValue::new("subscription_id", id.clone())];
+        if let Err(e) = svc.spans.root("notification delivery", attributes, serve(svc, tenant, &id)).await {
             tracing::warn!(%tenant, subscription = %id, error = %e, "delivering notifications failed");
         }
     });
