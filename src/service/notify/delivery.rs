@@ -109,8 +109,9 @@ pub async fn round(svc: &Services) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Removes expired subscriptions and queues `reauthorizationRequired` for those about to expire
-/// that have a lifecycle URL (each once per expiry).
+/// Removes expired subscriptions — one with a lifecycle URL after its `subscriptionRemoved`
+/// notification, queued behind what it still has pending — and queues `reauthorizationRequired`
+/// for those about to expire that have a lifecycle URL (each once per expiry).
 async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
     let now = svc.clock.now_ticks();
     let before = now.saturating_add(secs_to_ticks(
@@ -119,6 +120,7 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
     let (expired, expiring) = svc
         .db
         .run(move |c| {
+            repo::forget_drained(c)?;
             Ok::<_, ServiceError>((repo::expired(c, now)?, repo::expiring(c, now, before)?))
         })
         .await?;
@@ -129,7 +131,13 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
         tracing::info!(%tenant, subscription = %sub.id, "subscription expired; removed");
         svc.db
             .write(tenant, svc.clock.now_ticks(), move |c| {
-                Ok::<_, ServiceError>(repo::delete(c, tenant, &sub.id).map(drop)?)
+                if sub.lifecycle_notification_url.is_none() {
+                    repo::delete(c, tenant, &sub.id)?;
+                } else if repo::mark_removed(c, tenant, &sub.id)? {
+                    // Deleted by `forget_drained` once this last notification is out.
+                    outbox::lifecycle(c, tenant, &sub.id, "subscriptionRemoved")?;
+                }
+                Ok::<_, ServiceError>(())
             })
             .await?;
     }
@@ -196,13 +204,14 @@ async fn deliver_batches(svc: &Services, tenant: TenantId, id: &str) -> Result<(
         let loaded = svc
             .db
             .run(move |c| {
-                let sub = repo::get(c, tenant, &key)?;
+                let sub = repo::get_any(c, tenant, &key)?;
                 let rows = outbox::pending(c, tenant, &key, limit)?;
                 let attempts = repo::attempts(c, tenant, &key)?;
-                Ok::<_, ServiceError>((sub, rows, attempts))
+                let removed = repo::is_removed(c, tenant, &key)?;
+                Ok::<_, ServiceError>((sub, rows, attempts, removed))
             })
             .await;
-        let Ok((Some(sub), rows, attempts)) = loaded else {
+        let Ok((Some(sub), rows, attempts, removed)) = loaded else {
             return Ok(());
         };
         let batch = take_batch(&rows, cfg.max_batch.max(outbox::ROW_CHANGES));
@@ -234,8 +243,10 @@ async fn deliver_batches(svc: &Services, tenant: TenantId, id: &str) -> Result<(
                 tracing::info!(%tenant, subscription = %id, attempts, reason = %why, "notification delivery failed");
                 if u32::try_from(attempts).unwrap_or(u32::MAX) >= cfg.max_attempts {
                     tracing::warn!(%tenant, subscription = %id, "notifications dropped after the last retry");
-                    let missed = (!lifecycle && sub.lifecycle_notification_url.is_some())
-                        .then_some("missed");
+                    // A removed subscription's `subscriptionRemoved` already says to resync.
+                    let missed =
+                        (!lifecycle && !removed && sub.lifecycle_notification_url.is_some())
+                            .then_some("missed");
                     remove(svc, tenant, id, last, missed).await;
                     return Err(Failed {
                         attempts: 0,
