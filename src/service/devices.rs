@@ -309,7 +309,9 @@ pub async fn assign_profile(
         let guid = profile_id.guid();
         let old = repo::find_by_serials(c, tenant, &serials)?;
         repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
-        let mine = old.iter().filter(|(owner, _)| owner.as_str() == key.as_str());
+        let mine = old
+            .iter()
+            .filter(|(owner, _)| owner.as_str() == key.as_str());
         let ids = mine.map(|(_, d)| d.id.as_str());
         crate::storage::outbox::devices(c, tenant, &key, Updated, ids)?;
         for (_, device) in old {

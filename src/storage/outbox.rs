@@ -187,7 +187,14 @@ pub fn lifecycle(
     subscription: &str,
     event: &str,
 ) -> QueryResult<()> {
-    let row = new_row(tenant, subscription, true, event.to_owned(), 1, write_now()?);
+    let row = new_row(
+        tenant,
+        subscription,
+        true,
+        event.to_owned(),
+        1,
+        write_now()?,
+    );
     insert(conn, &[row])
 }
 

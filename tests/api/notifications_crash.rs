@@ -53,7 +53,11 @@ async fn a_kill_9_between_commit_and_delivery_loses_nothing(backend: Backend) {
         .unwrap()
         .to_owned();
     let receiver = Receiver::start();
-    let sub = subscribe(&app, &body(&devices_resource(&setting), &receiver.url("/hook"))).await;
+    let sub = subscribe(
+        &app,
+        &body(&devices_resource(&setting), &receiver.url("/hook")),
+    )
+    .await;
     let sub_id = sub["id"].as_str().unwrap().to_owned();
     receiver.set_mode(Mode::Hold);
     upload_token(&app, &sim, &setting, "server-crash", DEVICES).await;

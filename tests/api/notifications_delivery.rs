@@ -3,7 +3,7 @@
 //! afterwards, in order; the signature header; expiry removes a subscription and
 //! `reauthorizationRequired` comes before it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use diesel::{Connection, RunQueryDsl};
@@ -38,7 +38,13 @@ pub(crate) async fn received(receiver: &Receiver, subscription: &str, n: usize) 
 }
 
 /// Uploads a simulated server's token with `devices` devices to `setting`.
-pub(crate) async fn upload_token(app: &TestApp, sim: &Sim, setting: &str, server: &str, devices: u32) {
+pub(crate) async fn upload_token(
+    app: &TestApp,
+    sim: &Sim,
+    setting: &str,
+    server: &str,
+    devices: u32,
+) {
     let settings = sync::SETTINGS;
     let key: Value = app
         .get(&format!("{settings}/{setting}/getEncryptionPublicKey()"))
@@ -300,10 +306,16 @@ async fn reauthorization_comes_before_expiry_and_expiry_removes(backend: Backend
         .collect();
     assert_eq!(
         events,
-        [json!("reauthorizationRequired"), json!("subscriptionRemoved")]
+        [
+            json!("reauthorizationRequired"),
+            json!("subscriptionRemoved")
+        ]
     );
     assert!(
-        receiver.deliveries().iter().all(|d| d.target == "/lifecycle"),
+        receiver
+            .deliveries()
+            .iter()
+            .all(|d| d.target == "/lifecycle"),
         "no change notification after expiry"
     );
 }
@@ -352,9 +364,7 @@ async fn profile_assignment_and_default_notify_updates(backend: Backend) {
         assert_eq!(resp.status(), 201);
         ids.push(sync::text(&resp.json::<Value>().await.unwrap(), "id"));
     }
-    let profile = |name: &str| {
-        json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": name})
-    };
+    let profile = |name: &str| json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": name});
     let mut profiles = Vec::new();
     for name in ["first", "second"] {
         let resp = app
@@ -364,13 +374,20 @@ async fn profile_assignment_and_default_notify_updates(backend: Backend) {
         profiles.push(sync::text(&resp.json::<Value>().await.unwrap(), "id"));
     }
     let receiver = Receiver::start();
-    let devices = subscribe(&app, &body(&devices_resource(&setting), &receiver.url("/d"))).await;
+    let devices = subscribe(
+        &app,
+        &body(&devices_resource(&setting), &receiver.url("/d")),
+    )
+    .await;
     let profiles_resource = format!("{SETTINGS_RESOURCE}/{setting}/enrollmentProfiles");
     let watched = subscribe(&app, &body(&profiles_resource, &receiver.url("/p"))).await;
 
     let resp = app
         .post_json(
-            &format!("{base}/enrollmentProfiles/{}/updateDeviceProfileAssignment", profiles[0]),
+            &format!(
+                "{base}/enrollmentProfiles/{}/updateDeviceProfileAssignment",
+                profiles[0]
+            ),
             &json!({"deviceIds": ["C02ASSIGN001", "C02ASSIGN002"]}),
         )
         .await;
@@ -406,10 +423,10 @@ async fn profile_assignment_and_default_notify_updates(backend: Backend) {
     let updated = |p: &String| ("updated".to_owned(), p.clone());
     let mut tail = vec![updated(&profiles[0]), updated(&profiles[1])];
     tail.sort();
-    let mut rest = order[1..].to_vec();
-    rest.sort();
+    let mut later = order[1..].to_vec();
+    later.sort();
     assert_eq!(order[0], updated(&profiles[0]));
-    assert_eq!(rest, tail);
+    assert_eq!(later, tail);
     assert_eq!(
         got[0]["resourceData"]["@odata.type"],
         "#microsoft.graph.depIOSEnrollmentProfile"

@@ -64,9 +64,7 @@ async fn answer(
     if let Some(token) = query {
         state.lock().unwrap().validations.push(token.clone());
         return match mode {
-            Mode::Accept | Mode::Hold => {
-                HttpResponse::Ok().content_type("text/plain").body(token)
-            }
+            Mode::Accept | Mode::Hold => HttpResponse::Ok().content_type("text/plain").body(token),
             Mode::Down => HttpResponse::ServiceUnavailable().finish(),
             Mode::WrongEcho => HttpResponse::Ok().content_type("text/plain").body("hello"),
             Mode::Slow(secs) => {
@@ -75,9 +73,8 @@ async fn answer(
             }
         };
     }
-    let mut s = state.lock().unwrap();
     if mode == Mode::Down {
-        s.refused += 1;
+        state.lock().unwrap().refused += 1;
         return HttpResponse::ServiceUnavailable().finish();
     }
     let delivery = Delivery {
@@ -90,8 +87,7 @@ async fn answer(
         raw: body.to_vec(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
-    s.deliveries.push(delivery);
-    drop(s);
+    state.lock().unwrap().deliveries.push(delivery);
     while mode == Mode::Hold && state.lock().unwrap().mode == Some(Mode::Hold) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
