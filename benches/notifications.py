@@ -11,7 +11,7 @@ the medians with their targets: the sync slowed by <= 20 % (ratio <= 1.2), all n
 the receiver within 10 s of the sync's end.
 Usage:
     benches/notifications.py [--runs 3] [--devices 100000] [--backends sqlite,postgres] [--pg postgres://postgres@127.0.0.1:5432/postgres]
-Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured; DEP_GATEWAY_BIN runs
+Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured; BENCH_BIN runs
 another binary, e.g. target/debug/dep-gateway to try the script with --devices 2000).
 """
 import argparse, http.server, json, os, statistics, subprocess, sys, threading, time, urllib.parse

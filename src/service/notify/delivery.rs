@@ -75,10 +75,14 @@ pub fn start_delivery(svc: &Services) {
         .supervise("notification deliverer", RESTART_PAUSE, move || {
             let svc = worker.clone();
             async move {
-                while pause(&svc, tick).await {
-                    if let Err(e) = round(&svc).await {
+                // A round that delivered is followed at once by the next (a backlog drains at
+                // the receivers' pace, not one lease's batches per tick); an idle one waits.
+                let mut busy = false;
+                while (busy && !svc.background.is_stopping()) || pause(&svc, tick).await {
+                    busy = round(&svc).await.unwrap_or_else(|e| {
                         tracing::warn!(error = %e, "notification delivery round failed");
-                    }
+                        false
+                    });
                     svc.background.round_done();
                 }
             }
@@ -92,8 +96,9 @@ async fn pause(svc: &Services, tick: Duration) -> bool {
     }
 }
 
-/// One round: lifecycle upkeep, then the due subscriptions concurrently.
-pub async fn round(svc: &Services) -> Result<(), ServiceError> {
+/// One round: lifecycle upkeep, then the due subscriptions concurrently; whether this instance
+/// served any.
+pub async fn round(svc: &Services) -> Result<bool, ServiceError> {
     upkeep(svc).await?;
     let now = svc.clock.now_ticks();
     let due = svc
@@ -101,12 +106,13 @@ pub async fn round(svc: &Services) -> Result<(), ServiceError> {
         .run(move |c| Ok::<_, ServiceError>(repo::due(c, now, PER_ROUND)?))
         .await?;
     let runs = due.into_iter().map(|(tenant, id)| async move {
-        if let Err(e) = serve(svc, tenant, &id).await {
+        serve(svc, tenant, &id).await.unwrap_or_else(|e| {
             tracing::warn!(%tenant, subscription = %id, error = %e, "delivering notifications failed");
-        }
+            false
+        })
     });
-    futures_util::future::join_all(runs).await;
-    Ok(())
+    let served = futures_util::future::join_all(runs).await;
+    Ok(served.contains(&true))
 }
 
 /// Removes expired subscriptions — one with a lifecycle URL after its `subscriptionRemoved`
@@ -157,8 +163,8 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Delivers one subscription's due batches under its lease.
-async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
+/// Delivers one subscription's due batches under its lease; false when another instance held it.
+async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<bool, ServiceError> {
     let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
     let (key, who, now, until) = (
         id.to_owned(),
@@ -171,7 +177,7 @@ async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), Service
         .run(move |c| Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?))
         .await?;
     if !claimed {
-        return Ok(());
+        return Ok(false);
     }
     let outcome = deliver_batches(svc, tenant, id).await;
     let (attempts, next) = match &outcome {
@@ -183,7 +189,8 @@ async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), Service
         .run(move |c| {
             Ok::<_, ServiceError>(repo::release(c, tenant, &key, &owner, attempts, next).map(drop)?)
         })
-        .await
+        .await?;
+    Ok(true)
 }
 
 /// A failed try: the attempts so far and when to try again.
