@@ -20,6 +20,7 @@ use crate::domain::ids::{IdentityId, ProfileId, SettingId, TenantId};
 use crate::domain::values::Write;
 use crate::odata::QueryOptions;
 use crate::storage::devices::{self as repo, SPEC};
+use crate::storage::outbox::ChangeType::Updated;
 use crate::storage::{DbConnection, onboarding_settings, profiles};
 
 /// Most identities one `importAppleDeviceIdentityList` call may carry.
@@ -306,6 +307,11 @@ pub async fn assign_profile(
         let guid = profile_id.guid();
         let old = repo::find_by_serials(c, tenant, &serials)?;
         repo::assign_profile(c, tenant, &key, &serials, guid, now)?;
+        let mine = old
+            .iter()
+            .filter(|(owner, _)| owner.as_str() == key.as_str());
+        let ids = mine.map(|(_, d)| d.id.as_str());
+        crate::storage::outbox::devices(c, tenant, &key, Updated, ids)?;
         for (_, device) in old {
             let mut new = device.clone();
             new.assign_profile(Some(guid.to_owned()), now);

@@ -168,17 +168,15 @@ pub async fn update(
         current.expiration_ticks = expiry;
     }
     current.reauthorize_sent = false;
-    let (row, key) = (current.clone(), id.to_owned());
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {
-            if repo::update(c, tenant, &row)? {
-                Ok(())
+            if repo::update(c, tenant, &current)? {
+                Ok(current)
             } else {
-                Err(SubscribeError::Service(not_found(&key)))
+                Err(SubscribeError::Service(not_found(&current.id)))
             }
         })
-        .await?;
-    Ok(current)
+        .await
 }
 
 /// Deletes a subscription and its pending notifications.

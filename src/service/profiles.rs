@@ -370,9 +370,8 @@ pub async fn set_default(
                 )
                 .into());
             }
-            for platform in platforms {
-                repo::set_default(c, tenant, &setting, platform.as_str(), &id)?;
-            }
+            let names: Vec<&str> = platforms.iter().map(|p| p.as_str()).collect();
+            repo::set_default(c, tenant, &setting, &names, &id)?;
             let flag = |v: bool| Map::from_iter([("isDefault".to_owned(), Value::Bool(v))]);
             audit.entity(&rec.odata_type, &rec.id, &flag(false), &flag(true));
             Ok(())

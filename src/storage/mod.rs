@@ -22,6 +22,7 @@ pub mod sync_state;
 pub mod tenants;
 pub mod token_health;
 pub mod vpp_tokens;
+pub(crate) mod write_clock;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -317,7 +318,8 @@ impl Db {
 
     /// Runs `f` in a transaction that first locks the tenant's row, so that per-tenant rules
     /// (limits, uniqueness) hold under concurrent writers on either backend. `now` (from the
-    /// caller's clock) dates the tenant's row when this is its first write.
+    /// caller's clock) dates the tenant's row when this is its first write, and is the time of
+    /// everything the transaction records alongside its change ([`write_clock`]).
     pub async fn write<T, E, F>(&self, tenant: TenantId, now: i64, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -325,9 +327,11 @@ impl Db {
         E: From<StorageError> + From<diesel::result::Error> + Send + 'static,
     {
         self.run(move |conn| {
-            conn.transaction(|conn| {
-                tenants::lock(conn, tenant, now)?;
-                f(conn)
+            write_clock::during(now, || {
+                conn.transaction(|conn| {
+                    tenants::lock(conn, tenant, now)?;
+                    f(conn)
+                })
             })
         })
         .await

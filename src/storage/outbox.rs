@@ -11,7 +11,6 @@ use super::DbConnection;
 use super::schema::notification_outbox as o;
 use super::subscriptions;
 use crate::domain::ids::{SettingId, TenantId};
-use crate::domain::time::now_ticks;
 
 /// Most changes stored in one outbox row (one row is never split across two deliveries, so
 /// this is also the smallest batch a delivery can send).
@@ -158,7 +157,8 @@ pub fn record(
     resource: &str,
     make: impl FnOnce(String) -> Vec<Change>,
 ) -> QueryResult<()> {
-    let subs = subscriptions::watching(conn, tenant, resource, now_ticks())?;
+    let now = write_now()?;
+    let subs = subscriptions::watching(conn, tenant, resource, now)?;
     if subs.is_empty() {
         return Ok(());
     }
@@ -166,7 +166,6 @@ pub fn record(
     if changes.is_empty() {
         return Ok(());
     }
-    let now = now_ticks();
     let mut rows = Vec::new();
     for (sub, types) in &subs {
         let wanted: Vec<&Change> = changes
@@ -188,8 +187,26 @@ pub fn lifecycle(
     subscription: &str,
     event: &str,
 ) -> QueryResult<()> {
-    let row = new_row(tenant, subscription, true, event.to_owned(), 1, now_ticks());
+    let row = new_row(
+        tenant,
+        subscription,
+        true,
+        event.to_owned(),
+        1,
+        write_now()?,
+    );
     insert(conn, &[row])
+}
+
+/// The time of the write this change belongs to (the services' clock). A notification is
+/// recorded only inside [`super::Db::write`]: outside a transaction it could not commit with its
+/// change.
+fn write_now() -> QueryResult<i64> {
+    super::write_clock::now().ok_or_else(|| {
+        diesel::result::Error::QueryBuilderError(
+            "a change notification is recorded only inside a write transaction".into(),
+        )
+    })
 }
 
 type NewRow = (

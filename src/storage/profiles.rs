@@ -210,27 +210,49 @@ pub fn defaults(
         .load(conn)
 }
 
-/// Makes `profile_id` the token's default for `platform`, replacing any other. Runs inside the
-/// caller's tenant-locked transaction, so concurrent calls serialise.
+/// Makes `profile_id` the token's default for each of `platforms`, replacing any other. Runs
+/// inside the caller's tenant-locked transaction, so concurrent calls serialise. Each profile
+/// whose `isDefault` flips (this one, and those it replaces as the last default they held)
+/// records an `updated` change.
 pub fn set_default(
     conn: &mut DbConnection,
     tenant: TenantId,
     setting: &SettingId,
-    platform: &str,
+    platforms: &[&str],
     profile_id: &ProfileId,
 ) -> QueryResult<()> {
-    diesel::delete(defaults::table)
-        .filter(defaults::tenant_id.eq(tenant.to_string()))
-        .filter(defaults::setting_id.eq(setting.as_str()))
-        .filter(defaults::platform.eq(platform))
-        .execute(conn)?;
-    diesel::insert_into(defaults::table)
-        .values((
-            defaults::tenant_id.eq(tenant.to_string()),
-            defaults::setting_id.eq(setting.as_str()),
-            defaults::platform.eq(platform),
-            defaults::profile_id.eq(profile_id.as_str()),
-        ))
-        .execute(conn)
-        .map(drop)
+    let before = defaults(conn, tenant, setting)?;
+    for platform in platforms {
+        diesel::delete(defaults::table)
+            .filter(defaults::tenant_id.eq(tenant.to_string()))
+            .filter(defaults::setting_id.eq(setting.as_str()))
+            .filter(defaults::platform.eq(platform))
+            .execute(conn)?;
+        diesel::insert_into(defaults::table)
+            .values((
+                defaults::tenant_id.eq(tenant.to_string()),
+                defaults::setting_id.eq(setting.as_str()),
+                defaults::platform.eq(platform),
+                defaults::profile_id.eq(profile_id.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    let after = defaults(conn, tenant, setting)?;
+    let is_default = |list: &[(String, String)], id: &str| list.iter().any(|(_, d)| d == id);
+    let mut flipped: Vec<&str> = before
+        .iter()
+        .chain(&after)
+        .map(|(_, id)| id.as_str())
+        .filter(|id| is_default(&before, id) != is_default(&after, id))
+        .collect();
+    flipped.sort_unstable();
+    flipped.dedup();
+    for id in flipped {
+        let odata_type: String = scoped(tenant, setting)
+            .filter(profiles::id.eq(id.to_owned()))
+            .select(profiles::odata_type)
+            .first(conn)?;
+        super::outbox::profile(conn, tenant, setting, ChangeType::Updated, &odata_type, id)?;
+    }
+    Ok(())
 }

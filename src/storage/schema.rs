@@ -246,6 +246,7 @@ diesel::table! {
         lease_until_ticks -> BigInt,
         attempts -> Integer,
         next_attempt_ticks -> BigInt,
+        removed -> Bool,
     }
 }
 

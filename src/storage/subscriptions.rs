@@ -49,6 +49,12 @@ fn scoped(tenant: TenantId) -> t::BoxedQuery<'static, super::connection::MultiBa
         .into_boxed()
 }
 
+/// The tenant's subscriptions as the API sees them: not those the gateway removed, which stay
+/// only until their `subscriptionRemoved` notification is out.
+fn visible(tenant: TenantId) -> t::BoxedQuery<'static, super::connection::MultiBackend> {
+    scoped(tenant).filter(t::removed.eq(false))
+}
+
 /// Stores a new subscription.
 pub fn insert(conn: &mut DbConnection, row: &SubscriptionRow) -> QueryResult<()> {
     diesel::insert_into(t::table)
@@ -59,11 +65,24 @@ pub fn insert(conn: &mut DbConnection, row: &SubscriptionRow) -> QueryResult<()>
 
 /// How many subscriptions the tenant holds.
 pub fn count(conn: &mut DbConnection, tenant: TenantId) -> QueryResult<i64> {
-    scoped(tenant).count().get_result(conn)
+    visible(tenant).count().get_result(conn)
 }
 
 /// One subscription of the tenant.
 pub fn get(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: &str,
+) -> QueryResult<Option<SubscriptionRow>> {
+    visible(tenant)
+        .filter(t::id.eq(id.to_owned()))
+        .select(SubscriptionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One subscription of the tenant, also one the gateway removed (for its last notifications).
+pub fn get_any(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: &str,
@@ -77,7 +96,7 @@ pub fn get(
 
 /// The tenant's subscriptions, oldest first.
 pub fn list(conn: &mut DbConnection, tenant: TenantId) -> QueryResult<Vec<SubscriptionRow>> {
-    scoped(tenant)
+    visible(tenant)
         .order((t::created_ticks, t::id))
         .select(SubscriptionRow::as_select())
         .load(conn)
@@ -90,7 +109,7 @@ pub fn watching(
     resource: &str,
     now: i64,
 ) -> QueryResult<Vec<(String, String)>> {
-    scoped(tenant)
+    visible(tenant)
         .filter(t::resource.eq(resource.to_owned()))
         .filter(t::expiration_ticks.gt(now))
         .select((t::id, t::change_types))
@@ -106,6 +125,7 @@ pub fn update(
     let n = diesel::update(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
         .filter(t::id.eq(&row.id))
+        .filter(t::removed.eq(false))
         .set((
             t::expiration_ticks.eq(row.expiration_ticks),
             t::notification_url.eq(&row.notification_url),
@@ -115,13 +135,49 @@ pub fn update(
     Ok(n == 1)
 }
 
-/// Deletes a subscription (its pending notifications go with it); returns whether it existed.
+/// Deletes a subscription (its pending notifications go with it); returns whether it existed
+/// (one the gateway already removed does not).
 pub fn delete(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
     let n = diesel::delete(t::table)
         .filter(t::tenant_id.eq(tenant.to_string()))
         .filter(t::id.eq(id))
+        .filter(t::removed.eq(false))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Marks a subscription removed by the gateway (hidden from the API, watching nothing, kept for
+/// its lifecycle notification); false when it was already (another instance did first).
+pub fn mark_removed(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(t::table)
+        .filter(t::tenant_id.eq(tenant.to_string()))
+        .filter(t::id.eq(id))
+        .filter(t::removed.eq(false))
+        .set(t::removed.eq(true))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Whether the gateway removed this subscription (its remaining rows are its last).
+pub fn is_removed(conn: &mut DbConnection, tenant: TenantId, id: &str) -> QueryResult<bool> {
+    scoped(tenant)
+        .filter(t::id.eq(id.to_owned()))
+        .select(t::removed)
+        .first(conn)
+        .optional()
+        .map(|r| r.unwrap_or(true))
+}
+
+/// Deletes, across tenants, the removed subscriptions whose outbox is empty (their
+/// `subscriptionRemoved` was delivered or dropped); returns how many.
+pub fn forget_drained(conn: &mut DbConnection) -> QueryResult<usize> {
+    let pending = o::table
+        .filter(o::tenant_id.eq(t::tenant_id))
+        .filter(o::subscription_id.eq(t::id));
+    diesel::delete(t::table)
+        .filter(t::removed.eq(true))
+        .filter(diesel::dsl::not(diesel::dsl::exists(pending)))
+        .execute(conn)
 }
 
 /// Subscriptions, across tenants, with pending notifications that are due at `now` and whose
@@ -196,10 +252,11 @@ pub fn release(
     Ok(n == 1)
 }
 
-/// Subscriptions, across tenants, that expired at `now` (to be removed).
+/// Subscriptions, across tenants, that expired at `now` and are not yet removed.
 pub fn expired(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<SubscriptionRow>> {
     t::table
         .filter(t::expiration_ticks.le(now))
+        .filter(t::removed.eq(false))
         .select(SubscriptionRow::as_select())
         .load(conn)
 }

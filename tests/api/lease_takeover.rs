@@ -23,8 +23,8 @@ const LEASE_SECS: u64 = 4;
 const DEVICES: u32 = 25;
 
 /// A `dep-gateway serve` child, killed (SIGKILL) when dropped if still running.
-struct Instance {
-    child: Child,
+pub(crate) struct Instance {
+    pub(crate) child: Child,
     log: std::path::PathBuf,
 }
 
@@ -32,13 +32,18 @@ impl Instance {
     /// Starts the binary on `app`'s database and data directory (shared secrets key), with a
     /// scheduler ticking every second and leases of [`LEASE_SECS`].
     fn start(app: &TestApp, sim: &Sim, name: &str) -> Self {
+        Self::start_with(app, sim, name, "")
+    }
+
+    /// As [`Instance::start`], with `extra` appended to the configuration file (TOML tables).
+    pub(crate) fn start_with(app: &TestApp, sim: &Sim, name: &str, extra: &str) -> Self {
         let config = app.data_dir.join(format!("{name}.toml"));
         std::fs::write(
             &config,
             format!(
                 "bind = \"127.0.0.1:0\"\ndatabase_url = \"{}\"\ndata_dir = \"{}\"\n\
                  apple_base_url = \"{}\"\nsync_interval_secs = 1\nlease_secs = {LEASE_SECS}\n\
-                 [auth]\ndev_authority = true\naudiences = [\"{AUDIENCE}\"]\n",
+                 [auth]\ndev_authority = true\naudiences = [\"{AUDIENCE}\"]\n{extra}",
                 app.database_url(),
                 app.data_dir.display(),
                 sim.url()
@@ -58,7 +63,7 @@ impl Instance {
         Self { child, log }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }

@@ -26,6 +26,7 @@ mod lease_takeover;
 mod legacy;
 mod metrics;
 mod notifications;
+mod notifications_crash;
 mod notifications_delivery;
 mod notifications_receiver;
 mod oidc;

@@ -3,10 +3,11 @@
 //! afterwards, in order; the signature header; expiry removes a subscription and
 //! `reauthorizationRequired` comes before it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use diesel::{Connection, RunQueryDsl};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, eventually};
@@ -19,12 +20,12 @@ use crate::sync::{self, Sim};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn devices_resource(setting: &str) -> String {
+pub(crate) fn devices_resource(setting: &str) -> String {
     format!("{SETTINGS_RESOURCE}/{setting}/importedAppleDeviceIdentities")
 }
 
 /// Waits until the receiver holds `n` change notifications of `subscription`; returns them.
-async fn received(receiver: &Receiver, subscription: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn received(receiver: &Receiver, subscription: &str, n: usize) -> Vec<Value> {
     eventually("notifications", WAIT, || async {
         let mine: Vec<Value> = receiver
             .notifications()
@@ -37,7 +38,13 @@ async fn received(receiver: &Receiver, subscription: &str, n: usize) -> Vec<Valu
 }
 
 /// Uploads a simulated server's token with `devices` devices to `setting`.
-async fn upload_token(app: &TestApp, sim: &Sim, setting: &str, server: &str, devices: u32) {
+pub(crate) async fn upload_token(
+    app: &TestApp,
+    sim: &Sim,
+    setting: &str,
+    server: &str,
+    devices: u32,
+) {
     let settings = sync::SETTINGS;
     let key: Value = app
         .get(&format!("{settings}/{setting}/getEncryptionPublicKey()"))
@@ -262,21 +269,168 @@ async fn reauthorization_comes_before_expiry_and_expiry_removes(backend: Backend
     assert_eq!(n["subscriptionId"], id.as_str());
     assert_eq!(n["clientState"], "secretClientValue");
     assert!(n.get("changeType").is_none() && n.get("resource").is_none());
-    // Renewal (PATCH) re-arms it; expiry removes the subscription.
+    // Expiry: the gateway removes the subscription and says so with Graph's
+    // `subscriptionRemoved` to the lifecycle URL; the subscription is gone from the API at once
+    // and from the database once that notification is out.
     set_expiry(&app, &id, -1);
-    eventually("the expired subscription removed", WAIT, || async {
-        (app.get(&format!("{SUBSCRIPTIONS}/{id}")).await.status() == 404).then_some(())
+    let removed = eventually("subscriptionRemoved", WAIT, || async {
+        receiver
+            .deliveries()
+            .into_iter()
+            .find(|d| d.body["value"][0]["lifecycleEvent"] == "subscriptionRemoved")
     })
     .await;
-    let counts: HashMap<String, usize> =
+    assert_eq!(removed.target, "/lifecycle");
+    let n = &removed.body["value"][0];
+    assert_eq!(n["subscriptionId"], id.as_str());
+    assert_eq!(n["clientState"], "secretClientValue");
+    assert_eq!(n["tenantId"], app.tenant.to_string());
+    assert!(n["subscriptionExpirationDateTime"].is_string());
+    assert!(n.get("changeType").is_none() && n.get("resource").is_none());
+    assert_eq!(
+        app.get(&format!("{SUBSCRIPTIONS}/{id}")).await.status(),
+        404
+    );
+    eventually("the removed subscription forgotten", WAIT, || async {
+        (subscription_rows(&app, &id) == 0).then_some(())
+    })
+    .await;
+    // A change after expiry notifies nobody; nothing else reached the lifecycle URL.
+    app.create_setting(&json!({})).await;
+    app.after_worker_rounds(3).await;
+    let events: Vec<Value> = receiver
+        .deliveries()
+        .iter()
+        .filter(|d| d.target == "/lifecycle")
+        .map(|d| d.body["value"][0]["lifecycleEvent"].clone())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            json!("reauthorizationRequired"),
+            json!("subscriptionRemoved")
+        ]
+    );
+    assert!(
         receiver
             .deliveries()
             .iter()
-            .fold(HashMap::new(), |mut m, d| {
-                *m.entry(d.target.clone()).or_default() += 1;
-                m
-            });
-    assert_eq!(counts.get("/lifecycle"), Some(&1), "{counts:?}");
+            .all(|d| d.target == "/lifecycle"),
+        "no change notification after expiry"
+    );
+}
+
+/// Rows of the subscription in the database (a removed one stays until its last notification).
+fn subscription_rows(app: &TestApp, id: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM subscriptions WHERE id = '{id}'");
+    let url = app.database_url();
+    let rows: Vec<Count> = if url.starts_with("postgres") {
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query(sql).load(&mut c).unwrap()
+    } else {
+        let mut c =
+            diesel::SqliteConnection::establish(url.trim_start_matches("sqlite://")).unwrap();
+        diesel::sql_query(sql).load(&mut c).unwrap()
+    };
+    rows[0].n
+}
+
+/// Assigning a profile to devices and making a profile the default change what a read of them
+/// returns (`requestedEnrollmentProfileId`, `isDefault`): both record `updated` changes.
+async fn profile_assignment_and_default_notify_updates(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        allow_receivers(s);
+        crate::helpers::with_mdm(s);
+    })
+    .await;
+    let setting = app.create_setting(&json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = format!("/beta/{SETTINGS_RESOURCE}/{setting}");
+    let mut ids = Vec::new();
+    for serial in ["C02ASSIGN001", "C02ASSIGN002", "C02ASSIGN003"] {
+        let resp = app
+            .post_json(
+                &format!("{base}/importedAppleDeviceIdentities"),
+                &json!({"serialNumber": serial, "platform": "ios"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        ids.push(sync::text(&resp.json::<Value>().await.unwrap(), "id"));
+    }
+    let profile = |name: &str| json!({"@odata.type": "#microsoft.graph.depIOSEnrollmentProfile", "displayName": name});
+    let mut profiles = Vec::new();
+    for name in ["first", "second"] {
+        let resp = app
+            .post_json(&format!("{base}/enrollmentProfiles"), &profile(name))
+            .await;
+        assert_eq!(resp.status(), 201);
+        profiles.push(sync::text(&resp.json::<Value>().await.unwrap(), "id"));
+    }
+    let receiver = Receiver::start();
+    let devices = subscribe(
+        &app,
+        &body(&devices_resource(&setting), &receiver.url("/d")),
+    )
+    .await;
+    let profiles_resource = format!("{SETTINGS_RESOURCE}/{setting}/enrollmentProfiles");
+    let watched = subscribe(&app, &body(&profiles_resource, &receiver.url("/p"))).await;
+
+    let resp = app
+        .post_json(
+            &format!(
+                "{base}/enrollmentProfiles/{}/updateDeviceProfileAssignment",
+                profiles[0]
+            ),
+            &json!({"deviceIds": ["C02ASSIGN001", "C02ASSIGN002"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
+    let got = received(&receiver, devices["id"].as_str().unwrap(), 2).await;
+    let updated: HashSet<String> = got
+        .iter()
+        .inspect(|n| assert_eq!(n["changeType"], "updated", "{n}"))
+        .map(|n| sync::text(&n["resourceData"], "id"))
+        .collect();
+    assert_eq!(updated, HashSet::from([ids[0].clone(), ids[1].clone()]));
+
+    // The first default flips one profile; replacing it flips both.
+    for p in &profiles {
+        let path = format!("{base}/enrollmentProfiles/{p}/setDefaultProfile");
+        let resp = app.request(Method::POST, &path).send().await.unwrap();
+        assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
+    }
+    let sub = watched["id"].as_str().unwrap();
+    let got = received(&receiver, sub, 3).await;
+    app.after_worker_rounds(3).await;
+    let got_after = received(&receiver, sub, 3).await;
+    assert_eq!(got_after.len(), 3, "{got_after:?}");
+    let order: Vec<(String, String)> = got
+        .iter()
+        .map(|n| {
+            (
+                sync::text(n, "changeType"),
+                sync::text(&n["resourceData"], "id"),
+            )
+        })
+        .collect();
+    let updated = |p: &String| ("updated".to_owned(), p.clone());
+    let mut tail = vec![updated(&profiles[0]), updated(&profiles[1])];
+    tail.sort();
+    let mut later = order[1..].to_vec();
+    later.sort();
+    assert_eq!(order[0], updated(&profiles[0]));
+    assert_eq!(later, tail);
+    assert_eq!(
+        got[0]["resourceData"]["@odata.type"],
+        "#microsoft.graph.depIOSEnrollmentProfile"
+    );
 }
 
 on_both_backends!(
@@ -284,4 +438,5 @@ on_both_backends!(
     a_receiver_down_for_a_while_gets_everything_in_order,
     deliveries_are_signed_when_a_secret_is_set,
     reauthorization_comes_before_expiry_and_expiry_removes,
+    profile_assignment_and_default_notify_updates,
 );

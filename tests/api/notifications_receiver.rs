@@ -19,6 +19,8 @@ pub enum Mode {
     WrongEcho,
     /// Answers the handshake only after this many seconds.
     Slow(u64),
+    /// Records deliveries but answers none until the mode changes (a receiver that hangs).
+    Hold,
 }
 
 /// One delivery as received.
@@ -62,7 +64,7 @@ async fn answer(
     if let Some(token) = query {
         state.lock().unwrap().validations.push(token.clone());
         return match mode {
-            Mode::Accept => HttpResponse::Ok().content_type("text/plain").body(token),
+            Mode::Accept | Mode::Hold => HttpResponse::Ok().content_type("text/plain").body(token),
             Mode::Down => HttpResponse::ServiceUnavailable().finish(),
             Mode::WrongEcho => HttpResponse::Ok().content_type("text/plain").body("hello"),
             Mode::Slow(secs) => {
@@ -71,12 +73,11 @@ async fn answer(
             }
         };
     }
-    let mut s = state.lock().unwrap();
     if mode == Mode::Down {
-        s.refused += 1;
+        state.lock().unwrap().refused += 1;
         return HttpResponse::ServiceUnavailable().finish();
     }
-    s.deliveries.push(Delivery {
+    let delivery = Delivery {
         target: req.uri().to_string(),
         signature: req
             .headers()
@@ -85,7 +86,11 @@ async fn answer(
             .map(str::to_owned),
         raw: body.to_vec(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
+    };
+    state.lock().unwrap().deliveries.push(delivery);
+    while mode == Mode::Hold && state.lock().unwrap().mode == Some(Mode::Hold) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     HttpResponse::Accepted().finish()
 }
 

@@ -75,10 +75,14 @@ pub fn start_delivery(svc: &Services) {
         .supervise("notification deliverer", RESTART_PAUSE, move || {
             let svc = worker.clone();
             async move {
-                while pause(&svc, tick).await {
-                    if let Err(e) = round(&svc).await {
+                // A round that delivered is followed at once by the next (a backlog drains at
+                // the receivers' pace, not one lease's batches per tick); an idle one waits.
+                let mut busy = false;
+                while (busy && !svc.background.is_stopping()) || pause(&svc, tick).await {
+                    busy = round(&svc).await.unwrap_or_else(|e| {
                         tracing::warn!(error = %e, "notification delivery round failed");
-                    }
+                        false
+                    });
                     svc.background.round_done();
                 }
             }
@@ -92,8 +96,9 @@ async fn pause(svc: &Services, tick: Duration) -> bool {
     }
 }
 
-/// One round: lifecycle upkeep, then the due subscriptions concurrently.
-pub async fn round(svc: &Services) -> Result<(), ServiceError> {
+/// One round: lifecycle upkeep, then the due subscriptions concurrently; whether this instance
+/// served any.
+pub async fn round(svc: &Services) -> Result<bool, ServiceError> {
     upkeep(svc).await?;
     let now = svc.clock.now_ticks();
     let due = svc
@@ -102,16 +107,19 @@ pub async fn round(svc: &Services) -> Result<(), ServiceError> {
         .await?;
     let runs = due.into_iter().map(|(tenant, id)| async move {
         let attributes = vec![opentelemetry::KeyValue::new("subscription_id", id.clone())];
-        if let Err(e) = svc.spans.root("notification delivery", attributes, serve(svc, tenant, &id)).await {
+        let served = svc.spans.root("notification delivery", attributes, serve(svc, tenant, &id));
+        served.await.unwrap_or_else(|e| {
             tracing::warn!(%tenant, subscription = %id, error = %e, "delivering notifications failed");
-        }
+            false
+        })
     });
-    futures_util::future::join_all(runs).await;
-    Ok(())
+    let served = futures_util::future::join_all(runs).await;
+    Ok(served.contains(&true))
 }
 
-/// Removes expired subscriptions and queues `reauthorizationRequired` for those about to expire
-/// that have a lifecycle URL (each once per expiry).
+/// Removes expired subscriptions — one with a lifecycle URL after its `subscriptionRemoved`
+/// notification, queued behind what it still has pending — and queues `reauthorizationRequired`
+/// for those about to expire that have a lifecycle URL (each once per expiry).
 async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
     let now = svc.clock.now_ticks();
     let before = now.saturating_add(secs_to_ticks(
@@ -120,6 +128,7 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
     let (expired, expiring) = svc
         .db
         .run(move |c| {
+            repo::forget_drained(c)?;
             Ok::<_, ServiceError>((repo::expired(c, now)?, repo::expiring(c, now, before)?))
         })
         .await?;
@@ -130,7 +139,13 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
         tracing::info!(%tenant, subscription = %sub.id, "subscription expired; removed");
         svc.db
             .write(tenant, svc.clock.now_ticks(), move |c| {
-                Ok::<_, ServiceError>(repo::delete(c, tenant, &sub.id).map(drop)?)
+                if sub.lifecycle_notification_url.is_none() {
+                    repo::delete(c, tenant, &sub.id)?;
+                } else if repo::mark_removed(c, tenant, &sub.id)? {
+                    // Deleted by `forget_drained` once this last notification is out.
+                    outbox::lifecycle(c, tenant, &sub.id, "subscriptionRemoved")?;
+                }
+                Ok::<_, ServiceError>(())
             })
             .await?;
     }
@@ -150,8 +165,8 @@ async fn upkeep(svc: &Services) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Delivers one subscription's due batches under its lease.
-async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
+/// Delivers one subscription's due batches under its lease; false when another instance held it.
+async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<bool, ServiceError> {
     let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
     let (key, who, now, until) = (
         id.to_owned(),
@@ -164,7 +179,7 @@ async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), Service
         .run(move |c| Ok::<_, ServiceError>(repo::claim(c, tenant, &key, &who, now, until)?))
         .await?;
     if !claimed {
-        return Ok(());
+        return Ok(false);
     }
     let outcome = deliver_batches(svc, tenant, id).await;
     let (attempts, next) = match &outcome {
@@ -176,7 +191,8 @@ async fn serve(svc: &Services, tenant: TenantId, id: &str) -> Result<(), Service
         .run(move |c| {
             Ok::<_, ServiceError>(repo::release(c, tenant, &key, &owner, attempts, next).map(drop)?)
         })
-        .await
+        .await?;
+    Ok(true)
 }
 
 /// A failed try: the attempts so far and when to try again.
@@ -197,13 +213,14 @@ async fn deliver_batches(svc: &Services, tenant: TenantId, id: &str) -> Result<(
         let loaded = svc
             .db
             .run(move |c| {
-                let sub = repo::get(c, tenant, &key)?;
+                let sub = repo::get_any(c, tenant, &key)?;
                 let rows = outbox::pending(c, tenant, &key, limit)?;
                 let attempts = repo::attempts(c, tenant, &key)?;
-                Ok::<_, ServiceError>((sub, rows, attempts))
+                let removed = repo::is_removed(c, tenant, &key)?;
+                Ok::<_, ServiceError>((sub, rows, attempts, removed))
             })
             .await;
-        let Ok((Some(sub), rows, attempts)) = loaded else {
+        let Ok((Some(sub), rows, attempts, removed)) = loaded else {
             return Ok(());
         };
         let batch = take_batch(&rows, cfg.max_batch.max(outbox::ROW_CHANGES));
@@ -235,8 +252,10 @@ async fn deliver_batches(svc: &Services, tenant: TenantId, id: &str) -> Result<(
                 tracing::info!(%tenant, subscription = %id, attempts, reason = %why, "notification delivery failed");
                 if u32::try_from(attempts).unwrap_or(u32::MAX) >= cfg.max_attempts {
                     tracing::warn!(%tenant, subscription = %id, "notifications dropped after the last retry");
-                    let missed = (!lifecycle && sub.lifecycle_notification_url.is_some())
-                        .then_some("missed");
+                    // A removed subscription's `subscriptionRemoved` already says to resync.
+                    let missed =
+                        (!lifecycle && !removed && sub.lifecycle_notification_url.is_some())
+                            .then_some("missed");
                     remove(svc, tenant, id, last, missed).await;
                     return Err(Failed {
                         attempts: 0,
