@@ -10,9 +10,9 @@ GATEWAY_PIDS=()
 BENCH_DIRS=()
 trap 'kill "${GATEWAY_PIDS[@]}" 2>/dev/null || true; rm -rf "${BENCH_DIRS[@]}"' EXIT
 
-# The release binary of this checkout, in BIN (DEP_GATEWAY_BIN: an already built binary instead).
+# The release binary of this checkout, in BIN (BENCH_BIN: an already built binary instead).
 build_release() {
-  if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; return; fi
+  if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; return; fi
   cargo build --release -q
   BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 }

@@ -3,13 +3,13 @@ started on a fresh SQLite directory or a fresh PostgreSQL database (dropped afte
 import contextlib, json, os, subprocess, tempfile, time, urllib.request, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# DEP_GATEWAY_BIN runs an already built binary (e.g. a debug build, to try a script) instead.
-BIN = os.environ.get("DEP_GATEWAY_BIN") or os.path.join(
+# BENCH_BIN runs an already built binary (e.g. a debug build, to try a script) instead.
+BIN = os.environ.get("BENCH_BIN") or os.path.join(
     os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "dep-gateway")
 
 
 def build():
-    if not os.environ.get("DEP_GATEWAY_BIN"):
+    if not os.environ.get("BENCH_BIN"):
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
 
 

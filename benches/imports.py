@@ -94,7 +94,7 @@ def run(backend, pg_admin, n):
             bare_all = bare_postgres(url, n, True)
             ref = "COPY"
         else:
-            gdb = os.path.join(env["DEP_GATEWAY_DATA_DIR"], "gateway.db")
+            gdb = os.path.join(env["DEP_GATEWAY_DATA_DIR"], "dep-gateway.db")
             bare = bare_sqlite(gdb, n, False)
             bare_all = bare_sqlite(gdb, n, True)
             ref = "prepared inserts, one transaction"

@@ -15,7 +15,7 @@ PORT=${PORT:-18090}
 PG=${PG:-postgres://postgres@127.0.0.1:5432/postgres}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-if [ -n "${DEP_GATEWAY_BIN:-}" ]; then BIN=$DEP_GATEWAY_BIN; else
+if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
   cargo build --release -q
   BIN=${CARGO_TARGET_DIR:-target}/release/dep-gateway
 fi

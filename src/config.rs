@@ -281,16 +281,6 @@ impl Settings {
         }
     }
 
-    /// The database timeouts (zeros are raised to one second: no wait is not a timeout).
-    pub fn db_timeouts(&self) -> crate::storage::DbTimeouts {
-        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
-        crate::storage::DbTimeouts {
-            connect: secs(self.db_connect_timeout_secs),
-            checkout: secs(self.db_checkout_timeout_secs),
-            statement: secs(self.db_statement_timeout_secs),
-        }
-    }
-
     /// The validated enrollment URL template, if one is configured (blank counts as unset).
     pub fn enrollment_url(&self) -> anyhow::Result<Option<EnrollmentUrl>> {
         match self.mdm_enrollment_url.as_deref().map(str::trim) {

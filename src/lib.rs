@@ -35,7 +35,7 @@ use crate::config::Settings;
 use crate::http::AppState;
 use crate::odata::PagingKey;
 use crate::service::Services;
-use crate::storage::Db;
+use crate::storage::{Db, DbTimeouts};
 
 /// The services over `db`: secrets from the configured key (or the data directory's key file),
 /// Apple through an HTTP connector on the system clock, triggered work under `background`.
@@ -324,7 +324,7 @@ async fn open_database(settings: &Settings) -> anyhow::Result<(Db, PagingKey)> {
     let db = Db::connect_with(
         &settings.database_url(),
         settings.pool_size,
-        settings.db_timeouts(),
+        DbTimeouts::from_settings(settings),
     )?;
     if settings.secrets_key.is_none() && settings.database_url().starts_with("postgres") {
         tracing::warn!(

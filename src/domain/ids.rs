@@ -101,7 +101,7 @@ impl From<String> for SettingId {
 /// (`IntuneCD`) derive the token from the part before the first `_`; the setting part is a GUID,
 /// so it never holds `_` itself. The `guid` part is kept as text: ids built from what Apple
 /// reports during sync are looked up as received.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProfileId {
     wire: Arc<str>,
     setting: SettingId,

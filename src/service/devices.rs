@@ -197,20 +197,19 @@ pub async fn update(
     id: IdentityId,
     body: Map<String, Value>,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.clone(), id.clone());
     let now = svc.clock.now_ticks();
     svc.audited(tenant, Audit::new("Patch", DEVICE), move |c, audit| {
-        ensure_setting(c, tenant, &key)?;
-        let mut device = repo::get(c, tenant, &key, &id)?.ok_or_else(|| not_found(&id))?;
+        ensure_setting(c, tenant, &setting)?;
+        let mut device = repo::get(c, tenant, &setting, &id)?.ok_or_else(|| not_found(&id))?;
         let old = device.clone();
         let before = device.requested_enrollment_profile_id.clone();
         device.apply(&body, Write::Update)?;
         if device.requested_enrollment_profile_id != before {
-            check_requested_profile(c, tenant, &key, &mut device)?;
+            check_requested_profile(c, tenant, &setting, &mut device)?;
             let requested = device.requested_enrollment_profile_id.clone();
             device.assign_profile(requested, now);
         }
-        repo::update(c, tenant, &key, &device)?;
+        repo::update(c, tenant, &setting, &device)?;
         audit_device(audit, Some(&old), Some(&device));
         Ok(())
     })
@@ -235,11 +234,10 @@ pub async fn delete(
     setting: SettingId,
     id: IdentityId,
 ) -> Result<(), ServiceError> {
-    let (key, id) = (setting.clone(), id.clone());
     svc.audited(tenant, Audit::new("Delete", DEVICE), move |c, audit| {
-        ensure_setting(c, tenant, &key)?;
-        let old = repo::get(c, tenant, &key, &id)?;
-        if repo::delete(c, tenant, &key, &id)? {
+        ensure_setting(c, tenant, &setting)?;
+        let old = repo::get(c, tenant, &setting, &id)?;
+        if repo::delete(c, tenant, &setting, &id)? {
             audit_device(audit, old.as_ref(), None);
             Ok(())
         } else {
@@ -291,12 +289,12 @@ pub async fn assign_profile(
     let (now, key) = (svc.clock.now_ticks(), setting.clone());
     svc.audited(tenant, Audit::new("Action", DEVICE), move |c, audit| {
         ensure_setting(c, tenant, &key)?;
-        let Some(profile) = profiles::get(c, tenant, &key, &profile_id)? else {
+        if profiles::get(c, tenant, &key, &profile_id)?.is_none() {
             return Err(ServiceError::NotFound {
                 entity: Entity::EnrollmentProfile,
                 id: profile_id.to_string(),
             });
-        };
+        }
         let unknown = serials_not_held(c, tenant, &key, &serials)?;
         if !unknown.is_empty() {
             return Err(ValidationError::new(format!(
@@ -313,7 +311,7 @@ pub async fn assign_profile(
             new.assign_profile(Some(guid.to_owned()), now);
             audit_device(audit, Some(&device), Some(&new));
         }
-        super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile.id, now)?;
+        super::profile_push::enqueue_in(c, tenant, &key, &serials, &profile_id, now)?;
         Ok(())
     })
     .await?;

@@ -183,7 +183,8 @@ pub async fn update(
 
 /// Deletes a token.
 pub async fn delete(svc: &Services, tenant: TenantId, id: &str) -> Result<(), ServiceError> {
-    let (key, now) = (id.to_owned(), svc.clock.now_ticks());
+    let now = svc.clock.now_ticks();
+    let key = id.to_owned();
     svc.audited(tenant, Audit::new("Delete", VPP_TOKEN), move |c, audit| {
         let old = repo::get(c, tenant, &key, now)?;
         if repo::delete(c, tenant, &key)? {

@@ -111,6 +111,18 @@ pub struct DbTimeouts {
     pub statement: Duration,
 }
 
+impl DbTimeouts {
+    /// The configured timeouts (zeros are raised to one second: no wait is not a timeout).
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        let secs = |s: u64| Duration::from_secs(s.max(1));
+        Self {
+            connect: secs(settings.db_connect_timeout_secs),
+            checkout: secs(settings.db_checkout_timeout_secs),
+            statement: secs(settings.db_statement_timeout_secs),
+        }
+    }
+}
+
 impl Default for DbTimeouts {
     fn default() -> Self {
         Self {

@@ -108,8 +108,8 @@ struct NewAssignment<'a> {
 /// What [`enqueue`] writes for each serial.
 #[derive(Debug, Clone, Copy)]
 pub struct Queued<'a> {
-    /// The profile (`{settingId}_{guid}`; a string until `service::sync` queues typed ids).
-    pub profile_id: &'a str,
+    /// The profile.
+    pub profile_id: &'a ProfileId,
     /// [`PENDING`] or a settled status.
     pub status: &'a str,
     /// When to push; `None`: not to be pushed.
@@ -145,7 +145,7 @@ pub fn enqueue(
                 tenant_id: tenant.to_string(),
                 setting_id: setting.as_str(),
                 serial_number: serial,
-                profile_id,
+                profile_id: profile_id.as_str(),
                 status,
                 attempts: 0,
                 next_attempt_ticks: next_attempt,

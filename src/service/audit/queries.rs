@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::super::paging::{self, Page};
+use super::super::paging::{self, ListPlan, Page};
 use super::super::{Entity, ServiceError, Services};
 use crate::domain::ids::TenantId;
 use crate::odata::QueryOptions;
@@ -45,8 +45,9 @@ pub async fn list(
     q: &QueryOptions,
 ) -> Result<Page<AuditEvent>, ServiceError> {
     let q = with_default_order(q)?;
-    let plan = paging::plan(&SPEC, "auditEvents", &q, &svc.paging_key, svc.max_page_size)?;
-    let (query, want_count) = (plan.query.clone(), q.count);
+    let ListPlan { query, pager } =
+        paging::plan(&SPEC, "auditEvents", &q, &svc.paging_key, svc.max_page_size)?;
+    let want_count = q.count;
     let (items, count) = svc
         .db
         .run(move |c| {
@@ -59,7 +60,7 @@ pub async fn list(
             Ok::<_, ServiceError>((items, count))
         })
         .await?;
-    Ok(plan.pager.finish(items, &svc.paging_key, count))
+    Ok(pager.finish(items, &svc.paging_key, count))
 }
 
 /// How many of the tenant's events match the `$filter` of `q`.

@@ -1,6 +1,6 @@
 //! Queuing assignments for the push, inside the caller's write transaction.
 
-use crate::domain::ids::{SettingId, TenantId};
+use crate::domain::ids::{ProfileId, SettingId, TenantId};
 use crate::storage::profile_push::{self as repo, NO_SERVER_TOKEN, PENDING, Queued};
 use crate::storage::{DbConnection, apple_tokens};
 
@@ -12,7 +12,7 @@ pub fn enqueue_in(
     tenant: TenantId,
     setting: &SettingId,
     serials: &[String],
-    profile_id: &str,
+    profile_id: &ProfileId,
     now: i64,
 ) -> diesel::QueryResult<()> {
     let held = apple_tokens::held(c, tenant, setting)?.is_some();

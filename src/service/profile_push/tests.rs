@@ -9,13 +9,14 @@ use std::time::Duration;
 use super::{MAX_ATTEMPTS, MAX_BACKOFF_SECS, enqueue_in, push_due, push_token};
 use crate::apple::types::DeviceStatus;
 use crate::clock::Clock;
+use crate::domain::ids::ProfileId;
 use crate::domain::time::{TICKS_PER_SECOND, secs_to_ticks};
 use crate::service::test_support::Env;
 use crate::storage::profile_push::{self as repo, Assignment};
 
 /// Queues `profile` for `serials` as `updateDeviceProfileAssignment` does.
 async fn enqueue(env: &Env, profile: &str, serials: &[String]) {
-    let profile = profile.to_owned();
+    let profile = ProfileId::parse(profile).expect("a profile id");
     let (tenant, setting) = (env.tenant, env.setting.clone());
     let (serials, now) = (serials.to_vec(), env.clock.now_ticks());
     env.read(move |c| enqueue_in(c, tenant, &setting, &serials, &profile, now))

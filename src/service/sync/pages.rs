@@ -147,17 +147,16 @@ fn queue_arrivals(
         return Ok(());
     }
     let defaults = profiles::defaults(conn, tenant, setting)?;
-    let mut known: HashMap<String, bool> = HashMap::new();
-    let mut queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut known: HashMap<ProfileId, bool> = HashMap::new();
+    let mut queue: BTreeMap<ProfileId, Vec<String>> = BTreeMap::new();
     for (was_mine, d) in arrived {
         let requested = match &d.requested_enrollment_profile_id {
             Some(guid) if *was_mine => {
-                let id = format!("{setting}_{guid}");
+                let id = ProfileId::new(setting, guid);
                 let exists = if let Some(e) = known.get(&id) {
                     *e
                 } else {
-                    let typed = ProfileId::new(setting, guid);
-                    let e = profiles::get(conn, tenant, setting, &typed)?.is_some();
+                    let e = profiles::get(conn, tenant, setting, &id)?.is_some();
                     known.insert(id.clone(), e);
                     e
                 };
@@ -169,7 +168,7 @@ fn queue_arrivals(
             defaults
                 .iter()
                 .find(|(platform, _)| platform.as_str() == d.platform.as_str())
-                .map(|(_, id)| id.clone())
+                .and_then(|(_, id)| ProfileId::parse(id))
         });
         if let Some(profile) = profile {
             queue
