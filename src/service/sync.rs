@@ -9,9 +9,10 @@ mod scheduler;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use pages::new_id;
 pub use scheduler::{start_assignment_worker, start_scheduler};
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use uuid::Uuid;
 
@@ -36,6 +37,15 @@ const MAX_ROUNDS: usize = 3;
 
 /// This process's instance id, chosen at startup; lease owners are `<instance>/<run>`.
 static INSTANCE: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
+
+/// One run of a token's sync: the token and the lease owner the run holds (`<instance>/<run>`).
+/// Its ids are reference-counted, so moving a copy into a database closure costs a count bump.
+#[derive(Clone, Debug)]
+struct Run {
+    tenant: TenantId,
+    setting: SettingId,
+    owner: Arc<str>,
+}
 
 /// Why a sync run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -95,11 +105,12 @@ pub async fn trigger(
         Ok::<_, ServiceError>(())
     })
     .await?;
-    let (svc2, setting) = (svc.clone(), setting.to_owned());
+    let setting = setting.clone();
+    let services = svc.clone();
     // Tracked, so that shutdown waits for the run to stop at a safe point and free its lease.
     // (During shutdown it does not start: the request stays recorded for whoever runs next.)
     svc.background.spawn(async move {
-        if let Err(e) = sync_token(&svc2, tenant, &setting).await {
+        if let Err(e) = sync_token(&services, tenant, &setting).await {
             tracing::error!(%tenant, %setting, error = %e, "DEP sync failed");
         }
     });
@@ -119,14 +130,19 @@ pub async fn sync_token(
         if svc.background.is_stopping() {
             break;
         }
-        let owner = format!("{}/{}", *INSTANCE, Uuid::new_v4());
-        let (key, who) = (setting.to_owned(), owner.clone());
+        let run = Run {
+            tenant,
+            setting: setting.clone(),
+            owner: Arc::from(format!("{}/{}", *INSTANCE, Uuid::new_v4())),
+        };
         let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
+        let claim = run.clone();
         let claimed = svc
             .db
             .write(tenant, svc.clock.now_ticks(), move |c| {
-                sync_state::ensure(c, tenant, &key, now)?;
-                Ok::<_, ServiceError>(sync_state::claim(c, tenant, &key, &who, now, until)?)
+                sync_state::ensure(c, tenant, &claim.setting, now)?;
+                let held = sync_state::claim(c, tenant, &claim.setting, &claim.owner, now, until)?;
+                Ok::<_, ServiceError>(held)
             })
             .await?;
         if !claimed {
@@ -135,15 +151,15 @@ pub async fn sync_token(
         }
         ran = true;
         let started = svc.clock.now_ticks();
-        let (key, who) = (setting.to_owned(), owner.clone());
+        let renew = run.clone();
         let beat = super::lease::heartbeat(svc, tenant, "sync", move |c, until| {
-            sync_state::renew(c, tenant, &key, &who, until)
+            sync_state::renew(c, tenant, &renew.setting, &renew.owner, until)
         });
         let wall = std::time::Instant::now();
         let attributes = super::trace_ids(tenant, setting);
         let result = svc
             .spans
-            .root("dep sync", attributes, run(svc, tenant, setting, &owner))
+            .root("dep sync", attributes, run_once(svc, &run))
             .await;
         drop(beat);
         svc.metrics.sync_run(outcome_label(&result), wall.elapsed());
@@ -151,15 +167,14 @@ pub async fn sync_token(
             tracing::warn!(%tenant, %setting, error = %e, "DEP sync did not complete");
         }
         let synced = result.is_ok();
-        finish(svc, tenant, setting, &owner, started, result).await?;
+        finish(svc, &run, started, result).await?;
         if synced {
             // Devices the run added may have default profiles queued for Apple.
             super::profile_push::kick(svc, tenant, setting);
         }
-        let key = setting.to_owned();
         let again = svc
             .db
-            .run(move |c| sync_state::get(c, tenant, &key).map_err(ServiceError::from))
+            .run(move |c| sync_state::get(c, tenant, &run.setting).map_err(ServiceError::from))
             .await?
             .is_some_and(|s| s.requested);
         if !again {
@@ -184,9 +199,7 @@ fn outcome_label(result: &Result<(), RunError>) -> &'static str {
 /// Records the outcome on the setting and releases the lease with the next run scheduled.
 async fn finish(
     svc: &Services,
-    tenant: TenantId,
-    setting: &SettingId,
-    owner: &str,
+    run: &Run,
     started: i64,
     result: Result<(), RunError>,
 ) -> Result<(), ServiceError> {
@@ -201,7 +214,11 @@ async fn finish(
         Err(RunError::Stopped) => now,
         _ => now + interval,
     };
-    let (key, owner) = (setting.to_owned(), owner.to_owned());
+    let Run {
+        tenant,
+        setting: key,
+        owner,
+    } = run.clone();
     // A failed run is an event of the trail, by the gateway; a successful one is routine.
     let audit = Audit::new("Sync", SETTING).failed();
     svc.audited(tenant, audit, move |c, audit| {
@@ -241,16 +258,13 @@ async fn finish(
 
 /// One run: full fetch unless one completed, then incremental sync; a cursor error resets the
 /// cursor and restarts with a full fetch, once.
-async fn run(
-    svc: &Services,
-    tenant: TenantId,
-    setting: &SettingId,
-    owner: &str,
-) -> Result<(), RunError> {
-    let (svc2, key) = (svc.clone(), setting.to_owned());
+async fn run_once(svc: &Services, run: &Run) -> Result<(), RunError> {
+    let (tenant, setting) = (run.tenant, &run.setting);
+    let services = svc.clone();
+    let job = run.clone();
     let Some((creds, _held)) = svc
         .db
-        .run(move |c| dep_tokens::credentials(&svc2, c, tenant, &key))
+        .run(move |c| dep_tokens::credentials(&services, c, job.tenant, &job.setting))
         .await?
     else {
         return Err(RunError::NoToken);
@@ -258,11 +272,11 @@ async fn run(
     let client = svc.apple.connect(creds, ClientOptions::default());
     let mut restarted = false;
     let outcome = loop {
-        match fetch::pass(svc, client.as_ref(), tenant, setting, owner).await {
+        match fetch::pass(svc, client.as_ref(), run).await {
             Err(RunError::Apple(e)) if e.is_cursor_error() && !restarted => {
                 tracing::info!(%tenant, %setting, error = %e, "DEP cursor rejected: restarting with a full fetch");
                 restarted = true;
-                fetch::commit(svc, tenant, setting, owner, None, None, false).await?;
+                fetch::commit(svc, run, None, None, false).await?;
             }
             other => break other,
         }

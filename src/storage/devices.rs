@@ -17,15 +17,16 @@ use crate::domain::devices::{
 use crate::domain::ids::{IdentityId, SettingId, TenantId};
 use crate::odata::{EntitySpec, Field, FieldKind, SqlCondition};
 
+mod bulk;
 mod by_setting;
 mod tenant_wide;
+pub use bulk::{defer_flush, insert_many};
 pub use by_setting::{PerSettingPage, list_by_setting};
 pub use tenant_wide::{count_in_tenant, list_in_tenant, setting_of};
 
-/// Rows per multi-row INSERT (14 columns: well under SQLite's and PostgreSQL's bind limits).
-const INSERT_CHUNK: usize = 500;
-/// Serials per `IN (…)` lookup.
-const LOOKUP_CHUNK: usize = 900;
+/// Serials or ids per `IN (…)` list on `SQLite` (its limit is 32,766 parameters; `PostgreSQL`
+/// binds the list as one array): a page of Apple's 1,000 devices is one lookup.
+const LOOKUP_CHUNK: usize = 10_000;
 
 /// The properties `$filter`, `$orderby` and `$select` may name, and their columns.
 pub static SPEC: EntitySpec = EntitySpec {
@@ -254,29 +255,6 @@ pub fn find_by_serials(
         found.extend(rows.into_iter().map(DeviceRow::into_domain));
     }
     Ok(found)
-}
-
-/// Inserts identities into a token, in multi-row statements.
-pub fn insert_many(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    setting: &SettingId,
-    devices: &[ImportedAppleDeviceIdentity],
-) -> QueryResult<()> {
-    for chunk in devices.chunks(INSERT_CHUNK) {
-        let rows: Vec<DeviceRow> = chunk
-            .iter()
-            .map(|d| DeviceRow::from_domain(tenant, setting, d))
-            .collect();
-        let insert = diesel::insert_into(dsl::imported_devices).values(&rows);
-        // Backend fork: MultiBackend has no multi-row INSERT; each backend does.
-        match conn {
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-            DbConnection::Pg(c) => insert.execute(c)?,
-        };
-    }
-    let ids = devices.iter().map(|d| d.id.as_str());
-    super::outbox::devices(conn, tenant, setting, ChangeType::Created, ids)
 }
 
 /// Overwrites a stored identity (found by tenant and id) and moves it to `setting`.

@@ -11,6 +11,7 @@ use crate::domain::devices::{
 };
 use crate::domain::ids::{SettingId, TenantId};
 use crate::service::audit::{Audit, DEVICE, modified};
+use crate::service::sync::new_id;
 use crate::service::{ServiceError, Services};
 use crate::storage::devices as repo;
 
@@ -63,9 +64,12 @@ pub fn parse_import(body: &Map<String, Value>, now: i64) -> Result<ImportRequest
                     "importedAppleDeviceIdentities[{i}] is not an object."
                 ))
             })?;
-            new_identity(object, now).map_err(|e| {
+            let mut identity = new_identity(object, now).map_err(|e| {
                 ValidationError::new(format!("importedAppleDeviceIdentities[{i}]: {}", e.message))
-            })
+            })?;
+            // Time-ordered ids, as a sync's: the import's rows append to the indexes.
+            identity.id = new_id(now, i);
+            Ok(identity)
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ImportRequest {

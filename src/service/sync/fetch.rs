@@ -1,11 +1,10 @@
 //! The pages of one sync run: the full fetch unless one completed, then the incremental sync,
 //! each page committed with the cursor after it.
 
-use super::{PAGE_LIMIT, RunError, lease_until, pages};
+use super::{PAGE_LIMIT, Run, RunError, lease_until, pages};
 use crate::apple::DepApi;
 use crate::apple::error::AppleError;
 use crate::apple::types::DevicePage;
-use crate::domain::ids::{SettingId, TenantId};
 use crate::service::{ServiceError, Services};
 use crate::storage::sync_state;
 
@@ -35,17 +34,12 @@ async fn request(
 /// next page is asked of Apple while the page before it commits (Apple's cursors are positions,
 /// so a page fetched but never committed is simply asked for again by the next run), and at
 /// most one page waits in memory.
-pub(super) async fn pass(
-    svc: &Services,
-    client: &dyn DepApi,
-    tenant: TenantId,
-    setting: &SettingId,
-    owner: &str,
-) -> Result<(), RunError> {
-    let (key, state_tenant) = (setting.to_owned(), tenant);
+pub(super) async fn pass(svc: &Services, client: &dyn DepApi, run: &Run) -> Result<(), RunError> {
+    let (tenant, setting) = (run.tenant, &run.setting);
+    let job = run.clone();
     let state = svc
         .db
-        .run(move |c| sync_state::get(c, state_tenant, &key).map_err(ServiceError::from))
+        .run(move |c| sync_state::get(c, job.tenant, &job.setting).map_err(ServiceError::from))
         .await?
         .unwrap_or(sync_state::SyncState {
             cursor: None,
@@ -65,7 +59,7 @@ pub(super) async fn pass(
         let page = match fetched {
             Err(AppleError::CursorExhausted) if phase == Phase::Fetch => {
                 // The fetch already returned everything: sync from the same cursor.
-                commit(svc, tenant, setting, owner, None, cursor.clone(), true).await?;
+                commit(svc, run, None, cursor.clone(), true).await?;
                 stop_point(svc)?;
                 phase = Phase::Sync;
                 fetched = request(client, phase, cursor.clone()).await;
@@ -87,15 +81,7 @@ pub(super) async fn pass(
             Phase::Sync => None,
         };
         let fetch_complete = phase == Phase::Sync || !more;
-        let committed = commit(
-            svc,
-            tenant,
-            setting,
-            owner,
-            Some(page),
-            cursor.clone(),
-            fetch_complete,
-        );
+        let committed = commit(svc, run, Some(page), cursor.clone(), fetch_complete);
         let Some(next) = next else {
             return committed.await;
         };
@@ -122,21 +108,23 @@ fn stop_point(svc: &Services) -> Result<(), RunError> {
 /// lease; nothing is written if the lease was lost.
 pub(super) async fn commit(
     svc: &Services,
-    tenant: TenantId,
-    setting: &SettingId,
-    owner: &str,
+    run: &Run,
     page: Option<DevicePage>,
     cursor: Option<String>,
     fetch_complete: bool,
 ) -> Result<(), RunError> {
-    let (key, owner) = (setting.to_owned(), owner.to_owned());
+    let Run {
+        tenant,
+        setting,
+        owner,
+    } = run.clone();
     let (now, until) = (svc.clock.now_ticks(), lease_until(svc));
     svc.db
         .write(tenant, svc.clock.now_ticks(), move |c| {
             if !sync_state::advance(
                 c,
                 tenant,
-                &key,
+                &setting,
                 &owner,
                 cursor.as_deref(),
                 fetch_complete,
@@ -145,7 +133,8 @@ pub(super) async fn commit(
                 return Err(RunError::LeaseLost);
             }
             if let Some(page) = page {
-                pages::apply(c, tenant, &key, &page.devices, now)?;
+                crate::storage::devices::defer_flush(c)?;
+                pages::apply(c, tenant, &setting, &page.devices, now)?;
             }
             Ok(())
         })

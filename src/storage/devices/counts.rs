@@ -1,6 +1,7 @@
-//! The identity counts the database keeps per token (`imported_device_counts`, maintained by
-//! triggers in the same transaction as every write to `imported_devices`; see the migration
-//! `2026-12-03-000001_identity_counts_and_filter_indexes`). Counting a million rows takes tens
+//! The identity counts the database keeps per token (`imported_device_counts`), in the same
+//! transaction as every write to `imported_devices`: raised by [`add`] once per insert statement,
+//! lowered or moved by triggers on deletes and moves (migrations
+//! `2026-12-03-000001_identity_counts_and_filter_indexes`, `2026-12-05-300001_identity_write_path`). Counting a million rows takes tens
 //! to hundreds of milliseconds; reading the kept count takes one primary-key lookup.
 
 use diesel::prelude::*;
@@ -31,4 +32,23 @@ pub(super) fn of_tenant(conn: &mut DbConnection, tenant: TenantId) -> QueryResul
         .select(dsl::n)
         .load(conn)?;
     Ok(kept.into_iter().sum())
+}
+
+/// Adds `k` identities to a token's kept count (the insert path; deletes and moves between
+/// tokens are counted by triggers).
+pub(super) fn add(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    setting: &SettingId,
+    k: usize,
+) -> QueryResult<()> {
+    let k = i64::try_from(k).unwrap_or(i64::MAX);
+    diesel::update(
+        dsl::imported_device_counts
+            .filter(dsl::tenant_id.eq(tenant.to_string()))
+            .filter(dsl::setting_id.eq(setting.as_str())),
+    )
+    .set(dsl::n.eq(dsl::n + k))
+    .execute(conn)?;
+    Ok(())
 }

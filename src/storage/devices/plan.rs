@@ -27,8 +27,9 @@ use crate::storage::dyn_sql::DynCondition;
 /// Rows a probe counts at most: a seek with fewer rows is sorted rather than walked.
 const PROBE: i64 = 1000;
 
-/// Columns with an index led by `(tenant_id, setting_id)` (see the migrations); a seek on any
-/// other column is left to the planner, since probing it would scan.
+/// Columns with an index a token's seek can use (see the migrations): `(tenant_id, setting_id,
+/// column, id)`, or for serials the unique `(tenant_id, serial_number)`, the token checked on each
+/// row; a seek on any other column is left to the planner, since probing it would scan.
 const INDEXED: &[&str] = &[
     "serial_number",
     "platform",
