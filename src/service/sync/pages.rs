@@ -52,7 +52,7 @@ pub(crate) fn new_id(now: i64, index: usize) -> String {
     bytes.copy_from_slice(&Uuid::new_v4().as_bytes()[..10]);
     // The builder overwrites the top 4 bits of byte 0 (version) and the top 2 of byte 2
     // (variant): the position's top 12 bits go in bytes 0–1, its low 14 in bytes 2–3.
-    let [_, b0, b1, _] = (position >> 14).to_be_bytes();
+    let [_, _, b0, b1] = (position >> 14).to_be_bytes();
     let [_, _, b2, b3] = (position & 0x3fff).to_be_bytes();
     bytes[..4].copy_from_slice(&[b0, b1, b2, b3]);
     Builder::from_unix_timestamp_millis(millis, &bytes)

@@ -122,8 +122,8 @@ mod tests {
     use crate::domain::devices::{DevicePlatform, ImportedAppleDeviceIdentity};
     use crate::odata::{compile_filter, parse_filter};
     use crate::service::test_support::Env;
-    use crate::storage::PageQuery;
     use crate::storage::devices::{SPEC, insert_many, list, scoped};
+    use crate::storage::{PageQuery, write_clock};
 
     /// On a token of 3,000 identities (3 on macOS, every one an admin import), the rare
     /// `platform` drives the `and` and the common `discoverySource` is demoted; a serial `in`
@@ -153,7 +153,8 @@ mod tests {
                         d
                     })
                     .collect();
-                insert_many(c, tenant, &setting, &devices)?;
+                // As in a write transaction: inserts record change notifications dated by it.
+                write_clock::during(0, || insert_many(c, tenant, &setting, &devices))?;
                 let demoted = |p: &super::Plan| {
                     let seeks = &p.filter.seeks;
                     (
