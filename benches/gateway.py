@@ -58,3 +58,32 @@ def gateway(backend, pg_admin, port):
         server.wait()
         if db:
             subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
+
+
+@contextlib.contextmanager
+def simulator(port):
+    """The bundled Apple simulator on 127.0.0.1:`port`, until the block ends."""
+    sim = subprocess.Popen([BIN, "apple-sim", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/servers", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+def each_run(runs, backends, run):
+    """Calls `run(backend)` `runs` times per backend, printing each result as a JSON line; the
+    results by backend."""
+    results = {b: [] for b in backends.split(",")}
+    for _ in range(runs):
+        for backend in results:
+            r = run(backend)
+            results[backend].append(r)
+            print(json.dumps(r), flush=True)
+    return results

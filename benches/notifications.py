@@ -17,7 +17,7 @@ another binary, e.g. target/debug/dep-gateway to try the script with --devices 2
 import argparse, http.server, json, os, statistics, subprocess, sys, threading, time, urllib.parse
 import urllib.request, uuid
 
-from gateway import BIN, build, call, gateway
+from gateway import BIN, build, call, each_run, gateway, simulator
 from sync import sync
 
 GW, SIM, RECEIVER = 18291, 18299, 18297
@@ -126,23 +126,10 @@ def main():
                       DEP_GATEWAY_NOTIFICATIONS__ALLOW_HTTP="true", DEP_GATEWAY_NOTIFICATIONS__ALLOW_LOOPBACK="true")
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", RECEIVER), Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    sim = subprocess.Popen([BIN, "apple-sim", "--bind", f"127.0.0.1:{SIM}"], stdout=subprocess.DEVNULL)
-    results = {b: [] for b in args.backends.split(",")}
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{SIM_URL}/admin/servers", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
-        for _ in range(args.runs):
-            for backend in results:
-                r = run(backend, args.devices, args.pg)
-                results[backend].append(r)
-                print(json.dumps(r), flush=True)
+        with simulator(SIM):
+            results = each_run(args.runs, args.backends, lambda b: run(b, args.devices, args.pg))
     finally:
-        sim.terminate()
-        sim.wait()
         receiver.shutdown()
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     for backend, rs in results.items():

@@ -13,9 +13,9 @@ Usage:
     benches/sync.py [--runs 3] [--devices 100000] [--backends sqlite,postgres] [--pg postgres://postgres@127.0.0.1:5432/postgres]
 Builds and runs target/release/dep-gateway (CARGO_TARGET_DIR is honoured).
 """
-import argparse, json, os, statistics, subprocess, sys, time, urllib.request, uuid
+import argparse, json, os, statistics, subprocess, sys, time, uuid
 
-from gateway import BIN, build, call, gateway
+from gateway import BIN, build, call, each_run, gateway, simulator
 
 GW, SIM = 18281, 18289
 SIM_URL = f"http://127.0.0.1:{SIM}"
@@ -86,23 +86,8 @@ def main():
     build()
     # The gateways this script starts talk to the simulator and sync only when asked.
     os.environ.update(DEP_GATEWAY_APPLE_BASE_URL=SIM_URL, DEP_GATEWAY_SYNC_INTERVAL_SECS="0")
-    sim = subprocess.Popen([BIN, "apple-sim", "--bind", f"127.0.0.1:{SIM}"], stdout=subprocess.DEVNULL)
-    results = {b: [] for b in args.backends.split(",")}
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{SIM_URL}/admin/servers", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
-        for _ in range(args.runs):
-            for backend in results:
-                r = run(backend, args.devices, args.pg)
-                results[backend].append(r)
-                print(json.dumps(r), flush=True)
-    finally:
-        sim.terminate()
-        sim.wait()
+    with simulator(SIM):
+        results = each_run(args.runs, args.backends, lambda b: run(b, args.devices, args.pg))
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     for backend, rs in results.items():
         ratio, rss = med(rs, "ratio"), max(r["peak_rss_mb"] for r in rs)
