@@ -35,7 +35,10 @@ def timed(fn):
 def gateway(backend, pg_admin, port):
     """Yields `(base_url, token, env, server)` for a gateway on `backend` ("sqlite" or "postgres")."""
     env = dict(os.environ, DEP_GATEWAY_DATA_DIR=tempfile.mkdtemp(prefix="dep-gateway-bench-"),
-               DEP_GATEWAY_BIND=f"127.0.0.1:{port}", DEP_GATEWAY_LOG="warn")
+               DEP_GATEWAY_BIND=f"127.0.0.1:{port}", DEP_GATEWAY_LOG="warn",
+               # Throttling out of reach: the figures are the server's, not its limits'.
+               DEP_GATEWAY_THROTTLING__TENANT_REQUESTS="4000000000",
+               DEP_GATEWAY_THROTTLING__APP_REQUESTS="4000000000")
     db = None
     if backend == "postgres":
         db = f"dg_bench_{uuid.uuid4().hex}"

@@ -3,7 +3,9 @@
 //! on the resolved addresses, which the request is then pinned to), the validation handshake,
 //! and the bounded POST of a notification batch with the optional signature header.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -130,9 +132,41 @@ impl Policy {
     }
 }
 
-/// A client for one request to `url`, pinned to the checked addresses (no second lookup that a
-/// rebinding DNS could answer differently) and without redirects.
+/// A receiver's client: its host, the addresses it is pinned to, the request timeout.
+type ClientKey = (String, Vec<SocketAddr>, Duration);
+
+/// Clients kept per receiver, so that its deliveries reuse connections and the TLS roots are
+/// loaded once, not per POST (a new client per POST cost ~55 ms: 100,000 changes took 55 s to
+/// deliver after a sync). Emptied when it holds [`MAX_CLIENTS`].
+static CLIENTS: LazyLock<Mutex<HashMap<ClientKey, reqwest::Client>>> =
+    LazyLock::new(Mutex::default);
+const MAX_CLIENTS: usize = 256;
+
+/// The client for `url`, pinned to the checked addresses (no second lookup that a rebinding DNS
+/// could answer differently: other addresses are another client) and without redirects.
 fn client(
+    url: &url::Url,
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    let key = (
+        url.host_str().unwrap_or_default().to_owned(),
+        addrs.to_vec(),
+        timeout,
+    );
+    let mut clients = CLIENTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    let client = new_client(url, addrs, timeout)?;
+    if clients.len() >= MAX_CLIENTS {
+        clients.clear();
+    }
+    clients.insert(key, client.clone());
+    Ok(client)
+}
+
+fn new_client(
     url: &url::Url,
     addrs: &[SocketAddr],
     timeout: Duration,
