@@ -294,12 +294,6 @@ async fn remove(
     let done = svc
         .db
         .write(tenant, svc.clock.now_ticks(), move |c| {
-            if event.is_none() {
-                // A delivered batch's removal lost to a database crash delivers that batch again:
-                // at least once still holds, so its commit need not wait for the flush
-                // (PostgreSQL: ~10 ms a batch on this machine, most of a 100,000-change backlog).
-                crate::storage::devices::defer_flush(c)?;
-            }
             outbox::remove_through(c, tenant, &key, last)?;
             if let Some(event) = event {
                 outbox::lifecycle(c, tenant, &key, event)?;

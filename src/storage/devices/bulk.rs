@@ -102,11 +102,10 @@ pub fn insert_many(
 }
 
 /// Lets this transaction's commit return before `PostgreSQL` has flushed it to disk
-/// (`synchronous_commit = off`, for this transaction only). Only for a transaction whose loss
-/// is redone: a sync page (its cursor commits with it, so if the database server crashes before
-/// the flush, the page and its cursor are lost together and the next run fetches the page again)
-/// or a delivered notification batch's removal from the outbox (the batch is delivered again).
-/// Nothing is half-applied (the server replays its log up to a transaction boundary). `SQLite` already runs with
+/// (`synchronous_commit = off`, for this transaction only). For a sync page only: its cursor
+/// commits with it, so if the database server crashes before the flush, the page and its cursor
+/// are lost together and the next run fetches the page again; nothing is half-applied (the
+/// server replays its log up to a transaction boundary). `SQLite` already runs with
 /// `synchronous = NORMAL` in WAL mode, which makes the same trade on a power loss.
 pub fn defer_flush(conn: &mut DbConnection) -> QueryResult<()> {
     if let DbConnection::Pg(c) = conn {
